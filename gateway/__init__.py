@@ -1,0 +1,1 @@
+"""MQTT gateway: topics, payload codecs, validation, device identity, presence and dead letters."""

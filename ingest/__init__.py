@@ -1,0 +1,1 @@
+"""Storage: connections, migrations, the estate registry, time-series writes and history queries."""

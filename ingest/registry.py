@@ -1,0 +1,112 @@
+"""The estate registry: sites, buildings and devices. The one place other packages read them from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    region: str = "default"
+    name_en: str | None = None
+    address: str | None = None
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Building:
+    id: str
+    site_id: str
+    name: str
+    floors: int | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    site_id: str
+    type: str
+    name: str
+    building_id: str | None = None
+    model: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def upsert_site(conn: psycopg.Connection, site: Site) -> None:
+    """Create or update a site."""
+    conn.execute(
+        """INSERT INTO sites (id, name, name_en, region, address, timezone)
+           VALUES (%s, %s, %s, %s, %s, %s)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en,
+               region = excluded.region, address = excluded.address, timezone = excluded.timezone""",
+        (site.id, site.name, site.name_en, site.region, site.address, site.timezone),
+    )
+
+
+def upsert_building(conn: psycopg.Connection, building: Building) -> None:
+    """Create or update a building."""
+    conn.execute(
+        """INSERT INTO buildings (id, site_id, name, floors) VALUES (%s, %s, %s, %s)
+           ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, name = excluded.name,
+               floors = excluded.floors""",
+        (building.id, building.site_id, building.name, building.floors),
+    )
+
+
+def upsert_device(conn: psycopg.Connection, device: Device) -> None:
+    """Create or update a device."""
+    conn.execute(
+        """INSERT INTO devices (id, site_id, building_id, type, name, model, attributes)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (id) DO UPDATE SET site_id = excluded.site_id, building_id = excluded.building_id,
+               type = excluded.type, name = excluded.name, model = excluded.model,
+               attributes = excluded.attributes""",
+        (device.id, device.site_id, device.building_id, device.type, device.name, device.model,
+         Jsonb(device.attributes)),
+    )
+
+
+def get_device(conn: psycopg.Connection, device_id: str) -> Device | None:
+    """One device by id, or ``None``."""
+    with conn.cursor(row_factory=class_row(Device)) as cur:
+        cur.execute(
+            "SELECT id, site_id, type, name, building_id, model, attributes FROM devices WHERE id = %s",
+            (device_id,),
+        )
+        return cur.fetchone()
+
+
+def list_devices(conn: psycopg.Connection, *, site_id: str | None = None) -> list[Device]:
+    """All devices, optionally of one site, ordered by id."""
+    with conn.cursor(row_factory=class_row(Device)) as cur:
+        cur.execute(
+            """SELECT id, site_id, type, name, building_id, model, attributes FROM devices
+               WHERE %(site)s::text IS NULL OR site_id = %(site)s ORDER BY id""",
+            {"site": site_id},
+        )
+        return cur.fetchall()
+
+
+def list_sites(conn: psycopg.Connection) -> list[Site]:
+    """All sites ordered by id."""
+    with conn.cursor(row_factory=class_row(Site)) as cur:
+        cur.execute("SELECT id, name, region, name_en, address, timezone FROM sites ORDER BY id")
+        return cur.fetchall()
+
+
+def list_buildings(conn: psycopg.Connection, *, site_id: str | None = None) -> list[Building]:
+    """All buildings, optionally of one site, ordered by id."""
+    with conn.cursor(row_factory=class_row(Building)) as cur:
+        cur.execute(
+            """SELECT id, site_id, name, floors FROM buildings
+               WHERE %(site)s::text IS NULL OR site_id = %(site)s ORDER BY id""",
+            {"site": site_id},
+        )
+        return cur.fetchall()

@@ -1,0 +1,1 @@
+"""Composition root: settings, command line, process wiring and the embedded demo."""

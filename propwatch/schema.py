@@ -1,0 +1,25 @@
+"""Which packages own tables, in the order their migrations apply (dependencies first)."""
+
+from __future__ import annotations
+
+import logging
+
+from ingest.database import connect
+from ingest.migrations import UpgradeReport, upgrade
+
+log = logging.getLogger(__name__)
+
+MIGRATION_PACKAGES: tuple[str, ...] = ("ingest", "gateway", "rules", "dispatch", "dashboard")
+
+
+def upgrade_database(url: str) -> UpgradeReport:
+    """Apply every pending migration to the database at ``url`` and log the storage mode."""
+    with connect(url) as conn:
+        report = upgrade(conn, MIGRATION_PACKAGES)
+    if report.mode == "timescaledb":
+        log.info("storage: TimescaleDB (readings and events are hypertables)")
+    else:
+        log.info("storage: plain PostgreSQL (timescaledb extension not available; rollups by query)")
+    if report.applied:
+        log.info("applied %d migrations: %s", len(report.applied), ", ".join(report.applied))
+    return report

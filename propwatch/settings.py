@@ -1,0 +1,67 @@
+"""Settings from ``PROPWATCH_*`` environment variables, checked once at start-up.
+
+A bad value stops the process with a message that names the variable, never a traceback from deep inside.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.endpoint import MqttEndpoint
+
+ENV_PREFIX = "PROPWATCH_"
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or malformed; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of a propwatch process. Unset URLs mean "use the embedded service"."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    database_url: str | None = Field(default=None, description="PostgreSQL URL; unset = embedded PostgreSQL")
+    mqtt_url: str | None = Field(default=None, description="mqtt:// or mqtts:// URL; unset = embedded broker")
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(default="5", description="MQTT protocol version")
+    mqtt_session_expiry_s: int = Field(default=3600, ge=0, description="Gateway persistent-session expiry")
+    data_dir: Path = Field(default=Path(".data"), description="Embedded database, broker and uploads")
+    web_host: str = Field(default="127.0.0.1", description="Address the web app listens on")
+    web_port: int = Field(default=8000, ge=1, le=65535, description="Port the web app listens on")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    rules_file: Path | None = Field(default=None, description="Extra rule pack (YAML) loaded after the defaults")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (e.g. postgresql://user@127.0.0.1:5432/propwatch)")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            MqttEndpoint.parse(value)
+        return value
+
+    @property
+    def mqtt(self) -> MqttEndpoint | None:
+        """The configured broker, or ``None`` for the embedded one."""
+        return MqttEndpoint.parse(self.mqtt_url) if self.mqtt_url else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus explicit overrides); raise ``SettingsError`` naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {error['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from None
