@@ -9,7 +9,7 @@ from ingest.migrations import UpgradeReport, upgrade
 
 log = logging.getLogger(__name__)
 
-MIGRATION_PACKAGES: tuple[str, ...] = ("ingest", "gateway", "rules", "dispatch", "dashboard")
+MIGRATION_PACKAGES: tuple[str, ...] = ("ingest", "gateway", "rules", "dispatch", "dispatch.fund", "dashboard")
 
 
 def upgrade_database(url: str) -> UpgradeReport:

@@ -1,0 +1,1 @@
+"""Housing special maintenance fund: accounts, ledger, emergency draws, votes and disclosure."""
