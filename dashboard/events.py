@@ -1,0 +1,116 @@
+"""Live events: one thread LISTENs on PostgreSQL channels and fans notifications out to SSE subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ingest.database import connect
+
+log = logging.getLogger(__name__)
+
+CHANNELS: tuple[str, ...] = ("pw_alarms", "pw_work_orders")
+EVENT_NAMES = {"pw_alarms": "alarm", "pw_work_orders": "work_order"}
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """One notification: SSE event name and the decoded payload (a dict; ``raw`` when not JSON)."""
+
+    name: str
+    data: dict[str, Any]
+
+    @property
+    def site_id(self) -> str | None:
+        value = self.data.get("site_id")
+        return str(value) if value is not None else None
+
+
+@dataclass
+class Broadcaster:
+    """Subscribers are bounded asyncio queues; a slow subscriber loses events rather than growing memory."""
+
+    loop: asyncio.AbstractEventLoop
+    queue_size: int = 256
+    _subscribers: set[asyncio.Queue[LiveEvent]] = field(default_factory=set)
+
+    def subscribe(self) -> asyncio.Queue[LiveEvent]:
+        """A new queue that receives every event from now on."""
+        queue: asyncio.Queue[LiveEvent] = asyncio.Queue(self.queue_size)
+        self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[LiveEvent]) -> None:
+        """Stop delivering to ``queue``."""
+        self._subscribers.discard(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, event: LiveEvent) -> None:
+        """Deliver to every subscriber (call on the loop thread)."""
+        for queue in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
+
+    def publish_threadsafe(self, event: LiveEvent) -> None:
+        """Deliver from another thread."""
+        self.loop.call_soon_threadsafe(self.publish, event)
+
+
+def decode(channel: str, payload: str) -> LiveEvent:
+    """Turn a NOTIFY into a LiveEvent; non-JSON payloads are kept as ``{"raw": payload}``."""
+    try:
+        data = json.loads(payload) if payload else {}
+    except ValueError:
+        data = {"raw": payload}
+    if not isinstance(data, dict):
+        data = {"value": data}
+    return LiveEvent(EVENT_NAMES.get(channel, channel), data)
+
+
+class Listener:
+    """A daemon thread holding one LISTEN connection; reconnects with back-off when the database goes away."""
+
+    def __init__(self, database_url: str, broadcaster: Broadcaster, channels: tuple[str, ...] = CHANNELS) -> None:
+        self._url = database_url
+        self._broadcaster = broadcaster
+        self._channels = channels
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pw-sse-listen", daemon=True)
+        self.connected = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                with connect(self._url, autocommit=True) as conn:
+                    for channel in self._channels:
+                        conn.execute(f'LISTEN "{channel}"')
+                    self.connected.set()
+                    delay = 0.5
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=0.5, stop_after=100):
+                            self._broadcaster.publish_threadsafe(decode(note.channel, note.payload))
+            except psycopg.Error as exc:
+                self.connected.clear()
+                log.warning("event listener lost the database (%s); retrying in %.1fs", type(exc).__name__, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 10.0)
+            except RuntimeError:  # the event loop closed during shutdown
+                return

@@ -1,0 +1,94 @@
+"""Prometheus text-format metrics without a client library: request counts and durations per route."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class Metrics:
+    """Counters and histograms for one app instance (kept on ``app.state.metrics``)."""
+
+    requests: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    durations: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    sums: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
+    gauges: dict[str, Callable[[], float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one finished request."""
+        with self._lock:
+            self.requests[(method, route, str(status))] += 1
+            counts = self.durations.setdefault((method, route), [0.0] * (len(BUCKETS) + 1))
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    counts[i] += 1
+            counts[-1] += 1
+            self.sums[(method, route)] += seconds
+
+    def render(self) -> str:
+        """The Prometheus exposition text."""
+        lines = ["# HELP propwatch_http_requests_total HTTP requests by method, route and status.",
+                 "# TYPE propwatch_http_requests_total counter"]
+        with self._lock:
+            for (method, route, status), n in sorted(self.requests.items()):
+                lines.append(f'propwatch_http_requests_total{{method="{method}",route="{route}",'
+                             f'status="{status}"}} {n}')
+            lines += ["# HELP propwatch_http_request_duration_seconds Request duration.",
+                      "# TYPE propwatch_http_request_duration_seconds histogram"]
+            for (method, route), counts in sorted(self.durations.items()):
+                labels = f'method="{method}",route="{route}"'
+                for bound, n in zip(BUCKETS, counts, strict=False):
+                    lines.append(f'propwatch_http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {n:g}')
+                lines.append(f'propwatch_http_request_duration_seconds_bucket{{{labels},le="+Inf"}} {counts[-1]:g}')
+                lines.append(f"propwatch_http_request_duration_seconds_sum{{{labels}}} "
+                             f"{self.sums[(method, route)]:.6f}")
+                lines.append(f"propwatch_http_request_duration_seconds_count{{{labels}}} {counts[-1]:g}")
+        for name, read in sorted(self.gauges.items()):
+            lines += [f"# TYPE {name} gauge", f"{name} {read():g}"]
+        return "\n".join(lines) + "\n"
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (bounded label set), or ``unmatched``."""
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+class MetricsMiddleware:
+    """ASGI middleware timing every HTTP request and logging it without personal data."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, log: Callable[..., None]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = route_template(scope)
+            self.metrics.observe(scope["method"], route, status, elapsed)
+            self.log("request", extra={"method": scope["method"], "route": route, "status": status,
+                                       "duration_ms": round(elapsed * 1000, 1)})

@@ -1,0 +1,66 @@
+"""API tokens: OAuth2 password form in, bearer token out; who am I; revoke."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from pydantic import BaseModel
+
+from dashboard.errors import ApiError
+from dashboard.security import BEARER_TTL, Conn, current_user, issue_token, revoke_token
+from dashboard.users import User, authenticate
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    role: str
+    display_name: str
+    site_ids: list[str]
+    crew_member_id: str | None = None
+    unit_id: str | None = None
+    household_id: str | None = None
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, username=user.username, role=user.role, display_name=user.display_name,
+                   site_ids=user.site_ids, crew_member_id=user.crew_member_id, unit_id=user.unit_id,
+                   household_id=user.household_id)
+
+
+@router.post("/token", response_model=TokenOut, summary="Exchange username and password for a bearer token")
+def token(
+    request: Request,
+    conn: Conn,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+) -> TokenOut:
+    """OAuth2 password grant (form fields ``username`` and ``password``). 401 on bad credentials."""
+    user = authenticate(conn, username, password)
+    if user is None:
+        raise ApiError(401, "bad_credentials", "wrong username or password")
+    value, _ = issue_token(conn, request.app.state.secret_key, user, "bearer")
+    return TokenOut(access_token=value, expires_in=int(BEARER_TTL.total_seconds()))
+
+
+@router.get("/me", response_model=UserOut, summary="The signed-in user")
+def me(user: Annotated[User, Depends(current_user)]) -> UserOut:
+    """Role, scope and links of the caller."""
+    return UserOut.of(user)
+
+
+@router.post("/logout", status_code=204, summary="Revoke the bearer token used for this call")
+def logout(request: Request, conn: Conn, user: Annotated[User, Depends(current_user)]) -> None:
+    """The token stops working at once."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value:
+        revoke_token(conn, request.app.state.secret_key, value.strip())

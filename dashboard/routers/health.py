@@ -1,0 +1,33 @@
+"""Liveness, readiness (checks the database) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz", summary="Liveness: the process answers")
+def healthz() -> dict[str, str]:
+    """Always ``ok`` while the process serves requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness: the database answers", responses={503: {"description": "not ready"}})
+def readyz(request: Request) -> JSONResponse:
+    """``ready`` when a pooled connection runs ``SELECT 1`` within 2 s, else 503."""
+    try:
+        with request.app.state.pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        return JSONResponse({"error": {"code": "not_ready", "message": "database unavailable",
+                                       "details": {"reason": type(exc).__name__}}}, 503)
+    return JSONResponse({"status": "ready", "database": "ok"})
+
+
+@router.get("/metrics", summary="Prometheus metrics (text format)", response_class=PlainTextResponse)
+def metrics(request: Request) -> PlainTextResponse:
+    """Request counts and durations per route, SSE subscribers."""
+    return PlainTextResponse(request.app.state.metrics.render(),
+                             media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,132 @@
+"""Authentication and authorisation: bearer tokens, cookie sessions with CSRF, role and scope checks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import psycopg
+from fastapi import Depends, Request
+
+from dashboard.errors import ApiError, forbidden
+from dashboard.users import User, get_user
+
+SESSION_COOKIE = "pw_session"
+LOGIN_CSRF_COOKIE = "pw_login_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_TTL = timedelta(hours=12)
+BEARER_TTL = timedelta(hours=8)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def token_hash(secret_key: str, token: str) -> str:
+    """The keyed hash under which a token is stored."""
+    return hmac.new(secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def issue_token(conn: psycopg.Connection, secret_key: str, user: User, kind: str) -> tuple[str, str | None]:
+    """Create a session or bearer token for ``user``; returns (token, csrf token or None)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24) if kind == "session" else None
+    ttl = SESSION_TTL if kind == "session" else BEARER_TTL
+    conn.execute(
+        "INSERT INTO web_tokens (token_hash, user_id, kind, csrf_token, expires_at) VALUES (%s, %s, %s, %s, %s)",
+        (token_hash(secret_key, token), user.id, kind, csrf, datetime.now(UTC) + ttl),
+    )
+    return token, csrf
+
+
+def revoke_token(conn: psycopg.Connection, secret_key: str, token: str) -> None:
+    """Forget a token (log out)."""
+    conn.execute("DELETE FROM web_tokens WHERE token_hash = %s", (token_hash(secret_key, token),))
+
+
+def resolve_token(conn: psycopg.Connection, secret_key: str, token: str, kind: str) -> tuple[User, str | None] | None:
+    """The active user and CSRF token behind an unexpired token, or ``None``."""
+    row = conn.execute(
+        "SELECT user_id, csrf_token FROM web_tokens WHERE token_hash = %s AND kind = %s AND expires_at > now()",
+        (token_hash(secret_key, token), kind),
+    ).fetchone()
+    if row is None:
+        return None
+    user = get_user(conn, row[0])
+    if user is None or not user.active:
+        return None
+    return user, row[1]
+
+
+def get_conn(request: Request) -> Iterator[psycopg.Connection]:
+    """A pooled connection for one request; committed when the handler returns, rolled back on error."""
+    with request.app.state.pool.connection() as conn:
+        yield conn
+
+
+Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+
+
+def optional_user(request: Request, conn: Conn) -> User | None:
+    """The caller from a bearer token or a session cookie (with CSRF on unsafe methods), else ``None``."""
+    secret = request.app.state.secret_key
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "unauthenticated", "use a bearer token", headers={"WWW-Authenticate": "Bearer"})
+        found = resolve_token(conn, secret, token.strip(), "bearer")
+        if found is None:
+            raise ApiError(401, "unauthenticated", "token is invalid or expired",
+                           headers={"WWW-Authenticate": "Bearer"})
+        return found[0]
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    found = resolve_token(conn, secret, cookie, "session")
+    if found is None:
+        return None
+    user, csrf = found
+    request.state.csrf_token = csrf
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not csrf or not hmac.compare_digest(sent, csrf):
+            raise ApiError(403, "csrf", "missing or wrong CSRF token")
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    """The signed-in caller; 401 without one."""
+    if user is None:
+        raise ApiError(401, "unauthenticated", "sign in or send a bearer token",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def require(*roles: str) -> Callable[[User], User]:
+    """A dependency that lets only ``roles`` through (403 otherwise)."""
+
+    def check(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise forbidden(f"role {user.role} may not do this")
+        return user
+
+    check.__name__ = f"require_{'_'.join(roles)}"
+    return check
+
+
+def check_site(user: User, site_id: str | None) -> None:
+    """403 unless ``site_id`` lies in the user's scope."""
+    if not user.sees_site(site_id):
+        raise forbidden("this site is outside your scope")
+
+
+def scope_site(user: User, requested: str | None) -> list[str] | None:
+    """Sites a listing may cover: ``None`` = all (admin), else the requested one (checked) or the user's sites."""
+    if requested is not None:
+        check_site(user, requested)
+        return [requested]
+    if user.role == "admin":
+        return None
+    return list(user.site_ids)

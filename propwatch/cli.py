@@ -1,0 +1,122 @@
+"""The ``propwatch`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import threading
+from pathlib import Path
+
+from propwatch.settings import Settings, SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``propwatch`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"propwatch: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.handler(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="propwatch", description="IoT monitoring and dispatch for estates.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="run everything on embedded services with a simulated estate")
+    demo.add_argument("--data-dir", type=Path, default=None, help="where embedded data lives (default .data)")
+    demo.add_argument("--port", type=int, default=None, help="web port (default 8000)")
+    demo.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="exit after this long")
+    demo.set_defaults(handler=_demo)
+
+    db = commands.add_parser("db", help="database administration").add_subparsers(required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
+
+    commands.add_parser("pipeline", help="run gateway, rules and dispatch").set_defaults(handler=_pipeline)
+    commands.add_parser("serve", help="run the web app").set_defaults(handler=_serve)
+
+    simulate = commands.add_parser("simulate", help="run device simulators (see `propwatch simulate --help`)",
+                                   add_help=False)
+    simulate.add_argument("rest", nargs=argparse.REMAINDER)
+    simulate.set_defaults(handler=_simulate)
+
+    rules = commands.add_parser("rules", help="rule packs").add_subparsers(required=True, metavar="ACTION")
+    check = rules.add_parser("check", help="validate a rule pack file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=_rules_check)
+    return parser
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from propwatch.demo import DemoOptions, run_demo
+
+    run_demo(settings, DemoOptions(
+        data_dir=args.data_dir or settings.data_dir,
+        port=args.port or settings.web_port,
+        duration_s=args.duration,
+    ))
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from propwatch import services
+    from propwatch.schema import upgrade_database
+
+    with contextlib.ExitStack() as stack:
+        report = upgrade_database(services.database_url(settings, stack))
+    print(f"storage mode: {report.mode}; applied {len(report.applied)} migrations")
+    for label in report.applied:
+        print(f"  {label}")
+    return 0
+
+
+def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
+    from propwatch import services
+    from propwatch.pipeline import Pipeline
+    from propwatch.schema import upgrade_database
+
+    with contextlib.ExitStack() as stack:
+        database_url = services.database_url(settings, stack)
+        endpoint, protocol = services.broker(settings, stack)
+        upgrade_database(database_url)
+        pipeline = Pipeline(database_url=database_url, endpoint=endpoint, protocol=protocol,
+                            rules_file=settings.rules_file)
+        pipeline.start()
+        stack.callback(pipeline.stop)
+        _wait_for_interrupt()
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dashboard.app import create_app
+    from propwatch import services
+
+    with contextlib.ExitStack() as stack:
+        app = create_app(database_url=services.database_url(settings, stack),
+                         uploads_dir=settings.data_dir / "uploads")
+        uvicorn.run(app, host=settings.web_host, port=settings.web_port)
+    return 0
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from simulators.cli import main as simulate_main
+
+    return simulate_main(args.rest)
+
+
+def _rules_check(settings: Settings, args: argparse.Namespace) -> int:
+    from rules.cli import main as rules_main
+
+    return rules_main(["check", str(args.file)])
+
+
+def _wait_for_interrupt() -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()

@@ -1,0 +1,113 @@
+"""The pipeline process: gateway -> rules engine -> dispatcher, wired together.
+
+The gateway calls the rules engine after each committed batch (before acknowledging the MQTT messages), a
+ticker drives the engine's time-based rules, and a LISTEN on ``pw_alarms`` opens work orders the moment an
+alarm transition commits; the dispatch scheduler's periodic scan is the safety net behind that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from dispatch.alarm_sync import sync_alarms
+from dispatch.notify import LogNotifier
+from dispatch.scheduler import DispatchScheduler
+from gateway.endpoint import MqttEndpoint
+from gateway.service import Gateway
+from ingest.database import connect
+from ingest.records import Batch
+from rules.engine import RuleEngine
+
+log = logging.getLogger(__name__)
+ALARM_CHANNEL = "pw_alarms"
+
+
+class Pipeline:
+    """Gateway, rules and dispatch in one process; ``start()`` returns at once, ``stop()`` joins."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        endpoint: MqttEndpoint,
+        protocol: str = "5",
+        rules_file: Path | None = None,
+        tick_interval_s: float = 1.0,
+    ) -> None:
+        self._database_url = database_url
+        self._tick_interval_s = tick_interval_s
+        self._stopping = threading.Event()
+        # The engine is called from the gateway's flush thread and from the ticker; one lock keeps its
+        # per-device state consistent without making the engine itself thread-aware.
+        self._engine_lock = threading.Lock()
+        self.engine = RuleEngine(database_url, pack=_load_pack(rules_file))
+        self.gateway = Gateway(
+            endpoint=endpoint,
+            database_url=database_url,
+            protocol=protocol,
+            on_committed=self._on_committed,
+        )
+        self.dispatcher = DispatchScheduler(database_url, notifier=LogNotifier())
+        self._threads = [
+            threading.Thread(target=self._tick_loop, name="rules-ticker", daemon=True),
+            threading.Thread(target=self._alarm_listener, name="alarm-listener", daemon=True),
+        ]
+
+    def start(self) -> None:
+        """Start dispatch, the ticker, the alarm listener and finally the gateway (which starts the flow)."""
+        self.dispatcher.start()
+        for thread in self._threads:
+            thread.start()
+        self.gateway.start()
+
+    def stop(self) -> None:
+        """Stop taking messages first, then the workers behind the gateway."""
+        self._stopping.set()
+        self.gateway.stop()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.dispatcher.shutdown()
+        self.engine.close()
+
+    def _on_committed(self, batch: Batch) -> None:
+        with self._engine_lock:
+            self.engine.process(batch, datetime.now(UTC))
+
+    def _tick_loop(self) -> None:
+        while not self._stopping.wait(self._tick_interval_s):
+            try:
+                with self._engine_lock:
+                    self.engine.tick(datetime.now(UTC))
+            except Exception:
+                log.exception("rules tick failed; retrying on the next tick")
+
+    def _alarm_listener(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._listen_until_stopped()
+            except psycopg.Error:
+                log.warning("alarm listener lost its connection; reconnecting", exc_info=True)
+                self._stopping.wait(1.0)
+
+    def _listen_until_stopped(self) -> None:
+        with connect(self._database_url, autocommit=True) as listen_conn, connect(self._database_url) as work_conn:
+            listen_conn.execute(f"LISTEN {ALARM_CHANNEL}")
+            sync_alarms(work_conn)
+            while not self._stopping.is_set():
+                # A short timeout bounds how long stop() waits; notifications arriving together are
+                # drained by one sync.
+                if any(True for _ in listen_conn.notifies(timeout=0.5, stop_after=1)):
+                    sync_alarms(work_conn)
+
+
+def _load_pack(rules_file: Path | None):
+    if rules_file is None:
+        return None
+    from rules.packs import load_pack_file
+
+    return load_pack_file(rules_file)

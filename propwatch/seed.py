@@ -1,0 +1,76 @@
+"""The demo estate: registry, responsibility list, crews, fund households and one user per role."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+
+from dashboard.users import ROLES, create_user, set_password
+from dispatch import fund
+from dispatch.responsibility import default_list_path, import_list, lookup, parse_list
+from dispatch.units import CrewMember, upsert_crew_member
+from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
+from simulators.estate import EstateLayout
+
+SEED_ACTOR = "system:seed"
+
+
+@dataclass(frozen=True)
+class Login:
+    role: str
+    username: str
+    password: str
+
+
+def register_estate(conn: psycopg.Connection, layout: EstateLayout) -> None:
+    """Put the simulated estate's site, buildings and devices into the registry."""
+    upsert_site(conn, Site(id=layout.site_id, name=layout.name, name_en=layout.name_en, region=layout.region))
+    for building in layout.buildings:
+        upsert_building(conn, Building(id=building.id, site_id=layout.site_id, name=building.name,
+                                       floors=building.floors))
+    for device in layout.devices:
+        upsert_device(conn, Device(id=device.id, site_id=layout.site_id, building_id=device.building_id,
+                                   type=device.type, name=device.name, model=device.model,
+                                   attributes=dict(device.attributes)))
+
+
+def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
+    """Seed everything the demo needs (idempotent) and return fresh random logins, one per role."""
+    with conn.transaction():
+        register_estate(conn, layout)
+        if not conn.execute("SELECT 1 FROM schema_migrations WHERE package = 'dispatch'").fetchone():
+            raise RuntimeError("database not migrated: run `propwatch db upgrade` first")
+        import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor=SEED_ACTOR)
+        elevator_unit = lookup(conn, category="elevator_entrapment", component="elevator",
+                               site_id=layout.site_id).unit_id
+        crew = CrewMember(id="crew-demo-1", unit_id=elevator_unit, name="维保工程师 甲", phone="",
+                          skills=["elevator"], on_shift=True)
+        upsert_crew_member(conn, crew)
+        fund.seed_demo(conn, layout.site_id, [(b.id, b.name) for b in layout.buildings])
+        owner_household = fund.estate.list_households(conn, layout.site_id)[0].id
+        return [
+            _ensure_login(conn, role, layout.site_id, crew=crew, household_id=owner_household)
+            for role in ROLES
+        ]
+
+
+def _ensure_login(conn: psycopg.Connection, role: str, site_id: str, *, crew: CrewMember,
+                  household_id: str) -> Login:
+    # A new random password on every run: demo credentials are never fixed defaults.
+    username = f"demo-{role}"
+    password = secrets.token_urlsafe(12)
+    if not set_password(conn, username, password):
+        create_user(
+            conn,
+            username=username,
+            password=password,
+            role=role,
+            display_name=f"Demo {role}",
+            site_ids=[site_id],
+            crew_member_id=crew.id if role == "crew" else None,
+            unit_id=crew.unit_id if role == "crew" else None,
+            household_id=household_id if role == "owner" else None,
+        )
+    return Login(role, username, password)
