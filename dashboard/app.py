@@ -8,8 +8,10 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from dashboard import errors, logs
@@ -23,6 +25,7 @@ from dashboard.routers import (
     estate,
     events,
     fund,
+    gateway_ops,
     health,
     kpi,
     public,
@@ -46,6 +49,24 @@ TAGS = [
     {"name": "public", "description": "The public information board (no sign-in)"},
     {"name": "ops", "description": "Health, readiness and metrics"},
 ]
+
+
+def _openapi_with_security(app: FastAPI) -> dict:
+    """The generated schema plus the OAuth2 password (bearer) scheme, so Swagger UI can authorise."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description,
+                         routes=app.routes, tags=app.openapi_tags)
+    schema.setdefault("components", {})["securitySchemes"] = {
+        "bearer": {"type": "oauth2", "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}}}}
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/v1/") and not path.startswith(("/api/v1/public/", "/api/v1/auth/token")):
+            for operation in operations.values():
+                operation["security"] = [{"bearer": []}]
+    app.openapi_schema = schema
+    return schema
 
 
 def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir: Path | None = None) -> FastAPI:
@@ -84,8 +105,14 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, log=access_log.info)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (health, auth, alarms, work_orders, events, estate, fund, kpi, responsibility, users, audit,
-                   public, docs):
+    for module in (health, auth, alarms, work_orders, events, estate, gateway_ops, fund, kpi, responsibility, users,
+                   audit, public, docs):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
+
+    @app.exception_handler(pages.LoginRequired)
+    async def _to_login(request: Request, _: Exception) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
     return app

@@ -47,6 +47,10 @@ def record(
     )
 
 
+_WHERE = """(%(tt)s::text IS NULL OR target_type = %(tt)s) AND (%(ti)s::text IS NULL OR target_id = %(ti)s)
+             AND (%(actor)s::text IS NULL OR actor = %(actor)s)"""
+
+
 def list_entries(
     conn: psycopg.Connection,
     *,
@@ -57,13 +61,11 @@ def list_entries(
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
     """Audit rows newest first, filtered, with the total count."""
-    where = """(%(tt)s::text IS NULL OR target_type = %(tt)s) AND (%(ti)s::text IS NULL OR target_id = %(ti)s)
-               AND (%(actor)s::text IS NULL OR actor = %(actor)s)"""
     params = {"tt": target_type, "ti": target_id, "actor": actor, "limit": limit, "offset": offset}
     rows = conn.execute(
-        "SELECT id, at, actor, role, action, target_type, target_id, site_id, detail FROM audit_log WHERE "
-        + where + " ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s",
+        f"""SELECT id, at, actor, role, action, target_type, target_id, site_id, detail FROM audit_log
+            WHERE {_WHERE} ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s""",  # noqa: S608 - constant
         params,
     ).fetchall()
-    total = conn.execute("SELECT count(*) FROM audit_log WHERE " + where, params).fetchone()
+    total = conn.execute(f"SELECT count(*) FROM audit_log WHERE {_WHERE}", params).fetchone()  # noqa: S608
     return [AuditEntry(*r) for r in rows], int(total[0]) if total else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -66,6 +67,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(error_body("invalid", "request is not valid", _json_safe(list(exc.errors()))), 422)
+
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_value(_: Request, exc: psycopg.DataError) -> JSONResponse:
+        # e.g. a NUL character or an out-of-range number that validation let through
+        return JSONResponse(error_body("invalid", "a value cannot be stored", {"reason": type(exc).__name__}), 422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -77,6 +77,27 @@ def decode(channel: str, payload: str) -> LiveEvent:
     return LiveEvent(EVENT_NAMES.get(channel, channel), data)
 
 
+def enrich(conn: psycopg.Connection, event: LiveEvent) -> LiveEvent:
+    """Add ``site_id`` (and for work orders ``unit_id``/``assignee_id``) so streams can be filtered by scope."""
+    data = dict(event.data)
+    try:
+        if event.name == "alarm" and "site_id" not in data and data.get("alarm_id") is not None:
+            from rules.alarms import get_alarm
+
+            alarm = get_alarm(conn, int(data["alarm_id"]))
+            if alarm is not None:
+                data.update(site_id=alarm.site_id, severity=alarm.severity, device_id=alarm.device_id)
+        elif event.name == "work_order" and "site_id" not in data and data.get("id") is not None:
+            from dispatch.workorders import get_work_order
+
+            order = get_work_order(conn, int(data["id"]))
+            if order is not None:
+                data.update(site_id=order.site_id, unit_id=order.unit_id, assignee_id=order.assignee_id)
+    except (ImportError, ValueError, TypeError):
+        return event
+    return LiveEvent(event.name, data)
+
+
 class Listener:
     """A daemon thread holding one LISTEN connection; reconnects with back-off when the database goes away."""
 
@@ -105,8 +126,10 @@ class Listener:
                     self.connected.set()
                     delay = 0.5
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=0.5, stop_after=100):
-                            self._broadcaster.publish_threadsafe(decode(note.channel, note.payload))
+                        notes = list(conn.notifies(timeout=0.5, stop_after=100))
+                        for note in notes:
+                            event = enrich(conn, decode(note.channel, note.payload))
+                            self._broadcaster.publish_threadsafe(event)
             except psycopg.Error as exc:
                 self.connected.clear()
                 log.warning("event listener lost the database (%s); retrying in %.1fs", type(exc).__name__, delay)

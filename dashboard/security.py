@@ -65,11 +65,21 @@ def get_conn(request: Request) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+Conn = Annotated[psycopg.Connection, Depends(get_conn, scope="function")]
 
 
 def optional_user(request: Request, conn: Conn) -> User | None:
     """The caller from a bearer token or a session cookie (with CSRF on unsafe methods), else ``None``."""
+    return resolve_caller(request, conn, csrf_header=True)
+
+
+def form_user(request: Request, conn: Conn) -> User | None:
+    """Like ``optional_user`` for HTML form posts, whose handler checks the ``csrf_token`` form field itself."""
+    return resolve_caller(request, conn, csrf_header=False)
+
+
+def resolve_caller(request: Request, conn: psycopg.Connection, *, csrf_header: bool) -> User | None:
+    """Bearer token first, then the session cookie; 401 for a bad bearer token, 403 for a missing CSRF header."""
     secret = request.app.state.secret_key
     auth = request.headers.get("authorization", "")
     if auth:
@@ -89,7 +99,7 @@ def optional_user(request: Request, conn: Conn) -> User | None:
         return None
     user, csrf = found
     request.state.csrf_token = csrf
-    if request.method not in SAFE_METHODS:
+    if csrf_header and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not csrf or not hmac.compare_digest(sent, csrf):
             raise ApiError(403, "csrf", "missing or wrong CSRF token")

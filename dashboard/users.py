@@ -117,3 +117,16 @@ def authenticate(conn: psycopg.Connection, username: str, password: str) -> User
     if _hasher.check_needs_rehash(stored):
         conn.execute("UPDATE web_users SET password_hash = %s WHERE id = %s", (hash_password(password), row[0]))
     return get_user(conn, row[0])
+
+
+def set_password(conn: psycopg.Connection, username: str, password: str) -> bool:
+    """Replace a user's password (and end their sessions); ``False`` when there is no such user."""
+    if len(password) < 8:
+        raise ValueError("password must have at least 8 characters")
+    row = conn.execute(
+        "UPDATE web_users SET password_hash = %s WHERE username = %s RETURNING id", (hash_password(password), username)
+    ).fetchone()
+    if row is None:
+        return False
+    conn.execute("DELETE FROM web_tokens WHERE user_id = %s", (row[0],))
+    return True

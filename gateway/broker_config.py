@@ -26,6 +26,10 @@ class BrokerConfig:
     # Mosquitto started as root drops to user "mosquitto" unless told otherwise; an embedded broker whose
     # data directory belongs to root must stay root to write its persistence file.
     run_as: str | None = None
+    # A second, TLS-only listener (mqtts://) when a port and the server's certificate and key are given.
+    tls_port: int | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
 
     def render(self) -> str:
         """The configuration file text."""
@@ -34,6 +38,11 @@ class BrokerConfig:
             auth.append(f"password_file {self.password_file}")
         if self.acl_file:
             auth.append(f"acl_file {self.acl_file}")
+        tls = []
+        if self.tls_port:
+            if not (self.certfile and self.keyfile):
+                raise ValueError("a TLS listener needs certfile and keyfile")
+            tls = [f"listener {self.tls_port} {self.bind}", f"certfile {self.certfile}", f"keyfile {self.keyfile}"]
         return TEMPLATE.read_text(encoding="utf-8").format(
             port=self.port,
             bind=self.bind,
@@ -44,6 +53,7 @@ class BrokerConfig:
             user_line=f"user {self.run_as}" if self.run_as else "",
             max_queued_bytes=self.max_queued_bytes,
             max_packet_size=self.max_packet_size,
+            tls_lines="\n".join(tls),
         )
 
     def write(self, path: Path) -> Path:

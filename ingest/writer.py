@@ -57,10 +57,18 @@ class WriteResult:
 
 
 class Writer:
-    """Writes batches on one connection; the caller owns the connection and replaces the writer with it."""
+    """Writes batches on one connection; the caller owns the connection and replaces the writer with it.
+
+    The connection must be idle when the writer is made: the staging table is created and committed then,
+    so no later rollback can take it away.
+    """
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
+        with conn.transaction():
+            conn.execute(STAGING_DDL)
+        if not conn.autocommit:
+            conn.commit()
 
     def write(self, batch: Batch) -> WriteResult:
         """Store ``batch`` in one transaction and commit it."""
@@ -72,8 +80,6 @@ class Writer:
 
     def add(self, batch: Batch) -> WriteResult:
         """Store ``batch`` inside the caller's open transaction (no commit), for callers that add more rows."""
-        # IF NOT EXISTS every time rather than a flag: a rolled-back first transaction drops the table again.
-        self.conn.execute(STAGING_DDL)
         inserted = latest = events = 0
         with self.conn.cursor() as cur:
             if batch.readings:

@@ -28,7 +28,7 @@ from simulators.site import SiteSimulator
 
 log = logging.getLogger(__name__)
 DEMO_SITE = "S001"
-TRAPPED_AFTER_S = 15.0
+TRAPPED_AFTER_S = 5.0
 
 
 @dataclass(frozen=True)

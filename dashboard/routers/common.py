@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from types import ModuleType
@@ -56,6 +56,8 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, BaseModel):
@@ -74,8 +76,8 @@ def dependency(module: str) -> ModuleType:
 def domain_error(exc: Exception) -> ApiError:
     """Map a sibling package's exception to an API error by its name (LookupError → 404, ValueError → 409)."""
     name = type(exc).__name__.lower()
+    if isinstance(exc, PermissionError) or "permission" in name or "forbidden" in name or "wrongapprover" in name:
+        return ApiError(403, "forbidden", str(exc) or "not allowed")
     if isinstance(exc, LookupError | KeyError) or "notfound" in name:
         return ApiError(404, "not_found", str(exc) or "not found")
-    if isinstance(exc, PermissionError) or "permission" in name or "forbidden" in name:
-        return ApiError(403, "forbidden", str(exc) or "not allowed")
     return ApiError(409, "conflict", str(exc) or type(exc).__name__, {"reason": type(exc).__name__})

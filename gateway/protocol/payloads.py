@@ -47,7 +47,8 @@ def parse_timestamp(value: object) -> datetime:
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: JSON types must match exactly (no "5" or true for a number), as docs/protocol.schema.json says.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     ts: datetime = Field(description="Epoch milliseconds or ISO 8601 with offset; stored as UTC")
     seq: int = Field(ge=0, le=2**63 - 1, description="Per-device counter, +1 per message of any kind")
@@ -82,7 +83,7 @@ class EventMessage(_Message):
 class StateMessage(BaseModel):
     """Retained birth (``online``) and last-will (``offline``) messages."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     status: Literal["online", "offline"]
     type: str | None = None

@@ -1,0 +1,357 @@
+"""Alarm benchmark: engine throughput on the default pack, and (when the pipeline exists) publish → alarm latency.
+
+``python -m benchmarks.alarms --json OUT.json`` prints the figures and writes them as JSON. The database is
+``PROPWATCH_DATABASE_URL`` if set, else a throwaway embedded PostgreSQL.
+
+Engine throughput: an estate of elevators, fire systems, pump rooms and sump pits sends every catalogue metric
+at its catalogue period; the batches are built in memory first, then timed through ``RuleEngine.process``
+(evaluation plus the per-batch write of whatever transitions result, ~0.1 % of readings breach a rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gateway.endpoint import MqttEndpoint
+from gateway.protocol import EventMessage, TelemetryMessage, encode, topic_for
+from gateway.protocol.catalog import catalog
+from ingest.database import connect
+from ingest.records import Batch, Reading
+from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
+from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from propwatch.schema import upgrade_database
+from rules.engine import RuleEngine
+
+START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
+# Values inside every default threshold, so breaches are the injected ones only.
+NORMAL = {
+    "speed": 1.0, "sprinkler_end_pressure": 0.12, "hydrant_pressure": 0.42, "fire_pump_auto": 1.0,
+    "fire_tank_level": 4.0, "outlet_pressure": 0.30, "residual_chlorine": 0.3, "turbidity": 0.3,
+    "pumps_auto": 1.0, "sump_level": 0.3, "tank_level": 3.0, "door_zone": 1.0, "door_status": 1.0,
+    "passenger_status": 2.0, "service_mode": 1.0,
+}
+ATTRIBUTES = {
+    "elevator": {"rated_speed": 1.75},
+    "fire_system": {"tank_low_level": 2.0, "hydrant_min_pressure": 0.35},
+    "water_supply": {"tank_low_level": 1.0},
+    "drainage": {"high_level": 1.2, "overflow_level": 1.6},
+}
+# Devices per building: a typical high-rise has two lifts; fire, water and sump monitors are per building.
+PER_BUILDING = {"elevator": 2, "fire_system": 1, "water_supply": 1, "drainage": 1}
+# The gateway's batch window; the pipeline default (0.2 s) trades latency for bigger batches.
+GATEWAY_FLUSH_S = 0.02
+WARM_UP = 4
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """A migrated, empty database for this run."""
+    configured = os.environ.get("PROPWATCH_DATABASE_URL")
+    if configured:
+        upgrade_database(configured)
+        yield configured
+        return
+    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
+        server = EmbeddedPostgres(Path(tmp) / "pg")
+        try:
+            url = server.ensure_database("bench")
+            upgrade_database(url)
+            yield url
+        finally:
+            server.stop()
+
+
+def build_estate(url: str, buildings: int) -> list[Device]:
+    """Register ``buildings`` buildings with their devices; returns the devices."""
+    site = f"B{uuid.uuid4().hex[:8]}"
+    devices = []
+    with connect(url, autocommit=True) as conn:
+        upsert_site(conn, Site(site, "基准小区"))
+        for b in range(buildings):
+            building = f"{site}-B{b:03d}"
+            upsert_building(conn, Building(building, site, f"{b}号楼", floors=18))
+            for device_type, count in PER_BUILDING.items():
+                for n in range(count):
+                    device = Device(f"{building}-{device_type[:2].upper()}{n}", site, device_type, device_type,
+                                    building, attributes=ATTRIBUTES[device_type])
+                    upsert_device(conn, device)
+                    devices.append(device)
+    return devices
+
+
+def telemetry(devices: list[Device], seconds: int, batch_size: int) -> list[Batch]:
+    """Every catalogue metric of every device at its period for ``seconds``, cut into batches.
+
+    One reading in a thousand is a breach (low outlet pressure, sprinkler pressure, overspeed ...).
+    """
+    types = catalog()
+    breach = {"elevator": ("speed", 2.5), "fire_system": ("sprinkler_end_pressure", 0.02),
+              "water_supply": ("outlet_pressure", 0.05), "drainage": ("sump_level", 1.4)}
+    readings: list[Reading] = []
+    counter = 0
+    for second in range(seconds):
+        ts = START + timedelta(seconds=second)
+        for device in devices:
+            for spec in types[device.type].metrics.values():
+                if second % int(spec.period_s):
+                    continue
+                counter += 1
+                value = NORMAL.get(spec.name, spec.min + (spec.max - spec.min) * 0.25)
+                if counter % 1000 == 0:
+                    name, value = breach[device.type]
+                    readings.append(Reading(device.id, name, ts, value))
+                    continue
+                readings.append(Reading(device.id, spec.name, ts, value))
+    return [Batch(readings=readings[i:i + batch_size]) for i in range(0, len(readings), batch_size)]
+
+
+def engine_throughput(url: str, *, buildings: int, seconds: int, batch_size: int) -> dict[str, float]:
+    """Readings per second through ``RuleEngine.process`` with the default pack."""
+    devices = build_estate(url, buildings)
+    batches = telemetry(devices, seconds, batch_size)
+    total = sum(len(b) for b in batches)
+    engine = RuleEngine(url)
+    try:
+        started = time.perf_counter()
+        for batch in batches:
+            engine.process(batch, now=batch.readings[-1].ts)
+        elapsed = time.perf_counter() - started
+        opened = len(engine.open_alarms())
+    finally:
+        engine.close()
+    return {"engine_readings_per_s": total / elapsed, "engine_readings": total, "engine_seconds": elapsed,
+            "engine_devices": len(devices), "engine_open_alarms": opened}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print/write its figures."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.alarms", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path, help="write the figures to this file")
+    parser.add_argument("--buildings", type=int, default=200, help="buildings in the throughput estate")
+    parser.add_argument("--seconds", type=int, default=30, help="seconds of telemetry for the throughput run")
+    parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--lifts-buildings", type=int, default=100, help="buildings (2 lifts each) end to end")
+    parser.add_argument("--background-rate", type=float, default=200.0, help="telemetry messages per second")
+    parser.add_argument("--interval", type=float, default=0.05, help="seconds between injected faults")
+    parser.add_argument("--skip-end-to-end", action="store_true")
+    args = parser.parse_args(argv)
+    results: dict[str, object] = {}
+    with database() as url:
+        results.update(engine_throughput(url, buildings=args.buildings, seconds=args.seconds,
+                                         batch_size=args.batch_size))
+        if not args.skip_end_to_end:
+            results.update(end_to_end(url, buildings=args.lifts_buildings, rate=args.background_rate,
+                                      interval_s=args.interval))
+    for key, value in results.items():
+        print(f"{key:28} {value:,.2f}" if isinstance(value, float) else f"{key:28} {value}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+class _Observer(threading.Thread):
+    """Records when each alarm became active (its NOTIFY, sent at commit) and when each work order opened."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(name="bench-observer", daemon=True)
+        self.url = url
+        self.alarm_active: dict[str, float] = {}
+        self.order_opened: dict[int, float] = {}
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with connect(self.url, autocommit=True) as conn:
+            conn.execute("LISTEN pw_alarms")
+            conn.execute("LISTEN pw_work_orders")
+            self.ready.set()
+            while not self.stop.is_set():
+                for notice in conn.notifies(timeout=0.2):
+                    now = time.time()
+                    payload = json.loads(notice.payload)
+                    if notice.channel == "pw_alarms" and payload.get("to") == "active":
+                        self.alarm_active.setdefault(payload["fingerprint"], now)
+                    elif notice.channel == "pw_work_orders":
+                        self.order_opened.setdefault(payload["id"], now)
+
+
+class _Dispatcher(threading.Thread):
+    """Runs ``dispatch.alarm_sync.sync_alarms`` whenever alarm transitions are announced."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(name="bench-dispatch", daemon=True)
+        self.url = url
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        from dispatch.alarm_sync import sync_alarms
+
+        with connect(self.url, autocommit=True) as listener, connect(self.url, autocommit=True) as worker:
+            listener.execute("LISTEN pw_alarms")
+            self.ready.set()
+            while not self.stop.is_set():
+                if list(listener.notifies(timeout=0.2, stop_after=1)):
+                    sync_alarms(worker)
+
+
+def _background_telemetry(host: str, port: int, site: str, devices: list[tuple[str, str]], rate: float,
+                          stop: EventType, sent: Synchronized) -> None:
+    """Normal telemetry from every device at ``rate`` messages per second (runs in its own process, so the
+    publisher does not compete with the gateway and engine for the interpreter lock)."""
+    types = catalog()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-bg-{uuid.uuid4().hex[:6]}")
+    client.connect(host, port)
+    client.loop_start()
+    # Its own seq range: the gateway only counts replays against the injector's numbers.
+    seqs = {device_id: itertools.count(10**9) for device_id, _ in devices}
+    interval = 1.0 / rate
+    next_at = time.monotonic()
+    try:
+        for device_id, device_type in itertools.cycle(devices):
+            if stop.is_set():
+                return
+            metrics = {m.name: NORMAL.get(m.name, m.min + (m.max - m.min) * 0.25)
+                       for m in types[device_type].metrics.values()}
+            message = TelemetryMessage(ts=datetime.now(UTC), seq=next(seqs[device_id]), metrics=metrics)
+            client.publish(topic_for(site, device_id, "telemetry"), encode(message), qos=1)
+            sent.value += 1
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.monotonic()))
+    finally:
+        client.loop_stop()
+        client.disconnect()
+
+
+def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> dict[str, object]:
+    """Publish an entrapment or an overspeed reading per lift; time to committed active alarm and work order.
+
+    Each sample uses its own lift, so every alarm opens its own incident and work order.
+    """
+    try:
+        from dispatch.responsibility import default_list_path, import_list, parse_list
+        from gateway.service import Gateway
+    except ImportError as exc:
+        return {"alarm_p50_ms": None, "alarm_p99_ms": None, "work_order_p50_ms": None, "work_order_p99_ms": None,
+                "samples": 0, "end_to_end": f"pending: {exc}"}
+    devices = build_estate(url, buildings)
+    site = devices[0].site_id
+    with connect(url, autocommit=True) as conn:
+        import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor="bench")
+    lifts = [d for d in devices if d.type == "elevator"]
+    seqs = {d.id: itertools.count(1) for d in devices}
+    with tempfile.TemporaryDirectory(prefix="pw-bench-mqtt-") as tmp:
+        broker = EmbeddedBroker(Path(tmp))
+        endpoint = MqttEndpoint.parse(broker.handle.url)
+        # Forked before this process starts any thread.
+        context = multiprocessing.get_context("fork")
+        stop, sent = context.Event(), context.Value("q", 0)
+        background = context.Process(target=_background_telemetry, daemon=True, args=(
+            endpoint.host, endpoint.port, site, [(d.id, d.type) for d in devices], rate, stop, sent))
+        background.start()
+        engine = RuleEngine(url)
+        batch_ms: list[float] = []
+
+        def evaluate(batch: Batch) -> None:
+            started = time.perf_counter()
+            engine.process(batch)
+            batch_ms.append((time.perf_counter() - started) * 1000)
+
+        gateway = Gateway(endpoint=endpoint, database_url=url, on_committed=evaluate,
+                          client_id=f"bench-gw-{uuid.uuid4().hex[:6]}", flush_interval_s=GATEWAY_FLUSH_S)
+        observer, dispatcher = _Observer(url), _Dispatcher(url)
+        publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+        try:
+            observer.start()
+            dispatcher.start()
+            observer.ready.wait(10)
+            dispatcher.ready.wait(10)
+            gateway.start()
+            gateway.wait_connected()
+            publisher.connect(endpoint.host, endpoint.port)
+            publisher.loop_start()
+            time.sleep(1.0)
+            published: dict[str, float] = {}
+            for index, lift in enumerate(lifts):
+                if index == WARM_UP:
+                    # The first faults warm caches and prepared statements along the path; they are not timed.
+                    time.sleep(1.0)
+                    published.clear()
+                now = datetime.now(UTC)
+                seq = next(seqs[lift.id])
+                if index % 2 == 0:
+                    message = EventMessage(ts=now, seq=seq, code="trapped")
+                    topic, fingerprint = topic_for(site, lift.id, "event"), f"elevator.trapped/{lift.id}"
+                else:
+                    message = TelemetryMessage(ts=now, seq=seq, metrics={"speed": 3.0})
+                    topic, fingerprint = topic_for(site, lift.id, "telemetry"), f"elevator.overspeed/{lift.id}"
+                published[fingerprint] = time.time()
+                publisher.publish(topic, encode(message), qos=1)
+                time.sleep(interval_s)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and len(observer.alarm_active) < len(published):
+                time.sleep(0.1)
+            time.sleep(2.0)
+        finally:
+            stop.set()
+            background.join(10)
+            publisher.loop_stop()
+            publisher.disconnect()
+            gateway.stop()
+            observer.stop.set()
+            dispatcher.stop.set()
+            observer.join(5)
+            dispatcher.join(5)
+            engine.close()
+            broker.stop()
+    with connect(url, autocommit=True) as conn:
+        order_of = dict(conn.execute(
+            """SELECT a.fingerprint, min(w.order_id) FROM work_order_alarms w JOIN alarms a ON a.id = w.alarm_id
+               GROUP BY a.fingerprint""").fetchall())
+    alarm_ms = [(observer.alarm_active[f] - t) * 1000 for f, t in published.items() if f in observer.alarm_active]
+    order_ms = [(observer.order_opened[order_of[f]] - t) * 1000 for f, t in published.items()
+                if f in order_of and order_of[f] in observer.order_opened]
+    return {
+        "alarm_p50_ms": percentile(alarm_ms, 0.5) if alarm_ms else None,
+        "alarm_p99_ms": percentile(alarm_ms, 0.99) if alarm_ms else None,
+        "work_order_p50_ms": percentile(order_ms, 0.5) if order_ms else None,
+        "work_order_p99_ms": percentile(order_ms, 0.99) if order_ms else None,
+        "samples": len(alarm_ms),
+        "engine_batch_p50_ms": percentile(batch_ms, 0.5) if batch_ms else None,
+        "engine_batch_p99_ms": percentile(batch_ms, 0.99) if batch_ms else None,
+        "engine_batches": len(batch_ms),
+        "work_order_samples": len(order_ms),
+        "injected": len(published),
+        "background_msgs_per_s": rate,
+        "background_msgs_sent": sent.value,
+        "gateway_flush_interval_s": GATEWAY_FLUSH_S,
+        "broker": broker.handle.kind,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""UI strings in zh-CN (default) and English."""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+STRINGS: dict[str, tuple[str, str]] = {
+    "app": ("物业物联监控调度", "propwatch"),
+    "login": ("登录", "Sign in"), "logout": ("退出", "Sign out"),
+    "username": ("用户名", "Username"), "password": ("密码", "Password"),
+    "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "console": ("报警台", "Alarm console"), "estate": ("小区总览", "Estate overview"),
+    "work_orders": ("工单看板", "Work orders"), "responsibility": ("权责清单", "Responsibility list"),
+    "fund": ("维修资金审批", "Fund approvals"), "kpi": ("绩效报表", "KPI report"),
+    "crew": ("我的工单", "My orders"), "board": ("信息公示栏", "Public information board"),
+    "severity": ("级别", "Severity"), "state": ("状态", "State"), "title": ("内容", "Title"),
+    "device": ("设备", "Device"), "site": ("小区", "Site"), "time": ("时间", "Time"),
+    "actions": ("操作", "Actions"), "ack": ("确认", "Acknowledge"), "assign": ("指派", "Assign"),
+    "silence": ("静默", "Silence"), "clear": ("消除", "Clear"), "comment": ("备注", "Comment"),
+    "assignee": ("指派给", "Assign to"), "hours": ("小时", "hours"),
+    "no_alarms": ("当前无报警", "No alarms"), "live": ("实时", "Live"),
+    "accept": ("接单", "Accept"), "en_route": ("出发", "En route"), "on_site": ("到场", "On site"),
+    "start_work": ("开始维修", "Start work"), "resolve": ("完成", "Resolve"), "verify": ("验收", "Verify"),
+    "close": ("关闭", "Close"), "note": ("处理说明", "Note"), "cost": ("费用(元)", "Cost (CNY)"),
+    "parts": ("配件", "Parts"), "photo": ("照片", "Photo"), "upload": ("上传", "Upload"),
+    "due": ("时限", "Due"), "overdue": ("已超时", "Overdue"), "escalated": ("已升级", "Escalated"),
+    "approve": ("批准", "Approve"), "reject": ("驳回", "Reject"), "amount": ("金额(元)", "Amount (CNY)"),
+    "maintenance_units": ("维保单位及联系方式", "Maintenance units and contacts"),
+    "elevator_spending": ("电梯维保支出", "Elevator maintenance spending"),
+    "fund_disclosures": ("维修资金使用公示", "Maintenance fund use"),
+    "complaint_phones": ("投诉电话", "Complaint phone numbers"),
+    "apportionment": ("分摊", "Apportionment"), "phone": ("电话", "Phone"), "name": ("名称", "Name"),
+    "pending_data": ("暂无数据", "No data yet"), "buildings": ("楼栋", "Buildings"),
+    "devices": ("设备", "Devices"), "active_alarms": ("未消除报警", "Open alarms"),
+    "latest": ("最新值", "Latest values"), "history": ("历史曲线", "History"), "metric": ("指标", "Metric"),
+    "save": ("保存", "Save"), "period": ("统计区间", "Period"), "value": ("数值", "Value"),
+    "language": ("English", "中文"), "forbidden": ("无权访问", "Not allowed"),
+    "events": ("处理记录", "History"), "open_orders": ("进行中工单", "Open work orders"),
+    "orders": ("工单数", "Work orders"), "mtta": ("平均确认时长 MTTA", "Mean time to acknowledge (MTTA)"),
+    "mttr": ("平均修复时长 MTTR", "Mean time to resolve (MTTR)"), "sla_compliance": ("时限达标率", "SLA compliance"),
+    "response_rate": ("3分钟响应率", "3-minute response rate"),
+    "arrival_rate": ("30分钟到达率", "30-minute arrival rate"),
+    "repeat_fault_rate": ("重复故障率", "Repeat-fault rate"), "false_alarm_rate": ("误报率", "False-alarm rate"),
+    "minutes": ("分钟", "min"), "my_fund": ("我的维修资金", "My maintenance fund"),
+    "balance": ("余额", "Balance"), "memo": ("摘要", "Memo"),
+    "active": ("未确认", "active"), "pending": ("待定", "pending"), "acknowledged": ("已确认", "acknowledged"),
+    "cleared": ("已消除", "cleared"),
+}
+
+
+def translate(key: str, lang: str) -> str:
+    """The string for ``key`` in ``lang``; the key itself when unknown."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]

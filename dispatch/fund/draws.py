@@ -1,0 +1,367 @@
+"""Fund draws: emergency draws opened from work orders, voted draws, their review, completion and charging.
+
+Lifecycle: ``pending`` (awaiting review) → ``approved`` | ``rejected``; ``approved`` → ``completed`` (actual
+cost apportioned, ledger charged, disclosure published). Voted draws start ``approved``: the owners' vote
+was the approval. Every step is recorded in ``fund_draw_events`` with the actor and time.
+
+A work order draws at most once: a unique index on ``work_order_id`` settles races between openers, the draw
+row lock serialises approvals and completion, and a unique index on (draw, household) in the ledger refuses
+a second charge whatever happens above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+from dispatch.fund import disclosure
+from dispatch.fund.apportion import apportion
+from dispatch.fund.errors import FundError, InvalidState, NotEmergency, NotFound, WrongApprover
+from dispatch.fund.estate import Household, Scope, ScopeType, get_site_settings, list_households
+from dispatch.fund.ledger import post, refresh_topup_flags
+from dispatch.fund.regions import load_regions
+from dispatch.fund.workdays import working_days_deadline
+
+DrawState = Literal["pending", "approved", "rejected", "completed"]
+ApproverRole = Literal["committee", "subdistrict"]
+DEEMED_ACTOR = "system:deemed-approval"
+ESCALATION_ACTOR = "system:review-deadline"
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A request to pay a repair from the owners' fund, and what became of it."""
+
+    id: int
+    site_id: str
+    kind: str
+    work_order_id: int | None
+    work_order_number: str | None
+    vote_id: int | None
+    item: str
+    fund_category: str | None
+    contractor: str
+    scope_type: str
+    scope_id: str
+    estimate: Decimal
+    actual_cost: Decimal | None
+    variance_flagged: bool | None
+    state: str
+    route: str
+    rule_set: str
+    area_basis: str
+    review_due_at: datetime | None
+    deemed_approval: bool
+    escalated_at: datetime | None
+    opened_by: str
+    opened_at: datetime
+    decided_by: str | None
+    decided_role: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    completed_by: str | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DrawEvent:
+    """One recorded step of a draw."""
+
+    id: int
+    draw_id: int
+    event: str
+    actor: str
+    role: str | None
+    comment: str | None
+    at: datetime
+
+
+DRAW_COLUMNS = """id, site_id, kind, work_order_id, work_order_number, vote_id, item, fund_category, contractor,
+    scope_type, scope_id, estimate, actual_cost, variance_flagged, state, route, rule_set, area_basis,
+    review_due_at, deemed_approval, escalated_at, opened_by, opened_at, decided_by, decided_role, decided_at,
+    decision_comment, completed_by, completed_at"""
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def _positive_money(amount: Decimal, what: str) -> Decimal:
+    if not isinstance(amount, Decimal) or amount <= 0 or amount != amount.quantize(CENT):
+        raise FundError(f"{what} must be a positive Decimal in whole cents, got {amount!r}")
+    return amount
+
+
+def _record(conn: psycopg.Connection, draw_id: int, event: str, actor: str, at: datetime, *,
+            role: str | None = None, comment: str | None = None) -> None:
+    conn.execute(
+        "INSERT INTO fund_draw_events (draw_id, event, actor, role, comment, at) VALUES (%s, %s, %s, %s, %s, %s)",
+        (draw_id, event, actor, role, comment, at),
+    )
+
+
+def _fetch(conn: psycopg.Connection, where: str, params: Sequence[object], *, lock: bool = False) -> list[Draw]:
+    query = sql.SQL("SELECT {columns} FROM fund_draws WHERE {where} ORDER BY id {lock}").format(
+        columns=sql.SQL(DRAW_COLUMNS), where=sql.SQL(where), lock=sql.SQL("FOR UPDATE" if lock else "")
+    )
+    with conn.cursor(row_factory=class_row(Draw)) as cur:
+        cur.execute(query, params)  # type: ignore[arg-type]
+        return cur.fetchall()
+
+
+def get_draw(conn: psycopg.Connection, draw_id: int) -> Draw | None:
+    """One draw by id, or ``None``."""
+    found = _fetch(conn, "id = %s", (draw_id,))
+    return found[0] if found else None
+
+
+def _locked(conn: psycopg.Connection, draw_id: int) -> Draw:
+    found = _fetch(conn, "id = %s", (draw_id,), lock=True)
+    if not found:
+        raise NotFound(f"draw {draw_id} not found")
+    return found[0]
+
+
+def list_draws(
+    conn: psycopg.Connection, *, site_id: str | None = None, states: Sequence[DrawState] | None = None
+) -> list[Draw]:
+    """Draws, optionally of one site and in some states, oldest first."""
+    return _fetch(
+        conn,
+        "(%(site)s::text IS NULL OR site_id = %(site)s) AND (%(states)s::text[] IS NULL OR state = ANY(%(states)s))",
+        {"site": site_id, "states": list(states) if states is not None else None},  # type: ignore[arg-type]
+    )
+
+
+def draw_events(conn: psycopg.Connection, draw_id: int) -> list[DrawEvent]:
+    """The audit trail of a draw, in order."""
+    with conn.cursor(row_factory=class_row(DrawEvent)) as cur:
+        cur.execute(
+            "SELECT id, draw_id, event, actor, role, comment, at FROM fund_draw_events WHERE draw_id = %s "
+            "ORDER BY id",
+            (draw_id,),
+        )
+        return cur.fetchall()
+
+
+def _scope_households(conn: psycopg.Connection, site_id: str, scope_type: str, scope_id: str) -> list[Household]:
+    households = list_households(conn, site_id, Scope(scope_type, scope_id))  # type: ignore[arg-type]
+    if not households:
+        raise FundError(f"no households in {scope_type} {scope_id} of site {site_id}")
+    return households
+
+
+def _site_timezone(conn: psycopg.Connection, site_id: str) -> str:
+    row = conn.execute("SELECT timezone FROM sites WHERE id = %s", (site_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"site {site_id} not found")
+    return row[0]
+
+
+def open_emergency_draw(
+    conn: psycopg.Connection,
+    *,
+    site_id: str,
+    work_order_id: int,
+    work_order_number: str,
+    item: str,
+    fund_category: str | None,
+    contractor: str,
+    scope_type: ScopeType,
+    scope_id: str,
+    estimate: Decimal,
+    actor: str,
+    now: datetime | None = None,
+) -> Draw:
+    """Open an emergency draw for a work order on the site's emergency list, or return the one it has.
+
+    The review goes to the owners' committee where the site has one, else to the sub-district office, due
+    after the region's working-day limit (counted in the site's time zone).
+    """
+    now = _now(now)
+    existing = _fetch(conn, "work_order_id = %s", (work_order_id,))
+    if existing:
+        return existing[0]
+    settings = get_site_settings(conn, site_id)
+    rules = settings.rules
+    if not rules.is_emergency(fund_category):
+        raise NotEmergency(f"fund category {fund_category!r} is not on the {rules.id} emergency list")
+    _positive_money(estimate, "estimate")
+    _scope_households(conn, site_id, scope_type, scope_id)
+    due = working_days_deadline(now, rules.review_working_days, _site_timezone(conn, site_id))
+    with conn.transaction():
+        row = conn.execute(
+            """INSERT INTO fund_draws (site_id, kind, work_order_id, work_order_number, item, fund_category,
+                   contractor, scope_type, scope_id, estimate, state, route, rule_set, area_basis, review_due_at,
+                   deemed_approval, opened_by, opened_at)
+               VALUES (%s, 'emergency', %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (work_order_id) WHERE work_order_id IS NOT NULL DO NOTHING
+               RETURNING id""",
+            (site_id, work_order_id, work_order_number, item, fund_category, contractor, scope_type, scope_id,
+             estimate, "committee" if settings.has_committee else "subdistrict", rules.id,
+             settings.effective_basis, due, rules.deemed_approval, actor, now),
+        ).fetchone()
+        if row is None:  # a concurrent request for the same work order won the insert
+            return _fetch(conn, "work_order_id = %s", (work_order_id,))[0]
+        _record(conn, row[0], "opened", actor, now, comment=f"estimate {estimate}")
+    return _fetch(conn, "id = %s", (row[0],))[0]
+
+
+def open_voted_draw(
+    conn: psycopg.Connection,
+    *,
+    vote_id: int,
+    item: str,
+    contractor: str,
+    estimate: Decimal,
+    actor: str,
+    now: datetime | None = None,
+) -> Draw:
+    """Open the draw an approved owners' vote on using the fund authorises (Civil Code art. 278); idempotent."""
+    now = _now(now)
+    existing = _fetch(conn, "vote_id = %s", (vote_id,))
+    if existing:
+        return existing[0]
+    vote = conn.execute(
+        """SELECT v.site_id, v.scope_type, v.scope_id, v.matter, v.closed_by, v.closed_at, r.approved
+           FROM fund_votes v LEFT JOIN fund_vote_results r ON r.vote_id = v.id WHERE v.id = %s""",
+        (vote_id,),
+    ).fetchone()
+    if vote is None:
+        raise NotFound(f"vote {vote_id} not found")
+    site_id, scope_type, scope_id, matter, closed_by, closed_at, approved = vote
+    if matter != "use" or not approved:
+        raise InvalidState(f"vote {vote_id} did not approve using the fund")
+    _positive_money(estimate, "estimate")
+    settings = get_site_settings(conn, site_id)
+    with conn.transaction():
+        row = conn.execute(
+            """INSERT INTO fund_draws (site_id, kind, vote_id, item, contractor, scope_type, scope_id, estimate,
+                   state, route, rule_set, area_basis, deemed_approval, opened_by, opened_at, decided_by,
+                   decided_role, decided_at)
+               VALUES (%s, 'voted', %s, %s, %s, %s, %s, %s, 'approved', 'owners_vote', %s, %s, false, %s, %s,
+                       %s, 'owners_vote', %s)
+               ON CONFLICT (vote_id) WHERE vote_id IS NOT NULL DO NOTHING RETURNING id""",
+            (site_id, vote_id, item, contractor, scope_type, scope_id, estimate, settings.rule_set,
+             settings.effective_basis, actor, now, closed_by, closed_at),
+        ).fetchone()
+        if row is None:
+            return _fetch(conn, "vote_id = %s", (vote_id,))[0]
+        _record(conn, row[0], "opened", actor, now, comment=f"authorised by vote {vote_id}; estimate {estimate}")
+    return _fetch(conn, "id = %s", (row[0],))[0]
+
+
+def _decide(conn: psycopg.Connection, draw_id: int, verdict: Literal["approved", "rejected"], *, actor: str,
+            role: ApproverRole, comment: str, now: datetime | None) -> Draw:
+    now = _now(now)
+    with conn.transaction():
+        draw = _locked(conn, draw_id)
+        if role != draw.route:
+            raise WrongApprover(f"draw {draw_id} is reviewed by the {draw.route}, not the {role}")
+        if draw.state == verdict or (verdict == "approved" and draw.state == "completed"):
+            return draw  # a retried or concurrent identical decision: the first one stands
+        if draw.state != "pending":
+            raise InvalidState(f"draw {draw_id} is {draw.state}; it cannot be {verdict}")
+        conn.execute(
+            """UPDATE fund_draws SET state = %s, decided_by = %s, decided_role = %s, decided_at = %s,
+                   decision_comment = %s WHERE id = %s""",
+            (verdict, actor, role, now, comment, draw_id),
+        )
+        _record(conn, draw_id, verdict, actor, now, role=role, comment=comment)
+    return _fetch(conn, "id = %s", (draw_id,))[0]
+
+
+def approve(conn: psycopg.Connection, draw_id: int, *, actor: str, role: ApproverRole, comment: str = "",
+            now: datetime | None = None) -> Draw:
+    """Approve a pending draw as the site's reviewer; approving again returns it unchanged."""
+    return _decide(conn, draw_id, "approved", actor=actor, role=role, comment=comment, now=now)
+
+
+def reject(conn: psycopg.Connection, draw_id: int, *, actor: str, role: ApproverRole, comment: str = "",
+           now: datetime | None = None) -> Draw:
+    """Reject a pending draw as the site's reviewer; rejecting again returns it unchanged."""
+    return _decide(conn, draw_id, "rejected", actor=actor, role=role, comment=comment, now=now)
+
+
+def apply_deemed_approvals(conn: psycopg.Connection, now: datetime) -> list[Draw]:
+    """Act on pending draws past their review deadline and return those acted on.
+
+    Where the region deems silence to be approval (e.g. Fujian), the draw becomes approved; elsewhere it is
+    escalated once (``escalated_at`` set) and stays pending for the reviewer or the housing authority.
+    """
+    now = _now(now)
+    acted: list[int] = []
+    with conn.transaction():
+        overdue = _fetch(
+            conn, "state = 'pending' AND review_due_at <= %s AND (deemed_approval OR escalated_at IS NULL)",
+            (now,), lock=True,
+        )
+        for draw in overdue:
+            if draw.deemed_approval:
+                comment = f"no decision by {draw.review_due_at.isoformat()}; deemed approved ({draw.rule_set})"
+                conn.execute(
+                    """UPDATE fund_draws SET state = 'approved', decided_by = %s, decided_role = 'deemed',
+                           decided_at = %s, decision_comment = %s WHERE id = %s""",
+                    (DEEMED_ACTOR, now, comment, draw.id),
+                )
+                _record(conn, draw.id, "deemed_approved", DEEMED_ACTOR, now, comment=comment)
+            else:
+                comment = f"no decision by {draw.review_due_at.isoformat()}; escalated to the housing authority"
+                conn.execute("UPDATE fund_draws SET escalated_at = %s WHERE id = %s", (now, draw.id))
+                _record(conn, draw.id, "escalated", ESCALATION_ACTOR, now, comment=comment)
+            acted.append(draw.id)
+    return _fetch(conn, "id = ANY(%s)", (acted,))
+
+
+def _weights(households: Sequence[Household], basis: str) -> dict[str, Decimal]:
+    return {h.id: h.building_area if basis == "building" else h.exclusive_area for h in households}
+
+
+def complete(conn: psycopg.Connection, draw_id: int, *, actual_cost: Decimal, actor: str,
+             now: datetime | None = None) -> Draw:
+    """Record the actual cost of an approved draw and charge it; completing again returns it unchanged.
+
+    In one transaction: apportion the cost by area over the scope's households (cent-exact), post one ledger
+    charge per household, flag a variance beyond the region's ratio, publish the disclosure and flag accounts
+    that fell below their top-up threshold.
+    """
+    now = _now(now)
+    _positive_money(actual_cost, "actual cost")
+    with conn.transaction():
+        draw = _locked(conn, draw_id)
+        if draw.state == "completed":
+            return draw
+        if draw.state != "approved":
+            raise InvalidState(f"draw {draw_id} is {draw.state}; only an approved draw can be completed")
+        rules = load_regions().get(draw.rule_set)
+        households = _scope_households(conn, draw.site_id, draw.scope_type, draw.scope_id)
+        weights = _weights(households, draw.area_basis)
+        shares = apportion(actual_cost, weights)
+        memo = f"draw {draw.id}: {draw.item}" + (f" ({draw.work_order_number})" if draw.work_order_number else "")
+        for household in households:  # ordered by id, so concurrent charges lock accounts in the same order
+            if shares[household.id] > 0:
+                post(conn, household.id, "draw", -shares[household.id], actor=actor, memo=memo, draw_id=draw.id,
+                     now=now)
+        variance = abs(actual_cost - draw.estimate) > draw.estimate * rules.variance_ratio
+        conn.execute(
+            """UPDATE fund_draws SET state = 'completed', actual_cost = %s, variance_flagged = %s,
+                   completed_by = %s, completed_at = %s WHERE id = %s""",
+            (actual_cost, variance, actor, now, draw.id),
+        )
+        disclosure.publish(conn, draw_id=draw.id, households=households, weights=weights, shares=shares, now=now)
+        refresh_topup_flags(conn, [h.id for h in households], ratio=rules.topup_ratio, now=now)
+        note = f"actual {actual_cost} vs estimate {draw.estimate}" + ("; variance flagged" if variance else "")
+        _record(conn, draw.id, "completed", actor, now, comment=note)
+    return _fetch(conn, "id = %s", (draw_id,))[0]

@@ -1,0 +1,172 @@
+"""The estate as the fund sees it: site settings, units (单元) and households with their areas.
+
+Unsold homes are households flagged ``developer_held``; they bear their share like any other (Order 165
+art. 21). Each household gets its fund account when it is added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+from dispatch.fund.errors import SiteNotConfigured
+from dispatch.fund.regions import AreaBasis, RuleSet, load_regions
+
+ScopeType = Literal["site", "building", "unit"]
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which households a cost falls on: the whole estate, one building or one unit."""
+
+    type: ScopeType
+    id: str
+
+
+@dataclass(frozen=True)
+class BuildingUnit:
+    """A unit (单元, one stairwell) of a building."""
+
+    id: str
+    site_id: str
+    building_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Household:
+    """One home. ``owner_user`` is a login id, never a name; it is not published anywhere."""
+
+    id: str
+    site_id: str
+    building_id: str
+    unit_id: str
+    room: str
+    building_area: Decimal
+    exclusive_area: Decimal
+    developer_held: bool = False
+    owner_user: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """Whether the estate has an owners' committee, and which regional rules apply."""
+
+    site_id: str
+    has_committee: bool
+    rule_set: str
+    area_basis: AreaBasis | None = None
+    updated_by: str = SYSTEM_ACTOR
+
+    @property
+    def rules(self) -> RuleSet:
+        """The regional rule set in force."""
+        return load_regions().get(self.rule_set)
+
+    @property
+    def effective_basis(self) -> AreaBasis:
+        """The area basis for apportionment: the site's agreed basis, else the region's."""
+        return self.area_basis or self.rules.apportionment_basis
+
+
+def configure_site(
+    conn: psycopg.Connection,
+    site_id: str,
+    *,
+    has_committee: bool,
+    actor: str,
+    rule_set: str | None = None,
+    area_basis: AreaBasis | None = None,
+) -> SiteSettings:
+    """Record the site's fund settings; the rule set defaults to the one matching the site's region code."""
+    regions = load_regions()
+    if rule_set is None:
+        row = conn.execute("SELECT region FROM sites WHERE id = %s", (site_id,)).fetchone()
+        rule_set = regions.for_area_code(row[0] if row else None).id
+    regions.get(rule_set)  # unknown ids fail here, before anything is written
+    conn.execute(
+        """INSERT INTO fund_site_settings (site_id, has_committee, rule_set, area_basis, updated_by, updated_at)
+           VALUES (%s, %s, %s, %s, %s, now())
+           ON CONFLICT (site_id) DO UPDATE SET has_committee = excluded.has_committee,
+               rule_set = excluded.rule_set, area_basis = excluded.area_basis,
+               updated_by = excluded.updated_by, updated_at = excluded.updated_at""",
+        (site_id, has_committee, rule_set, area_basis, actor),
+    )
+    return get_site_settings(conn, site_id)
+
+
+def get_site_settings(conn: psycopg.Connection, site_id: str) -> SiteSettings:
+    """The site's fund settings; ``SiteNotConfigured`` if there are none."""
+    with conn.cursor(row_factory=class_row(SiteSettings)) as cur:
+        cur.execute(
+            """SELECT site_id, has_committee, rule_set, area_basis, updated_by
+               FROM fund_site_settings WHERE site_id = %s""",
+            (site_id,),
+        )
+        settings = cur.fetchone()
+    if settings is None:
+        raise SiteNotConfigured(f"site {site_id} has no fund settings")
+    return settings
+
+
+def add_building_unit(conn: psycopg.Connection, unit: BuildingUnit, *, actor: str = SYSTEM_ACTOR) -> None:
+    """Create a unit, or rename it if it exists."""
+    conn.execute(
+        """INSERT INTO fund_building_units (id, site_id, building_id, name, created_by)
+           VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name""",
+        (unit.id, unit.site_id, unit.building_id, unit.name, actor),
+    )
+
+
+def add_household(conn: psycopg.Connection, household: Household, *, actor: str = SYSTEM_ACTOR) -> None:
+    """Create a household and its (empty) fund account; re-adding the same id is a no-op."""
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO fund_households (id, site_id, building_id, unit_id, room, building_area,
+                   exclusive_area, developer_held, owner_user, created_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING""",
+            (household.id, household.site_id, household.building_id, household.unit_id, household.room,
+             household.building_area, household.exclusive_area, household.developer_held,
+             household.owner_user, actor),
+        )
+        conn.execute(
+            "INSERT INTO fund_accounts (household_id, site_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            (household.id, household.site_id),
+        )
+
+
+SELECT_HOUSEHOLDS = sql.SQL(
+    """SELECT id, site_id, building_id, unit_id, room, building_area, exclusive_area, developer_held, owner_user
+       FROM fund_households WHERE {condition} ORDER BY id"""
+)
+
+
+def get_household(conn: psycopg.Connection, household_id: str) -> Household | None:
+    """One household by id, or ``None``."""
+    with conn.cursor(row_factory=class_row(Household)) as cur:
+        cur.execute(SELECT_HOUSEHOLDS.format(condition=sql.SQL("id = %s")), (household_id,))
+        return cur.fetchone()
+
+
+def list_households(conn: psycopg.Connection, site_id: str, scope: Scope | None = None) -> list[Household]:
+    """The households of a site, or of one building or unit of it, ordered by id."""
+    scope = scope or Scope("site", site_id)
+    column = {"site": "site_id", "building": "building_id", "unit": "unit_id"}[scope.type]
+    condition = sql.SQL("site_id = %s AND {column} = %s").format(column=sql.Identifier(column))
+    with conn.cursor(row_factory=class_row(Household)) as cur:
+        cur.execute(SELECT_HOUSEHOLDS.format(condition=condition), (site_id, scope.id))
+        return cur.fetchall()
+
+
+def households_of_owner(conn: psycopg.Connection, owner_user: str) -> list[Household]:
+    """The homes a login owns, for the owner's own balance query."""
+    with conn.cursor(row_factory=class_row(Household)) as cur:
+        cur.execute(SELECT_HOUSEHOLDS.format(condition=sql.SQL("owner_user = %s")), (owner_user,))
+        return cur.fetchall()

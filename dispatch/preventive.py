@@ -1,0 +1,98 @@
+"""Preventive maintenance: templates (dispatch/data/preventive.yaml) and plans that open orders on a cadence.
+
+A plan is a template applied to one device (or a site/building). ``open_due_orders`` opens the order for a plan
+``lead`` before its due date, with the due date as the resolve deadline, and moves the plan one interval on, in
+the same transaction, so a period is never skipped or opened twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+
+import psycopg
+import yaml
+
+from dispatch.durations import parse_duration
+from dispatch.workorders import NewOrder, open_order
+
+PREVENTIVE_ACTOR = "system:preventive"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A recurring maintenance task and the rule it comes from."""
+
+    id: str
+    category: str
+    component: str
+    interval: timedelta
+    lead: timedelta
+    title_zh: str
+    title_en: str
+    checklist_items: int
+    source: str
+
+
+@cache
+def templates() -> dict[str, Template]:
+    """The shipped templates by id."""
+    text = (resources.files("dispatch") / "data" / "preventive.yaml").read_text(encoding="utf-8")
+    result = {}
+    for raw in yaml.safe_load(text)["templates"]:
+        result[raw["id"]] = Template(
+            id=raw["id"], category=raw["category"], component=raw["component"],
+            interval=parse_duration(raw["interval"]), lead=parse_duration(raw["lead"]), title_zh=raw["title_zh"],
+            title_en=raw["title_en"], checklist_items=int(raw["checklist_items"]), source=raw["source"],
+        )
+    return result
+
+
+def create_plan(
+    conn: psycopg.Connection, *, template: str, site_id: str, first_due: datetime, actor: str,
+    device_id: str | None = None, building_id: str | None = None,
+) -> int:
+    """Schedule ``template`` for a device (or place) with its first due date; return the plan id."""
+    if template not in templates():
+        raise ValueError(f"unknown preventive template {template!r} (known: {', '.join(templates())})")
+    return conn.execute(
+        """INSERT INTO preventive_plans (template, site_id, building_id, device_id, next_due_at, created_by)
+           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
+        (template, site_id, building_id, device_id, first_due, actor),
+    ).fetchone()[0]
+
+
+def open_due_orders(conn: psycopg.Connection, *, now: datetime, limit: int = 100) -> int:
+    """Open the order of every plan whose due date is within its lead time; return how many were opened."""
+    opened = 0
+    while opened < limit:
+        with conn.transaction():
+            row = conn.execute(
+                """SELECT id, template, site_id, building_id, device_id, next_due_at FROM preventive_plans
+                   WHERE active
+                     AND next_due_at - make_interval(secs => (%(lead)s::jsonb ->> template)::float8) <= %(now)s
+                   ORDER BY next_due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED""",
+                {"now": now, "lead": _leads_json()},
+            ).fetchone()
+            if row is None:
+                break
+            plan_id, template_id, site_id, building_id, device_id, due = row
+            template = templates()[template_id]
+            spec = NewOrder(
+                site_id=site_id, building_id=building_id, device_id=device_id, category=template.category,
+                component=template.component, severity="P3", origin="preventive",
+                title=f"{template.title_zh} / {template.title_en}",
+                description=f"{template.checklist_items} checklist items; due {due.date().isoformat()}",
+            )
+            open_order(conn, spec, actor=PREVENTIVE_ACTOR, now=now, resolve_due=due)
+            conn.execute("UPDATE preventive_plans SET next_due_at = %s WHERE id = %s",
+                         (due + template.interval, plan_id))
+            opened += 1
+    return opened
+
+
+def _leads_json() -> str:
+    return json.dumps({t.id: t.lead.total_seconds() for t in templates().values()})

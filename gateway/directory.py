@@ -1,0 +1,73 @@
+"""The gateway's cached view of the device registry: which devices exist, at which site, of which type."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+from ingest.database import connect
+
+
+class DirectoryUnavailable(Exception):
+    """The registry could not be read; the caller retries rather than rejecting a device it cannot check."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownDevice:
+    site_id: str
+    type: str
+
+
+class DeviceDirectory:
+    """Device id -> site and type, reloaded every ``refresh_s`` and on a miss (at most once per ``miss_refresh_s``).
+
+    The rate limit keeps a stream of messages from unknown devices from turning into a stream of queries.
+    Not thread-safe: one pipeline thread owns it.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        refresh_s: float = 30.0,
+        miss_refresh_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = database_url
+        self._refresh_s = refresh_s
+        self._miss_refresh_s = miss_refresh_s
+        self._clock = clock
+        self._devices: dict[str, KnownDevice] = {}
+        self._loaded_at: float | None = None
+        self._conn: psycopg.Connection | None = None
+
+    def lookup(self, device_id: str) -> KnownDevice | None:
+        """The device, or ``None`` if the registry does not list it; ``DirectoryUnavailable`` if unreadable."""
+        now = self._clock()
+        if self._loaded_at is None or now - self._loaded_at >= self._refresh_s:
+            self._reload(now)
+        found = self._devices.get(device_id)
+        if found is None and now - self._loaded_at >= self._miss_refresh_s:
+            self._reload(now)
+            found = self._devices.get(device_id)
+        return found
+
+    def close(self) -> None:
+        """Close the registry connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _reload(self, now: float) -> None:
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = connect(self._url, autocommit=True)
+            rows = self._conn.execute("SELECT id, site_id, type FROM devices").fetchall()
+        except psycopg.Error as exc:
+            self.close()
+            raise DirectoryUnavailable(f"device registry unreadable: {type(exc).__name__}") from exc
+        self._devices = {device_id: KnownDevice(site, kind) for device_id, site, kind in rows}
+        self._loaded_at = now

@@ -1,0 +1,124 @@
+"""History queries: raw points, bucketed rollups and latest values of a device's metrics.
+
+Rollups are computed with ``date_bin`` over ``readings``. On TimescaleDB a bucket that is a whole number of
+minutes or hours is re-aggregated from the ``readings_1m`` / ``readings_1h`` continuous aggregates instead, so
+a year of hourly points reads ~9,000 rows rather than ~30 million.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg.rows import class_row
+
+MAX_POINTS = 100_000
+MAX_BUCKETS = 10_000
+ORIGIN = "2000-01-01T00:00:00Z"  # fixed origin: the same bucket edges whatever the query range
+
+
+class HistoryError(ValueError):
+    """A history request that cannot be answered as asked; the message says what to change."""
+
+
+class BadRange(HistoryError):
+    """``start``/``end`` are naive, reversed or empty."""
+
+
+class ResultTooLarge(HistoryError):
+    """The range holds more points or buckets than allowed; narrow it or use a coarser bucket."""
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    ts: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    bucket: datetime
+    min: float
+    max: float
+    avg: float
+    last: float
+    count: int
+
+
+def _check_range(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadRange("start and end must be timezone-aware (UTC)")
+    if end <= start:
+        raise BadRange(f"end {end.isoformat()} must be after start {start.isoformat()}")
+
+
+def raw_points(
+    conn: psycopg.Connection, device_id: str, metric: str, start: datetime, end: datetime, *, limit: int = 10_000
+) -> list[Point]:
+    """Every reading in ``[start, end)`` in time order; ``ResultTooLarge`` if there are more than ``limit``."""
+    _check_range(start, end)
+    if not 1 <= limit <= MAX_POINTS:
+        raise HistoryError(f"limit must be between 1 and {MAX_POINTS}, got {limit}")
+    with conn.cursor(row_factory=class_row(Point)) as cur:
+        cur.execute(
+            """SELECT ts, value FROM readings
+               WHERE device_id = %s AND metric = %s AND ts >= %s AND ts < %s ORDER BY ts LIMIT %s""",
+            (device_id, metric, start, end, limit + 1),
+        )
+        points = cur.fetchall()
+    if len(points) > limit:
+        raise ResultTooLarge(f"more than {limit} points between {start.isoformat()} and {end.isoformat()}; "
+                             "narrow the range or use rollup()")
+    return points
+
+
+def rollup(
+    conn: psycopg.Connection, device_id: str, metric: str, start: datetime, end: datetime, *, bucket: timedelta
+) -> list[Bucket]:
+    """Min, max, avg, last and count per ``bucket`` in ``[start, end)``; empty buckets are omitted."""
+    _check_range(start, end)
+    if bucket <= timedelta(0):
+        raise HistoryError(f"bucket must be positive, got {bucket}")
+    if (end - start) / bucket > MAX_BUCKETS:
+        raise ResultTooLarge(f"{(end - start) / bucket:.0f} buckets > {MAX_BUCKETS}; use a coarser bucket")
+    source = _aggregate_for(conn, bucket)
+    with conn.cursor(row_factory=class_row(Bucket)) as cur:
+        if source is None:
+            cur.execute(
+                """SELECT date_bin(%(b)s, ts, %(o)s::timestamptz) AS bucket, min(value) AS min, max(value) AS max,
+                          avg(value) AS avg, (array_agg(value ORDER BY ts DESC))[1] AS last, count(*) AS count
+                   FROM readings WHERE device_id = %(d)s AND metric = %(m)s AND ts >= %(s)s AND ts < %(e)s
+                   GROUP BY 1 ORDER BY 1""",
+                {"b": bucket, "o": ORIGIN, "d": device_id, "m": metric, "s": start, "e": end},
+            )
+        else:
+            cur.execute(
+                f"""SELECT date_bin(%(b)s, bucket, %(o)s::timestamptz) AS bucket, min(min) AS min, max(max) AS max,
+                           sum(avg * count) / sum(count) AS avg, (array_agg(last ORDER BY bucket DESC))[1] AS last,
+                           sum(count)::bigint AS count
+                    FROM {source} WHERE device_id = %(d)s AND metric = %(m)s AND bucket >= %(s)s AND bucket < %(e)s
+                    GROUP BY 1 ORDER BY 1""",  # noqa: S608 -- source is one of two fixed view names
+                {"b": bucket, "o": ORIGIN, "d": device_id, "m": metric, "s": start, "e": end},
+            )
+        return cur.fetchall()
+
+
+def _aggregate_for(conn: psycopg.Connection, bucket: timedelta) -> str | None:
+    """The continuous aggregate that can serve ``bucket``, or ``None`` to read raw readings."""
+    mode = conn.execute("SELECT mode FROM storage_mode").fetchone()
+    if mode is None or mode[0] != "timescaledb":
+        return None
+    if bucket % timedelta(hours=1) == timedelta(0):
+        return "readings_1h"
+    if bucket % timedelta(minutes=1) == timedelta(0):
+        return "readings_1m"
+    return None
+
+
+def latest(conn: psycopg.Connection, device_id: str) -> dict[str, tuple[datetime, float]]:
+    """The newest value of every metric the device has reported: metric -> (ts, value)."""
+    rows = conn.execute(
+        "SELECT metric, ts, value FROM latest_readings WHERE device_id = %s ORDER BY metric", (device_id,)
+    ).fetchall()
+    return {metric: (ts, value) for metric, ts, value in rows}

@@ -1,0 +1,196 @@
+"""The alarm lifecycle in memory: pending → active → acknowledged → cleared, with keep-firing and recovery.
+
+``Lifecycle`` is the one place that changes an open alarm's state. Evaluators tell it that a condition holds
+(``fire``) or no longer holds (``calm``) at a data timestamp; ``tick`` applies the passage of time (``for``
+periods, ``clear_for`` recovery). Every state change is collected as a ``Change`` for the store to write
+in one transaction per batch.
+
+Against flapping: a condition must hold for ``for`` before the alarm is active, and must stay false for
+``clear_for`` before an active alarm clears; a relapse while recovering keeps the same alarm (no new row,
+no transition), so a value dancing around its threshold raises one alarm, not one per crossing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from rules.model import Rule
+
+PENDING, ACTIVE, ACKNOWLEDGED, CLEARED = "pending", "active", "acknowledged", "cleared"
+STATES = (PENDING, ACTIVE, ACKNOWLEDGED, CLEARED)
+# A re-fire only moves last_seen; writing that more often than this per alarm buys nothing.
+TOUCH_INTERVAL = timedelta(seconds=5)
+
+
+class Owner(Protocol):
+    """What the lifecycle needs from the evaluator behind an alarm."""
+
+    rule: Rule
+    fingerprint: str
+    site_id: str
+    building_id: str | None
+    device_id: str | None
+    alarm: OpenAlarm | None
+
+    def describe(self, value: float | None) -> tuple[str, dict[str, Any]]:
+        """A one-line cause and the values that support it, for a transition."""
+        ...
+
+
+@dataclass(slots=True, eq=False)
+class OpenAlarm:
+    """An alarm that is not cleared, as the engine holds it (the database row mirrors it)."""
+
+    fingerprint: str
+    rule: Rule
+    site_id: str
+    building_id: str | None
+    device_id: str | None
+    state: str
+    first_seen: datetime
+    last_seen: datetime
+    value: float | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    activated_at: datetime | None = None
+    recovering_since: datetime | None = None
+    cleared_at: datetime | None = None
+    suppressed: bool = False
+    owner: Owner | None = None
+    persisted_seen: datetime | None = None
+
+
+@dataclass(slots=True)
+class Change:
+    """One state transition to record."""
+
+    alarm: OpenAlarm
+    from_state: str | None
+    to_state: str
+    at: datetime
+    cause: str
+    values: dict[str, Any]
+
+
+class Lifecycle:
+    """Applies fire/calm observations and time to the open alarms, collecting what changed."""
+
+    def __init__(self, open_alarms: dict[str, OpenAlarm],
+                 suppression: Callable[[OpenAlarm, datetime], str | None]) -> None:
+        self.open = open_alarms
+        self._suppression = suppression
+        self.changes: list[Change] = []
+        self.dirty: set[OpenAlarm] = set()
+        self.touched: set[OpenAlarm] = set()
+        self.now: datetime | None = None
+
+    def fire(self, owner: Owner, ts: datetime, value: float | None, detail: dict[str, Any] | None = None) -> None:
+        """The owner's condition holds at ``ts``."""
+        alarm = owner.alarm
+        rule = owner.rule
+        if alarm is None:
+            alarm = OpenAlarm(owner.fingerprint, rule, owner.site_id, owner.building_id, owner.device_id, PENDING,
+                              ts, ts, value, dict(detail or {}), owner=owner)
+            owner.alarm = alarm
+            self.open[alarm.fingerprint] = alarm
+            self.dirty.add(alarm)
+            cause, values = owner.describe(value)
+            if rule.for_s <= 0:
+                self._suppress(alarm, ts)
+                alarm.state, alarm.activated_at = ACTIVE, ts
+                self._record(alarm, None, ACTIVE, ts, cause, values)
+            else:
+                self._record(alarm, None, PENDING, ts, f"{cause}; active after {rule.for_s:g} s", values)
+            return
+        if ts > alarm.last_seen:
+            alarm.last_seen = ts
+        alarm.value = value
+        if detail:
+            alarm.detail.update(detail)
+        if alarm.recovering_since is not None:
+            alarm.recovering_since = None
+            self.dirty.add(alarm)
+        else:
+            self.touched.add(alarm)
+        if alarm.state == PENDING:
+            due = alarm.first_seen + timedelta(seconds=rule.for_s)
+            if max(ts, self.now or ts) >= due:
+                self._activate(alarm, due, f"held for {rule.for_s:g} s", value)
+
+    def calm(self, owner: Owner, ts: datetime, value: float | None, cause: str | None = None) -> None:
+        """The owner's condition no longer holds at ``ts`` (or a clearing event arrived)."""
+        alarm = owner.alarm
+        if alarm is None:
+            return
+        if cause is None:
+            cause = owner.describe(value)[0]
+        if alarm.state == PENDING:
+            self.clear(alarm, ts, f"ended before the for period: {cause}", {"value": value})
+            return
+        clear_for = alarm.rule.clear_for_s
+        if clear_for <= 0:
+            self.clear(alarm, ts, f"cleared: {cause}", {"value": value})
+        elif alarm.recovering_since is None:
+            alarm.recovering_since = ts
+            self.dirty.add(alarm)
+        elif (ts - alarm.recovering_since).total_seconds() >= clear_for:
+            self.clear(alarm, alarm.recovering_since + timedelta(seconds=clear_for),
+                       f"recovered for {clear_for:g} s: {cause}", {"value": value})
+
+    def tick(self, now: datetime) -> None:
+        """Activate pending alarms whose ``for`` elapsed and clear those that recovered for ``clear_for``."""
+        for alarm in list(self.open.values()):
+            rule = alarm.rule
+            if alarm.state == PENDING:
+                due = alarm.first_seen + timedelta(seconds=rule.for_s)
+                if now >= due:
+                    self._activate(alarm, due, f"held for {rule.for_s:g} s", alarm.value)
+            elif alarm.recovering_since is not None:
+                due = alarm.recovering_since + timedelta(seconds=rule.clear_for_s)
+                if now >= due:
+                    self.clear(alarm, due, f"recovered for {rule.clear_for_s:g} s", {"value": alarm.value})
+
+    def clear(self, alarm: OpenAlarm, at: datetime, cause: str, values: dict[str, Any]) -> None:
+        """Close ``alarm`` and detach it from its evaluator."""
+        self._record(alarm, alarm.state, CLEARED, at, cause, values)
+        alarm.state, alarm.cleared_at, alarm.recovering_since = CLEARED, at, None
+        self.open.pop(alarm.fingerprint, None)
+        if alarm.owner is not None and alarm.owner.alarm is alarm:
+            alarm.owner.alarm = None
+        self.dirty.add(alarm)
+
+    def _activate(self, alarm: OpenAlarm, at: datetime, cause: str, value: float | None) -> None:
+        if not alarm.suppressed:
+            self._suppress(alarm, at)
+        alarm.state, alarm.activated_at = ACTIVE, at
+        self.dirty.add(alarm)
+        self._record(alarm, PENDING, ACTIVE, at, cause, {"value": value})
+
+    def _suppress(self, alarm: OpenAlarm, at: datetime) -> None:
+        reason = self._suppression(alarm, at)
+        if reason is not None:
+            alarm.suppressed = True
+            alarm.detail["suppressed_by"] = reason
+
+    def _record(self, alarm: OpenAlarm, from_state: str | None, to_state: str, at: datetime, cause: str,
+                values: dict[str, Any]) -> None:
+        self.changes.append(Change(alarm, from_state, to_state, at, cause, values))
+        self.dirty.add(alarm)
+
+    def restore(self, changes: list[Change], alarms: list[OpenAlarm]) -> None:
+        """Put back what ``take`` returned when writing it failed, ahead of anything newer."""
+        self.changes = changes + self.changes
+        self.dirty.update(alarms)
+
+    def take(self) -> tuple[list[Change], list[OpenAlarm]]:
+        """The changes and the alarms to write now; alarms only re-seen are written every TOUCH_INTERVAL."""
+        changes, self.changes = self.changes, []
+        due = [a for a in self.touched if a not in self.dirty
+               and (a.persisted_seen is None or a.last_seen - a.persisted_seen >= TOUCH_INTERVAL)]
+        alarms = list(self.dirty) + due
+        self.touched.difference_update(alarms)
+        self.dirty = set()
+        return changes, alarms

@@ -1,0 +1,137 @@
+"""Specification of StreamingDetector: warm-up, detection, streaming (prefix) property, state round-trip."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from rules.anomaly.config import DetectorConfig
+from rules.anomaly.detector import StreamingDetector
+from tests.anomaly.synthetic import inject
+
+CHANNELS = ["c0", "c1", "c2", "c3"]
+
+
+def _scores(series_values: np.ndarray, times: np.ndarray, config: DetectorConfig | None = None):
+    return StreamingDetector(CHANNELS[: series_values.shape[1]], config=config).update_batch(times, series_values)
+
+
+def _raises(flags: list[bool]) -> list[int]:
+    return [i for i, f in enumerate(flags) if f and (i == 0 or not flags[i - 1])]
+
+
+def test_no_alarm_and_zero_score_during_warm_up():
+    series = inject("spike", at=60, rows=400)
+    scores = _scores(series.values, series.times)
+    warm = DetectorConfig().warmup_rows
+    assert not any(s.is_anomaly for s in scores[:warm])
+    assert all(s.value == 0.0 and not s.warmed_up for s in scores[:warm])
+    assert scores[warm].warmed_up
+
+
+def test_level_shift_is_raised_within_ten_rows():
+    series = inject("level_shift", rows=2300, at=2000, magnitude=2.0)
+    flags = [s.is_anomaly for s in _scores(series.values, series.times)]
+    first = _raises(flags[series.start :])
+    assert first and first[0] <= 10
+
+
+def test_single_spike_gives_exactly_one_raise():
+    series = inject("spike", rows=2300, at=2000, magnitude=2.0)
+    flags = [s.is_anomaly for s in _scores(series.values, series.times)]
+    assert _raises(flags[1900:]) == [100]
+
+
+@pytest.mark.slow
+def test_quiet_series_raise_at_most_one_alarm_in_nine_thousand_rows():
+    raises = 0
+    for seed in range(3):
+        series = inject("none", rows=3000, seed=seed)
+        raises += len(_raises([s.is_anomaly for s in _scores(series.values, series.times)]))
+    assert raises <= 1
+
+
+def test_scores_are_in_unit_interval_with_per_channel_breakdown():
+    series = inject("level_shift", rows=2300, at=2000, magnitude=2.0)
+    scores = _scores(series.values, series.times)
+    assert all(0.0 <= s.value <= 1.0 for s in scores)
+    at_shift = scores[series.start + 2]
+    assert max(at_shift.channel_scores, key=at_shift.channel_scores.get) == "c1"
+
+
+def test_batch_on_a_prefix_gives_identical_rows():
+    series = inject("correlation_break", rows=1400, at=1100)
+    full = _scores(series.values, series.times)
+    for cut in (300, 512, 777, 1030):
+        assert _scores(series.values[:cut], series.times[:cut]) == full[:cut]
+
+
+def test_detector_is_deterministic():
+    series = inject("variance", rows=1200, at=900)
+    assert _scores(series.values, series.times) == _scores(series.values, series.times)
+
+
+def test_row_by_row_update_equals_batch_update():
+    series = inject("level_shift", rows=400, at=330)
+    batch = _scores(series.values, series.times)
+    detector = StreamingDetector(CHANNELS)
+    start = datetime.fromtimestamp(series.times[0], UTC)
+    single = [detector.update(start + timedelta(seconds=float(t - series.times[0])),
+                              dict(zip(CHANNELS, row, strict=True)))
+              for t, row in zip(series.times, series.values, strict=True)]
+    assert single == batch
+
+
+def test_state_round_trip_through_json_continues_identically():
+    series = inject("level_shift", rows=1100, at=1050, magnitude=2.0)
+    full = _scores(series.values, series.times)
+    first = StreamingDetector(CHANNELS)
+    first.update_batch(series.times[:700], series.values[:700])
+    restored = StreamingDetector.from_state(json.loads(json.dumps(first.state_dict())))
+    assert restored.update_batch(series.times[700:], series.values[700:]) == full[700:]
+
+
+def test_missing_values_give_a_zero_channel_score_and_finite_scores():
+    series = inject("none", rows=1200)
+    values = series.values.copy()
+    values[::7, 0] = np.nan
+    scores = _scores(values, series.times)
+    assert all(np.isfinite(s.value) for s in scores)
+    assert all(s.channel_scores["c0"] == 0.0 for s in scores[::7])
+
+
+def test_constant_channel_never_scores():
+    series = inject("none", rows=1200)
+    values = series.values.copy()
+    values[:, 3] = 5.0
+    assert all(s.channel_scores["c3"] == 0.0 for s in _scores(values, series.times))
+
+
+def test_constant_channel_that_moves_is_anomalous():
+    values = np.full((600, 1), 3.0)
+    values[500:, 0] = 3.5
+    times = 60.0 * np.arange(600)
+    scores = StreamingDetector(["c0"]).update_batch(times, values)
+    assert _raises([s.is_anomaly for s in scores]) == [500]
+
+
+def test_naive_timestamps_are_read_as_utc():
+    naive, aware = StreamingDetector(["x"]), StreamingDetector(["x"])
+    for k in range(200):
+        ts = datetime(2026, 1, 1) + timedelta(minutes=k)  # noqa: DTZ001 - naive on purpose
+        assert naive.update(ts, {"x": float(k % 5)}) == aware.update(ts.replace(tzinfo=UTC), {"x": float(k % 5)})
+
+
+def test_empty_channel_list_is_rejected():
+    with pytest.raises(ValueError, match="at least one channel"):
+        StreamingDetector([])
+
+
+def test_a_permanent_level_shift_becomes_the_new_normal():
+    series = inject("level_shift", rows=2600, at=1500, length=1100, magnitude=3.0)
+    flags = [s.is_anomaly for s in _scores(series.values, series.times)]
+    assert _raises(flags[1400:]) == [100]
+    assert not any(flags[2000:])

@@ -1,0 +1,92 @@
+"""Control-room pages render in the browser in both languages; screenshots for review."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.world import World
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_console_switches_to_english(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.click("a.lang")
+    expect(page.locator("h1")).to_contain_text("Alarm console")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    shot(page, "10-console-english")
+
+
+def test_the_estate_overview_lists_sites_and_devices(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/estate")
+    expect(page.locator("section.site")).to_contain_text(world.site_id)
+    expect(page.locator(f'a[href="/devices/{world.elevator_id}"]')).to_be_visible()
+    shot(page, "11-estate-overview")
+
+
+def test_the_device_page_draws_an_svg_history_chart(browser, base_url: str, world: World, shot) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ingest.database import connect
+    from ingest.records import Batch, Reading
+    from ingest.writer import Writer
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    readings = [Reading(world.elevator_id, "speed", now - timedelta(minutes=120 - i), 1.0 + (i % 10) / 10)
+                for i in range(120)]
+    with connect(world.database_url) as conn:
+        Writer(conn).write(Batch(readings=readings))
+        conn.commit()
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/devices/{world.elevator_id}")
+    expect(page.locator("svg.chart polyline")).to_have_count(1)
+    shot(page, "12-device-history")
+
+
+def test_the_kpi_report_and_responsibility_list_render(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/kpi")
+    expect(page.locator('#kpi-table tr[data-kpi="mtta"]')).to_contain_text("MTTA")
+    shot(page, "13-kpi")
+    page.goto("/responsibility")
+    expect(page.locator("#resp-table tbody tr").first).to_be_visible()
+    expect(page.locator("#resp-editor")).not_to_be_empty()
+    shot(page, "14-responsibility")
+
+
+def test_the_login_page(browser, base_url: str, shot) -> None:
+    page = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 700}).new_page()
+    page.goto("/console")
+    expect(page).to_have_url(f"{base_url}/login?next=/console")
+    shot(page, "00-login")
+
+
+def test_an_owner_sees_their_own_fund_balance_on_a_phone(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "owner", mobile=True)
+    expect(page).to_have_url(f"{base_url}/my-fund")
+    expect(page.locator("#balance")).to_contain_text("¥")
+    expect(page.locator("#ledger tr")).not_to_have_count(1)
+    shot(page, "15-owner-fund")
+
+
+def test_the_api_docs_render_with_no_internet(browser, base_url: str, shot) -> None:
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.goto("/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("propwatch API", timeout=15_000)
+    assert outside == []
+    shot(page, "16-api-docs")

@@ -1,0 +1,138 @@
+"""Work orders opened by dispatch from real alarms, driven through the API by operators and crew."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _order(api, as_role, trapped, order_for) -> int:
+    _, device_id = trapped()
+    return order_for(device_id)
+
+
+def test_the_alarms_work_order_is_listed_with_its_sla_deadlines(api: TestClient, as_role, trapped,
+                                                                 order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    order = api.get(f"/api/v1/work-orders/{order_id}", headers=as_role("operator")).json()
+    assert order["category"] == "elevator_entrapment" and order["severity"] == "P0"
+    assert order["unit_id"] == "elevator-maint" and order["state"] in ("NEW", "ACKED", "DISPATCHED")
+    assert {"ack", "arrive"} <= set(order["due"])
+    assert "reporter_contact" not in order
+
+
+def test_the_board_filters_by_state(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    state = api.get(f"/api/v1/work-orders/{order_id}", headers=as_role("operator")).json()["state"]
+    ids = [o["id"] for o in api.get(f"/api/v1/work-orders?state={state}&limit=500",
+                                    headers=as_role("operator")).json()["items"]]
+    assert order_id in ids
+    assert api.get("/api/v1/work-orders?state=CLOSED", headers=as_role("operator")).json()["total"] == 0
+
+
+def test_crew_see_their_units_orders(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    ids = [o["id"] for o in api.get("/api/v1/work-orders?limit=500", headers=as_role("crew")).json()["items"]]
+    assert order_id in ids
+
+
+def test_a_crew_member_accepts_and_works_the_order_to_resolved(api: TestClient, as_role, trapped,
+                                                                order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    accepted = api.post(f"/api/v1/work-orders/{order_id}/accept", headers=crew)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["assignee_id"] and accepted.json()["state"] == "DISPATCHED"
+    for state in ("EN_ROUTE", "ON_SITE", "IN_PROGRESS"):
+        res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": state}, headers=crew)
+        assert res.status_code == 200 and res.json()["state"] == state, res.text
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew, json={
+        "to_state": "RESOLVED", "note": "门锁开关更换，乘客已安全救出", "cost": "300.00",
+        "parts": [{"name": "门锁开关", "quantity": "1", "unit_cost": "120.00"}]})
+    assert res.status_code == 200 and res.json()["state"] == "RESOLVED"
+    assert res.json()["cost_total"] == "420.00"
+
+
+def test_the_operator_verifies_a_resolved_order(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    api.post(f"/api/v1/work-orders/{order_id}/accept", headers=crew)
+    for state in ("EN_ROUTE", "ON_SITE", "IN_PROGRESS", "RESOLVED"):
+        api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": state}, headers=crew)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "VERIFIED", "note": "复核完成"},
+                   headers=as_role("operator"))
+    assert res.status_code == 200 and res.json()["state"] == "VERIFIED"
+    events = api.get(f"/api/v1/work-orders/{order_id}", headers=as_role("operator")).json()["events"]
+    assert [e["to_state"] for e in events if e.get("to_state")][-1] == "VERIFIED"
+
+
+def test_crew_may_not_verify_their_own_work(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    api.post(f"/api/v1/work-orders/{order_id}/accept", headers=crew)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "VERIFIED"}, headers=crew)
+    assert res.status_code == 403
+
+
+def test_crew_must_accept_before_changing_the_state(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "EN_ROUTE"},
+                   headers=as_role("crew"))
+    assert res.status_code == 403 and "accept" in res.json()["error"]["message"]
+
+
+def test_an_illegal_transition_is_409(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "CLOSED"},
+                   headers=as_role("operator"))
+    assert res.status_code == 409 and res.json()["error"]["code"] == "conflict"
+
+
+def test_an_unknown_state_is_422(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "DONE"},
+                   headers=as_role("operator"))
+    assert res.status_code == 422
+
+
+def test_transitions_are_audited_with_the_actor(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "CANCELLED", "note": "重复工单"},
+             headers=as_role("operator"))
+    trail = api.get(f"/api/v1/audit?target_type=work_order&target_id={order_id}", headers=as_role("admin")).json()
+    assert trail["items"][0]["action"] == "work_order.transition"
+    assert trail["items"][0]["detail"]["to"] == "CANCELLED"
+
+
+def test_the_assigned_crew_member_attaches_a_photo(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    api.post(f"/api/v1/work-orders/{order_id}/accept", headers=crew)
+    res = api.post(f"/api/v1/work-orders/{order_id}/photos", headers=crew,
+                   files={"photo": ("site.png", PNG, "image/png")})
+    assert res.status_code == 201, res.text
+
+
+def test_a_non_image_upload_is_415(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    res = api.post(f"/api/v1/work-orders/{order_id}/photos", headers=as_role("operator"),
+                   files={"photo": ("x.txt", b"hello", "text/plain")})
+    assert res.status_code == 415 and res.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_the_control_room_opens_an_order_from_a_12345_ticket(api: TestClient, as_role, world) -> None:
+    res = api.post("/api/v1/work-orders", headers=as_role("operator"), json={
+        "site_id": world.site_id, "origin": "hotline_12345", "category": "drainage_flood",
+        "description": "地下车库积水", "address": "地下车库B区", "reporter_contact": "139-0000-0000"})
+    assert res.status_code == 201, res.text
+    assert res.json()["origin"] == "hotline_12345" and res.json()["state"] == "NEW"
+    assert "139-0000-0000" not in res.text
+
+
+def test_a_second_ticket_at_the_same_address_is_marked_a_repeat(api: TestClient, as_role, world) -> None:
+    body = {"site_id": world.site_id, "origin": "owner_report", "category": "water_outage",
+            "description": "停水", "address": "3号楼2单元", "reporter_contact": ""}
+    first = api.post("/api/v1/work-orders", headers=as_role("operator"), json=body).json()
+    second = api.post("/api/v1/work-orders", headers=as_role("operator"), json=body).json()
+    assert second["repeat_of"] == first["id"]

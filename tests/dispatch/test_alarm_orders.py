@@ -1,0 +1,213 @@
+"""Alarms become work orders: the right unit per category, one order per incident, exactly-once sync."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from dispatch.alarm_sync import handle_transition, sync_alarms
+from dispatch.responsibility import default_list_path, parse_list
+from dispatch.workorders import events, get_work_order, list_work_orders, transition
+from rules.categories import categories
+
+from .conftest import DEVICES, SITE, T0, Alarm, alarm_transition
+
+DEFAULT_LIST = parse_list(default_list_path().read_text(encoding="utf-8"))
+
+
+def expected_unit(category: str, component: str) -> str:
+    items = [i for i in DEFAULT_LIST.items if i.category == category and i.site == "*"]
+    exact = [i for i in items if i.component == component]
+    return (exact or [i for i in items if i.component == "*"])[0].unit
+
+
+def test_an_active_alarm_of_every_category_opens_an_order_for_the_listed_unit(estate: psycopg.Connection) -> None:
+    opened, expected = {}, {}
+    for n, (category, known) in enumerate(categories().items(), start=1):
+        # Each alarm on its own building so that no two share an incident.
+        alarm = Alarm(id=n, category=category, severity=known.severity, building_id=f"B{n}")
+        order = handle_transition(estate, alarm_transition(n, alarm))
+        opened[category] = (order.unit_id, order.origin, order.state, order.gov_code, order.alarm_id)
+        component = "*" if known.component == "any" else known.component
+        expected[category] = (expected_unit(category, component), "alarm", "NEW", "01", n)
+    assert opened == expected
+
+
+def test_an_offline_alarm_goes_to_the_unit_of_the_device_type(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="device_offline", severity="P3", device_id=DEVICES["elevator"])
+    assert handle_transition(estate, alarm_transition(1, alarm)).unit_id == "elevator-maint"
+
+
+def test_deadlines_run_from_the_alarm(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="elevator_entrapment", severity="P0", device_id=DEVICES["elevator"])
+    order = handle_transition(estate, alarm_transition(10, alarm))
+    assert order.due == {"ack": T0 + timedelta(minutes=1), "dispatch": T0 + timedelta(minutes=5),
+                         "arrive": T0 + timedelta(minutes=30), "resolve": T0 + timedelta(hours=2)}
+    assert order.number == "WO-20261125-0001"
+
+
+def test_the_emergency_flag_and_fund_category_come_from_the_list(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="drainage_flood", severity="P1", device_id=DEVICES["drainage"])
+    order = handle_transition(estate, alarm_transition(10, alarm))
+    assert (order.emergency, order.fund_category) == (True, "drainage")
+
+
+def test_a_refire_of_the_same_incident_attaches_to_the_open_order(estate: psycopg.Connection) -> None:
+    first = Alarm(id=1, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    again = Alarm(id=2, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    order = handle_transition(estate, alarm_transition(10, first))
+    refired = handle_transition(estate, alarm_transition(11, again, at=T0 + timedelta(minutes=5)))
+    assert refired.id == order.id
+    assert len(list_work_orders(estate)) == 1
+    assert [e.data["alarm_id"] for e in events(estate, order.id) if e.kind == "alarm"] == [1, 2]
+
+
+def test_a_more_severe_related_alarm_upgrades_the_order(estate: psycopg.Connection) -> None:
+    fault = Alarm(id=1, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    trapped = Alarm(id=2, category="elevator_entrapment", severity="P0", device_id=DEVICES["elevator"])
+    order = handle_transition(estate, alarm_transition(10, fault))
+    later = T0 + timedelta(minutes=10)
+    upgraded = handle_transition(estate, alarm_transition(11, trapped, at=later))
+    assert upgraded.id == order.id
+    assert (upgraded.category, upgraded.severity) == ("elevator_entrapment", "P0")
+    assert upgraded.due["arrive"] == later + timedelta(minutes=30)
+
+
+def test_a_new_alarm_after_resolution_opens_a_new_order_marked_as_repeat(estate: psycopg.Connection) -> None:
+    first = Alarm(id=1, category="drainage_equipment", severity="P2", device_id=DEVICES["drainage"])
+    order = handle_transition(estate, alarm_transition(10, first))
+    for state in ("ACKED", "DISPATCHED", "ON_SITE", "RESOLVED"):
+        transition(estate, order.id, state, actor="user:op", now=T0 + timedelta(hours=1))
+    second = Alarm(id=2, category="drainage_equipment", severity="P2", device_id=DEVICES["drainage"])
+    reopened = handle_transition(estate, alarm_transition(11, second, at=T0 + timedelta(days=2)))
+    assert reopened.id != order.id
+    assert reopened.repeat_of == order.id
+
+
+def test_an_operator_acknowledging_the_alarm_acknowledges_the_order(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="fire_alarm", severity="P0", device_id=DEVICES["fire_system"])
+    order = handle_transition(estate, alarm_transition(10, alarm))
+    acked = handle_transition(estate, alarm_transition(11, alarm, "acknowledged", at=T0 + timedelta(seconds=40),
+                                                       actor="user:duty"))
+    assert (acked.id, acked.state, acked.acked_at) == (order.id, "ACKED", T0 + timedelta(seconds=40))
+    assert events(estate, order.id)[-1].actor == "user:duty"
+
+
+def test_a_cleared_alarm_is_noted_but_does_not_resolve_the_order(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"])
+    order = handle_transition(estate, alarm_transition(10, alarm))
+    cleared = handle_transition(estate, alarm_transition(11, alarm, "cleared", at=T0 + timedelta(minutes=3)))
+    assert (cleared.id, cleared.state) == (order.id, "NEW")
+    assert events(estate, order.id)[-1].data["to_state"] == "cleared"
+
+
+def test_a_pending_alarm_opens_nothing(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"])
+    assert handle_transition(estate, alarm_transition(10, alarm, "pending")) is None
+
+
+def test_handling_the_same_transition_twice_changes_nothing(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"])
+    first = handle_transition(estate, alarm_transition(10, alarm))
+    second = handle_transition(estate, alarm_transition(10, alarm))
+    assert second.id == first.id
+    assert len(events(estate, first.id)) == len([e for e in events(estate, second.id)])
+    assert len(list_work_orders(estate)) == 1
+
+
+class Feed:
+    """Transitions as the rules engine would list them, after an id and up to a limit."""
+
+    def __init__(self, transitions: list, *, fail_after: int | None = None) -> None:
+        self.transitions = transitions
+        self.fail_after = fail_after
+
+    def __call__(self, conn: psycopg.Connection, after_id: int, limit: int) -> list:
+        batch = [t for t in self.transitions if t.id > after_id][:limit]
+        if self.fail_after is not None and len(batch) > self.fail_after:
+            raise ConnectionError("lost the database mid-batch")
+        return batch
+
+
+def feed_of_three() -> list:
+    return [
+        alarm_transition(1, Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"])),
+        alarm_transition(2, Alarm(id=2, category="fire_alarm", severity="P0", device_id=DEVICES["fire_system"])),
+        alarm_transition(3, Alarm(id=3, category="drainage_flood", severity="P1", device_id=DEVICES["drainage"])),
+    ]
+
+
+def test_sync_handles_each_transition_once(estate: psycopg.Connection) -> None:
+    feed = Feed(feed_of_three())
+    assert sync_alarms(estate, source=feed, batch=2) == 3
+    assert sync_alarms(estate, source=feed) == 0
+    assert len(list_work_orders(estate, site_id=SITE)) == 3
+
+
+def test_a_failed_sync_commits_nothing_and_the_next_one_catches_up(estate: psycopg.Connection) -> None:
+    transitions = feed_of_three()
+    with pytest.raises(ConnectionError):
+        sync_alarms(estate, source=Feed(transitions, fail_after=0))
+    assert list_work_orders(estate) == []
+    assert sync_alarms(estate, source=Feed(transitions)) == 3
+    assert estate.execute("SELECT last_id FROM dispatch_cursors").fetchone() == (3,)
+
+
+def test_an_alarm_the_list_does_not_cover_is_skipped_without_blocking(estate: psycopg.Connection) -> None:
+    unknown = alarm_transition(1, Alarm(id=1, category="gas_leak", severity="P0", device_id=DEVICES["drainage"]))
+    known = alarm_transition(2, Alarm(id=2, category="fire_alarm", severity="P0", device_id=DEVICES["fire_system"]))
+    assert sync_alarms(estate, source=Feed([unknown, known])) == 2
+    assert [o.category for o in list_work_orders(estate)] == ["fire_alarm"]
+
+
+def test_get_work_order_of_an_unknown_id_is_none(estate: psycopg.Connection) -> None:
+    assert get_work_order(estate, 999) is None
+
+
+def test_a_silenced_alarm_opens_no_order(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"], suppressed=True)
+    assert handle_transition(estate, alarm_transition(1, alarm)) is None
+
+
+def raise_alarm(conn: psycopg.Connection, *, category: str, severity: str, device_id: str) -> int:
+    """An active alarm as the rules engine stores it: the alarm row and its pending → active transition."""
+    alarm_id = conn.execute(
+        """INSERT INTO alarms (fingerprint, rule_id, category, severity, state, site_id, building_id, device_id,
+               title_zh, title_en, first_seen, last_seen, activated_at)
+           VALUES (%s, 'test-rule', %s, %s, 'active', %s, 'S1-B01', %s, '困人', 'Trapped', %s, %s, %s) RETURNING id""",
+        (f"test-rule/{device_id}", category, severity, SITE, device_id, T0, T0, T0),
+    ).fetchone()[0]
+    conn.execute(
+        """INSERT INTO alarm_transitions (alarm_id, from_state, to_state, at, cause)
+           VALUES (%s, 'pending', 'active', %s, 'threshold held')""",
+        (alarm_id, T0),
+    )
+    return alarm_id
+
+
+def test_sync_reads_the_rules_engine_transition_log(estate: psycopg.Connection) -> None:
+    from rules.alarms import acknowledge
+
+    alarm_id = raise_alarm(estate, category="elevator_entrapment", severity="P0", device_id=DEVICES["elevator"])
+    assert sync_alarms(estate) == 1
+    (order,) = list_work_orders(estate)
+    assert (order.alarm_id, order.unit_id, order.state) == (alarm_id, "elevator-maint", "NEW")
+    acknowledge(estate, alarm_id, actor="user:duty", comment="calling the maintainer")
+    assert sync_alarms(estate) == 1
+    assert get_work_order(estate, order.id).state == "ACKED"
+    assert events(estate, order.id)[-1].actor == "user:duty"
+
+
+def test_an_upgrade_after_arrival_keeps_the_deadlines_already_met(estate: psycopg.Connection) -> None:
+    fault = Alarm(id=1, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    trapped = Alarm(id=2, category="elevator_entrapment", severity="P0", device_id=DEVICES["elevator"])
+    order = handle_transition(estate, alarm_transition(10, fault))
+    for state in ("ACKED", "DISPATCHED", "ON_SITE"):
+        transition(estate, order.id, state, actor="user:op", now=T0 + timedelta(minutes=20))
+    upgraded = handle_transition(estate, alarm_transition(11, trapped, at=T0 + timedelta(minutes=30)))
+    open_steps = estate.execute(
+        "SELECT step, due_at FROM sla_steps WHERE order_id = %s AND satisfied_at IS NULL", (order.id,)).fetchall()
+    assert upgraded.category == "elevator_entrapment"
+    assert open_steps == [("resolve", T0 + timedelta(minutes=30) + timedelta(hours=2))]

@@ -1,0 +1,67 @@
+"""Validation: the telemetry fast path agrees with the protocol's decoder, and the registry cache refreshes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.directory import DeviceDirectory, KnownDevice
+from gateway.protocol import Rejection, TopicKind, decode
+from gateway.validation import decode_payload, validate
+from ingest.registry import Device, Site, upsert_device, upsert_site
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+NOW_MS = int(NOW.timestamp() * 1000)
+
+values = (st.floats(allow_nan=False) | st.integers(-(2**70), 2**70) | st.booleans() | st.none()
+          | st.text(max_size=3))
+telemetry = st.fixed_dictionaries(
+    {"ts": st.integers(NOW_MS - 10**9, NOW_MS + 10**9) | st.sampled_from(
+        ["2026-06-01T20:00:00+08:00", "2026-06-01T12:00:00", "2026-06-01T12:00:00Z\n", "x", "2026-06-01"]),
+     "seq": st.integers(-2, 2**64) | values,
+     "metrics": st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,3}\n?", fullmatch=True) | st.text(max_size=4),
+                                values, max_size=70)},
+    optional={"extra": values},
+)
+
+
+def outcome(fn, payload: bytes) -> object:
+    try:
+        message = fn(payload)
+    except Rejection as rejection:
+        return rejection.reason
+    return (message.ts, message.seq, message.metrics)
+
+
+@given(st.builds(lambda d: json.dumps(d).encode(), telemetry))
+def test_the_fast_path_gives_exactly_what_decode_gives(payload: bytes) -> None:
+    fast = outcome(lambda p: decode_payload(TopicKind.TELEMETRY, p, NOW), payload)
+    slow = outcome(lambda p: decode(TopicKind.TELEMETRY, p, now=NOW), payload)
+    assert fast == slow
+
+
+def test_an_event_detail_with_nul_is_a_schema_violation_not_a_failed_flush() -> None:
+    class OneElevator:
+        def lookup(self, device_id: str) -> KnownDevice:
+            return KnownDevice("S1", "elevator")
+
+    payload = json.dumps({"ts": NOW_MS, "seq": 1, "code": "trapped", "detail": {"note": "\x00"}}).encode()
+    with pytest.raises(Rejection) as caught:
+        validate("pw/v1/S1/S1-EL01/event", payload, OneElevator(), NOW)
+    assert caught.value.reason == "schema_violation"
+
+
+def test_a_device_registered_after_start_is_found_on_the_next_miss(db, db_url, site_id) -> None:
+    clock = [0.0]
+    directory = DeviceDirectory(db_url, refresh_s=3600, miss_refresh_s=1.0, clock=lambda: clock[0])
+    upsert_site(db, Site(site_id, "Estate"))
+    assert directory.lookup(f"{site_id}-EL01") is None
+    upsert_device(db, Device(f"{site_id}-EL01", site_id, "elevator", "Lift"))
+    assert directory.lookup(f"{site_id}-EL01") is None  # misses are rate-limited
+    clock[0] = 1.5
+    assert directory.lookup(f"{site_id}-EL01").type == "elevator"
+    directory.close()
