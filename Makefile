@@ -6,19 +6,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench system-packages clean
+.PHONY: demo test lint bench demo-packages test-packages apt-install clean
 
-demo: $(STAMP) system-packages
+demo: $(STAMP) demo-packages
 	$(BIN)/propwatch demo $(ARGS)
 
-test: $(STAMP) system-packages
+test: $(STAMP) test-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP) system-packages
+bench: $(STAMP) demo-packages
 	$(BIN)/python -m benchmarks.ingest --duration 60 --json artifacts/bench-ingest.json
 
 $(STAMP): pyproject.toml
@@ -27,12 +27,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Mosquitto is the project's broker of choice (an in-process Python broker is the fallback) and Debian's
-# Chromium drives the browser tests. Installed only when missing and only when we are root with apt.
-system-packages:
+# System packages, installed only when missing and only when we are root with apt. Mosquitto is the broker of
+# choice (an in-process Python broker is the fallback); Debian's Chromium drives the browser tests, and the
+# WenQuanYi font lets their screenshots show Chinese.
+DEMO_PACKAGES := mosquitto:/usr/sbin/mosquitto
+TEST_PACKAGES := $(DEMO_PACKAGES) chromium:/usr/bin/chromium fonts-wqy-microhei:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+demo-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(DEMO_PACKAGES)"
+
+test-packages:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_PACKAGES)"
+
+apt-install:
 	@missing=""; \
-	command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	for entry in $(PACKAGES); do \
+	  [ -e "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing system packages:$$missing"; \

@@ -51,6 +51,13 @@ TAGS = [
 ]
 
 
+ERROR_SCHEMA = {
+    "title": "ErrorBody", "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "details": {}}}},
+}
+
+
 def _openapi_with_security(app: FastAPI) -> dict:
     """The generated schema plus the OAuth2 password (bearer) scheme, so Swagger UI can authorise."""
     if app.openapi_schema:
@@ -61,10 +68,18 @@ def _openapi_with_security(app: FastAPI) -> dict:
                          routes=app.routes, tags=app.openapi_tags)
     schema.setdefault("components", {})["securitySchemes"] = {
         "bearer": {"type": "oauth2", "flows": {"password": {"tokenUrl": "/api/v1/auth/token", "scopes": {}}}}}
+    schemas = schema["components"].setdefault("schemas", {})
+    schemas.pop("ValidationError", None)
+    schemas["HTTPValidationError"] = ERROR_SCHEMA  # every error, 422 included, has the shared body
+    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
     for path, operations in schema.get("paths", {}).items():
-        if path.startswith("/api/v1/") and not path.startswith(("/api/v1/public/", "/api/v1/auth/token")):
-            for operation in operations.values():
+        protected = path.startswith("/api/v1/") and not path.startswith(("/api/v1/public/", "/api/v1/auth/token"))
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if protected:
                 operation["security"] = [{"bearer": []}]
+                responses.setdefault("401", {"description": "not signed in", **error_ref})
+                responses.setdefault("403", {"description": "role or scope does not allow this", **error_ref})
     app.openapi_schema = schema
     return schema
 

@@ -59,6 +59,22 @@ def resolve_token(conn: psycopg.Connection, secret_key: str, token: str, kind: s
     return user, row[1]
 
 
+def sign_in(conn: psycopg.Connection, username: str, password: str) -> User | None:
+    """Check a password with throttling: 429 after too many recent failures; failures are committed at once."""
+    from dashboard.users import authenticate, clear_login_failures, login_blocked, record_login_failure
+
+    if login_blocked(conn, username):
+        raise ApiError(429, "rate_limited", "too many failed sign-ins; try again in 15 minutes",
+                       headers={"Retry-After": "900"})
+    user = authenticate(conn, username, password)
+    if user is None:
+        record_login_failure(conn, username)
+        conn.commit()
+        return None
+    clear_login_failures(conn, username)
+    return user
+
+
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
     """A pooled connection for one request; committed when the handler returns, rolled back on error."""
     with request.app.state.pool.connection() as conn:

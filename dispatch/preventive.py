@@ -55,12 +55,17 @@ def create_plan(
     conn: psycopg.Connection, *, template: str, site_id: str, first_due: datetime, actor: str,
     device_id: str | None = None, building_id: str | None = None,
 ) -> int:
-    """Schedule ``template`` for a device (or place) with its first due date; return the plan id."""
+    """Schedule ``template`` for a device (or place) with its first due date; return the plan id.
+
+    Idempotent: an existing plan for the same template and device is kept as it is (its due date too).
+    """
     if template not in templates():
         raise ValueError(f"unknown preventive template {template!r} (known: {', '.join(templates())})")
     return conn.execute(
         """INSERT INTO preventive_plans (template, site_id, building_id, device_id, next_due_at, created_by)
-           VALUES (%s, %s, %s, %s, %s, %s) RETURNING id""",
+           VALUES (%s, %s, %s, %s, %s, %s)
+           ON CONFLICT (template, site_id, device_id) DO UPDATE SET active = preventive_plans.active
+           RETURNING id""",
         (template, site_id, building_id, device_id, first_due, actor),
     ).fetchone()[0]
 

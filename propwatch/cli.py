@@ -97,11 +97,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from dashboard.app import create_app
     from propwatch import services
+    from propwatch.demo import GRACEFUL_SHUTDOWN_S
 
     with contextlib.ExitStack() as stack:
-        app = create_app(database_url=services.database_url(settings, stack),
+        app = create_app(database_url=services.database_url(settings, stack), secret_key=settings.secret_key,
                          uploads_dir=settings.data_dir / "uploads")
-        uvicorn.run(app, host=settings.web_host, port=settings.web_port)
+        uvicorn.run(app, host=settings.web_host, port=settings.web_port,
+                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     return 0
 
 

@@ -29,6 +29,7 @@ from simulators.site import SiteSimulator
 log = logging.getLogger(__name__)
 DEMO_SITE = "S001"
 TRAPPED_AFTER_S = 5.0
+GRACEFUL_SHUTDOWN_S = 3
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
         trapped_timer.start()
         stack.callback(trapped_timer.cancel)
 
-        server = _web_server(database_url, settings.web_host, options.port, options.data_dir)
+        server = _web_server(settings, database_url, options.port, options.data_dir)
         web = threading.Thread(target=server.run, name="web", daemon=True)
         web.start()
         stack.callback(web.join, 10)
@@ -82,9 +83,11 @@ def _inject_trapped(simulator: SiteSimulator, layout) -> None:
     print(f"demo: injected a trapped-passenger fault on {elevator.id}", flush=True)
 
 
-def _web_server(database_url: str, host: str, port: int, data_dir: Path) -> uvicorn.Server:
-    app = create_app(database_url=database_url, uploads_dir=data_dir / "uploads")
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+def _web_server(settings: Settings, database_url: str, port: int, data_dir: Path) -> uvicorn.Server:
+    app = create_app(database_url=database_url, secret_key=settings.secret_key, uploads_dir=data_dir / "uploads")
+    # Live-update streams stay open for minutes; shutdown must not wait for them.
+    config = uvicorn.Config(app, host=settings.web_host, port=port, log_level="warning", lifespan="on",
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     server = uvicorn.Server(config)
     # Signals belong to the demo, which stops the server itself.
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

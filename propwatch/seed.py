@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from dashboard.users import ROLES, create_user, set_password
 from dispatch import fund
+from dispatch.preventive import create_plan
 from dispatch.responsibility import default_list_path, import_list, lookup, parse_list
 from dispatch.units import CrewMember, upsert_crew_member
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
@@ -49,11 +51,24 @@ def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
                           skills=["elevator"], on_shift=True)
         upsert_crew_member(conn, crew)
         fund.seed_demo(conn, layout.site_id, [(b.id, b.name) for b in layout.buildings])
+        schedule_preventive_maintenance(conn, layout)
         owner_household = fund.estate.list_households(conn, layout.site_id)[0].id
         return [
             _ensure_login(conn, role, layout.site_id, crew=crew, household_id=owner_household)
             for role in ROLES
         ]
+
+
+def schedule_preventive_maintenance(conn: psycopg.Connection, layout: EstateLayout) -> None:
+    """Half-monthly service for every elevator and the weekly pump test for every fire system."""
+    plans = {"elevator": ("elevator_half_monthly", timedelta(days=10)),
+             "fire_system": ("fire_pump_weekly", timedelta(days=5))}
+    now = datetime.now(UTC)
+    for device in layout.devices:
+        if device.type in plans:
+            template, first_due_in = plans[device.type]
+            create_plan(conn, template=template, site_id=layout.site_id, building_id=device.building_id,
+                        device_id=device.id, first_due=now + first_due_in, actor=SEED_ACTOR)
 
 
 def _ensure_login(conn: psycopg.Connection, role: str, site_id: str, *, crew: CrewMember,

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8000, ge=1, le=65535, description="Port the web app listens on")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     rules_file: Path | None = Field(default=None, description="Extra rule pack (YAML) loaded after the defaults")
+    secret_key: str | None = Field(default=None, min_length=32,
+                                   description="Signs sessions; set it when several web processes share users")
 
     @field_validator("database_url")
     @classmethod

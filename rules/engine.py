@@ -356,8 +356,12 @@ class RuleEngine:
         self._flush()
 
     def _restore(self) -> None:
-        """Reload open alarms and the last telemetry time of each device after a start."""
+        """Reload open alarms, replay guards and the last telemetry time of each device after a start."""
         evaluators = self._evaluators()
+        for fingerprint, seen in store.replay_marks(self._conn).items():
+            evaluator = evaluators.get(fingerprint)
+            if evaluator is not None and seen > evaluator.last_ts:
+                evaluator.last_ts = seen
         restored = []
         for row in store.open_alarms(self._conn):
             evaluator = evaluators.get(row.fingerprint)

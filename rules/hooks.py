@@ -14,6 +14,11 @@ from typing import Literal, Protocol
 from rules.anomaly.detector import StreamingDetector
 from rules.anomaly.forecast import Forecaster as TheilSen
 
+ALARM_LEVEL = 0.5
+BELOW_ALARM_LEVEL = 0.4999
+# A forecast must be this sure of its trend before it raises an early warning (docs/anomaly.md).
+MIN_FORECAST_CONFIDENCE = 0.9
+
 
 class AnomalyScorer(Protocol):
     """Scores rows of one device's channels; a score at or above the rule's ``level`` is anomalous."""
@@ -34,7 +39,12 @@ class Forecaster(Protocol):
 
 
 class DetectorScorer:
-    """``AnomalyScorer`` over ``rules.anomaly.detector.StreamingDetector`` (score in [0, 1], 0.5 = alarm)."""
+    """``AnomalyScorer`` over ``rules.anomaly.detector.StreamingDetector`` (score in [0, 1], 0.5 = alarm).
+
+    The detector latches its alarm with hysteresis and a minimum hold; the returned score keeps to the same
+    side of 0.5 as that latch, so a rule at level 0.5 follows the detector's decision instead of flickering
+    while the raw score hovers near the level.
+    """
 
     def __init__(self) -> None:
         self._detectors: dict[str, StreamingDetector] = {}
@@ -44,7 +54,8 @@ class DetectorScorer:
         detector = self._detectors.get(key)
         if detector is None:
             detector = self._detectors[key] = StreamingDetector(channels)
-        return detector.update(ts, values).value
+        result = detector.update(ts, values)
+        return max(result.value, ALARM_LEVEL) if result.is_anomaly else min(result.value, BELOW_ALARM_LEVEL)
 
 
 class TrendForecaster:
@@ -65,4 +76,6 @@ class TrendForecaster:
         if (value >= threshold) if direction == "above" else (value <= threshold):
             return 0.0
         forecast = series.time_to_threshold(threshold, direction, ts)
-        return None if forecast is None else forecast.seconds
+        if forecast is None or forecast.confidence < MIN_FORECAST_CONFIDENCE:
+            return None
+        return forecast.seconds

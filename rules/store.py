@@ -95,6 +95,16 @@ def open_alarms(conn: psycopg.Connection) -> list[StoredAlarm]:
     return [StoredAlarm(*row) for row in rows]
 
 
+def replay_marks(conn: psycopg.Connection) -> dict[str, datetime]:
+    """Per fingerprint, the newest data time its alarms consumed (last seen or cleared), so that a batch
+    redelivered to a restarted engine cannot raise again an alarm that was already raised and cleared."""
+    rows = conn.execute(
+        """SELECT fingerprint, max(greatest(last_seen, coalesce(cleared_at, last_seen))) FROM alarms
+           GROUP BY fingerprint"""
+    ).fetchall()
+    return dict(rows)
+
+
 def last_transition_id(conn: psycopg.Connection) -> int:
     """The newest transition id (the engine follows operator actions after it)."""
     row = conn.execute("SELECT coalesce(max(id), 0) FROM alarm_transitions").fetchone()

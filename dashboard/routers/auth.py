@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
 from dashboard.errors import ApiError
-from dashboard.security import BEARER_TTL, Conn, current_user, issue_token, revoke_token
-from dashboard.users import User, authenticate
+from dashboard.security import BEARER_TTL, Conn, current_user, issue_token, revoke_token, sign_in
+from dashboard.users import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -44,8 +44,9 @@ def token(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenOut:
-    """OAuth2 password grant (form fields ``username`` and ``password``). 401 on bad credentials."""
-    user = authenticate(conn, username, password)
+    """OAuth2 password grant (form fields ``username`` and ``password``). 401 on bad credentials; 429 after
+    10 failures for the username within 15 minutes."""
+    user = sign_in(conn, username, password)
     if user is None:
         raise ApiError(401, "bad_credentials", "wrong username or password")
     value, _ = issue_token(conn, request.app.state.secret_key, user, "bearer")

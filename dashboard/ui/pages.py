@@ -8,6 +8,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,9 +27,10 @@ from dashboard.security import (
     issue_token,
     optional_user,
     revoke_token,
+    sign_in,
 )
 from dashboard.ui import charts
-from dashboard.users import User, authenticate
+from dashboard.users import User
 from ingest import registry
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +38,11 @@ templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates"
 CONTROL = ("admin", "operator", "subdistrict")
 HOME = {"admin": "/console", "operator": "/console", "subdistrict": "/console", "crew": "/crew",
         "committee": "/fund-approvals", "owner": "/my-fund", "public": "/board"}
+
+
+def _local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site (no scheme, host or protocol-relative trick)."""
+    return target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
 
 
 class LoginRequired(Exception):
@@ -88,7 +95,7 @@ def login(request: Request, conn: Conn, username: Annotated[str, Form(max_length
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
-    user = authenticate(conn, username, password)
+    user = sign_in(conn, username, password)
     if user is None:
         token = secrets.token_urlsafe(24)
         response = render(request, "login.html", None, login_csrf=token,
@@ -97,7 +104,7 @@ def login(request: Request, conn: Conn, username: Annotated[str, Form(max_length
         response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
         return response
     value, _ = issue_token(conn, request.app.state.secret_key, user, "session")
-    target = next if next.startswith("/") and not next.startswith("//") else HOME.get(user.role, "/")
+    target = next if _local_path(next) else HOME.get(user.role, "/")
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", max_age=int(SESSION_TTL.total_seconds()))
@@ -120,8 +127,9 @@ def logout(request: Request, conn: Conn, user: Annotated[User | None, Depends(fo
 
 @router.get("/lang/{code}")
 def switch_language(code: str, request: Request) -> Response:
-    back = request.headers.get("referer") or "/"
-    response = RedirectResponse(back if code in LANGS else "/", status_code=303)
+    referer = urlsplit(request.headers.get("referer") or "/")
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    response = RedirectResponse(back if code in LANGS and _local_path(back) else "/", status_code=303)
     if code in LANGS:
         response.set_cookie("pw_lang", code, samesite="strict", max_age=365 * 86400)
     return response
@@ -145,12 +153,15 @@ def estate(request: Request, conn: Conn, user: Annotated[User, Depends(page_user
     sites = [s for s in registry.list_sites(conn) if user.sees_site(s.id)]
     devices = registry.list_devices(conn)
     rules = _optional("rules.alarms")
+    presence_mod = _optional("gateway.presence")
     rows = []
     for site in sites:
+        presence = {p.device_id: p.status for p in presence_mod.list_presence(conn, site.id)} if presence_mod else {}
         open_alarms = len(rules.list_alarms(conn, states=["pending", "active", "acknowledged"], site_id=site.id,
                                             limit=1000, offset=0)) if rules else None
         rows.append({"site": site, "buildings": registry.list_buildings(conn, site_id=site.id),
-                     "devices": [d for d in devices if d.site_id == site.id], "open_alarms": open_alarms})
+                     "devices": [d for d in devices if d.site_id == site.id], "open_alarms": open_alarms,
+                     "presence": presence})
     return render(request, "estate.html", user, page="estate", rows=rows)
 
 
@@ -177,9 +188,13 @@ def device_page(device_id: str, request: Request, conn: Conn,
 
 
 @router.get("/work-orders")
-def work_orders(request: Request, user: Annotated[User, Depends(page_user("admin", "operator", "subdistrict",
-                                                                          "committee"))]) -> HTMLResponse:
-    return render(request, "work_orders.html", user, page="work_orders")
+def work_orders(request: Request, conn: Conn,
+                user: Annotated[User, Depends(page_user("admin", "operator", "subdistrict", "committee"))]
+                ) -> HTMLResponse:
+    cats = _optional("rules.categories")
+    categories = list(cats.categories().values()) if cats else []
+    sites = [s for s in registry.list_sites(conn) if user.sees_site(s.id)]
+    return render(request, "work_orders.html", user, page="work_orders", categories=categories, sites=sites)
 
 
 @router.get("/responsibility")

@@ -15,16 +15,20 @@ _REFRESH = 16
 
 
 class RunningQuantile:
-    """Streaming upper quantile of a non-negative statistic over its whole history.
+    """Streaming upper quantile of a non-negative statistic over its recent history.
 
     A log-spaced histogram keeps it O(1) per value and exact to one bin width (12 %), which is plenty for a
-    threshold. The reported quantile is the upper edge of its bin, so it errs on the quiet side.
+    threshold. The reported quantile is the upper edge of its bin, so it errs on the quiet side. Counts decay
+    with a memory of ``memory`` observations, so what was unusual while a model was still learning (a daily
+    step before the daily profile existed) is eventually forgotten.
     """
 
-    def __init__(self, q: float) -> None:
+    def __init__(self, q: float, memory: float = 5000.0) -> None:
         self.q = q
-        self.counts = [0] * _N_BINS
-        self.total = 0
+        self.memory = memory
+        self.counts = [0.0] * _N_BINS
+        self.total = 0.0
+        self.adds = 0
         self._cached = 0.0
 
     def add(self, value: float) -> None:
@@ -33,14 +37,19 @@ class RunningQuantile:
             index = 0
         else:
             index = min(_N_BINS - 1, 1 + int((math.log10(value) - _LOW_EXP) * _BINS_PER_DECADE))
-        self.counts[index] += 1
-        self.total += 1
-        if self.total % _REFRESH == 0 or self.total < _REFRESH:
+        self.counts[index] += 1.0
+        self.total += 1.0
+        self.adds += 1
+        if self.adds % _REFRESH == 0:
+            decay = (1.0 - 1.0 / self.memory) ** _REFRESH
+            self.counts = [count * decay for count in self.counts]
+            self.total *= decay
+        if self.adds % _REFRESH == 0 or self.adds < _REFRESH:
             self._cached = self._compute()
 
     def _compute(self) -> float:
         target = self.q * self.total
-        cumulative = 0
+        cumulative = 0.0
         for index, count in enumerate(self.counts):
             cumulative += count
             if cumulative >= target:
@@ -53,14 +62,16 @@ class RunningQuantile:
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"q": self.q, "counts": list(self.counts), "total": self.total, "cached": self._cached}
+        return {"q": self.q, "memory": self.memory, "counts": list(self.counts), "total": self.total,
+                "adds": self.adds, "cached": self._cached}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RunningQuantile:
         """Rebuild from :meth:`state_dict`."""
-        quantile = cls(state["q"])
+        quantile = cls(state["q"], state["memory"])
         quantile.counts = list(state["counts"])
         quantile.total = state["total"]
+        quantile.adds = state["adds"]
         quantile._cached = state["cached"]
         return quantile
 
@@ -73,15 +84,15 @@ class ComponentCalibrator:
     device), so noisy or heavy-tailed channels raise their own bar instead of flooding the operator.
     """
 
-    def __init__(self, floor: float, q: float, factor: float, min_count: int = 50) -> None:
+    def __init__(self, floor: float, q: float, factor: float, memory: float, min_count: int = 50) -> None:
         self.floor = floor
         self.factor = factor
         self.min_count = min_count
-        self.quantile = RunningQuantile(q)
+        self.quantile = RunningQuantile(q, memory)
 
     def ratio(self, value: float) -> float:
         """``value`` divided by the current alarm level; 0 while the calibrator has too little history."""
-        if self.quantile.total < self.min_count:
+        if self.quantile.adds < self.min_count:
             return 0.0
         return value / max(self.floor, self.factor * self.quantile.value())
 
@@ -97,8 +108,9 @@ class ComponentCalibrator:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ComponentCalibrator:
         """Rebuild from :meth:`state_dict`."""
-        calibrator = cls(state["floor"], 0.5, state["factor"], state["min_count"])
-        calibrator.quantile = RunningQuantile.from_state(state["quantile"])
+        quantile = RunningQuantile.from_state(state["quantile"])
+        calibrator = cls(state["floor"], quantile.q, state["factor"], quantile.memory, state["min_count"])
+        calibrator.quantile = quantile
         return calibrator
 
 

@@ -1,4 +1,4 @@
-"""Univariate model of one channel: robust seasonal baseline, robust z-score, CUSUM and variance statistics."""
+"""Univariate model of one channel: robust seasonal baseline; robust z, CUSUM, variance and drift statistics."""
 
 from __future__ import annotations
 
@@ -52,6 +52,9 @@ class ChannelStats:
     """The largest of the above, each divided by its floor from the config: the channel's alarm statistic."""
     z_average: float
     """Short average of clipped z (a multivariate feature)."""
+    generation: int
+    """Bumped whenever the baseline starts using a profile it never used before: the statistics' distribution
+    changes then, so whatever calibrated them must start afresh."""
     ready: bool
     """Whether the channel has seen enough values for the statistics to count."""
 
@@ -63,8 +66,8 @@ class ChannelStats:
 class ChannelModel:
     """Streaming model of one sensor channel.
 
-    The baseline is the rolling median of accepted values plus, where it helps, a daily or weekly offset;
-    the scale is the rolling IQR of accepted residuals. Outlying values are kept out of the baseline for up
+    The baseline is the rolling median of accepted values, deseasonalised by a daily or weekly profile where
+    that helps; the scale is the rolling IQR of accepted residuals. Outlying values are kept out of the baseline for up
     to ``max_reject`` consecutive rows so that an anomaly is not learnt as normal while it is being reported.
     """
 
@@ -73,7 +76,7 @@ class ChannelModel:
         self.level = SortedWindow(config.window)
         self.residuals = SortedWindow(config.scale_window)
         self.profiles: list[SeasonalProfile] = [daily_profile(), weekly_profile()] if config.seasonal else []
-        # Mean absolute residual without a profile (index 0) and with each profile (1..).
+        # Mean absolute deviation from the slow raw mean without a profile (index 0) and with each profile (1..).
         self.errors = [0.0] * (1 + len(self.profiles))
         self.step = math.inf
         self.last: float | None = None
@@ -87,15 +90,13 @@ class ChannelModel:
         self.bias = 0.0
         self.reference = 0.0
         self.spread = 0.0
-
-    def observe(self, t: float, value: float) -> ChannelStats:
-        """Score ``value`` observed at epoch second ``t``, then learn from it."""
-        stats = self.observe_many([t], [value])[0]
-        assert stats is not None
-        return stats
+        self.season_reference = 0.0
+        self.modes_used = [0]
+        self.generation = 0
 
     def observe_many(self, times: list[float], values: list[float | None]) -> list[ChannelStats | None]:
-        """:meth:`observe` for consecutive rows (None = missing, which leaves the model untouched).
+        """Score consecutive values (epoch seconds ``times``; None = missing, which leaves the model
+        untouched), learning from each after scoring it.
 
         One loop over a column with the state in local variables: the detector's hot path.
         """
@@ -112,21 +113,27 @@ class ChannelModel:
             hour = hour_index(t)
             offsets = [profile.offset(t, hour) for profile in profiles]
             if not len(level):
-                self._learn(t, hour, value, 0.0, offsets)
-                self.reference = value
-                out.append(ChannelStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False))
+                self.count = 1
+                level.push(value)
+                self.reference = self.season_reference = value
+                out.append(ChannelStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, self.generation, False))
                 continue
-            centre = level.median()
-            raw_residual = value - centre
-            # Use the profile with the smallest recent error, if it beats no profile by a clear margin.
-            season, best_error = 0.0, errors[0] * _SEASONAL_GAIN
+            # Use the profile with the smallest recent error, if it beats no profile by a clear margin; the
+            # baseline then works on the deseasonalised value.
+            season, best_error, mode = 0.0, errors[0] * _SEASONAL_GAIN, 0
             for i, offset in enumerate(offsets, start=1):
                 if offset is not None and errors[i] < best_error:
-                    season, best_error = offset, errors[i]
-            residual = raw_residual - season
+                    season, best_error, mode = offset, errors[i], i
+            if mode not in self.modes_used:
+                self.modes_used.append(mode)
+                self.generation += 1
+            deseasonalised = value - season
+            centre = level.median()
+            residual = deseasonalised - centre
             scale = self._scale(centre)
             z = residual / scale - self.bias
             clipped = -_Z_CLIP if z < -_Z_CLIP else (_Z_CLIP if z > _Z_CLIP else z)
+            self._learn_season(t, hour, value, offsets, reject_z * scale)
             # Everything is learnt until the channel is ready: with a handful of values there is no scale yet.
             if -reject_z <= z <= reject_z or self.count < min_points or self.reject_run >= max_reject:
                 if self.reject_run >= max_reject:
@@ -134,19 +141,20 @@ class ChannelModel:
                     # by re-seeding the baseline with the values that were held out.
                     for held_out in self.rejected:
                         level.push(held_out)
-                    self.reference = value
+                    self.reference = deseasonalised
                     self.cusum_up = self.cusum_down = 0.0
                     clipped = 0.0
                 self.rejected.clear()
                 self.reject_run = 0
+                self.count += 1
+                level.push(deseasonalised)
                 residuals.push(residual)
-                self._learn(t, hour, value, raw_residual, offsets)
                 self.bias += _BIAS_ALPHA * clipped
-                self.reference += _DRIFT_ALPHA * (value - self.reference)
-                self.spread += _DRIFT_ALPHA * (abs(value - self.reference) - self.spread)
+                self.reference += _DRIFT_ALPHA * (deseasonalised - self.reference)
+                self.spread += _DRIFT_ALPHA * (abs(deseasonalised - self.reference) - self.spread)
             else:
                 self.reject_run += 1
-                self.rejected.append(value)
+                self.rejected.append(deseasonalised)
             if value != self.last and self.last is not None:
                 step = abs(value - self.last)
                 if step < self.step:
@@ -163,7 +171,8 @@ class ChannelModel:
             drift = abs(centre - self.reference) / scale
             statistic = min(_STATISTIC_CAP, max(abs(z) / floors[0], cusum / floors[1], variance / floors[2],
                                                 drift / floors[3]))
-            out.append(ChannelStats(z, cusum, variance, drift, statistic, z_average, self.count >= min_points))
+            out.append(ChannelStats(z, cusum, variance, drift, statistic, z_average, self.generation,
+                                    self.count >= min_points))
         return out
 
     def _scale(self, centre: float) -> float:
@@ -174,18 +183,22 @@ class ChannelModel:
         floor = 1e-9 * (abs(centre) if abs(centre) > 1.0 else 1.0)
         return max(iqr_sigma, step_floor, _SPREAD_FLOOR * self.spread, floor)
 
-    def _learn(self, t: float, hour: int, value: float, raw_residual: float,
-               offsets: list[float | None]) -> None:
-        self.count += 1
-        self.level.push(value)
+    def _learn_season(self, t: float, hour: int, value: float, offsets: list[float | None],
+                      bound: float) -> None:
+        # Profiles learn from every value (not only accepted ones: a daily step would otherwise never be
+        # learnt, being rejected each time), against their own long-run mean of the raw values (independent of
+        # which profile is in use, so that choosing one cannot feed back into what it learns), with each
+        # value's pull bounded so that one anomaly moves a slot only a little.
+        deviation = value - self.season_reference
+        self.season_reference += _DRIFT_ALPHA * max(-bound, min(bound, deviation))
         errors = self.errors
-        errors[0] += _ERROR_ALPHA * (abs(raw_residual) - errors[0])
+        errors[0] += _ERROR_ALPHA * (min(abs(deviation), bound) - errors[0])
         for i, profile in enumerate(self.profiles, start=1):
             # Until a profile predicts, its error tracks the plain error so it starts on an equal footing.
             offset = offsets[i - 1]
-            seasonal_residual = raw_residual if offset is None else raw_residual - offset
-            errors[i] += _ERROR_ALPHA * (abs(seasonal_residual) - errors[i])
-            profile.learn(t, hour, raw_residual)
+            error = deviation if offset is None else deviation - offset
+            errors[i] += _ERROR_ALPHA * (min(abs(error), bound) - errors[i])
+            profile.learn(t, hour, deviation, bound)
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
@@ -197,6 +210,8 @@ class ChannelModel:
             "rejected": list(self.rejected), "cusum_up": self.cusum_up, "cusum_down": self.cusum_down,
             "variance": self.variance, "z_average": self.z_average, "bias": self.bias,
             "reference": self.reference, "spread": self.spread,
+            "season_reference": self.season_reference, "modes_used": list(self.modes_used),
+            "generation": self.generation,
         }
 
     @classmethod
@@ -219,4 +234,7 @@ class ChannelModel:
         model.bias = state["bias"]
         model.reference = state["reference"]
         model.spread = state["spread"]
+        model.season_reference = state["season_reference"]
+        model.modes_used = list(state["modes_used"])
+        model.generation = state["generation"]
         return model

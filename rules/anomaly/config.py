@@ -51,6 +51,8 @@ class DetectorConfig:
     """Random seed of the IsolationForest, so that fits are reproducible."""
     quantile: float = 0.999
     """Running quantile of each score component that defines its normal range."""
+    calibration_memory: float = 5000.0
+    """Rows of memory of the running quantiles (exponential forgetting)."""
     quantile_factor: float = 1.5
     """An alarm needs a component beyond this multiple of its running quantile..."""
     floor_z: float = 5.0

@@ -79,14 +79,20 @@ class StreamingDetector:
         cfg = self.config
         self._models = [ChannelModel(cfg) for _ in self.channels]
         # One calibrator per channel, on the channel statistic expressed in multiples of its floors.
-        self._calibrators = [ComponentCalibrator(1.0, cfg.quantile, cfg.quantile_factor) for _ in self.channels]
+        self._calibrators = [self._channel_calibrator() for _ in self.channels]
+        self._generations = [0] * len(self.channels)
         self._mv = (MultivariateModel(2 * len(self.channels), cfg)
                     if cfg.multivariate and len(self.channels) >= 2 else None)
-        self._mv_calibrator = ComponentCalibrator(cfg.floor_multivariate, cfg.quantile, cfg.quantile_factor)
+        self._mv_calibrator = ComponentCalibrator(cfg.floor_multivariate, cfg.quantile, cfg.quantile_factor,
+                                                  cfg.calibration_memory)
         self._latch = AlarmLatch(cfg.clear_ratio, cfg.clear_rows, cfg.min_hold_rows)
         self._rows = 0
         self._z_average = [0.0] * len(self.channels)
         self._peaks: list[float | None] = [None] * (len(self.channels) + 1)
+
+    def _channel_calibrator(self) -> ComponentCalibrator:
+        cfg = self.config
+        return ComponentCalibrator(1.0, cfg.quantile, cfg.quantile_factor, cfg.calibration_memory)
 
     @property
     def rows_seen(self) -> int:
@@ -150,6 +156,12 @@ class StreamingDetector:
 
     def _fuse(self, stats: list[ChannelStats | None], features: list[float], mv_value: float | None) -> Score:
         armed = self._rows >= self.config.warmup_rows
+        for c, stat in enumerate(stats):
+            if stat is not None and stat.generation != self._generations[c]:
+                # The channel's baseline changed model (a seasonal profile came into use): recalibrate.
+                self._generations[c] = stat.generation
+                self._calibrators[c] = self._channel_calibrator()
+                self._peaks[c] = None
         levels = [None if stat is None or not stat.ready else stat.statistic for stat in stats]
         ratios = [0.0 if level is None else calibrator.ratio(level)
                   for level, calibrator in zip(levels, self._calibrators, strict=True)]
@@ -193,6 +205,7 @@ class StreamingDetector:
             "rows": self._rows,
             "z_average": list(self._z_average),
             "peaks": list(self._peaks),
+            "generations": list(self._generations),
             "models": [m.state_dict() for m in self._models],
             "calibrators": [c.state_dict() for c in self._calibrators],
             "mv": None if self._mv is None else self._mv.state_dict(),
@@ -210,6 +223,7 @@ class StreamingDetector:
         detector._rows = state["rows"]
         detector._z_average = list(state["z_average"])
         detector._peaks = list(state["peaks"])
+        detector._generations = list(state["generations"])
         detector._models = [ChannelModel.from_state(config, m) for m in state["models"]]
         detector._calibrators = [ComponentCalibrator.from_state(c) for c in state["calibrators"]]
         if state["mv"] is not None:

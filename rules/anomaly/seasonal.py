@@ -34,15 +34,16 @@ class SeasonalProfile:
         slot = hour % self.slots
         return self.offsets[slot] if self.counts[slot] >= 2 else None
 
-    def learn(self, t: float, hour: int, residual: float) -> None:
-        """Fold ``residual`` observed at ``t`` into its slot's running mean."""
+    def learn(self, t: float, hour: int, deviation: float, bound: float) -> None:
+        """Fold ``deviation`` observed at ``t`` into its slot's running mean, moving it by at most ``bound``."""
         if self.first_t is None:
             self.first_t = t
         slot = hour % self.slots
         count = self.counts[slot] + 1
         self.counts[slot] = count
+        innovation = max(-bound, min(bound, deviation - self.offsets[slot]))
         # A running mean that turns into an EWMA once the slot has history, so the profile follows slow change.
-        self.offsets[slot] += (residual - self.offsets[slot]) * max(1.0 / count, 0.02)
+        self.offsets[slot] += innovation * max(1.0 / count, 0.02)
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""

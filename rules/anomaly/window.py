@@ -1,4 +1,4 @@
-"""Rolling window that keeps its values sorted, for O(log n) medians and quantiles."""
+"""Rolling window that keeps its values sorted, for O(log n) medians and interquartile ranges."""
 
 from __future__ import annotations
 
@@ -25,15 +25,6 @@ class SortedWindow:
         if len(self._arrival) > self.size:
             oldest = self._arrival.popleft()
             del self._sorted[bisect.bisect_left(self._sorted, oldest)]
-
-    def quantile(self, q: float) -> float:
-        """Linearly interpolated ``q``-quantile; the window must not be empty."""
-        values = self._sorted
-        pos = q * (len(values) - 1)
-        lo = int(pos)
-        if lo + 1 >= len(values):
-            return values[-1]
-        return values[lo] + (values[lo + 1] - values[lo]) * (pos - lo)
 
     def median(self) -> float:
         """Median of the window; the window must not be empty."""

@@ -135,3 +135,25 @@ def test_a_permanent_level_shift_becomes_the_new_normal():
     flags = [s.is_anomaly for s in _scores(series.values, series.times)]
     assert _raises(flags[1400:]) == [100]
     assert not any(flags[2000:])
+
+
+def _occupancy_series(days: int = 21, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """5-minute readings that step up at 08:00 and down at 20:00 UTC every day (like a building's demand)."""
+    times = 1_767_225_600.0 + 300.0 * np.arange(288 * days)
+    hours = (times / 3600.0) % 24
+    values = 10 + 5 * ((hours >= 8) & (hours < 20)) + np.random.default_rng(seed).normal(0, 0.3, len(times))
+    return times, values.reshape(-1, 1)
+
+
+def test_daily_profile_flags_a_daytime_level_at_night():
+    times, values = _occupancy_series()
+    night = 288 * 18 + 36  # day 18, 03:00
+    values[night : night + 12, 0] += 5
+    flags = [s.is_anomaly for s in StreamingDetector(["demand"]).update_batch(times, values)]
+    assert _raises(flags) == [night]
+
+
+def test_daily_steps_stop_alarming_once_the_profile_is_learnt():
+    times, values = _occupancy_series()
+    flags = [s.is_anomaly for s in StreamingDetector(["demand"]).update_batch(times, values)]
+    assert not any(flags[288 * 3 :])

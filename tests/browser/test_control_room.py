@@ -7,6 +7,7 @@ public board shows the disclosure. Screenshots go to artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -18,6 +19,7 @@ from tests.dashboard.world import World, open_emergency_draw, open_order_from_al
 from .conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: str, world: World, trapped,
@@ -33,6 +35,7 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
     expect(row).to_have_class("sev-P0 state-active", timeout=15_000)
     expect(row).to_contain_text("困人")
     expect(row).to_contain_text(device)
+    expect(operator.locator("body")).to_have_class(re.compile(r"\bflash\b"))  # a new P0 flashes (and beeps)
     shot(operator, "01-console-live-alarm")
 
     # Acknowledge with a comment.
@@ -61,6 +64,8 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
         crew.click(button)
         expect(crew.locator("#msg")).to_have_text("✓", timeout=10_000)
         expect(crew.locator("#order-state")).to_have_text(state, timeout=10_000)
+    crew.set_input_files("#photo", files=[{"name": "site.png", "mimeType": "image/png", "buffer": PNG}])
+    expect(crew.locator("#msg")).to_have_text("✓", timeout=10_000)
     crew.fill("#note", "门锁开关故障，已更换，乘客安全")
     crew.fill("#parts", "门锁开关 x1")
     crew.fill("#cost", "450.00")

@@ -90,3 +90,31 @@ def test_the_api_docs_render_with_no_internet(browser, base_url: str, shot) -> N
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("propwatch API", timeout=15_000)
     assert outside == []
     shot(page, "16-api-docs")
+
+
+def test_the_operator_assigns_an_alarm_from_the_console(browser, base_url: str, world: World, trapped,
+                                                         shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    expect(page.locator("#live.up")).to_be_visible()
+    device = trapped()
+    row = page.locator("#alarms tbody tr", has_text=device)
+    expect(row).to_be_visible(timeout=15_000)
+    row.locator("button.assign").click()
+    page.fill("#assignee", "电梯维保单位")
+    page.fill("#comment", "请30分钟内到场")
+    page.click("#action-ok")
+    expect(page.locator("#alarms tbody tr", has_text=device)).to_contain_text("→ 电梯维保单位", timeout=10_000)
+
+
+def test_the_operator_takes_a_12345_ticket_on_the_board(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    page.click("#new-ticket summary")
+    page.select_option("select[name=origin]", "hotline_12345")
+    page.select_option("select[name=category]", "drainage_flood")
+    page.fill("input[name=address]", "地下车库B区")
+    page.fill("textarea[name=description]", "车库积水约10厘米")
+    shot(page, "17-new-12345-ticket")
+    page.click("#ticket-submit")
+    expect(page.locator("#ticket-msg")).to_contain_text("✓")
+    expect(page.locator('section[data-state="NEW"] article.wo', has_text="排水积水")).to_be_visible()

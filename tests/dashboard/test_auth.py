@@ -129,3 +129,22 @@ def test_signing_out_ends_the_session(client: TestClient, make_user: Callable[..
     assert csrf
     client.post("/logout", data={"csrf_token": csrf[1]})
     assert client.get("/api/v1/auth/me").status_code == 401
+
+
+def test_login_never_redirects_off_site(client: TestClient, make_user) -> None:
+    make_user("operator")
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf
+    res = client.post("/login", data={"username": "operator1", "password": PASSWORD, "csrf_token": csrf[1],
+                                      "next": "//evil.example/"}, follow_redirects=False)
+    assert res.headers["location"] == "/console"
+
+
+def test_ten_failed_sign_ins_lock_the_username_for_a_while(client: TestClient, make_user) -> None:
+    user = make_user("operator")
+    for _ in range(10):
+        client.post("/api/v1/auth/token", data={"username": user.username, "password": "guess-guess"})
+    res = client.post("/api/v1/auth/token", data={"username": user.username, "password": PASSWORD})
+    assert res.status_code == 429 and res.json()["error"]["code"] == "rate_limited"
+    assert res.headers["retry-after"] == "900"

@@ -66,3 +66,16 @@ def test_an_operator_of_another_estate_does_not_receive_it(server: str, world: W
 
     event = _first_event(server, _token(server, world, "outsider"), trigger)
     assert event == {"site_id": "OTHERSITE", "marker": 1}
+
+
+def test_open_streams_hold_no_database_connection(server: str, world: World) -> None:
+    headers = _token(server, world, "operator")
+    with httpx.Client(timeout=10) as client:
+        streams = [client.stream("GET", f"{server}/api/v1/events/stream", headers=headers) for _ in range(12)]
+        opened = [s.__enter__() for s in streams]  # more streams than the pool has connections (8)
+        try:
+            assert all(r.status_code == 200 for r in opened)
+            assert client.get(f"{server}/api/v1/auth/me", headers=headers).status_code == 200
+        finally:
+            for s in streams:
+                s.__exit__(None, None, None)

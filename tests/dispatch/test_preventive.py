@@ -45,3 +45,11 @@ def test_the_weekly_fire_pump_test_goes_to_the_fire_maintainer(estate: psycopg.C
 def test_an_unknown_template_is_refused(estate: psycopg.Connection) -> None:
     with pytest.raises(ValueError, match="unknown preventive template"):
         create_plan(estate, template="monthly_magic", site_id=SITE, first_due=T0, actor="user:admin")
+
+
+def test_scheduling_the_same_plan_twice_keeps_the_first(estate) -> None:
+    first = create_plan(estate, template="fire_pump_weekly", site_id=SITE, device_id=DEVICES["fire_system"],
+                        first_due=T0, actor="user:admin")
+    again = create_plan(estate, template="fire_pump_weekly", site_id=SITE, device_id=DEVICES["fire_system"],
+                        first_due=T0 + timedelta(days=3), actor="user:admin")
+    assert again == first

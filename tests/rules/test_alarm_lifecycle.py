@@ -197,3 +197,14 @@ def test_an_entrapment_right_after_a_manual_clear_opens_a_new_alarm(db, estate, 
     states = {a.id: a.state for a in list_alarms(db)}
     assert states.pop(first.id) == "cleared"
     assert list(states.values()) == ["active"]
+
+
+def test_redelivery_to_a_restarted_engine_does_not_raise_a_cleared_alarm_again(db, estate, make_engine):
+    batch = Batch(events=[DeviceEvent(estate["el1"], at(0), "trapped"),
+                          DeviceEvent(estate["el1"], at(60), "normal_operation")])
+    first = make_engine()
+    first.process(batch, now=at(60))
+    first.close()
+    make_engine().process(batch, now=at(65))
+    assert [a.state for a in list_alarms(db)] == ["cleared"]
+    assert len(transitions_since(db, 0)) == 2

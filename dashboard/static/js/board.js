@@ -56,6 +56,18 @@ async function refresh() {
   render();
 }
 
+document.getElementById('ticket-form')?.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const body = Object.fromEntries(new FormData(e.target).entries());
+  const msg = document.getElementById('ticket-msg');
+  try {
+    const order = await api('/api/v1/work-orders', { method: 'POST', body });
+    msg.textContent = `✓ ${order.number}`;
+    e.target.reset();
+    refresh();
+  } catch (err) { msg.textContent = err.message; }
+});
+
 setInterval(tick, 1000);
 live(() => refresh());
 refresh();
