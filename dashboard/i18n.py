@@ -49,6 +49,18 @@ STRINGS: dict[str, tuple[str, str]] = {
     "active": ("未确认", "active"), "pending": ("待定", "pending"), "acknowledged": ("已确认", "acknowledged"),
     "cleared": ("已消除", "cleared"),
 }
+# Work-order states as operators and crews read them (codes stay in the API).
+WORK_ORDER_STATES: dict[str, tuple[str, str]] = {
+    "NEW": ("新建", "New"), "ACKED": ("已响应", "Acknowledged"), "DISPATCHED": ("已派单", "Dispatched"),
+    "EN_ROUTE": ("在途", "En route"), "ON_SITE": ("已到场", "On site"), "IN_PROGRESS": ("维修中", "In progress"),
+    "ON_HOLD": ("暂停", "On hold"), "RESOLVED": ("已修复", "Resolved"), "VERIFIED": ("已验收", "Verified"),
+    "CLOSED": ("已关闭", "Closed"), "CANCELLED": ("已取消", "Cancelled"), "FALSE_ALARM": ("误报", "False alarm"),
+}
+
+
+def work_order_states(lang: str) -> dict[str, str]:
+    """Work-order state code -> label in ``lang``."""
+    return {code: pair[1] if lang == "en" else pair[0] for code, pair in WORK_ORDER_STATES.items()}
 
 
 def translate(key: str, lang: str) -> str:

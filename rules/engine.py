@@ -21,6 +21,7 @@ from ingest.database import connect
 from ingest.records import Batch
 from ingest.registry import Device, list_devices
 from rules import store
+from rules.anomaly.dbstore import DatabaseModelStore
 from rules.evaluators import (
     AbsenceEvaluator,
     AnomalyChannel,
@@ -98,20 +99,23 @@ class RuleEngine:
 
     The rules in force are ``pack`` (``None``: the default pack; ``rules.packs.load_pack_file`` gives the
     defaults with a site file over them) with the packs stored in the database laid over it, re-read when a
-    new version is published (checked every ``reload_interval_s`` of ``tick`` time). ``process`` and ``tick``
-    may come from different threads; they run one at a time.
+    new version is published (checked every ``reload_interval_s`` of ``tick`` time). The default scorer keeps
+    anomaly models in ``anomaly_models``; ``tick`` checkpoints them every ``checkpoint_interval_s`` and ``close``
+    once more. ``process`` and ``tick`` may come from different threads; they run one at a time.
     """
 
     def __init__(self, database_url: str, pack: RulePack | None = None, *, scorer: AnomalyScorer | None = None,
-                 forecaster: Forecaster | None = None, reload_interval_s: float = 5.0) -> None:
+                 forecaster: Forecaster | None = None, reload_interval_s: float = 5.0,
+                 checkpoint_interval_s: float = 300.0) -> None:
         self._url = database_url
         # The gateway's writer thread calls process() and the pipeline's timer calls tick(): one at a time.
         self._lock = threading.Lock()
         self._conn: psycopg.Connection = self._connect()
         self._base_pack = pack
-        self._scorer = scorer or DetectorScorer()
+        self._scorer = scorer or DetectorScorer(DatabaseModelStore(database_url))
         self._forecaster = forecaster or TrendForecaster()
         self._reload_interval_s = reload_interval_s
+        self._checkpoint_interval_s = checkpoint_interval_s
         self._open: dict[str, OpenAlarm] = {}
         self._life = Lifecycle(self._open, self._suppression)
         self._devices: dict[str, DeviceContext] = {}
@@ -121,6 +125,7 @@ class RuleEngine:
         self._inhibitions: list[Inhibition] = []
         self._marks: tuple[int, int, int] = (0, 0, 0)
         self._last_poll: datetime | None = None
+        self._last_checkpoint: datetime | None = None
         self._action_mark = store.last_transition_id(self._conn)
         self._conn.commit()
         self.pack: RulePack = self._load()
@@ -144,8 +149,9 @@ class RuleEngine:
             self._reload()
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Save the anomaly models and close the database connection."""
         with self._lock:
+            self._scorer.flush(datetime.now(UTC))
             self._conn.close()
 
     def open_alarms(self) -> list[OpenAlarm]:
@@ -215,6 +221,11 @@ class RuleEngine:
                 evaluator.check(life, now, ctx.last_seen)
         life.tick(now)
         self._flush()
+        if self._last_checkpoint is None:
+            self._last_checkpoint = now
+        elif (now - self._last_checkpoint).total_seconds() >= self._checkpoint_interval_s:
+            self._last_checkpoint = now
+            self._scorer.flush(now)
 
     def _reload(self) -> None:
         last_seen = {device_id: ctx.last_seen for device_id, ctx in self._devices.items()}

@@ -1,18 +1,26 @@
 """What the ``anomaly`` and ``forecast`` rule kinds need from a model, and the adapters the engine uses.
 
 The engine only depends on the two Protocols below. ``DetectorScorer`` adapts the streaming detector of
-``rules.anomaly`` (one detector per device and rule, fed one row per timestamp); ``TrendForecaster`` adapts
-its robust trend forecaster (one per device and rule), e.g. "the tank reaches its low level within 6 h".
+``rules.anomaly`` (one detector per device and rule, fed one row per timestamp, its state kept in a model
+store so a restart continues instead of warming up again); ``TrendForecaster`` adapts its robust trend
+forecaster (one per device and rule), e.g. "the tank reaches its low level within 6 h".
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+import psycopg
+
+from rules.anomaly.dbstore import DatabaseModelStore
 from rules.anomaly.detector import StreamingDetector
 from rules.anomaly.forecast import Forecaster as TheilSen
+
+log = logging.getLogger(__name__)
 
 ALARM_LEVEL = 0.5
 BELOW_ALARM_LEVEL = 0.4999
@@ -27,6 +35,10 @@ class AnomalyScorer(Protocol):
         """Feed one row (``values`` may lack some channels) of the series ``key``; return its score."""
         ...
 
+    def flush(self, now: datetime) -> None:
+        """Persist model state; the engine calls it every checkpoint interval and when it closes."""
+        ...
+
 
 class Forecaster(Protocol):
     """Predicts when one series crosses a level."""
@@ -38,24 +50,78 @@ class Forecaster(Protocol):
         ...
 
 
+@dataclass(eq=False)
+class _Running:
+    """A detector in use, the stored version it continues (None: not stored yet) and its rows at the last save."""
+
+    detector: StreamingDetector
+    version: int | None
+    saved_rows: int
+
+
 class DetectorScorer:
     """``AnomalyScorer`` over ``rules.anomaly.detector.StreamingDetector`` (score in [0, 1], 0.5 = alarm).
 
     The detector latches its alarm with hysteresis and a minimum hold; the returned score keeps to the same
     side of 0.5 as that latch, so a rule at level 0.5 follows the detector's decision instead of flickering
     while the raw score hovers near the level.
+
+    With a ``store``, a key's detector is the newest stored version on first use (a fresh, warming-up one if
+    there is none or its channels differ), and ``flush`` saves each detector that has scored rows since its last
+    save, or takes up a newer stored version made by the daily refresh. Without one, detectors live in memory.
     """
 
-    def __init__(self) -> None:
-        self._detectors: dict[str, StreamingDetector] = {}
+    def __init__(self, store: DatabaseModelStore | None = None) -> None:
+        self._store = store
+        self._running: dict[str, _Running] = {}
 
     def score(self, key: str, channels: Sequence[str], ts: datetime, values: Mapping[str, float]) -> float:
-        """Feed one row to the detector of ``key`` (created on first use) and return its score."""
-        detector = self._detectors.get(key)
-        if detector is None:
-            detector = self._detectors[key] = StreamingDetector(channels)
-        result = detector.update(ts, values)
+        """Feed one row to the detector of ``key`` (loaded or created on first use) and return its score."""
+        running = self._running.get(key)
+        if running is None:
+            running = self._stored(key, channels) or _Running(StreamingDetector(channels), None, 0)
+            self._running[key] = running
+        result = running.detector.update(ts, values)
         return max(result.value, ALARM_LEVEL) if result.is_anomaly else min(result.value, BELOW_ALARM_LEVEL)
+
+    def flush(self, now: datetime) -> None:
+        """Save detectors with unsaved rows and adopt newer stored versions; a failure is retried next time."""
+        if self._store is None or not self._running:
+            return
+        try:
+            self._flush(self._store, now)
+        except psycopg.Error as exc:
+            # Scoring goes on from memory; what is not saved now is saved by the next flush.
+            log.warning("could not save anomaly models (%s); retrying at the next checkpoint", exc)
+
+    def _flush(self, store: DatabaseModelStore, now: datetime) -> None:
+        newest = store.newest_versions(list(self._running))
+        for key, running in self._running.items():
+            detector = running.detector
+            stored = newest.get(key)
+            if stored is not None and stored != running.version:
+                adopted = self._stored(key, detector.channels)
+                if adopted is not None:
+                    self._running[key] = adopted
+                    continue
+                # The newest stored version has other channels (the rule changed): ours becomes the next one.
+                running.version = None
+            elif detector.rows_seen == running.saved_rows:
+                continue
+            state = detector.state_dict()
+            if running.version is None or stored is None:
+                running.version = store.put(key, state, trained_at=now, rows=detector.rows_seen).version
+            elif not store.checkpoint(key, running.version, state, rows=detector.rows_seen):
+                # A refresh stored a newer version since the check above; take it up at the next flush.
+                continue
+            running.saved_rows = detector.rows_seen
+
+    def _stored(self, key: str, channels: Sequence[str]) -> _Running | None:
+        """The newest stored version of ``key`` if it has these channels."""
+        record = None
+        if record is None or record.state.get("channels") != list(channels):
+            return None
+        return _Running(StreamingDetector.from_state(record.state), record.version, record.rows)
 
 
 class TrendForecaster:

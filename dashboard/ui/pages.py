@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dashboard.errors import ApiError
-from dashboard.i18n import LANGS, translate
+from dashboard.i18n import LANGS, translate, work_order_states
 from dashboard.routers import public
 from dashboard.routers.common import plain
 from dashboard.security import (
@@ -59,6 +59,7 @@ def render(request: Request, name: str, user: User | None, **context: Any) -> HT
     lang = lang_of(request)
     return templates.TemplateResponse(request, name, {
         "user": user, "lang": lang, "t": lambda key: translate(key, lang),
+        "states": work_order_states(lang),
         "csrf": getattr(request.state, "csrf_token", None) or "", **context})
 
 

@@ -63,14 +63,15 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
                           ("#btn-start", "IN_PROGRESS")):
         crew.click(button)
         expect(crew.locator("#msg")).to_have_text("✓", timeout=10_000)
-        expect(crew.locator("#order-state")).to_have_text(state, timeout=10_000)
+        expect(crew.locator("#order")).to_have_attribute("data-state", state, timeout=10_000)
     crew.set_input_files("#photo", files=[{"name": "site.png", "mimeType": "image/png", "buffer": PNG}])
     expect(crew.locator("#msg")).to_have_text("✓", timeout=10_000)
     crew.fill("#note", "门锁开关故障，已更换，乘客安全")
     crew.fill("#parts", "门锁开关 x1")
     crew.fill("#cost", "450.00")
     crew.click("#btn-resolve")
-    expect(crew.locator("#order-state")).to_have_text("RESOLVED", timeout=10_000)
+    expect(crew.locator("#order")).to_have_attribute("data-state", "RESOLVED", timeout=10_000)
+    expect(crew.locator("#order-state")).to_have_text("已修复")
     assert crew.evaluate("document.documentElement.scrollWidth") <= 375
     shot(crew, "05-crew-resolved")
 

@@ -37,7 +37,7 @@ function card(o) {
 function render() {
   board.replaceChildren(...COLUMNS.map((state) => {
     const mine = orders.filter((o) => o.state === state);
-    return el('section', { class: 'column', 'data-state': state }, el('h2', {}, `${state} (${mine.length})`), mine.map(card));
+    return el('section', { class: 'column', 'data-state': state }, el('h2', {}, `${i18n.states?.[state] ?? state} (${mine.length})`), mine.map(card));
   }));
   tick();
 }

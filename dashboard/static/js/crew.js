@@ -12,7 +12,7 @@ async function refresh() {
     return el('li', { class: `sev-${o.severity}`, 'data-order-id': o.id },
       el('a', { href: `/crew/orders/${o.id}` },
         el('span', { class: `badge ${o.severity}` }, o.severity ?? ''), ' ', el('strong', {}, o.title ?? o.number),
-        el('div', { class: 'meta' }, `${o.number ?? ''} · ${o.state}`, c ? el('span', { class: c.overdue ? 'overdue' : '' }, ` · ${i18n.due} ${c.text}`) : null)));
+        el('div', { class: 'meta' }, `${o.number ?? ''} · ${i18n.states?.[o.state] ?? o.state}`, c ? el('span', { class: c.overdue ? 'overdue' : '' }, ` · ${i18n.due} ${c.text}`) : null)));
   }));
 }
 

@@ -1,15 +1,17 @@
 // Crew: one order: accept, en route, on site, start, note/parts/cost, resolve, photos.
-import { api, el, fmtTime } from './api.js';
+import { api, el, fmtTime, i18n } from './api.js';
 
 const box = document.getElementById('order');
 const id = box.dataset.orderId;
 const me = box.dataset.crewMember;
 const msg = document.getElementById('msg');
 
+const label = (state) => i18n.states?.[state] ?? state;
+
 async function load() {
   const o = await api(`/api/v1/work-orders/${id}`);
   document.getElementById('order-title').textContent = `${o.number ?? '#' + o.id} ${o.title ?? ''}`;
-  document.getElementById('order-state').textContent = o.state;
+  document.getElementById('order-state').textContent = label(o.state);
   box.dataset.state = o.state;
   box.dataset.mine = o.assignee_id === me ? 'yes' : 'no';
   const mine = o.assignee_id === me;
@@ -18,8 +20,11 @@ async function load() {
     IN_PROGRESS: mine && ['ON_SITE', 'ON_HOLD'].includes(o.state), RESOLVED: mine && o.state === 'IN_PROGRESS' };
   for (const b of box.querySelectorAll('button[data-to]')) b.disabled = !next[b.dataset.to];
   document.getElementById('photo').disabled = !mine;
-  document.getElementById('events').replaceChildren(...(o.events || []).map((e) =>
-    el('li', {}, fmtTime(e.at), ' ', e.to_state ? el('strong', {}, `${e.from_state ?? ''} → ${e.to_state}`) : '',
+  // Events that carry neither a state change nor a note (e.g. the order's creation record) say nothing here.
+  const events = (o.events || []).filter((e) => e.to_state || e.note);
+  document.getElementById('events').replaceChildren(...events.map((e) =>
+    el('li', {}, fmtTime(e.at), ' ',
+      e.to_state ? el('strong', {}, `${e.from_state ? label(e.from_state) : ''} → ${label(e.to_state)}`) : '',
       ' ', e.note ?? '')));
 }
 

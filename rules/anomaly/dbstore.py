@@ -1,0 +1,103 @@
+"""``ModelStore`` over the ``anomaly_models`` table (rules/migrations/0002_anomaly_models.sql).
+
+Versions of a key count up from 1 and only the newest ``keep`` are kept. A version comes either from the daily
+refresh (``refresh_day`` set: at most one per key and UTC day) or from the engine starting a detector it had
+no usable model for; the engine then checkpoints that running version in place, so the newest version is
+always the one to continue from. Each call opens its own short connection: the store holds nothing between
+calls, needs no closing and outlives database restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ingest.database import connect
+from rules.anomaly.store import ModelRecord
+
+# Puts and checkpoints of one key take this lock, so version numbers and the "still newest" check cannot race.
+LOCK = "SELECT pg_advisory_xact_lock(hashtext('anomaly_models'), hashtext(%s))"
+
+
+class AlreadyRefreshed(Exception):
+    """The key already has a version from the refresh of that day."""
+
+
+class DatabaseModelStore:
+    """Detector states in PostgreSQL; implements ``rules.anomaly.store.ModelStore``."""
+
+    def __init__(self, database_url: str, *, keep: int = 3) -> None:
+        self._url = database_url
+        self.keep = keep
+
+    def put(self, key: str, state: dict[str, Any], *, trained_at: datetime, rows: int,
+            refresh_day: date | None = None) -> ModelRecord:
+        """Store ``state`` as the next version of ``key`` and drop versions beyond the newest ``keep``.
+
+        ``refresh_day`` marks a version made by the daily refresh; ``AlreadyRefreshed`` if that day has one.
+        """
+        if trained_at.tzinfo is None:
+            raise ValueError("trained_at must be timezone-aware")
+        with connect(self._url, autocommit=True) as conn, conn.transaction():
+            conn.execute(LOCK, (key,))
+            row = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM anomaly_models WHERE key = %s",
+                               (key,)).fetchone()
+            version = row[0] if row else 1
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        """INSERT INTO anomaly_models (key, version, trained_at, refresh_day, rows_seen, state)
+                           VALUES (%s, %s, %s, %s, %s, %s)""",
+                        (key, version, trained_at, refresh_day, rows, Jsonb(state)))
+            except psycopg.errors.UniqueViolation as exc:
+                raise AlreadyRefreshed(f"{key} already has a version refreshed on {refresh_day}") from exc
+            conn.execute("DELETE FROM anomaly_models WHERE key = %s AND version <= %s", (key, version - self.keep))
+        return ModelRecord(key, version, trained_at, rows, state)
+
+    def latest(self, key: str) -> ModelRecord | None:
+        """Newest version of ``key``, or None."""
+        with connect(self._url, autocommit=True) as conn:
+            row = conn.execute(
+                """SELECT key, version, trained_at, rows_seen, state FROM anomaly_models WHERE key = %s
+                   ORDER BY version DESC LIMIT 1""", (key,)).fetchone()
+        return ModelRecord(*row) if row else None
+
+    def versions(self, key: str) -> list[int]:
+        """Stored version numbers of ``key``, oldest first."""
+        with connect(self._url, autocommit=True) as conn:
+            rows = conn.execute("SELECT version FROM anomaly_models WHERE key = %s ORDER BY version",
+                                (key,)).fetchall()
+        return [r[0] for r in rows]
+
+    def newest_versions(self, keys: Sequence[str]) -> dict[str, int]:
+        """The newest version number of each of ``keys`` that has one, without reading any state."""
+        with connect(self._url, autocommit=True) as conn:
+            rows = conn.execute("SELECT key, max(version) FROM anomaly_models WHERE key = ANY(%s) GROUP BY key",
+                                (list(keys),)).fetchall()
+        return dict(rows)
+
+    def refreshed_on(self, key: str, day: date) -> bool:
+        """Whether ``key`` has a version from the refresh of ``day`` (UTC)."""
+        with connect(self._url, autocommit=True) as conn:
+            row = conn.execute("SELECT 1 FROM anomaly_models WHERE key = %s AND refresh_day = %s",
+                               (key, day)).fetchone()
+        return row is not None
+
+    def checkpoint(self, key: str, version: int, state: dict[str, Any], *, rows: int) -> bool:
+        """Overwrite the state of ``version`` if it is still the newest version of ``key``.
+
+        False when a newer version exists (a refresh ran) or ``version`` is gone: the caller should load the
+        newest instead of keeping its own.
+        """
+        with connect(self._url, autocommit=True) as conn, conn.transaction():
+            conn.execute(LOCK, (key,))
+            updated = conn.execute(
+                """UPDATE anomaly_models m SET state = %s, rows_seen = %s, saved_at = now()
+                   WHERE key = %s AND version = %s
+                     AND NOT EXISTS (SELECT 1 FROM anomaly_models n WHERE n.key = m.key AND n.version > m.version)""",
+                (Jsonb(state), rows, key, version)).rowcount
+        return updated == 1

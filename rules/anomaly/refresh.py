@@ -1,0 +1,171 @@
+"""The daily model refresh: retrain every anomaly detector the rules define from the stored readings.
+
+For each device and ``anomaly`` rule the engine binds (same pack, overrides and registry), the device's readings
+of the last ``lookback`` are replayed into a fresh detector that is stored as the next version. The running
+engine takes it up at its next checkpoint (``rules.hooks.DetectorScorer.flush``). A version records the UTC day
+of its refresh, so running the job again that day (a restart, a manual run) adds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from ingest.database import connect
+from ingest.history import MAX_POINTS, HistoryError, raw_points
+from ingest.registry import list_devices
+from rules import store as rule_store
+from rules.anomaly.dbstore import AlreadyRefreshed, DatabaseModelStore
+from rules.anomaly.store import train_detector
+from rules.engine import apply_overrides
+from rules.model import AnomalySpec, RulePack
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOOKBACK = timedelta(days=14)
+JOB_ID = "anomaly-model-refresh"
+# History is read in slices so that one query stays under ingest.history's point limit up to ~4.6 Hz.
+SLICE = timedelta(hours=6)
+# A run delayed by a busy or briefly stopped scheduler still counts for its day.
+MISFIRE_GRACE_S = 6 * 3600
+
+Row = tuple[datetime, dict[str, float | None]]
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """One detector the engine runs: its model key (the rule's alarm fingerprint), device and channels."""
+
+    key: str
+    device_id: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RefreshedModel:
+    """A version the refresh stored."""
+
+    key: str
+    version: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What one run did, per model key."""
+
+    day: date
+    refreshed: list[RefreshedModel] = field(default_factory=list)
+    already_done: list[str] = field(default_factory=list)
+    """Keys that already had a version from this day's refresh."""
+    no_history: list[str] = field(default_factory=list)
+    """Keys without readings in the lookback: the engine keeps whatever it runs."""
+    failed: dict[str, str] = field(default_factory=dict)
+    """Key -> why its history could not be read or trained on."""
+
+
+def anomaly_targets(conn: psycopg.Connection, pack: RulePack | None = None) -> list[ModelTarget]:
+    """Every (device, anomaly rule) the engine binds: ``pack`` (None: the default pack) with the stored packs
+    laid over it, overrides applied per device, disabled rules left out; in device order."""
+    effective = rule_store.effective_pack(conn, pack)
+    anomaly_rules = [r for r in effective.rules if r.kind == "anomaly"]
+    targets = []
+    for device in list_devices(conn):
+        scopes = {"device": device.id, "building": device.building_id, "site": device.site_id}
+        for base in anomaly_rules:
+            if base.device_type != device.type:
+                continue
+            rule = apply_overrides(base, list(effective.overrides), scopes)
+            if rule.enabled and isinstance(rule.spec, AnomalySpec):
+                # The key is the engine's alarm fingerprint for the rule on this device, which is what
+                # rules.evaluators.AnomalyEvaluator scores under.
+                targets.append(ModelTarget(f"{rule.id}/{device.id}", device.id, rule.spec.metrics))
+    return targets
+
+
+def device_history(conn: psycopg.Connection, device_id: str, channels: tuple[str, ...], start: datetime,
+                   end: datetime) -> list[Row]:
+    """The device's readings of ``channels`` in ``[start, end)`` as rows, oldest first, one row per timestamp
+    (as the engine forms them from a message's metrics)."""
+    rows: dict[datetime, dict[str, float | None]] = {}
+    for metric in channels:
+        for s, e in _slices(start, end):
+            for point in raw_points(conn, device_id, metric, s, e, limit=MAX_POINTS):
+                rows.setdefault(point.ts, {})[metric] = point.value
+    return sorted(rows.items())
+
+
+def _slices(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    while start < end:
+        yield start, min(start + SLICE, end)
+        start += SLICE
+
+
+def refresh_models(database_url: str, *, now: datetime, lookback: timedelta = DEFAULT_LOOKBACK,
+                   pack: RulePack | None = None) -> RefreshReport:
+    """Train each anomaly detector from its device's readings in ``[now - lookback, now)`` and store it as the
+    next version, unless the key already has a version from ``now``'s UTC day.
+
+    ``pack`` is the engine's base pack (None: the default pack). Warm-up stays honest: a detector trained on
+    less history than its warm-up still raises nothing until it has seen enough rows live.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    report = RefreshReport(day=now.astimezone(UTC).date())
+    models = DatabaseModelStore(database_url)
+    with connect(database_url) as conn:
+        targets = anomaly_targets(conn, pack)
+        conn.commit()
+        for target in targets:
+            if models.refreshed_on(target.key, report.day):
+                report.already_done.append(target.key)
+                continue
+            try:
+                history = device_history(conn, target.device_id, target.channels, now - lookback, now)
+            except HistoryError as exc:
+                report.failed[target.key] = str(exc)
+                continue
+            finally:
+                conn.commit()
+            if not history:
+                report.no_history.append(target.key)
+                continue
+            detector = train_detector(target.channels, history)
+            try:
+                record = models.put(target.key, detector.state_dict(), trained_at=now, rows=detector.rows_seen,
+                                    refresh_day=report.day)
+            except AlreadyRefreshed:
+                # Another run of the same day got there while this one trained.
+                report.already_done.append(target.key)
+                continue
+            report.refreshed.append(RefreshedModel(record.key, record.version, record.rows))
+    return report
+
+
+def run_scheduled_refresh(database_url: str, lookback: timedelta, pack: RulePack | None) -> RefreshReport:
+    """The scheduled job: refresh as of the current time and log what was done."""
+    report = refresh_models(database_url, now=datetime.now(UTC), lookback=lookback, pack=pack)
+    log.info("anomaly models refreshed for %s: %d new, %d already done, %d without history, %d failed",
+             report.day, len(report.refreshed), len(report.already_done), len(report.no_history),
+             len(report.failed))
+    for key, reason in report.failed.items():
+        log.warning("anomaly model %s not refreshed: %s", key, reason)
+    return report
+
+
+def schedule_refresh(scheduler: BaseScheduler, database_url: str, *, hour_utc: int = 18,
+                     lookback: timedelta = DEFAULT_LOOKBACK, pack: RulePack | None = None) -> None:
+    """Add (or replace) the daily refresh job at ``hour_utc``:00 UTC (18:00 UTC is 02:00 China time).
+
+    ``pack`` must be the base pack the engine was given, so the refresh trains the detectors it runs.
+    """
+    scheduler.add_job(
+        run_scheduled_refresh, CronTrigger(hour=hour_utc, minute=0, timezone=UTC),
+        args=(database_url, lookback, pack), id=JOB_ID, name="anomaly model refresh", replace_existing=True,
+        max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_S)
