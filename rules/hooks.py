@@ -118,7 +118,7 @@ class DetectorScorer:
 
     def _stored(self, key: str, channels: Sequence[str]) -> _Running | None:
         """The newest stored version of ``key`` if it has these channels."""
-        record = None
+        record = self._store.latest(key) if self._store is not None else None
         if record is None or record.state.get("channels") != list(channels):
             return None
         return _Running(StreamingDetector.from_state(record.state), record.version, record.rows)
