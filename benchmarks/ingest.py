@@ -1,23 +1,28 @@
-"""End-to-end ingest benchmark: publisher -> Mosquitto -> gateway -> PostgreSQL, against two baselines.
+"""End-to-end ingest benchmark: load mode -> Mosquitto -> gateway -> PostgreSQL, against two baselines.
 
-    python -m benchmarks.ingest --duration 60 --json OUT.json [--workers 2] [--rate 20000]
+    python -m benchmarks.ingest --duration 60 --json OUT.json [--workers 2] [--rate 25000]
 
 One run, one broker (Mosquitto with the project configuration, started here), one database (embedded
-PostgreSQL, or ``PROPWATCH_DATABASE_URL``; a fresh database is created on that server and dropped after):
+PostgreSQL, or ``PROPWATCH_DATABASE_URL``; a fresh database is created on that server and dropped after).
+Every phase is fed by the simulators' load mode (``simulators.load.run_load``: elevators of a generated
+estate, 10 metrics per message, QoS 1) offering ``--rate`` msg/s; the default of 25,000 is more than any
+subscriber here takes, so each phase measures what its subscriber sustains from a growing broker backlog.
 
-1. **gateway**: N gateway processes (shared subscription when N > 1) while a paced publisher sends telemetry
-   of 10 metrics per message at QoS 1 for ``--duration`` seconds. Loss and duplicates are counted in the
-   database against the exact set of messages the broker acknowledged to the publisher.
-2. **ceiling**: a bare paho subscriber that only counts QoS 1 messages, same publisher, ``--baseline-duration``.
+1. **gateway**: N gateway processes (shared subscription when N > 1), load for ``--duration`` seconds, then
+   the backlog is drained. Loss and duplicates are counted in the database against the load mode's ledger
+   (the exact (device, seq) set sent); the rate is stored messages over first-to-last commit.
+2. **ceiling**: a bare paho subscriber that only counts QoS 1 messages, load for ``--baseline-duration``.
 3. **naive**: a subscriber that inserts each message's readings with single INSERTs, one commit per message.
 
+A baseline runs until it has consumed everything sent or for ``--baseline-duration`` after the load ended;
+its rate is messages consumed over first-to-last message, and ``backlog_at_load_end`` shows whether it was
+the bottleneck (> 0) or kept up with the load (0: then the figure is the load's rate, a lower bound).
 Processes are started with ``spawn`` so each side has its own interpreter (and GIL).
 """
 
 from __future__ import annotations
 
 import argparse
-import array
 import contextlib
 import json
 import multiprocessing as mp
@@ -29,10 +34,11 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
@@ -41,95 +47,48 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.endpoint import MqttEndpoint
-from gateway.protocol import topic_for
 from ingest.database import connect
 from ingest.records import Batch
-from ingest.registry import Device, Site, upsert_device, upsert_site
+from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
+from simulators.estate import EstateLayout, demo_estate
+from simulators.load import LoadConfig, load_devices, read_ledger, run_load
 
 SITE = "BENCH"
-METRICS = {
-    "car_position": 3.0, "car_status": 1.0, "car_direction": 1.0, "door_zone": 1.0, "door_status": 1.0,
-    "passenger_status": 2.0, "service_mode": 0.0, "speed": 1.5, "load": 320.0, "motor_current": 42.0,
-}
-LAG_METRIC = "speed"
-MAX_OUTSTANDING = 2000  # publisher's unacknowledged QoS 1 window
+METRICS_PER_MESSAGE = 10
+LAG_METRIC = "speed"  # one elevator metric per message: its (commit time - ts) is the message's lag
 
 
-@dataclass
-class PublishResult:
-    sent: int
-    seconds: float
-    sent_file: str
+# -- load ----------------------------------------------------------------------------------------------------
 
 
-# -- publisher ---------------------------------------------------------------------------------------------
+def bench_estate(devices: int) -> EstateLayout:
+    """An estate with at least ``devices`` elevators (14 catalogue metrics, two per building)."""
+    return demo_estate(SITE, buildings=(devices + 1) // 2)
 
 
-def device_ids(count: int) -> list[str]:
-    return [f"{SITE}-EL{i:05d}" for i in range(count)]
+def load_config(devices: int, rate: float, duration: float) -> LoadConfig:
+    """The load mode's configuration: ``devices`` devices, ``rate`` msg/s offered, 10 metrics, QoS 1."""
+    return LoadConfig(rate=rate, duration_s=duration, devices=devices, qos=1,
+                      metrics_per_message=METRICS_PER_MESSAGE)
 
 
-def publish(url: str, devices: int, duration: float, rate: float, sent_file: str, result_queue: mp.Queue) -> None:
-    """Publish telemetry round-robin over ``devices`` for ``duration`` s at ``rate`` msg/s (0 = flat out).
+def load_process(url: str, devices: int, rate: float, duration: float, ledger: str, out: mp.Queue) -> None:
+    """Run the load mode (in its own process) and put its report, without the ledger, on ``out``."""
+    report = run_load(bench_estate(devices), url, load_config(devices, rate, duration), ledger_path=Path(ledger))
+    out.put(report.summary())
 
-    Writes the (device index, ts ms) of every message the broker acknowledged to ``sent_file``.
-    """
-    endpoint = MqttEndpoint.parse(url)
-    ids = device_ids(devices)
-    topics = [topic_for(SITE, d, "telemetry") for d in ids]
-    last_ts = [0] * devices
-    # (info, device index, ts) in publish order; swept from the left as PUBACKs arrive. No callback and no
-    # lock: paho runs on_publish under its own message mutex, which publish() also takes.
-    pending: deque[tuple[mqtt.MQTTMessageInfo, int, int]] = deque()
-    acked_dev, acked_ts = array.array("q"), array.array("q")
 
-    def sweep() -> None:
-        while pending and pending[0][0].is_published():
-            _, dev, ts = pending.popleft()
-            acked_dev.append(dev)
-            acked_ts.append(ts)
-
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                         client_id=f"bench-pub-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv311, clean_session=True)
-    client.max_inflight_messages_set(MAX_OUTSTANDING)
-    client.connect(endpoint.host, endpoint.port)
-    client.loop_start()
-    values = dict(METRICS)
-    start = time.monotonic()
-    n = 0
-    seq = [0] * devices
-    while (now := time.monotonic()) - start < duration:
-        if rate and n > (now - start) * rate:
-            time.sleep(0.001)
-            continue
-        if n % 256 == 0:
-            sweep()
-        if len(pending) > MAX_OUTSTANDING * 2:
-            time.sleep(0.0005)
-            sweep()
-            continue
-        dev = n % devices
-        ts = max(int(time.time() * 1000), last_ts[dev] + 1)
-        last_ts[dev] = ts
-        seq[dev] += 1
-        values["load"] = float(n % 1000)
-        payload = orjson.dumps({"ts": ts, "seq": seq[dev], "metrics": values})
-        pending.append((client.publish(topics[dev], payload, qos=1), dev, ts))
-        n += 1
-    seconds = time.monotonic() - start
-    deadline = time.monotonic() + 60
-    while pending and time.monotonic() < deadline:
-        sweep()
-        if pending and not pending[0][0].is_published():
-            time.sleep(0.05)
-    client.disconnect()
-    client.loop_stop()
-    with open(sent_file, "wb") as f:
-        acked_dev.tofile(f)
-        acked_ts.tofile(f)
-    result_queue.put(PublishResult(len(acked_dev), seconds, sent_file))
+def run_publisher(ctx: Any, url: str, args: argparse.Namespace, duration: float, workdir: Path) -> dict[str, Any]:
+    """Drive the load mode for ``duration`` s; return its report with ``ledger`` (path) and ``loaded_at``."""
+    out = ctx.Queue()
+    ledger = str(workdir / f"ledger-{uuid.uuid4().hex[:6]}.json")
+    proc = ctx.Process(target=load_process, args=(url, args.devices, args.rate, duration, ledger, out))
+    proc.start()
+    report = out.get(timeout=duration + 120)
+    proc.join(30)
+    return {**report, "ledger": ledger, "loaded_at": time.monotonic()}
 
 
 # -- gateway worker ----------------------------------------------------------------------------------------
@@ -175,15 +134,24 @@ def gateway_worker(url: str, db_url: str, index: int, group: str | None, ready: 
 # -- baselines ---------------------------------------------------------------------------------------------
 
 
-def baseline_subscriber(url: str, db_url: str | None, ready: mp.Event, stop: mp.Event, out: mp.Queue) -> None:
-    """Count QoS 1 messages (``db_url`` None) or insert each message's readings one INSERT at a time."""
+def baseline_subscriber(url: str, db_url: str | None, consumed: Any, ready: mp.Event, stop: mp.Event,
+                        out: mp.Queue) -> None:
+    """Count QoS 1 messages (``db_url`` None) or insert each message's readings one INSERT at a time.
+
+    Publishes its running count in ``consumed`` (every 100 messages) and reports count, first/last message
+    times and CPU seconds from the first message when ``stop`` is set.
+    """
     endpoint = MqttEndpoint.parse(url)
     count = [0]
-    times: list[float] = []
+    first: list[float] = []
+    last = [0.0]
     cpu_at_first: list[float] = []
     conn = connect(db_url) if db_url else None
 
     def on_message(client, userdata, message) -> None:
+        if not first:
+            first.append(time.monotonic())
+            cpu_at_first.append(sum(os.times()[:2]))
         if conn is not None:
             body = orjson.loads(message.payload)
             device = message.topic.split("/")[3]
@@ -195,31 +163,52 @@ def baseline_subscriber(url: str, db_url: str | None, ready: mp.Event, stop: mp.
                     (device, metric, ts, value),
                 )
             conn.commit()
-        if not times:
-            times.append(time.monotonic())
-            cpu_at_first.append(sum(os.times()[:2]))
         count[0] += 1
+        last[0] = time.monotonic()
+        if count[0] % 100 == 0:
+            consumed.value = count[0]
 
     client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
                          client_id=f"bench-base-{uuid.uuid4().hex[:6]}", protocol=mqtt.MQTTv311, clean_session=True)
     client.on_message = on_message
-    client.on_connect = lambda c, u, f, rc, p: (c.subscribe("pw/v1/+/+/+", qos=1), ready.set())
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe("pw/v1/+/+/+", qos=1)
+    client.on_subscribe = lambda c, u, mid, rc, p: ready.set()
     client.connect(endpoint.host, endpoint.port)
     client.loop_start()
     stop.wait()
-    end = time.monotonic()
-    got = count[0]
-    cpu = sum(os.times()[:2]) - cpu_at_first[0] if cpu_at_first else 0.0
     client.disconnect()
     client.loop_stop()
-    out.put({"messages": got, "seconds": (end - times[0]) if times else 0.0, "cpu_s": cpu})
+    cpu = sum(os.times()[:2]) - cpu_at_first[0] if cpu_at_first else 0.0
+    out.put({"messages": count[0], "seconds": last[0] - first[0] if first else 0.0, "cpu_s": cpu})
+
+
+def run_baseline(ctx: Any, url: str, db_url: str | None, args: argparse.Namespace, workdir: Path) -> dict:
+    """One baseline subscriber under the same load; its sustained rate is messages / first-to-last message."""
+    ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
+    consumed = ctx.RawValue("q", 0)
+    proc = ctx.Process(target=baseline_subscriber, args=(url, db_url, consumed, ready, stop, out))
+    proc.start()
+    ready.wait(30)
+    load = run_publisher(ctx, url, args, args.baseline_duration, workdir)
+    backlog_at_load_end = load["acked"] - consumed.value
+    deadline = time.monotonic() + args.baseline_duration
+    while consumed.value < load["acked"] - 100 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # the last (< 100) messages, uncounted in ``consumed``
+    stop.set()
+    result = out.get(timeout=60)
+    proc.join(30)
+    return {"messages_per_s": result["messages"] / max(result["seconds"], 1e-9), "messages": result["messages"],
+            "seconds": result["seconds"], "cpu_us_per_message": result["cpu_s"] / max(result["messages"], 1) * 1e6,
+            "sent": load["sent"], "offered_messages_per_s": load["achieved_rate"],
+            "backlog_at_load_end": max(backlog_at_load_end, 0)}
 
 
 # -- orchestration -----------------------------------------------------------------------------------------
 
 
 def prepare_database(admin_url: str) -> tuple[str, str]:
-    """Create a fresh benchmark database with the schema and the devices; return (name, url)."""
+    """Create a fresh benchmark database with the schema; return (name, url)."""
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
     name = f"pw_bench_{os.getpid()}"
@@ -231,36 +220,52 @@ def prepare_database(admin_url: str) -> tuple[str, str]:
     return name, url
 
 
-def register_devices(db_url: str, count: int) -> None:
+def register_estate(db_url: str, devices: int) -> None:
+    """Register the site, buildings and the devices the load mode drives (the gateway rejects unknown ones)."""
+    layout = bench_estate(devices)
+    driven = load_devices(layout, load_config(devices, 1.0, 1.0))
     with connect(db_url) as conn:
-        upsert_site(conn, Site(SITE, "Benchmark estate"))
-        for device_id in device_ids(count):
-            upsert_device(conn, Device(device_id, SITE, "elevator", device_id))
+        upsert_site(conn, Site(layout.site_id, layout.name, layout.region, layout.name_en))
+        for building in layout.buildings:
+            upsert_building(conn, Building(building.id, layout.site_id, building.name, building.floors))
+        for d in driven:
+            upsert_device(conn, Device(d.id, layout.site_id, d.type, d.name, d.building_id, d.model, d.attributes))
         conn.commit()
 
 
-def count_against_sent(db_url: str, sent_file: str, sent: int) -> tuple[int, int, int]:
-    """(stored messages from the sent set, lost, duplicates) — from the database, exactly."""
-    dev, ts = array.array("q"), array.array("q")
-    with open(sent_file, "rb") as f:
-        dev.fromfile(f, sent)
-        ts.fromfile(f, sent)
-    ids = device_ids(max(dev) + 1 if dev else 1)
+def count_against_ledger(db_url: str, ledger: str) -> dict[str, int]:
+    """Stored, lost and duplicate messages of the ledger's (device, seq) set, from the database, exactly.
+
+    ``readings`` has no seq column, so per device: a sent message is stored when a distinct ``ts`` holds all
+    its 10 readings (the load mode gives every message of a device its own millisecond), and ``seq_stats``,
+    committed in the same transactions, must show exactly the sent seqs (no gap, no replay, same last seq
+    and count). ``duplicates`` counts rows beyond one copy of each stored message.
+    """
+    sent: Counter[str] = Counter()
+    last_sent: dict[str, int] = {}
+    for device, seq in read_ledger(Path(ledger)):
+        sent[device] += 1
+        last_sent[device] = max(seq, last_sent.get(device, -1))
     with connect(db_url) as conn:
-        conn.execute("CREATE TEMP TABLE sent (device_id text, ts timestamptz)")
-        with conn.cursor().copy("COPY sent (device_id, ts) FROM STDIN") as copy:
-            for d, t in zip(dev, ts, strict=True):
-                copy.write_row((ids[d], datetime.fromtimestamp(t / 1000, tz=UTC)))
-        stored = conn.execute(
-            """SELECT count(*) FROM sent s WHERE (SELECT count(*) FROM readings r
-                   WHERE r.device_id = s.device_id AND r.ts = s.ts) = %s""",
-            (len(METRICS),),
-        ).fetchone()[0]
-        rows = conn.execute("SELECT count(*) FROM readings").fetchone()[0]
-    return stored, sent - stored, rows - stored * len(METRICS)
+        groups = conn.execute(
+            """SELECT device_id, count(*) FILTER (WHERE n = %s), sum(n) FROM
+                   (SELECT device_id, ts, count(*) AS n FROM readings GROUP BY device_id, ts) g
+               GROUP BY device_id""",
+            (METRICS_PER_MESSAGE,),
+        ).fetchall()
+        seqs = {row[0]: row[1:] for row in conn.execute(
+            "SELECT device_id, last_seq, messages, gaps, missing, replays FROM seq_stats").fetchall()}
+    complete = {device: int(n) for device, n, _ in groups}
+    rows = sum(int(r) for _, _, r in groups)
+    stored = sum(min(complete.get(device, 0), n) for device, n in sent.items())
+    mismatched = sum(seqs.get(device) != (last_sent[device], n, 0, 0, 0) for device, n in sent.items())
+    return {"sent": sum(sent.values()), "stored": stored, "lost": sum(sent.values()) - stored,
+            "duplicates": rows - stored * METRICS_PER_MESSAGE, "seq_mismatched_devices": mismatched,
+            "seq_replays": sum(int(v[4]) for v in seqs.values())}
 
 
 def stored_rows(db_url: str) -> int:
+    """Rows in ``readings`` now."""
     with connect(db_url, autocommit=True) as conn:
         return conn.execute("SELECT count(*) FROM readings").fetchone()[0]
 
@@ -279,17 +284,59 @@ def postgres_cpu_s(data_dir: Path | None) -> float | None:
     return total
 
 
-def run_publisher(ctx, url: str, devices: int, duration: float, rate: float, workdir: Path) -> PublishResult:
-    out = ctx.Queue()
-    sent_file = str(workdir / f"sent-{uuid.uuid4().hex[:6]}.bin")
-    proc = ctx.Process(target=publish, args=(url, devices, duration, rate, sent_file, out))
-    proc.start()
-    result = out.get(timeout=duration + 120)
-    proc.join(30)
-    return result
+def discard_sessions(url: str, client_ids: list[str]) -> None:
+    """End the gateway workers' persistent sessions so the broker stops queueing for them in the baselines."""
+    endpoint = MqttEndpoint.parse(url)
+    for client_id in client_ids:
+        client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id,
+                             protocol=mqtt.MQTTv5)
+        client.connect(endpoint.host, endpoint.port, clean_start=True)  # session expiry 0: gone on disconnect
+        client.loop_start()
+        time.sleep(0.2)
+        client.disconnect()
+        client.loop_stop()
 
 
-def run_gateway_phase(ctx, url: str, db_url: str, args, workdir: Path, pg_dir: Path | None) -> dict:
+class RssSampler:
+    """Samples the summed RSS of some processes every 0.2 s in a thread; ``peak_mb`` is the maximum seen."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            total = 0.0
+            for pid in self.pids:
+                with contextlib.suppress(psutil.Error):  # a worker may just have exited
+                    total += psutil.Process(pid).memory_info().rss / 2**20
+            self.peak_mb = max(self.peak_mb, total)
+            self._done.wait(0.2)
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._done.set()
+        self._thread.join()
+
+
+def wait_stored(db_url: str, expected_rows: int, timeout: float) -> None:
+    """Poll until ``readings`` holds ``expected_rows`` or ``timeout`` s passed."""
+    deadline = time.monotonic() + timeout
+    while stored_rows(db_url) < expected_rows and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def quantile(values: list[float], q: int) -> float | None:
+    """The ``q``-th percentile of ``values`` (None with fewer than two)."""
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else None
+
+
+def run_gateway_phase(ctx: Any, url: str, db_url: str, args: argparse.Namespace, workdir: Path,
+                      pg_dir: Path | None) -> dict:
+    """Gateway workers under the load for ``--duration`` s, drained; figures from the database and workers."""
     ready_events = [ctx.Event() for _ in range(args.workers)]
     stop = ctx.Event()
     out = ctx.Queue()
@@ -300,50 +347,35 @@ def run_gateway_phase(ctx, url: str, db_url: str, args, workdir: Path, pg_dir: P
         proc.start()
     for event in ready_events:
         event.wait(60)
-    rss_peak = [0.0]
-    sampling = threading.Event()
-
-    def sample_rss() -> None:
-        while not sampling.is_set():
-            total = 0.0
-            for proc in procs:
-                with contextlib.suppress(psutil.Error):  # a worker may just have exited
-                    total += psutil.Process(proc.pid).memory_info().rss / 2**20
-            rss_peak[0] = max(rss_peak[0], total)
-            sampling.wait(0.2)
-
-    sampler = threading.Thread(target=sample_rss, daemon=True)
-    sampler.start()
+    sampler = RssSampler([proc.pid for proc in procs])
     pg_cpu_before = postgres_cpu_s(pg_dir)
-    published = run_publisher(ctx, url, args.devices, args.duration, args.rate, workdir)
-    expected = published.sent * len(METRICS)
-    deadline = time.monotonic() + args.drain_timeout
-    while stored_rows(db_url) < expected and time.monotonic() < deadline:
-        time.sleep(0.25)
+    load = run_publisher(ctx, url, args, args.duration, workdir)
+    wait_stored(db_url, load["acked"] * METRICS_PER_MESSAGE, args.drain_timeout)
     time.sleep(0.5)  # let the last acknowledgements go out before the workers stop
     pg_cpu = postgres_cpu_s(pg_dir)
     stop.set()
     reports = [out.get(timeout=60) for _ in procs]
     for proc in procs:
         proc.join(30)
-    sampling.set()
-    stored, lost, duplicates = count_against_sent(db_url, published.sent_file, published.sent)
+    sampler.stop()
+    discard_sessions(url, [f"bench-gw-{i}" for i in range(args.workers)])
+    counts = count_against_ledger(db_url, load["ledger"])
     first = min(r["first_commit"] for r in reports if r["first_commit"])
     last = max(r["last_commit"] for r in reports)
     lags = sorted(x for r in reports for x in r["lags"])
     seconds = max(last - first, 1e-9)
+    stored = counts["stored"]
     return {
-        "sent": published.sent,
-        "publish_seconds": published.seconds,
-        "offered_messages_per_s": published.sent / published.seconds,
-        "stored": stored,
-        "lost": lost,
-        "duplicates": duplicates,
+        **counts,
+        "acked_by_broker": load["acked"],
+        "load_seconds": load["elapsed_s"],
+        "offered_messages_per_s": load["achieved_rate"],
+        "commit_seconds": seconds,
         "messages_per_s": stored / seconds,
-        "readings_per_s": stored * len(METRICS) / seconds,
-        "lag_p50_ms": statistics.quantiles(lags, n=100)[49] if len(lags) > 1 else None,
-        "lag_p99_ms": statistics.quantiles(lags, n=100)[98] if len(lags) > 1 else None,
-        "peak_rss_mb": rss_peak[0],
+        "readings_per_s": stored * METRICS_PER_MESSAGE / seconds,
+        "lag_p50_ms": quantile(lags, 50),
+        "lag_p99_ms": quantile(lags, 99),
+        "peak_rss_mb": sampler.peak_mb,
         # CPU cost per message, independent of how busy the machine was: capacity per core = 1e6 / cost.
         "gateway_cpu_us_per_message": sum(r["cpu_s"] for r in reports) / max(stored, 1) * 1e6,
         "postgres_cpu_us_per_message": (pg_cpu - pg_cpu_before) / max(stored, 1) * 1e6 if pg_dir else None,
@@ -351,73 +383,66 @@ def run_gateway_phase(ctx, url: str, db_url: str, args, workdir: Path, pg_dir: P
     }
 
 
-def run_baseline(ctx, url: str, db_url: str | None, args, workdir: Path) -> dict:
-    ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    proc = ctx.Process(target=baseline_subscriber, args=(url, db_url, ready, stop, out))
-    proc.start()
-    ready.wait(30)
-    time.sleep(0.3)
-    publisher_out = ctx.Queue()
-    sent_file = str(workdir / f"sent-{uuid.uuid4().hex[:6]}.bin")
-    pub = ctx.Process(target=publish, args=(url, args.devices, args.baseline_duration, 0, sent_file, publisher_out))
-    pub.start()
-    published = publisher_out.get(timeout=args.baseline_duration + 120)
-    pub.join(30)
-    stop.set()
-    result = out.get(timeout=60)
-    proc.join(30)
-    return {"messages_per_s": result["messages"] / max(result["seconds"], 1e-9), "messages": result["messages"],
-            "cpu_us_per_message": result["cpu_s"] / max(result["messages"], 1) * 1e6,
-            "publisher_messages_per_s": published.sent / published.seconds}
-
-
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=60.0, help="gateway phase publishing time, s")
+    parser.add_argument("--duration", type=float, default=60.0, help="gateway phase load time, s")
     parser.add_argument("--baseline-duration", type=float, default=None,
-                        help="each baseline, s (default: min(duration, 15))")
-    parser.add_argument("--devices", type=int, default=1000)
-    parser.add_argument("--rate", type=float, default=0.0, help="offered msg/s in the gateway phase (0 = flat out)")
+                        help="each baseline's load time, s (default: min(duration, 15))")
+    parser.add_argument("--devices", type=int, default=1000, help="elevators the load mode drives")
+    parser.add_argument("--rate", type=float, default=25_000.0,
+                        help="msg/s the load mode offers in every phase (default: more than is taken = flat out)")
     parser.add_argument("--workers", type=int, default=1, help="gateway processes (shared subscription if > 1)")
-    parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument("--drain-timeout", type=float, default=600.0,
+                        help="longest wait for the gateway to store the backlog after the load, s")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args(argv)
     args.baseline_duration = args.baseline_duration or min(args.duration, 15.0)
+    return args
+
+
+def run_phases(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Start broker and database, run the three phases, drop the database; return the gateway figures."""
     ctx = mp.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
-        workdir = Path(tmp)
-        broker = EmbeddedBroker(workdir / "mqtt")
-        server = None
-        admin_url = os.environ.get("PROPWATCH_DATABASE_URL")
-        if not admin_url:
-            server = EmbeddedPostgres(workdir / "pg")
-            admin_url = server.url()
-        try:
-            name, db_url = prepare_database(admin_url)
-            register_devices(db_url, args.devices)
-            with connect(db_url) as conn:
-                timescaledb = conn.execute("SELECT mode FROM storage_mode").fetchone()[0] == "timescaledb"
-            url = broker.handle.url
-            print(f"gateway phase: {args.workers} worker(s), {args.duration:.0f} s ...", file=sys.stderr)
-            figures = run_gateway_phase(ctx, url, db_url, args, workdir, server.data_dir if server else None)
-            print("ceiling baseline (bare paho subscriber) ...", file=sys.stderr)
-            ceiling = run_baseline(ctx, url, None, args, workdir)
-            print("naive baseline (single INSERTs) ...", file=sys.stderr)
-            with connect(db_url, autocommit=True) as conn:
-                conn.execute("TRUNCATE readings")
-            naive = run_baseline(ctx, url, db_url, args, workdir)
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            broker.stop()
-            if server is not None:
-                server.stop()
-    figures.update({
-        "timescaledb": timescaledb,
+    broker = EmbeddedBroker(workdir / "mqtt")
+    server = None
+    admin_url = os.environ.get("PROPWATCH_DATABASE_URL")
+    if not admin_url:
+        server = EmbeddedPostgres(workdir / "pg")
+        admin_url = server.url()
+    try:
+        name, db_url = prepare_database(admin_url)
+        register_estate(db_url, args.devices)
+        with connect(db_url) as conn:
+            timescaledb = conn.execute("SELECT mode FROM storage_mode").fetchone()[0] == "timescaledb"
+        url = broker.handle.url
+        print(f"gateway phase: {args.workers} worker(s), {args.duration:.0f} s ...", file=sys.stderr)
+        figures = run_gateway_phase(ctx, url, db_url, args, workdir, server.data_dir if server else None)
+        print("ceiling baseline (bare paho subscriber) ...", file=sys.stderr)
+        ceiling = run_baseline(ctx, url, None, args, workdir)
+        print("naive baseline (single INSERTs) ...", file=sys.stderr)
+        with connect(db_url, autocommit=True) as conn:
+            conn.execute("TRUNCATE readings")
+        naive = run_baseline(ctx, url, db_url, args, workdir)
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        broker.stop()
+        if server is not None:
+            server.stop()
+    return {**figures, "timescaledb": timescaledb, "baselines": {"ceiling": ceiling, "naive": naive}}
+
+
+def summarise(figures: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """Add the run's context and the comparisons with the baselines to the gateway figures."""
+    ceiling, naive = figures["baselines"]["ceiling"], figures["baselines"]["naive"]
+    return {
+        **figures,
         "load_average_1m": os.getloadavg()[0],
         "workers": args.workers,
         "devices": args.devices,
-        "metrics_per_message": len(METRICS),
+        "offered_rate": args.rate,
+        "metrics_per_message": METRICS_PER_MESSAGE,
         "cpu_count": os.cpu_count(),
         "ceiling_messages_per_s": ceiling["messages_per_s"],
         "naive_messages_per_s": naive["messages_per_s"],
@@ -426,11 +451,17 @@ def main(argv: list[str] | None = None) -> int:
         # Load-independent: what a core spends per message in the bare subscriber vs the whole gateway.
         "ceiling_cpu_us_per_message": ceiling["cpu_us_per_message"],
         "naive_cpu_us_per_message": naive["cpu_us_per_message"],
-        "baselines": {"ceiling": ceiling, "naive": naive},
-    })
-    report = {k: v for k, v in figures.items() if k not in ("per_worker", "baselines")}
-    for key, value in report.items():
-        print(f"{key:>24}: {value:,.2f}" if isinstance(value, float) else f"{key:>24}: {value}")
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print the figures, and write them as JSON if asked."""
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
+        figures = summarise(run_phases(args, Path(tmp)), args)
+    for key, value in figures.items():
+        if key not in ("per_worker", "baselines"):
+            print(f"{key:>28}: {value:,.2f}" if isinstance(value, float) else f"{key:>28}: {value}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     return 0

@@ -1,4 +1,5 @@
-"""The pipeline process: gateway -> rules engine -> dispatcher, wired together.
+"""The pipeline process: gateway -> rules engine -> dispatcher, wired together, plus the nightly
+retraining of anomaly models.
 
 The gateway calls the rules engine after each committed batch (before acknowledging the MQTT messages), a
 ticker drives the engine's time-based rules, and a LISTEN on ``pw_alarms`` opens work orders the moment an
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from dispatch.alarm_sync import sync_alarms
 from dispatch.notify import LogNotifier
@@ -21,6 +23,7 @@ from gateway.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
 from ingest.records import Batch
+from rules.anomaly.refresh import schedule_refresh
 from rules.engine import RuleEngine
 from rules.packs import load_pack_file
 
@@ -45,7 +48,11 @@ class Pipeline:
         self._stopping = threading.Event()
         # The engine serialises process() and tick() itself: the gateway's flush thread and the ticker
         # may call it concurrently.
-        self.engine = RuleEngine(database_url, pack=load_pack_file(rules_file) if rules_file else None)
+        base_pack = load_pack_file(rules_file) if rules_file else None
+        self.engine = RuleEngine(database_url, pack=base_pack)
+        # Nightly retraining of the anomaly models from stored history, on the same pack the engine runs.
+        self.model_scheduler = BackgroundScheduler(timezone=UTC)
+        schedule_refresh(self.model_scheduler, database_url, pack=base_pack)
         self.gateway = Gateway(
             endpoint=endpoint,
             database_url=database_url,
@@ -61,6 +68,7 @@ class Pipeline:
     def start(self) -> None:
         """Start dispatch, the ticker, the alarm listener and finally the gateway (which starts the flow)."""
         self.dispatcher.start()
+        self.model_scheduler.start()
         for thread in self._threads:
             thread.start()
         self.gateway.start()
@@ -72,6 +80,7 @@ class Pipeline:
         for thread in self._threads:
             thread.join(timeout=5)
         self.dispatcher.shutdown()
+        self.model_scheduler.shutdown(wait=False)
         self.engine.close()
 
     def _on_committed(self, batch: Batch) -> None:
