@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"propwatch: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every run of every job at INFO; the dispatch scan runs each second.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     return args.handler(settings, args)
 
 

@@ -103,7 +103,7 @@ def _print_welcome(host: str, port: int, logins: list[Login]) -> None:
     lines = [
         "",
         f"propwatch demo is running: http://{host}:{port}/",
-        f"public board (no login):   http://{host}:{port}/public/{DEMO_SITE}",
+        f"public board (no login):   http://{host}:{port}/board/{DEMO_SITE}",
         "demo logins (new random passwords every run):",
         *(f"{login.role}: {login.username} / {login.password}" for login in logins),
         f"a trapped-passenger fault is injected in {TRAPPED_AFTER_S:.0f} s; press Ctrl-C to stop.",

@@ -74,7 +74,7 @@ def test_second_run_reuses_the_data_directory_with_fresh_passwords(first_run) ->
     assert (data_dir / "postgres" / "PG_VERSION").exists()
 
 
-def test_web_app_answers_while_the_demo_runs(tmp_path: Path) -> None:
+def test_web_app_and_public_board_answer_while_the_demo_runs(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "propwatch", "demo", "--data-dir", str(tmp_path / "d"), "--port", str(port),
@@ -91,6 +91,7 @@ def test_web_app_answers_while_the_demo_runs(tmp_path: Path) -> None:
                 time.sleep(0.5)
         else:
             pytest.fail("web app never answered /healthz")
+        assert httpx.get(f"http://127.0.0.1:{port}/board/S001", timeout=5).status_code == 200
     finally:
         process.terminate()
         assert process.wait(30) == 0
