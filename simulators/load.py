@@ -116,7 +116,8 @@ def _metric_blocks(device_kind: str, count: int, seed: int) -> list[bytes]:
     specs = list(device_type(device_kind).metrics.values())[:count]
     blocks = []
     for variant in range(VARIANTS):
-        phase = (seed + variant) / VARIANTS
+        # Wrapped so every value stays inside the catalogue range, whatever the device's seed.
+        phase = ((seed + variant) % VARIANTS) / VARIANTS
         blocks.append(orjson.dumps({s.name: round(s.min + (min(s.max, s.min + 100) - s.min) * phase, 3)
                                     for s in specs}))
     return blocks

@@ -3,6 +3,7 @@
 import orjson
 import pytest
 
+from gateway.protocol.catalog import catalog
 from simulators.estate import demo_estate
 from simulators.load import LoadConfig, read_ledger, run_load
 
@@ -24,6 +25,23 @@ def test_messages_carry_ten_catalogue_metrics(site_id, mqtt_url, listen):
     run_load(demo_estate(site_id, buildings=1), mqtt_url, LoadConfig(rate=100, duration_s=0.2, qos=0))
     _, body, _ = listener.wait_for(lambda *m: True)[0]
     assert len(body["metrics"]) == 10 and body["seq"] == 0
+
+
+def test_every_value_is_inside_the_catalogue_range_on_every_device(site_id, mqtt_url, listen):
+    estate = demo_estate(site_id, buildings=10)
+    listener = listen(f"pw/v1/{site_id}/+/telemetry")
+    report = run_load(estate, mqtt_url, LoadConfig(rate=1000, duration_s=0.5, qos=1))
+    listener.wait_for(lambda *m: len(listener.messages) >= report.sent, timeout=10)
+    types = {d.id: d.type for d in estate.devices}
+    outside, devices = [], set()
+    for topic, body, _ in listener.messages:
+        device = topic.split("/")[3]
+        devices.add(device)
+        specs = catalog()[types[device]].metrics
+        outside += [(device, name, value) for name, value in body["metrics"].items()
+                    if not specs[name].min <= value <= specs[name].max]
+    assert len(devices) > 16  # more devices than metric variants, where the phase used to overflow
+    assert outside == []
 
 
 def test_pacing_holds_the_target_rate(site_id, mqtt_url):
