@@ -14,6 +14,12 @@ from propwatch.settings import Settings, SettingsError, load_settings
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``propwatch`` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["simulate"]:
+        # The simulators own their options (including --help); argparse's REMAINDER would drop a leading one.
+        from simulators.cli import main as simulate_main
+
+        return simulate_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -42,10 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("pipeline", help="run gateway, rules and dispatch").set_defaults(handler=_pipeline)
     commands.add_parser("serve", help="run the web app").set_defaults(handler=_serve)
 
-    simulate = commands.add_parser("simulate", help="run device simulators (see `propwatch simulate --help`)",
-                                   add_help=False)
-    simulate.add_argument("rest", nargs=argparse.REMAINDER)
-    simulate.set_defaults(handler=_simulate)
+    # Listed for --help only: main() hands `simulate ...` to the simulators' own command line.
+    commands.add_parser("simulate", help="run device simulators (see `propwatch simulate --help`)")
 
     rules = commands.add_parser("rules", help="rule packs").add_subparsers(required=True, metavar="ACTION")
     check = rules.add_parser("check", help="validate a rule pack file")
@@ -107,12 +111,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         uvicorn.run(app, host=settings.web_host, port=settings.web_port,
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     return 0
-
-
-def _simulate(settings: Settings, args: argparse.Namespace) -> int:
-    from simulators.cli import main as simulate_main
-
-    return simulate_main(args.rest)
 
 
 def _rules_check(settings: Settings, args: argparse.Namespace) -> int:

@@ -41,3 +41,9 @@ def test_db_upgrade_on_a_migrated_database_applies_nothing(db_url: str) -> None:
 def test_rules_check_accepts_the_default_pack() -> None:
     result = _propwatch("rules", "check", str(DEFAULT_PACK))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_simulate_hands_its_options_to_the_simulators() -> None:
+    result = _propwatch("simulate", "--help")
+    assert result.returncode == 0
+    assert "load" in result.stdout and "faults" in result.stdout
