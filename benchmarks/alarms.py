@@ -34,7 +34,7 @@ from gateway.endpoint import MqttEndpoint
 from gateway.protocol import EventMessage, TelemetryMessage, encode, topic_for
 from gateway.protocol.catalog import catalog
 from ingest.database import connect
-from ingest.records import Batch, Reading
+from ingest.records import Batch
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
@@ -105,7 +105,7 @@ def telemetry(devices: list[Device], seconds: int, batch_size: int) -> list[Batc
     types = catalog()
     breach = {"elevator": ("speed", 2.5), "fire_system": ("sprinkler_end_pressure", 0.02),
               "water_supply": ("outlet_pressure", 0.05), "drainage": ("sump_level", 1.4)}
-    readings: list[Reading] = []
+    readings: list[tuple[str, str, datetime, float]] = []
     counter = 0
     for second in range(seconds):
         ts = START + timedelta(seconds=second)
@@ -117,10 +117,12 @@ def telemetry(devices: list[Device], seconds: int, batch_size: int) -> list[Batc
                 value = NORMAL.get(spec.name, spec.min + (spec.max - spec.min) * 0.25)
                 if counter % 1000 == 0:
                     name, value = breach[device.type]
-                    readings.append(Reading(device.id, name, ts, value))
+                    # A millisecond later: a sample holds one value per metric, and the breach must not be
+                    # merged away by the same metric's regular reading at ``ts``.
+                    readings.append((device.id, name, ts + timedelta(milliseconds=1), value))
                     continue
-                readings.append(Reading(device.id, spec.name, ts, value))
-    return [Batch(readings=readings[i:i + batch_size]) for i in range(0, len(readings), batch_size)]
+                readings.append((device.id, spec.name, ts, value))
+    return [Batch.of_readings(readings[i:i + batch_size]) for i in range(0, len(readings), batch_size)]
 
 
 def engine_throughput(url: str, *, buildings: int, seconds: int, batch_size: int) -> dict[str, float]:
@@ -132,7 +134,7 @@ def engine_throughput(url: str, *, buildings: int, seconds: int, batch_size: int
     try:
         started = time.perf_counter()
         for batch in batches:
-            engine.process(batch, now=batch.readings[-1].ts)
+            engine.process(batch, now=batch.samples[-1].ts)
         elapsed = time.perf_counter() - started
         opened = len(engine.open_alarms())
     finally:

@@ -13,7 +13,8 @@ each phase measures what its subscriber sustains from a growing broker backlog.
    the backlog is drained. Loss and duplicates are counted in the database against the load mode's ledger
    (the exact (device, seq) set sent); the rate is stored messages over first-to-last commit.
 2. **ceiling**: a bare paho subscriber that only counts QoS 1 messages, load for ``--baseline-duration``.
-3. **naive**: a subscriber that inserts each message's readings with single INSERTs, one commit per message.
+3. **naive**: a subscriber that inserts each message's readings with single INSERTs into a one-row-per-reading
+   table (``naive_readings``), one commit per message.
 
 A baseline runs until it has consumed everything sent or for ``--baseline-duration`` after the load ended;
 its rate is messages consumed over first-to-last message, and ``backlog_at_load_end`` shows whether it was
@@ -57,8 +58,10 @@ from simulators.estate import EstateLayout, demo_estate
 from simulators.load import LoadConfig, load_devices, read_ledger, run_load
 
 SITE = "BENCH"
+# What a typical script stores into: one row per reading, keyed so a redelivery adds nothing.
+NAIVE_TABLE = """CREATE TABLE naive_readings (device_id text, metric text, ts timestamptz, value float8,
+                                            PRIMARY KEY (device_id, metric, ts))"""
 METRICS_PER_MESSAGE = 10
-LAG_METRIC = "speed"  # one elevator metric per message: its (commit time - ts) is the message's lag
 
 
 # -- load ----------------------------------------------------------------------------------------------------
@@ -95,8 +98,8 @@ def run_publisher(ctx: Any, url: str, args: argparse.Namespace, duration: float,
 # -- gateway worker ----------------------------------------------------------------------------------------
 
 
-def gateway_worker(url: str, db_url: str, index: int, group: str | None, ready: mp.Event, stop: mp.Event,
-                   out: mp.Queue) -> None:
+def gateway_worker(url: str, db_url: str, index: int, group: str | None, protocol: str, ready: mp.Event,
+                   stop: mp.Event, out: mp.Queue) -> None:
     """Run one Gateway until ``stop``; report counters, commit times and lag samples."""
     from gateway.service import Gateway
 
@@ -110,10 +113,10 @@ def gateway_worker(url: str, db_url: str, index: int, group: str | None, ready: 
         if not first_commit:
             first_commit.append(wall)
         last_commit[0] = wall
-        lags.extend((now - r.ts).total_seconds() * 1000 for r in batch.readings if r.metric == LAG_METRIC)
+        lags.extend((now - sample.ts).total_seconds() * 1000 for sample in batch.samples)
 
     gateway = Gateway(endpoint=MqttEndpoint.parse(url), database_url=db_url, client_id=f"bench-gw-{index}",
-                      shared_group=group, on_committed=on_committed, session_expiry_s=600)
+                      shared_group=group, on_committed=on_committed, session_expiry_s=600, protocol=protocol)
     gateway.start()
     gateway.wait_connected(30)
     cpu_at_ready = sum(os.times()[:2])  # start-up (imports, connect) is not per-message work
@@ -159,7 +162,7 @@ def baseline_subscriber(url: str, db_url: str | None, consumed: Any, ready: mp.E
             ts = datetime.fromtimestamp(body["ts"] / 1000, tz=UTC)
             for metric, value in body["metrics"].items():
                 conn.execute(
-                    "INSERT INTO readings (device_id, metric, ts, value) VALUES (%s, %s, %s, %s)"
+                    "INSERT INTO naive_readings (device_id, metric, ts, value) VALUES (%s, %s, %s, %s)"
                     " ON CONFLICT DO NOTHING",
                     (device, metric, ts, value),
                 )
@@ -218,6 +221,8 @@ def prepare_database(admin_url: str) -> tuple[str, str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = make_conninfo(**{**conninfo_to_dict(admin_url), "dbname": name})
     upgrade_database(url)
+    with connect(url) as conn:
+        conn.execute(NAIVE_TABLE)
     return name, url
 
 
@@ -237,13 +242,13 @@ def register_estate(db_url: str, devices: int) -> None:
 def count_against_ledger(db_url: str, ledger: str) -> dict[str, int]:
     """Stored, lost and duplicate messages of the ledger's (device, seq) set, from the database, exactly.
 
-    ``readings`` has no seq column, so per device: a sent message is stored when a distinct ``ts`` holds all
-    its 10 readings (the load mode gives every message of a device its own millisecond), and ``seq_stats``,
-    committed in the same transactions, must show exactly the sent seqs: same last seq, no gap, and as many
-    messages as sent once replays (redeliveries, absorbed by the idempotent writes) are taken off; devices
-    where it does not are counted in ``seq_mismatched_devices`` (exact with one worker; with shared
-    subscriptions late commits over-count gaps, see gateway.sequence). ``duplicates`` counts rows beyond
-    one copy of each stored message.
+    ``readings`` has no seq column, so per device: a sent message is stored when a row (one per device and
+    ``ts``; the load mode gives every message of a device its own millisecond) holds all its 10 values, and
+    ``seq_stats``, committed in the same transactions, must show exactly the sent seqs: same last seq, no gap,
+    and as many messages as sent once replays (redeliveries, absorbed by the idempotent writes) are taken
+    off; devices where it does not are counted in ``seq_mismatched_devices`` (exact with one worker; with
+    shared subscriptions late commits over-count gaps, see gateway.sequence). ``duplicates`` counts rows
+    beyond one per stored message, and values beyond 10 per row.
     """
     sent: Counter[str] = Counter()
     last_sent: dict[str, int] = {}
@@ -252,20 +257,21 @@ def count_against_ledger(db_url: str, ledger: str) -> dict[str, int]:
         last_sent[device] = max(seq, last_sent.get(device, -1))
     with connect(db_url) as conn:
         groups = conn.execute(
-            """SELECT device_id, count(*) FILTER (WHERE n = %s), sum(n) FROM
-                   (SELECT device_id, ts, count(*) AS n FROM readings GROUP BY device_id, ts) g
+            """SELECT device_id, count(*) FILTER (WHERE n = %(m)s), count(*), sum(greatest(n - %(m)s, 0))
+               FROM (SELECT device_id, num_nonnulls(VARIADIC vals) AS n FROM readings) r
                GROUP BY device_id""",
-            (METRICS_PER_MESSAGE,),
+            {"m": METRICS_PER_MESSAGE},
         ).fetchall()
         seqs = {row[0]: row[1:] for row in conn.execute(
             "SELECT device_id, last_seq, messages, gaps, missing, replays FROM seq_stats").fetchall()}
-    complete = {device: int(n) for device, n, _ in groups}
-    rows = sum(int(r) for _, _, r in groups)
+    complete = {device: int(n) for device, n, _, _ in groups}
+    rows = sum(int(r) for _, _, r, _ in groups)
+    extra_values = sum(int(x) for _, _, _, x in groups)
     stored = sum(min(complete.get(device, 0), n) for device, n in sent.items())
     mismatched = sum(device not in seqs or (seqs[device][0], seqs[device][1] - seqs[device][4], *seqs[device][2:4])
                      != (last_sent[device], n, 0, 0) for device, n in sent.items())
     return {"sent": sum(sent.values()), "stored": stored, "lost": sum(sent.values()) - stored,
-            "duplicates": rows - stored * METRICS_PER_MESSAGE, "seq_mismatched_devices": mismatched,
+            "duplicates": rows - stored + extra_values, "seq_mismatched_devices": mismatched,
             "seq_replays": sum(int(v[4]) for v in seqs.values())}
 
 
@@ -347,7 +353,7 @@ def run_gateway_phase(ctx: Any, url: str, db_url: str, args: argparse.Namespace,
     stop = ctx.Event()
     out = ctx.Queue()
     group = "bench" if args.workers > 1 else None
-    procs = [ctx.Process(target=gateway_worker, args=(url, db_url, i, group, ready_events[i], stop, out))
+    procs = [ctx.Process(target=gateway_worker, args=(url, db_url, i, group, args.protocol, ready_events[i], stop, out))
              for i in range(args.workers)]
     for proc in procs:
         proc.start()
@@ -399,6 +405,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=40_000.0,
                         help="msg/s the load mode offers in every phase (default: more than is taken = flat out)")
     parser.add_argument("--workers", type=int, default=1, help="gateway processes (shared subscription if > 1)")
+    parser.add_argument("--protocol", choices=("5", "3.1.1"), default="3.1.1",
+                        help="the gateway workers' MQTT version (default: the gateway's)")
     parser.add_argument("--drain-timeout", type=float, default=600.0,
                         help="longest wait for the gateway to store the backlog after the load, s")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")

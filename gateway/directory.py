@@ -25,7 +25,10 @@ class DeviceDirectory:
     """Device id -> site and type, reloaded every ``refresh_s`` and on a miss (at most once per ``miss_refresh_s``).
 
     The rate limit keeps a stream of messages from unknown devices from turning into a stream of queries.
-    Not thread-safe: one pipeline thread owns it.
+    While the registry cannot be read, known devices are served from the last copy, and a device the copy
+    does not list raises ``DirectoryUnavailable`` (it may have been registered since); reads are retried at
+    most once per ``miss_refresh_s``, so an outage costs no connection attempt per message.
+    Not thread-safe: one thread owns it.
     """
 
     def __init__(
@@ -42,18 +45,33 @@ class DeviceDirectory:
         self._clock = clock
         self._devices: dict[str, KnownDevice] = {}
         self._loaded_at: float | None = None
+        self._failed_at: float | None = None
         self._conn: psycopg.Connection | None = None
 
     def lookup(self, device_id: str) -> KnownDevice | None:
         """The device, or ``None`` if the registry does not list it; ``DirectoryUnavailable`` if unreadable."""
         now = self._clock()
         if self._loaded_at is None or now - self._loaded_at >= self._refresh_s:
-            self._reload(now)
+            self._try_reload(now)
         found = self._devices.get(device_id)
-        if found is None and now - self._loaded_at >= self._miss_refresh_s:
-            self._reload(now)
-            found = self._devices.get(device_id)
+        if found is None:
+            if self._loaded_at is not None and now - self._loaded_at >= self._miss_refresh_s:
+                self._try_reload(now)
+                found = self._devices.get(device_id)
+            if found is None and self._failed_at is not None:
+                raise DirectoryUnavailable(f"device registry unreadable; {device_id!r} not in the last copy")
         return found
+
+    def _try_reload(self, now: float) -> None:
+        """Reload unless a read failed less than ``miss_refresh_s`` ago; remember a failure instead of raising."""
+        if self._failed_at is not None and now - self._failed_at < self._miss_refresh_s:
+            return
+        try:
+            self._reload(now)
+        except DirectoryUnavailable:
+            self._failed_at = now
+        else:
+            self._failed_at = None
 
     def close(self) -> None:
         """Close the registry connection."""

@@ -1,17 +1,23 @@
 """The gateway: MQTT in, validated batches committed to PostgreSQL, then acknowledged.
 
-Three threads, joined by bounded queues:
+Two threads:
 
 ``paho`` (network loop)
-    puts each message in the inbox. MQTT 5 ``Receive Maximum`` caps how many unacknowledged messages the
-    broker sends, so the inbox never holds more than that; with MQTT 3.1.1 the inbox bound blocks the loop
-    and TCP flow control pushes back on the broker instead.
-``assembler``
-    validates messages and gathers them into a batch until ``flush_rows`` rows or ``flush_interval_s``.
+    validates each message as it arrives and appends it to the batch being filled. A full batch
+    (``flush_rows`` rows) is handed to the writer; while the writer is still busy with the one before, the
+    hand-over blocks the loop, and TCP flow control pushes back on the broker. The loop also stops reading
+    while ``receive_maximum`` messages are unacknowledged (with MQTT 5 the broker already stops sending at
+    that bound), so memory stays bounded whatever the broker holds.
 ``writer``
-    commits a batch (readings, events, latest values, presence, dead letters, seq counters) in one
-    transaction, calls ``on_committed``, then acknowledges the batch's messages. On a database error it
-    keeps the batch, reconnects with backoff and retries, so unacknowledged messages stay with the broker.
+    takes a full batch, or the batch being filled once it is ``flush_interval_s`` old, and commits it
+    (readings, events, latest values, presence, dead letters, seq counters) in one transaction, calls
+    ``on_committed``, then acknowledges the batch's messages. On a database error it keeps the batch,
+    reconnects with backoff and retries, so unacknowledged messages stay with the broker.
+
+Validating on the network thread hands messages between threads once per batch instead of once per message,
+which is most of what a thread hop costs under the GIL. A message whose device cannot be looked up (registry
+unreadable) is held in the batch unvalidated and checked by the writer, whose retry loop waits for the
+database anyway.
 
 Acknowledgements are tagged with the connection they arrived on: after a reconnect the broker redelivers
 whatever was unacknowledged, and an old packet id must not acknowledge a different new message.
@@ -38,17 +44,19 @@ from gateway.dead_letters import DeadLetter, insert_dead_letters, make_dead_lett
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.endpoint import MqttEndpoint
 from gateway.presence import PresenceUpdate, apply_presence
-from gateway.protocol import EventMessage, Rejection, RejectionReason, StateMessage, TelemetryMessage
+from gateway.protocol import EventMessage, Rejection, RejectionReason, StateMessage
 from gateway.sequence import record_sequences
-from gateway.validation import validate
+from gateway.validation import Accepted, Telemetry, validate
 from ingest.database import connect
-from ingest.records import Batch, DeviceEvent, Reading
+from ingest.records import Batch, DeviceEvent, Sample
 from ingest.writer import Writer
 
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION = "pw/v1/+/+/+"
 MAX_BACKOFF_S = 5.0
+# How often the writer looks for a batch that is due by age; a fraction of the flush interval.
+POLLS_PER_INTERVAL = 4
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class GatewayStats:
     accepted: int
     rejected: int
     rejected_by_reason: dict[str, int]
-    readings_written: int
+    samples_written: int
     events_written: int
     batches_committed: int
     acked: int
@@ -69,7 +77,7 @@ class GatewayStats:
     on_committed_errors: int
     database_errors: int
     connected: bool
-    inbox_depth: int
+    unacknowledged: int
 
 
 @dataclass(slots=True)
@@ -91,7 +99,9 @@ class _Pending:
     presence: list[PresenceUpdate] = field(default_factory=list)
     sequences: list[tuple[str, int]] = field(default_factory=list)
     acks: list[tuple[int, int, int]] = field(default_factory=list)
+    unvalidated: list[_Inbound] = field(default_factory=list)
     rows: int = 0
+    since: float = 0.0
 
 
 class Gateway:
@@ -102,7 +112,7 @@ class Gateway:
         *,
         endpoint: MqttEndpoint,
         database_url: str,
-        protocol: str = "5",
+        protocol: str = "3.1.1",
         client_id: str = "propwatch-gateway",
         shared_group: str | None = None,
         session_expiry_s: int = 3600,
@@ -127,43 +137,47 @@ class Gateway:
         self.receive_maximum = receive_maximum
         self.keepalive_s = keepalive_s
         self.tls_ca_file = tls_ca_file
-        self._inbox: queue.Queue[_Inbound] = queue.Queue(maxsize=receive_maximum)
-        # Two batches: one being committed, one being assembled behind it.
-        self._outbox: queue.Queue[_Pending | None] = queue.Queue(maxsize=2)
+        self._directory = DeviceDirectory(database_url)  # the network thread's own
+        self._filling = _Pending()
+        self._filling_lock = threading.Lock()
+        # Full batches waiting for the writer: one, so at most three batches exist (writing, ready, filling).
+        self._ready: queue.Queue[_Pending] = queue.Queue(maxsize=1)
+        # Signalled when acknowledgements free the window; shares the filling lock, which guards the count.
+        self._room = threading.Condition(self._filling_lock)
+        self._unacked = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._generation = 0
         self._connected = False
         self._counts: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
-        self._threads: list[threading.Thread] = []
+        self._writer_thread: threading.Thread | None = None
         self._client = self._make_client()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect and start the background threads; returns at once (the connection completes behind)."""
-        self._threads = [
-            threading.Thread(target=self._assemble_loop, name="gateway-assembler", daemon=True),
-            threading.Thread(target=self._write_loop, name="gateway-writer", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        """Connect and start the writer; returns at once (the connection completes behind)."""
+        self._writer_thread = threading.Thread(target=self._write_loop, name="gateway-writer", daemon=True)
+        self._writer_thread.start()
         self._client.connect_async(
             self.endpoint.host, self.endpoint.port, keepalive=self.keepalive_s, **self._connect_options()
         )
         self._client.loop_start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Commit and acknowledge the batches already assembled, then disconnect.
+        """Commit and acknowledge what has been received, then disconnect.
 
-        Messages still in the inbox stay unacknowledged: the persistent session redelivers them next time.
+        Messages that arrive while stopping stay unacknowledged: the persistent session redelivers them.
         """
         self._stopping.set()
-        for thread in self._threads:
-            thread.join(timeout)
+        with self._room:
+            self._room.notify_all()
+        if self._writer_thread is not None:
+            self._writer_thread.join(timeout)
         self._client.disconnect()
         self._client.loop_stop()
+        self._directory.close()
 
     def wait_connected(self, timeout: float = 10.0) -> None:
         """Block until connected and subscribed (SUBACK, or a resumed session); ``TimeoutError`` otherwise."""
@@ -183,7 +197,7 @@ class Gateway:
             accepted=c.get("accepted", 0),
             rejected=sum(reasons.values()),
             rejected_by_reason=reasons,
-            readings_written=c.get("readings", 0),
+            samples_written=c.get("samples", 0),
             events_written=c.get("events", 0),
             batches_committed=c.get("batches", 0),
             acked=c.get("acked", 0),
@@ -193,7 +207,7 @@ class Gateway:
             on_committed_errors=c.get("on_committed_errors", 0),
             database_errors=c.get("database_errors", 0),
             connected=self._connected,
-            inbox_depth=self._inbox.qsize(),
+            unacknowledged=self._unacked,
         )
 
     # -- MQTT ------------------------------------------------------------------------------------------
@@ -254,73 +268,66 @@ class Gateway:
             log.warning("gateway disconnected from broker: %s", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        # Once stopping, messages are left unacknowledged: the session redelivers them to the next run.
+        if self._stopping.is_set():
+            return
+        if self._unacked >= self.receive_maximum:
+            self._wait_for_room()
         inbound = _Inbound(
             message.mid, message.qos, message.topic, message.payload, datetime.now(UTC), self._generation
         )
-        # Once stopping, messages are left unacknowledged: the session redelivers them to the next run.
+        try:
+            accepted: Accepted | Rejection | None = validate(
+                inbound.topic, inbound.payload, self._directory, inbound.received_at
+            )
+        except Rejection as rejection:
+            accepted = rejection
+        except DirectoryUnavailable:
+            accepted = None
+        except Exception as exc:
+            accepted = _internal_error(exc)
+        with self._filling_lock:
+            pending = self._filling
+            if not pending.acks:
+                pending.since = time.monotonic()
+            pending.acks.append((inbound.mid, inbound.qos, inbound.generation))
+            if accepted is None:
+                pending.unvalidated.append(inbound)
+                pending.rows += 1
+            else:
+                self._admit(inbound, accepted, pending)
+            self._unacked += 1
+            full = pending.rows >= self.flush_rows
+            if full:
+                self._filling = _Pending()
+        if full:
+            self._hand_over(pending)
+
+    def _wait_for_room(self) -> None:
+        # Blocks the network loop: with MQTT 3.1.1 nothing else stops the broker from sending.
+        with self._room:
+            while self._unacked >= self.receive_maximum and not self._stopping.is_set():
+                self._room.wait(0.2)
+
+    def _hand_over(self, pending: _Pending) -> None:
         while not self._stopping.is_set():
             try:
-                self._inbox.put(inbound, timeout=0.2)
+                self._ready.put(pending, timeout=0.2)
                 return
             except queue.Full:
                 continue
 
-    # -- assembling ------------------------------------------------------------------------------------
+    # -- validating ------------------------------------------------------------------------------------
 
-    def _assemble_loop(self) -> None:
-        directory = DeviceDirectory(self.database_url)
-        try:
-            while not self._stopping.is_set():
-                pending = self._assemble(directory)
-                if pending.acks:
-                    self._outbox.put(pending)
-        except Exception:
-            log.exception("gateway assembler failed")
-            raise
-        finally:
-            directory.close()
-            self._outbox.put(None)
-
-    def _assemble(self, directory: DeviceDirectory) -> _Pending:
-        pending = _Pending()
-        deadline: float | None = None
-        while pending.rows < self.flush_rows and not self._stopping.is_set():
-            timeout = 0.1 if deadline is None else deadline - time.monotonic()
-            if timeout <= 0:
-                break
-            try:
-                inbound = self._inbox.get(timeout=timeout)
-            except queue.Empty:
-                continue
-            if deadline is None:
-                deadline = time.monotonic() + self.flush_interval_s
-            self._admit(directory, inbound, pending)
-        return pending
-
-    def _admit(self, directory: DeviceDirectory, inbound: _Inbound, pending: _Pending) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                accepted = validate(inbound.topic, inbound.payload, directory, inbound.received_at)
-                break
-            except Rejection as rejection:
-                self._reject(inbound, rejection, pending)
-                return
-            except DirectoryUnavailable:
-                self._count("database_errors")
-                if self._stopping.wait(backoff):
-                    return  # not acknowledged: redelivered to the next run
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-            except Exception as exc:
-                # A validator bug must not stop ingestion: the message is kept as a dead letter for analysis.
-                log.error("unexpected %s while validating a message; dead-lettered", type(exc).__name__)
-                detail = f"internal validation error: {type(exc).__name__}"
-                self._reject(inbound, Rejection(RejectionReason.SCHEMA_VIOLATION, detail), pending)
-                return
-        device, message = accepted.topic.device, accepted.message
-        if isinstance(message, TelemetryMessage):
-            ts = message.ts
-            pending.batch.readings.extend(Reading(device, name, ts, v) for name, v in message.metrics.items())
+    def _admit(self, inbound: _Inbound, outcome: Accepted | Rejection, pending: _Pending) -> None:
+        """Add a validated message's data to ``pending``, whose ``acks`` already hold it (the caller holds
+        whatever guards ``pending``)."""
+        if isinstance(outcome, Rejection):
+            self._reject(inbound, outcome, pending)
+            return
+        device, message = outcome.topic.device, outcome.message
+        if isinstance(message, Telemetry):
+            pending.batch.samples.append(Sample(device, message.ts, message.metrics))
             pending.rows += len(message.metrics)
             pending.sequences.append((device, message.seq))
         elif isinstance(message, EventMessage):
@@ -330,13 +337,14 @@ class Gateway:
         elif isinstance(message, StateMessage):
             pending.presence.append(
                 PresenceUpdate(
-                    device, accepted.topic.site, message.status, message.ts or inbound.received_at,
+                    device, outcome.topic.site, message.status, message.ts or inbound.received_at,
                     message.type, message.model, message.firmware,
                 )
             )
             pending.rows += 1
-        pending.acks.append((inbound.mid, inbound.qos, inbound.generation))
-        self._count("received", "accepted")
+        with self._lock:
+            self._counts["received"] += 1
+            self._counts["accepted"] += 1
 
     def _reject(self, inbound: _Inbound, rejection: Rejection, pending: _Pending) -> None:
         parts = inbound.topic.split("/")
@@ -353,41 +361,79 @@ class Gateway:
             )
         )
         pending.rows += 1
-        pending.acks.append((inbound.mid, inbound.qos, inbound.generation))
         with self._lock:
             self._counts["received"] += 1
             self._reasons[str(rejection.reason)] += 1
+
+    def _validate_held(self, directory: DeviceDirectory, pending: _Pending) -> None:
+        """Validate the messages held while the registry was unreadable; ``DirectoryUnavailable`` if it still is."""
+        while pending.unvalidated:
+            inbound = pending.unvalidated[0]
+            try:
+                outcome: Accepted | Rejection = validate(
+                    inbound.topic, inbound.payload, directory, inbound.received_at
+                )
+            except Rejection as rejection:
+                outcome = rejection
+            except DirectoryUnavailable:
+                raise
+            except Exception as exc:
+                outcome = _internal_error(exc)
+            pending.unvalidated.pop(0)
+            self._admit(inbound, outcome, pending)
 
     # -- writing ---------------------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
         writer: Writer | None = None
-        abandoned = False
+        directory = DeviceDirectory(self.database_url)  # for held messages; not shared with the network thread
         try:
             while True:
-                pending = self._outbox.get()
+                pending = self._next_batch()
                 if pending is None:
                     return
-                if abandoned:
-                    continue  # draining so the assembler can finish; these stay unacknowledged
-                writer = self._commit_with_retry(writer, pending)
+                writer = self._commit_with_retry(writer, directory, pending)
                 if writer is None:
-                    abandoned = True  # stopped during an outage: the broker keeps the messages
-                    continue
+                    return  # stopped during an outage: the broker keeps the messages
                 self._after_commit(pending)
+        except Exception:
+            log.exception("gateway writer failed")
+            raise
         finally:
+            directory.close()
             if writer is not None:
                 writer.conn.close()
 
-    def _commit_with_retry(self, writer: Writer | None, pending: _Pending) -> Writer | None:
+    def _next_batch(self) -> _Pending | None:
+        """A full batch, or the one being filled once it is due; ``None`` once stopped with nothing left."""
+        poll = self.flush_interval_s / POLLS_PER_INTERVAL
+        while True:
+            try:
+                return self._ready.get(timeout=poll)
+            except queue.Empty:
+                pass
+            stopping = self._stopping.is_set()
+            with self._filling_lock:
+                pending = self._filling
+                due = pending.acks and (stopping or time.monotonic() - pending.since >= self.flush_interval_s)
+                if due:
+                    self._filling = _Pending()
+            if due:
+                return pending
+            if stopping and self._ready.empty():
+                return None
+
+    def _commit_with_retry(self, writer: Writer | None, directory: DeviceDirectory,
+                           pending: _Pending) -> Writer | None:
         backoff = 0.1
         while True:
             try:
+                self._validate_held(directory, pending)
                 if writer is None or writer.conn.closed:
                     writer = Writer(connect(self.database_url))
                 self._commit(writer, pending)
                 return writer
-            except psycopg.Error as exc:
+            except (psycopg.Error, DirectoryUnavailable) as exc:
                 self._count("database_errors")
                 log.warning("flush failed (%s); retrying in %.1f s", type(exc).__name__, backoff)
                 if writer is not None:
@@ -402,13 +448,13 @@ class Gateway:
         conn = writer.conn
         with conn.transaction():
             # A new Batch each attempt: a retried flush must not carry the presence events twice.
-            batch = Batch(pending.batch.readings, pending.batch.events + apply_presence(conn, pending.presence))
+            batch = Batch(pending.batch.samples, pending.batch.events + apply_presence(conn, pending.presence))
             result = writer.add(batch)
             insert_dead_letters(conn, pending.dead_letters)
             delta = record_sequences(conn, pending.sequences)
         pending.batch = batch
         with self._lock:
-            self._counts["readings"] += result.readings
+            self._counts["samples"] += result.samples
             self._counts["events"] += result.events
             self._counts["batches"] += 1
             self._counts["gaps"] += delta.gaps
@@ -431,8 +477,18 @@ class Gateway:
                     self._client.ack(mid, qos)
                     acked += 1
             self._counts["acked"] += acked
+        # Messages of an older connection are redelivered, not acknowledged: they leave the window too.
+        with self._room:
+            self._unacked -= len(pending.acks)
+            self._room.notify_all()
 
     def _count(self, *names: str) -> None:
         with self._lock:
             for name in names:
                 self._counts[name] += 1
+
+
+def _internal_error(exc: Exception) -> Rejection:
+    # A validator bug must not stop ingestion: the message is kept as a dead letter for analysis.
+    log.error("unexpected %s while validating a message; dead-lettered", type(exc).__name__)
+    return Rejection(RejectionReason.SCHEMA_VIOLATION, f"internal validation error: {type(exc).__name__}")

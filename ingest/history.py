@@ -1,8 +1,8 @@
 """History queries: raw points, bucketed rollups and latest values of a device's metrics.
 
-Rollups are computed with ``date_bin`` over ``readings``. On TimescaleDB a bucket that is a whole number of
-minutes or hours is re-aggregated from the ``readings_1m`` / ``readings_1h`` continuous aggregates instead, so
-a year of hourly points reads ~9,000 rows rather than ~30 million.
+``readings`` holds one row per message with a metric's value at ``vals[metric id]`` (docs/ingest.md); every
+query here reads one device's rows of a time range through the primary key (device_id, ts) and picks the
+metric out of them. Rollups are computed with ``date_bin`` in both storage modes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
+
+from ingest.metric_ids import metric_id
 
 MAX_POINTS = 100_000
 MAX_BUCKETS = 10_000
@@ -60,11 +62,15 @@ def raw_points(
     _check_range(start, end)
     if not 1 <= limit <= MAX_POINTS:
         raise HistoryError(f"limit must be between 1 and {MAX_POINTS}, got {limit}")
+    index = metric_id(conn, metric)
+    if index is None:
+        return []
     with conn.cursor(row_factory=class_row(Point)) as cur:
         cur.execute(
-            """SELECT ts, value FROM readings
-               WHERE device_id = %s AND metric = %s AND ts >= %s AND ts < %s ORDER BY ts LIMIT %s""",
-            (device_id, metric, start, end, limit + 1),
+            """SELECT ts, vals[%(i)s] AS value FROM readings
+               WHERE device_id = %(d)s AND ts >= %(s)s AND ts < %(e)s AND vals[%(i)s] IS NOT NULL
+               ORDER BY ts LIMIT %(n)s""",
+            {"i": index, "d": device_id, "s": start, "e": end, "n": limit + 1},
         )
         points = cur.fetchall()
     if len(points) > limit:
@@ -82,43 +88,31 @@ def rollup(
         raise HistoryError(f"bucket must be positive, got {bucket}")
     if (end - start) / bucket > MAX_BUCKETS:
         raise ResultTooLarge(f"{(end - start) / bucket:.0f} buckets > {MAX_BUCKETS}; use a coarser bucket")
-    source = _aggregate_for(conn, bucket)
+    index = metric_id(conn, metric)
+    if index is None:
+        return []
     with conn.cursor(row_factory=class_row(Bucket)) as cur:
-        if source is None:
-            cur.execute(
-                """SELECT date_bin(%(b)s, ts, %(o)s::timestamptz) AS bucket, min(value) AS min, max(value) AS max,
-                          avg(value) AS avg, (array_agg(value ORDER BY ts DESC))[1] AS last, count(*) AS count
-                   FROM readings WHERE device_id = %(d)s AND metric = %(m)s AND ts >= %(s)s AND ts < %(e)s
-                   GROUP BY 1 ORDER BY 1""",
-                {"b": bucket, "o": ORIGIN, "d": device_id, "m": metric, "s": start, "e": end},
-            )
-        else:
-            cur.execute(
-                f"""SELECT date_bin(%(b)s, bucket, %(o)s::timestamptz) AS bucket, min(min) AS min, max(max) AS max,
-                           sum(avg * count) / sum(count) AS avg, (array_agg(last ORDER BY bucket DESC))[1] AS last,
-                           sum(count)::bigint AS count
-                    FROM {source} WHERE device_id = %(d)s AND metric = %(m)s AND bucket >= %(s)s AND bucket < %(e)s
-                    GROUP BY 1 ORDER BY 1""",  # noqa: S608 -- source is one of two fixed view names
-                {"b": bucket, "o": ORIGIN, "d": device_id, "m": metric, "s": start, "e": end},
-            )
+        cur.execute(
+            """SELECT date_bin(%(b)s, ts, %(o)s::timestamptz) AS bucket, min(value) AS min, max(value) AS max,
+                      avg(value) AS avg, (array_agg(value ORDER BY ts DESC))[1] AS last, count(*) AS count
+               FROM (SELECT ts, vals[%(i)s] AS value FROM readings
+                     WHERE device_id = %(d)s AND ts >= %(s)s AND ts < %(e)s) r
+               WHERE value IS NOT NULL
+               GROUP BY 1 ORDER BY 1""",
+            {"b": bucket, "o": ORIGIN, "i": index, "d": device_id, "s": start, "e": end},
+        )
         return cur.fetchall()
-
-
-def _aggregate_for(conn: psycopg.Connection, bucket: timedelta) -> str | None:
-    """The continuous aggregate that can serve ``bucket``, or ``None`` to read raw readings."""
-    mode = conn.execute("SELECT mode FROM storage_mode").fetchone()
-    if mode is None or mode[0] != "timescaledb":
-        return None
-    if bucket % timedelta(hours=1) == timedelta(0):
-        return "readings_1h"
-    if bucket % timedelta(minutes=1) == timedelta(0):
-        return "readings_1m"
-    return None
 
 
 def latest(conn: psycopg.Connection, device_id: str) -> dict[str, tuple[datetime, float]]:
     """The newest value of every metric the device has reported: metric -> (ts, value)."""
     rows = conn.execute(
-        "SELECT metric, ts, value FROM latest_readings WHERE device_id = %s ORDER BY metric", (device_id,)
+        "SELECT metric, ts, value FROM latest_values WHERE device_id = %s ORDER BY metric",
+        (device_id,),
     ).fetchall()
     return {metric: (ts, value) for metric, ts, value in rows}
+
+
+def last_seen(conn: psycopg.Connection) -> dict[str, datetime]:
+    """Every device that has reported telemetry -> the newest ``ts`` stored for it."""
+    return dict(conn.execute("SELECT device_id, newest FROM latest_readings").fetchall())

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
-    """One metric value of one device at one instant (SI unit per the metric catalogue)."""
+class Sample:
+    """One telemetry message: values of several metrics of one device at one instant (SI units per the metric
+    catalogue). Stored as one row; a (device, metric, ts) has one value, the first one stored."""
 
     device_id: str
-    metric: str
     ts: datetime
-    value: float
+    metrics: Mapping[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +31,31 @@ class DeviceEvent:
 
 @dataclass(slots=True)
 class Batch:
-    """What one flush commits: readings and events, in arrival order."""
+    """What one flush commits: samples and events, in arrival order."""
 
-    readings: list[Reading] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     events: list[DeviceEvent] = field(default_factory=list)
 
+    @classmethod
+    def of_readings(
+        cls, readings: Iterable[tuple[str, str, datetime, float]], events: Iterable[DeviceEvent] = ()
+    ) -> Batch:
+        """A batch from single (device_id, metric, ts, value) readings: one sample per (device, ts), first
+        value of a metric kept, as the writer would store them."""
+        grouped: dict[tuple[str, datetime], dict[str, float]] = {}
+        for device_id, metric, ts, value in readings:
+            grouped.setdefault((device_id, ts), {}).setdefault(metric, value)
+        return cls([Sample(device_id, ts, metrics) for (device_id, ts), metrics in grouped.items()], list(events))
+
+    def readings(self) -> Iterator[tuple[str, str, datetime, float]]:
+        """Every (device_id, metric, ts, value) in the samples, in arrival order."""
+        for sample in self.samples:
+            for metric, value in sample.metrics.items():
+                yield sample.device_id, metric, sample.ts, value
+
+    def reading_count(self) -> int:
+        """How many metric values the samples hold."""
+        return sum(len(sample.metrics) for sample in self.samples)
+
     def __len__(self) -> int:
-        return len(self.readings) + len(self.events)
+        return self.reading_count() + len(self.events)

@@ -1,9 +1,19 @@
-"""Batched, idempotent writes of readings and device events.
+"""Batched, idempotent writes of samples and device events.
 
-One flush = binary ``COPY`` of the readings into a per-connection temporary staging table, then one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` into ``readings`` (so a redelivered message adds nothing),
-one batched upsert of ``latest_readings`` and one multi-row insert of events. Rows are moved in key order so
-two writers touching the same keys take their row locks in the same order and cannot deadlock.
+A flush is one transaction:
+
+1. the batch's samples become one row each, ``(device_id, ts, vals)`` with ``vals[id]`` the value of metric
+   ``id`` (``ingest.metric_ids``), merged in Python when two samples share a device and instant;
+2. binary ``COPY`` of those rows (encoded by ``ingest.binary_copy``) into a per-connection temporary staging
+   table, then one
+   ``INSERT ... SELECT ... ON CONFLICT`` into ``readings``: a redelivered message finds its row and adds
+   nothing, a sample with new metrics at a stored instant adds just those (the first value of a
+   (device, metric, ts) stays);
+3. one batched upsert of ``latest_readings`` (one row per device) from the newest value per metric;
+4. one multi-row insert of events.
+
+Rows are moved in key order so two writers touching the same keys take their row locks in the same order and
+cannot deadlock.
 """
 
 from __future__ import annotations
@@ -13,30 +23,38 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.records import Batch
+from ingest.binary_copy import FLOAT8_OID, SIGNATURE, TIMESTAMPTZ_OID, TRAILER, RowEncoder, postgres_timestamp
+from ingest.metric_ids import MetricIds
+from ingest.records import Batch, Sample
 
 STAGING_DDL = """
 CREATE TEMPORARY TABLE IF NOT EXISTS readings_stage (
     device_id text NOT NULL,
-    metric    text NOT NULL,
     ts        timestamptz NOT NULL,
-    value     double precision NOT NULL
+    vals      float8[] NOT NULL
+);
+CREATE TEMPORARY TABLE IF NOT EXISTS latest_stage (
+    device_id text NOT NULL,
+    ts        timestamptz[] NOT NULL,
+    vals      float8[] NOT NULL,
+    oldest    timestamptz NOT NULL,
+    newest    timestamptz NOT NULL
 )
 """
-COPY_READINGS = "COPY readings_stage (device_id, metric, ts, value) FROM STDIN (FORMAT BINARY)"
-COPY_TYPES = ("text", "text", "timestamptz", "float8")
+COPY_READINGS = "COPY readings_stage (device_id, ts, vals) FROM STDIN (FORMAT BINARY)"
 MOVE_READINGS = """
-INSERT INTO readings (device_id, metric, ts, value)
-SELECT device_id, metric, ts, value FROM readings_stage ORDER BY device_id, metric, ts
-ON CONFLICT DO NOTHING
+INSERT INTO readings AS r (device_id, ts, vals)
+SELECT device_id, ts, vals FROM readings_stage ORDER BY device_id, ts
+ON CONFLICT (device_id, ts) DO UPDATE SET vals = readings_merge(r.vals, excluded.vals)
+WHERE r.vals IS DISTINCT FROM excluded.vals
 """
-# Only the newest staged value per key competes with the stored one, and an older redelivery never wins.
+COPY_LATEST = "COPY latest_stage (device_id, ts, vals, oldest, newest) FROM STDIN (FORMAT BINARY)"
 UPSERT_LATEST = """
-INSERT INTO latest_readings AS l (device_id, metric, ts, value)
-SELECT DISTINCT ON (device_id, metric) device_id, metric, ts, value
-FROM readings_stage ORDER BY device_id, metric, ts DESC
-ON CONFLICT (device_id, metric) DO UPDATE SET ts = excluded.ts, value = excluded.value
-WHERE excluded.ts > l.ts
+INSERT INTO latest_readings AS l (device_id, ts, vals, oldest, newest)
+SELECT device_id, ts, vals, oldest, newest FROM latest_stage ORDER BY device_id
+ON CONFLICT (device_id) DO UPDATE SET (ts, vals, oldest, newest) =
+    (SELECT (m).ts, (m).vals, (m).oldest, (m).newest FROM (SELECT latest_merge(l, excluded) AS m) x)
+WHERE NOT (excluded.newest <= l.oldest AND latest_covers(l.ts, excluded.ts))
 """
 INSERT_EVENTS = """
 INSERT INTO device_events (device_id, ts, code, seq, detail)
@@ -46,12 +64,16 @@ ORDER BY device_id, ts, code
 ON CONFLICT DO NOTHING
 """
 
+Values = list[float | None]
+Rows = dict[tuple[str, int], Values]  # (device_id, ts as postgres_timestamp) -> vals
+
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:
-    """What a flush stored: rows new to the tables (duplicates of stored rows are not counted)."""
+    """What a flush changed: ``samples`` rows inserted into ``readings`` or given new metrics (a redelivery
+    of a stored message counts nothing), events new to the table, and devices whose latest values moved."""
 
-    readings: int
+    samples: int
     events: int
     latest: int
 
@@ -59,12 +81,14 @@ class WriteResult:
 class Writer:
     """Writes batches on one connection; the caller owns the connection and replaces the writer with it.
 
-    The connection must be idle when the writer is made: the staging table is created and committed then,
-    so no later rollback can take it away.
+    The connection must be idle when the writer is made: the staging tables are created and committed then,
+    so no later rollback can take them away.
     """
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
+        self._metric_ids = MetricIds()
+        self._encoder = RowEncoder()
         with conn.transaction():
             conn.execute(STAGING_DDL)
         if not conn.autocommit:
@@ -80,19 +104,20 @@ class Writer:
 
     def add(self, batch: Batch) -> WriteResult:
         """Store ``batch`` inside the caller's open transaction (no commit), for callers that add more rows."""
-        inserted = latest = events = 0
+        samples = latest = events = 0
         with self.conn.cursor() as cur:
-            if batch.readings:
+            if batch.samples:
+                rows = self._rows(cur, batch.samples)
                 with cur.copy(COPY_READINGS) as copy:
-                    copy.set_types(COPY_TYPES)
-                    for r in batch.readings:
-                        copy.write_row((r.device_id, r.metric, r.ts, r.value))
+                    copy.write(self._encode_readings(rows))
                 cur.execute(MOVE_READINGS)
-                inserted = cur.rowcount
+                samples = cur.rowcount
+                with cur.copy(COPY_LATEST) as copy:
+                    copy.write(self._encode_latest(rows))
                 cur.execute(UPSERT_LATEST)
                 latest = cur.rowcount
-                # Emptied inside the transaction: a rollback restores the empty table with the rest.
-                cur.execute("TRUNCATE readings_stage")
+                # Emptied inside the transaction: a rollback restores the empty tables with the rest.
+                cur.execute("TRUNCATE readings_stage, latest_stage")
             if batch.events:
                 cur.execute(
                     INSERT_EVENTS,
@@ -105,4 +130,68 @@ class Writer:
                     ),
                 )
                 events = cur.rowcount
-        return WriteResult(readings=inserted, events=events, latest=latest)
+        return WriteResult(samples=samples, events=events, latest=latest)
+
+    def _rows(self, cur: psycopg.Cursor, samples: list[Sample]) -> Rows:
+        """One ``vals`` array per (device, ts); of two samples at one instant, the first value of a metric wins."""
+        names: set[str] = set()
+        for sample in samples:
+            names.update(sample.metrics)
+        ids = self._metric_ids.resolve(cur, names)
+        rows: Rows = {}
+        for sample in samples:
+            key = (sample.device_id, postgres_timestamp(sample.ts))
+            vals = rows.get(key)
+            if vals is None:
+                vals = rows[key] = [None] * max(ids[name] for name in sample.metrics)
+                for name, value in sample.metrics.items():
+                    vals[ids[name] - 1] = value
+            else:
+                for name, value in sample.metrics.items():
+                    i = ids[name] - 1
+                    if i >= len(vals):
+                        vals.extend([None] * (i + 1 - len(vals)))
+                    if vals[i] is None:
+                        vals[i] = value
+        return rows
+
+    def _encode_readings(self, rows: Rows) -> bytes:
+        enc = self._encoder
+        return b"".join((
+            SIGNATURE,
+            *(enc.row(enc.text(device_id), enc.timestamptz(ts), enc.array(FLOAT8_OID, vals))
+              for (device_id, ts), vals in rows.items()),
+            TRAILER,
+        ))
+
+    def _encode_latest(self, rows: Rows) -> bytes:
+        enc = self._encoder
+        encoded = [SIGNATURE]
+        for device_id, (times, values) in _newest(rows).items():
+            present = [t for t in times if t is not None]
+            encoded.append(enc.row(
+                enc.text(device_id), enc.array(TIMESTAMPTZ_OID, times),
+                enc.array(FLOAT8_OID, values), enc.timestamptz(min(present)), enc.timestamptz(max(present)),
+            ))
+        encoded.append(TRAILER)
+        return b"".join(encoded)
+
+
+def _newest(rows: Rows) -> dict[str, tuple[list[int | None], Values]]:
+    """Per device, the newest (ts, value) of each metric position in ``rows``."""
+    newest: dict[str, tuple[list[int | None], Values]] = {}
+    for (device_id, ts), vals in rows.items():
+        current = newest.get(device_id)
+        if current is None:
+            newest[device_id] = ([None if v is None else ts for v in vals], list(vals))
+            continue
+        times, values = current
+        if len(vals) > len(values):
+            grow = len(vals) - len(values)
+            times.extend([None] * grow)
+            values.extend([None] * grow)
+        for i, v in enumerate(vals):
+            if v is not None and (times[i] is None or ts > times[i]):
+                times[i] = ts
+                values[i] = v
+    return newest

@@ -39,7 +39,7 @@ class Pipeline:
         *,
         database_url: str,
         endpoint: MqttEndpoint,
-        protocol: str = "5",
+        protocol: str = "3.1.1",
         rules_file: Path | None = None,
         tick_interval_s: float = 1.0,
     ) -> None:

@@ -31,6 +31,6 @@ def broker(settings: Settings, stack: contextlib.ExitStack, data_dir: Path | Non
     embedded = EmbeddedBroker((data_dir or settings.data_dir) / "mqtt")
     stack.callback(embedded.stop)
     # The Python fallback broker speaks MQTT 3.1.1 only.
-    protocol = "5" if embedded.handle.kind == "mosquitto" else "3.1.1"
+    protocol = settings.mqtt_protocol if embedded.handle.kind == "mosquitto" else "3.1.1"
     log.info("broker: embedded %s on %s (MQTT %s)", embedded.handle.kind, embedded.handle.url, protocol)
     return MqttEndpoint.parse(embedded.handle.url), protocol

@@ -27,7 +27,9 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="PostgreSQL URL; unset = embedded PostgreSQL")
     mqtt_url: str | None = Field(default=None, description="mqtt:// or mqtts:// URL; unset = embedded broker")
-    mqtt_protocol: Literal["5", "3.1.1"] = Field(default="5", description="MQTT protocol version")
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        default="3.1.1", description="MQTT protocol version of the gateway and simulators (docs/ingest.md)"
+    )
     mqtt_session_expiry_s: int = Field(default=3600, ge=0, description="Gateway persistent-session expiry")
     data_dir: Path = Field(default=Path(".data"), description="Embedded database, broker and uploads")
     web_host: str = Field(default="127.0.0.1", description="Address the web app listens on")

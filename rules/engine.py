@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 
 from ingest.database import connect
+from ingest.history import last_seen
 from ingest.records import Batch
 from ingest.registry import Device, list_devices
 from rules import store
@@ -168,22 +169,26 @@ class RuleEngine:
             self._follow_operators()
         devices = self._devices
         unknown: list[Any] = []
-        for reading in batch.readings:
-            ctx = devices.get(reading.device_id)
+        for sample in batch.samples:
+            ctx = devices.get(sample.device_id)
             if ctx is None:
-                unknown.append(reading)
+                unknown.append(sample)
                 continue
-            ctx.last_seen = reading.ts if ctx.last_seen is None or reading.ts > ctx.last_seen else ctx.last_seen
-            evaluators = ctx.by_metric.get(reading.metric)
-            if evaluators is not None:
-                for evaluator in evaluators:
-                    evaluator.reading(life, reading.value, reading.ts)
+            ts = sample.ts
+            if ctx.last_seen is None or ts > ctx.last_seen:
+                ctx.last_seen = ts
+            by_metric = ctx.by_metric
+            for metric, value in sample.metrics.items():
+                evaluators = by_metric.get(metric)
+                if evaluators is not None:
+                    for evaluator in evaluators:
+                        evaluator.reading(life, value, ts)
         events = batch.events
         if unknown or any(e.device_id not in devices for e in events):
-            self._learn_devices({r.device_id for r in unknown} | {e.device_id for e in events})
-            known = [r for r in unknown if r.device_id in devices]
+            self._learn_devices({s.device_id for s in unknown} | {e.device_id for e in events})
+            known = [s for s in unknown if s.device_id in devices]
             if known:
-                self._process(Batch(readings=known), now)
+                self._process(Batch(samples=known), now)
         for event in events:
             ctx = devices.get(event.device_id)
             if ctx is None:
@@ -390,8 +395,7 @@ class RuleEngine:
                 recovering_since=row.recovering_since, suppressed=row.suppressed, persisted_seen=row.last_seen))
         for alarm in restored:
             self._open[alarm.fingerprint] = alarm
-        for device_id, ts in self._conn.execute(
-                "SELECT device_id, max(ts) FROM latest_readings GROUP BY device_id").fetchall():
+        for device_id, ts in last_seen(self._conn).items():
             if device_id in self._devices:
                 self._devices[device_id].last_seen = ts
         self._conn.commit()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from ingest.records import Batch, Reading
+from ingest.records import Batch
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from ingest.writer import Writer
 from rules.loader import parse_pack
@@ -57,7 +57,7 @@ def write_rows(db: psycopg.Connection, device_id: str, start: datetime,
                rows: list[dict[str, float]]) -> list[datetime]:
     """Store ``rows`` one minute apart from ``start`` through the ingest writer; returns their timestamps."""
     times = [start + i * STEP for i in range(len(rows))]
-    Writer(db).write(Batch(readings=[Reading(device_id, metric, ts, value)
+    Writer(db).write(Batch.of_readings([(device_id, metric, ts, value)
                                      for ts, row in zip(times, rows, strict=True) for metric, value in row.items()]))
     return times
 

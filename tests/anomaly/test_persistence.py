@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ingest.records import Batch, Reading
+from ingest.records import Batch
 from rules.alarms import list_alarms
 from rules.anomaly.dbstore import DatabaseModelStore
 from rules.anomaly.store import train_detector
@@ -24,7 +24,7 @@ def _score(scorer: DetectorScorer, rows: list[dict[str, float]], first: int) -> 
 def _feed(engine: RuleEngine, device_id: str, rows: list[dict[str, float]], first: int) -> None:
     for i, row in enumerate(rows):
         ts = T0 + (first + i) * STEP
-        engine.process(Batch(readings=[Reading(device_id, m, ts, v) for m, v in row.items()]), now=ts)
+        engine.process(Batch.of_readings([(device_id, m, ts, v) for m, v in row.items()]), now=ts)
 
 
 def test_a_new_scorer_continues_from_the_flushed_state_with_the_same_scores(db_url):

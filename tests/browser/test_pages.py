@@ -32,14 +32,14 @@ def test_the_device_page_draws_an_svg_history_chart(browser, base_url: str, worl
     from datetime import UTC, datetime, timedelta
 
     from ingest.database import connect
-    from ingest.records import Batch, Reading
+    from ingest.records import Batch
     from ingest.writer import Writer
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    readings = [Reading(world.elevator_id, "speed", now - timedelta(minutes=120 - i), 1.0 + (i % 10) / 10)
+    readings = [(world.elevator_id, "speed", now - timedelta(minutes=120 - i), 1.0 + (i % 10) / 10)
                 for i in range(120)]
     with connect(world.database_url) as conn:
-        Writer(conn).write(Batch(readings=readings))
+        Writer(conn).write(Batch.of_readings(readings))
         conn.commit()
     page = login(browser, base_url, world, "operator")
     page.goto(f"/devices/{world.elevator_id}")

@@ -177,7 +177,7 @@ def _as_dt(ms: int) -> datetime:
 
 
 def stored_messages(conn: psycopg.Connection) -> set[tuple[str, datetime]]:
-    return set(conn.execute("SELECT device_id, ts FROM readings WHERE metric = 'load'").fetchall())
+    return set(conn.execute("SELECT device_id, ts FROM reading_values WHERE metric = 'load'").fetchall())
 
 
 def wait_for_stored(conn: psycopg.Connection, expected: set[tuple[str, datetime]], timeout: float = 40.0) -> None:

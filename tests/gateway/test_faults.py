@@ -56,7 +56,7 @@ def _wait_until_storing(db, publisher: Publisher, site_id: str, device: str, tim
         publisher.publish(f"pw/v1/{site_id}/{device}/telemetry",
                           {"ts": now_ms(), "seq": 0, "metrics": {"speed": 0.5}})
         time.sleep(0.5)
-        if count(db, "SELECT count(*) FROM readings WHERE metric = 'speed'"):
+        if count(db, "SELECT count(*) FROM reading_values WHERE metric = 'speed'"):
             return
     pytest.fail(f"gateway stored nothing within {timeout} s")
 
@@ -82,7 +82,7 @@ def test_kill_9_of_the_gateway_under_load_then_restart_stores_exactly_the_sent_s
         assert sent == load.published()
         wait_for_stored(db, sent)
         assert stored_messages(db) == sent
-        assert count(db, "SELECT count(*) FROM readings WHERE metric = 'load'") == len(sent)
+        assert count(db, "SELECT count(*) FROM reading_values WHERE metric = 'load'") == len(sent)
     finally:
         process.kill()
         process.wait()
@@ -129,7 +129,7 @@ def test_a_postgres_outage_under_load_loses_nothing_and_memory_stays_bounded(
         deepest = 0
         outage_end = time.monotonic() + PG_OUTAGE_S
         while time.monotonic() < outage_end:
-            deepest = max(deepest, gateway.stats().inbox_depth)
+            deepest = max(deepest, gateway.stats().unacknowledged)
             time.sleep(0.1)
         rss_growth_mb = (psutil.Process().memory_info().rss - rss_before) / 2**20
         EmbeddedPostgres(data_dir)

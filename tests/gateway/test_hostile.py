@@ -126,7 +126,7 @@ def test_a_hostile_stream_stores_every_good_reading_and_dead_letters_every_bad_o
     assert Counter(count_by_reason(db)) - before_letters == expected_letters
     for message in good:
         ts = datetime.fromtimestamp(message["ts"] / 1000, tz=UTC)
-        stored = dict(db.execute("SELECT metric, value FROM readings WHERE device_id = %s AND ts = %s",
+        stored = dict(db.execute("SELECT metric, value FROM reading_values WHERE device_id = %s AND ts = %s",
                                  (device, ts)).fetchall())
         assert stored == pytest.approx(message["metrics"])
     assert count(db, "SELECT count(*) FROM dead_letters WHERE reason = ''") == 0

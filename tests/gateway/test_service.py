@@ -22,8 +22,8 @@ def test_telemetry_is_stored_as_readings_and_latest_values(make_gateway, publish
     ts = now_ms()
     publisher.publish(topic_for(site_id, devices[0], "telemetry"),
                       {"ts": ts, "seq": 1, "metrics": {"speed": 1.5, "load": 320}})
-    wait_until(lambda: count(db, "SELECT count(*) FROM readings WHERE device_id = %s", devices[0]) == 2)
-    latest = dict(db.execute("SELECT metric, value FROM latest_readings WHERE device_id = %s", (devices[0],)))
+    wait_until(lambda: count(db, "SELECT count(*) FROM reading_values WHERE device_id = %s", devices[0]) == 2)
+    latest = dict(db.execute("SELECT metric, value FROM latest_values WHERE device_id = %s", (devices[0],)))
     assert latest == {"speed": 1.5, "load": 320.0}
 
 
@@ -81,7 +81,7 @@ def test_catalogue_violations_are_dead_lettered_with_their_reason(make_gateway, 
     publisher.publish(topic_for(site_id, devices[0], "event"), {"ts": now_ms(), "seq": 3, "code": "flood"})
     wait_until(lambda: sum(count_by_reason(db).values()) == 3)
     assert count_by_reason(db) == {"unknown_metric": 1, "out_of_range": 1, "unknown_event_code": 1}
-    assert count(db, "SELECT count(*) FROM readings") == 0
+    assert count(db, "SELECT count(*) FROM reading_values") == 0
 
 
 def test_a_dead_letter_keeps_topic_reason_and_truncated_payload(make_gateway, publisher, db, site_id, devices):
@@ -116,7 +116,7 @@ def test_a_failing_on_committed_hook_is_counted_and_messages_still_acked(
     publisher.publish(topic_for(site_id, devices[0], "telemetry"), {"ts": now_ms(), "seq": 1, "metrics": {"load": 1}})
     wait_until(lambda: gateway.stats().acked == 1)
     assert gateway.stats().on_committed_errors == 1
-    assert count(db, "SELECT count(*) FROM readings") == 1
+    assert count(db, "SELECT count(*) FROM reading_values") == 1
 
 
 def test_messages_published_while_the_gateway_is_down_arrive_after_restart(
@@ -129,15 +129,15 @@ def test_messages_published_while_the_gateway_is_down_arrive_after_restart(
     for i in range(20):
         publisher.publish(topic, {"ts": base + i, "seq": i + 1, "metrics": {"speed": 1.0}})
     make_gateway(client_id=f"gw-{site_id}-persist")
-    wait_until(lambda: count(db, "SELECT count(*) FROM readings") == 20)
+    wait_until(lambda: count(db, "SELECT count(*) FROM reading_values") == 20)
 
 
-def test_mqtt_3_1_1_sessions_work_the_same(make_gateway, publisher, db, site_id, devices):
-    first = make_gateway(protocol="3.1.1", client_id=f"gw-{site_id}-311")
+def test_mqtt_5_sessions_work_the_same(make_gateway, publisher, db, site_id, devices):
+    first = make_gateway(protocol="5", client_id=f"gw-{site_id}-v5")
     first.stop()
     publisher.publish(topic_for(site_id, devices[0], "telemetry"), {"ts": now_ms(), "seq": 1, "metrics": {"load": 5}})
-    make_gateway(protocol="3.1.1", client_id=f"gw-{site_id}-311")
-    wait_until(lambda: count(db, "SELECT count(*) FROM readings") == 1)
+    make_gateway(protocol="5", client_id=f"gw-{site_id}-v5")
+    wait_until(lambda: count(db, "SELECT count(*) FROM reading_values") == 1)
 
 
 def test_two_shared_subscription_workers_split_the_load_without_loss_or_duplicates(
@@ -149,10 +149,10 @@ def test_two_shared_subscription_workers_split_the_load_without_loss_or_duplicat
     base = now_ms()
     for i in range(200):
         publisher.publish(topic, {"ts": base + i, "seq": i + 1, "metrics": {"speed": 1.0}})
-    wait_until(lambda: count(db, "SELECT count(*) FROM readings") == 200)
+    wait_until(lambda: count(db, "SELECT count(*) FROM reading_values") == 200)
     received = [w.stats().accepted for w in workers]
     assert sum(received) == 200 and min(received) > 0
-    assert count(db, "SELECT count(DISTINCT ts) FROM readings") == 200
+    assert count(db, "SELECT count(DISTINCT ts) FROM reading_values") == 200
 
 
 def test_timestamps_are_stored_in_utc(make_gateway, publisher, db, site_id, devices):
@@ -160,8 +160,8 @@ def test_timestamps_are_stored_in_utc(make_gateway, publisher, db, site_id, devi
     local = datetime.now(UTC).astimezone().replace(microsecond=0)
     publisher.publish(topic_for(site_id, devices[0], "telemetry"),
                       {"ts": local.isoformat(), "seq": 1, "metrics": {"load": 5}})
-    wait_until(lambda: count(db, "SELECT count(*) FROM readings") == 1)
-    assert db.execute("SELECT ts FROM readings").fetchone()[0] == local
+    wait_until(lambda: count(db, "SELECT count(*) FROM reading_values") == 1)
+    assert db.execute("SELECT ts FROM reading_values").fetchone()[0] == local
 
 
 def test_stats_count_what_was_received_written_and_acked(make_gateway, publisher, db, site_id, devices):
@@ -171,7 +171,7 @@ def test_stats_count_what_was_received_written_and_acked(make_gateway, publisher
     publisher.publish(topic_for(site_id, devices[0], "telemetry"), b"not json")
     wait_until(lambda: gateway.stats().acked == 2)
     stats = gateway.stats()
-    assert (stats.received, stats.accepted, stats.rejected, stats.readings_written) == (2, 1, 1, 2)
+    assert (stats.received, stats.accepted, stats.rejected, stats.samples_written) == (2, 1, 1, 1)
 
 
 
@@ -182,7 +182,7 @@ def test_a_message_is_acknowledged_only_after_its_batch_committed(make_gateway, 
 
     def observe(batch: Batch) -> None:
         # Runs after COMMIT and before the PUBACK: the rows are visible to another session, nothing acked yet.
-        seen.append((count(db, "SELECT count(*) FROM readings"), holder[0].stats().acked))
+        seen.append((count(db, "SELECT count(*) FROM reading_values"), holder[0].stats().acked))
 
     holder.append(make_gateway(on_committed=observe))
     publisher.publish(topic_for(site_id, devices[0], "telemetry"), {"ts": now_ms(), "seq": 1, "metrics": {"load": 1}})

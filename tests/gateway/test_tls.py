@@ -56,7 +56,7 @@ def test_the_gateway_ingests_over_tls(tls_broker, make_gateway, db, site_id, dev
     device = Publisher(f"mqtt://127.0.0.1:{plain}")
     try:
         device.publish(topic_for(site_id, devices[0], "telemetry"), {"ts": now_ms(), "seq": 1, "metrics": {"load": 1}})
-        wait_until(lambda: count(db, "SELECT count(*) FROM readings") == 1)
+        wait_until(lambda: count(db, "SELECT count(*) FROM reading_values") == 1)
     finally:
         device.close()
 

@@ -1,4 +1,5 @@
-"""Validation: the telemetry fast path agrees with the protocol's decoder, and the registry cache refreshes."""
+"""Validation: the telemetry fast path agrees with the protocol's decoder and catalogue check, and the registry
+cache refreshes."""
 
 from __future__ import annotations
 
@@ -11,20 +12,25 @@ from hypothesis import strategies as st
 
 from gateway.directory import DeviceDirectory, KnownDevice
 from gateway.protocol import Rejection, TopicKind, decode
-from gateway.validation import decode_payload, validate
+from gateway.protocol.catalog import catalog
+from gateway.validation import check_catalogue, check_payload, validate
 from ingest.registry import Device, Site, upsert_device, upsert_site
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 
-values = (st.floats(allow_nan=False) | st.integers(-(2**70), 2**70) | st.booleans() | st.none()
-          | st.text(max_size=3))
+ELEVATOR = catalog()["elevator"]
+# In-range values of the elevator's metrics, the range edges and just past them, and anything else JSON holds.
+edges = [x for spec in ELEVATOR.metrics.values() for x in (spec.min, spec.max, spec.min - 1e-9, spec.max + 1e-9)]
+values = (st.floats(-50, 500) | st.sampled_from(edges) | st.integers(-5, 500) | st.floats(allow_nan=False)
+          | st.integers(-(2**70), 2**70) | st.booleans() | st.none() | st.text(max_size=3))
+names = st.sampled_from(sorted(ELEVATOR.metrics)) | st.from_regex(r"[a-z][a-z0-9_]{0,3}\n?", fullmatch=True) \
+    | st.text(max_size=4)
 telemetry = st.fixed_dictionaries(
     {"ts": st.integers(NOW_MS - 10**9, NOW_MS + 10**9) | st.sampled_from(
         ["2026-06-01T20:00:00+08:00", "2026-06-01T12:00:00", "2026-06-01T12:00:00Z\n", "x", "2026-06-01"]),
      "seq": st.integers(-2, 2**64) | values,
-     "metrics": st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,3}\n?", fullmatch=True) | st.text(max_size=4),
-                                values, max_size=70)},
+     "metrics": st.dictionaries(names, values, max_size=70)},
     optional={"extra": values},
 )
 
@@ -38,10 +44,22 @@ def outcome(fn, payload: bytes) -> object:
 
 
 @given(st.builds(lambda d: json.dumps(d).encode(), telemetry))
-def test_the_fast_path_gives_exactly_what_decode_gives(payload: bytes) -> None:
-    fast = outcome(lambda p: decode_payload(TopicKind.TELEMETRY, p, NOW), payload)
-    slow = outcome(lambda p: decode(TopicKind.TELEMETRY, p, now=NOW), payload)
-    assert fast == slow
+def test_the_fast_path_gives_exactly_what_decode_and_the_catalogue_check_give(payload: bytes) -> None:
+    def slow_path(p: bytes):
+        message = decode(TopicKind.TELEMETRY, p, now=NOW)
+        check_catalogue(ELEVATOR, "elevator", message)
+        return message
+
+    fast = outcome(lambda p: check_payload(TopicKind.TELEMETRY, p, NOW, ELEVATOR, "elevator"), payload)
+    assert fast == outcome(slow_path, payload)
+
+
+def test_every_catalogue_metric_name_is_a_valid_protocol_metric_name() -> None:
+    # The fast path trusts catalogue names instead of checking the protocol's name pattern itself.
+    for device_type in catalog().values():
+        for name in device_type.metrics:
+            payload = json.dumps({"ts": NOW_MS, "seq": 1, "metrics": {name: 0.0}}).encode()
+            assert decode(TopicKind.TELEMETRY, payload, now=NOW).metrics == {name: 0.0}
 
 
 def test_an_event_detail_with_nul_is_a_schema_violation_not_a_failed_flush() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.database import connect
 from ingest.history import BadRange, HistoryError, ResultTooLarge, latest, raw_points, rollup
-from ingest.records import Batch, Reading
+from ingest.records import Batch
 from ingest.writer import Writer
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -18,10 +18,10 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 @pytest.fixture
 def series(db_url: str) -> None:
     """D1 pressure every 10 s for one hour with value = minute index; plus one flow reading."""
-    rows = [Reading("D1", "pressure", T0 + timedelta(seconds=10 * i), float(i // 6)) for i in range(360)]
-    rows.append(Reading("D1", "flow", T0, 2.5))
+    rows = [("D1", "pressure", T0 + timedelta(seconds=10 * i), float(i // 6)) for i in range(360)]
+    rows.append(("D1", "flow", T0, 2.5))
     with connect(db_url) as conn:
-        Writer(conn).write(Batch(readings=rows))
+        Writer(conn).write(Batch.of_readings(rows))
 
 
 def test_raw_points_come_in_time_order_within_the_range(db: psycopg.Connection, series: None) -> None:

@@ -1,17 +1,20 @@
-"""The batched writer stores readings and events once, however often a batch is redelivered."""
+"""The batched writer stores each (device, metric, ts) once, however often a batch is redelivered."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
 from ingest.database import connect
-from ingest.records import Batch, DeviceEvent, Reading
+from ingest.history import latest, raw_points
+from ingest.records import Batch, DeviceEvent, Sample
 from ingest.writer import Writer
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -20,53 +23,116 @@ def writer(db_url: str):
         yield Writer(conn)
 
 
-def readings(n: int, device: str = "D1", start: datetime = T0) -> list[Reading]:
-    return [Reading(device, "pressure", start + timedelta(seconds=i), float(i)) for i in range(n)]
+def samples(n: int, device: str = "D1", start: datetime = T0) -> list[Sample]:
+    return [Sample(device, start + timedelta(seconds=i), {"pressure": float(i), "flow": 2.0 * i}) for i in range(n)]
+
+
+def values(db: psycopg.Connection, metric: str, device: str = "D1") -> list[float]:
+    return [p.value for p in raw_points(db, device, metric, T0 - HOUR, T0 + HOUR)]
 
 
 def test_a_batch_is_committed_and_counted(writer: Writer, db: psycopg.Connection) -> None:
-    result = writer.write(Batch(readings=readings(100)))
-    assert result.readings == 100
+    result = writer.write(Batch(samples(100)))
+    assert result.samples == 100
     assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 100
 
 
+def test_each_metric_of_a_sample_is_read_back(writer: Writer, db: psycopg.Connection) -> None:
+    writer.write(Batch(samples(3)))
+    assert (values(db, "pressure"), values(db, "flow")) == ([0.0, 1.0, 2.0], [0.0, 2.0, 4.0])
+
+
 def test_writing_the_same_batch_twice_adds_nothing(writer: Writer, db: psycopg.Connection) -> None:
-    batch = Batch(readings=readings(50), events=[DeviceEvent("D1", T0, "trapped", 3, {"floor": 2})])
+    batch = Batch(samples(50), events=[DeviceEvent("D1", T0, "trapped", 3, {"floor": 2})])
     writer.write(batch)
     again = writer.write(batch)
-    assert (again.readings, again.events) == (0, 0)
+    assert (again.samples, again.events) == (0, 0)
     assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 50
     assert db.execute("SELECT count(*) FROM device_events").fetchone()[0] == 1
 
 
 def test_duplicates_inside_one_batch_are_stored_once(writer: Writer, db: psycopg.Connection) -> None:
-    result = writer.write(Batch(readings=readings(10) + readings(10)))
-    assert result.readings == 10
+    result = writer.write(Batch(samples(10) + samples(10)))
+    assert result.samples == 10
+
+
+def test_new_metrics_at_a_stored_instant_are_added(writer: Writer, db: psycopg.Connection) -> None:
+    writer.write(Batch([Sample("D1", T0, {"pressure": 1.0})]))
+    writer.write(Batch([Sample("D1", T0, {"level": 3.0})]))
+    assert (values(db, "pressure"), values(db, "level")) == ([1.0], [3.0])
+
+
+def test_the_first_value_of_a_reading_stays(writer: Writer, db: psycopg.Connection) -> None:
+    writer.write(Batch([Sample("D1", T0, {"pressure": 1.0})]))
+    writer.write(Batch([Sample("D1", T0, {"pressure": 9.0, "level": 3.0})]))
+    assert (values(db, "pressure"), values(db, "level")) == ([1.0], [3.0])
+
+
+def test_the_first_value_stays_inside_one_batch_too(writer: Writer, db: psycopg.Connection) -> None:
+    writer.write(Batch([Sample("D1", T0, {"pressure": 1.0}), Sample("D1", T0, {"pressure": 9.0, "level": 3.0})]))
+    assert (values(db, "pressure"), values(db, "level")) == ([1.0], [3.0])
 
 
 def test_latest_value_is_the_newest_per_metric(writer: Writer, db: psycopg.Connection) -> None:
-    writer.write(Batch(readings=readings(5)))
-    row = db.execute("SELECT ts, value FROM latest_readings WHERE device_id = 'D1'").fetchone()
-    assert row == (T0 + timedelta(seconds=4), 4.0)
+    writer.write(Batch(samples(5)))
+    assert latest(db, "D1") == {"flow": (T0 + timedelta(seconds=4), 8.0), "pressure": (T0 + timedelta(seconds=4), 4.0)}
 
 
 def test_an_older_redelivery_does_not_overwrite_the_latest_value(writer: Writer, db: psycopg.Connection) -> None:
-    writer.write(Batch(readings=readings(5)))
-    writer.write(Batch(readings=[Reading("D1", "pressure", T0 - timedelta(hours=1), 99.0)]))
-    assert db.execute("SELECT value FROM latest_readings").fetchone()[0] == 4.0
+    writer.write(Batch(samples(5)))
+    writer.write(Batch([Sample("D1", T0 - HOUR, {"pressure": 99.0})]))
+    assert latest(db, "D1")["pressure"] == (T0 + timedelta(seconds=4), 4.0)
+
+
+def test_latest_keeps_metrics_a_newer_sample_did_not_report(writer: Writer, db: psycopg.Connection) -> None:
+    writer.write(Batch([Sample("D1", T0, {"pressure": 1.0, "level": 3.0})]))
+    writer.write(Batch([Sample("D1", T0 + HOUR, {"pressure": 2.0})]))
+    assert latest(db, "D1") == {"level": (T0, 3.0), "pressure": (T0 + HOUR, 2.0)}
+
+
+def test_latest_takes_the_newer_value_metric_by_metric(writer: Writer, db: psycopg.Connection) -> None:
+    writer.write(Batch([Sample("D1", T0, {"pressure": 1.0}), Sample("D1", T0 + HOUR, {"level": 3.0})]))
+    writer.write(Batch([Sample("D1", T0 + timedelta(minutes=30), {"pressure": 2.0, "level": 9.0})]))
+    assert latest(db, "D1") == {"level": (T0 + HOUR, 3.0), "pressure": (T0 + timedelta(minutes=30), 2.0)}
 
 
 def test_a_failed_batch_leaves_nothing_behind(writer: Writer, db: psycopg.Connection) -> None:
     bad = DeviceEvent("D1", T0, "x", None, {"text": "\x00"})  # jsonb rejects NUL: the whole flush rolls back
     with pytest.raises(psycopg.Error):
-        writer.write(Batch(readings=readings(3), events=[bad]))
+        writer.write(Batch(samples(3), events=[bad]))
     writer.conn.rollback()
     assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 0
-    assert writer.write(Batch(readings=readings(3))).readings == 3
+    assert writer.write(Batch(samples(3))).samples == 3
+
+
+def test_a_metric_first_seen_in_a_rolled_back_flush_is_stored_later(writer: Writer, db: psycopg.Connection) -> None:
+    with writer.conn.transaction():
+        writer.add(Batch([Sample("D1", T0, {"tilt": 1.0})]))
+        raise psycopg.Rollback()
+    writer.write(Batch([Sample("D1", T0, {"tilt": 2.0})]))
+    assert values(db, "tilt") == [2.0]
 
 
 def test_add_joins_the_callers_transaction(writer: Writer, db: psycopg.Connection) -> None:
     with writer.conn.transaction():
-        writer.add(Batch(readings=readings(3)))
+        writer.add(Batch(samples(3)))
         raise psycopg.Rollback()
     assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 0
+
+
+def test_two_writers_naming_a_new_metric_at_once_agree_on_it(db_url: str, db: psycopg.Connection) -> None:
+    barrier = threading.Barrier(4)
+
+    def write(device: str) -> None:
+        with connect(db_url) as conn:
+            writer = Writer(conn)
+            barrier.wait()
+            writer.write(Batch([Sample(device, T0, {"brand_new_metric": 1.0})]))
+
+    threads = [threading.Thread(target=write, args=(f"D{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert db.execute("SELECT count(*) FROM metric_names WHERE name = 'brand_new_metric'").fetchone()[0] == 1
+    assert all(values(db, "brand_new_metric", f"D{i}") == [1.0] for i in range(4))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from ingest.records import Batch, DeviceEvent, Reading
+from ingest.records import Batch, DeviceEvent
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from rules.engine import RuleEngine
 from rules.loader import parse_pack
@@ -24,7 +24,7 @@ def at(seconds: float) -> datetime:
 
 def reading(device_id: str, metric: str, seconds: float, value: float) -> Batch:
     """A batch with one reading."""
-    return Batch(readings=[Reading(device_id, metric, at(seconds), value)])
+    return Batch.of_readings([(device_id, metric, at(seconds), value)])
 
 
 def event(device_id: str, code: str, seconds: float) -> Batch:

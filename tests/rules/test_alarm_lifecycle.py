@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from ingest.database import connect
-from ingest.records import Batch, DeviceEvent, Reading
+from ingest.records import Batch, DeviceEvent
 from rules.alarms import (
     AlarmNotFound,
     InvalidAlarmTransition,
@@ -40,9 +40,9 @@ rules:
 
 def test_the_same_batch_processed_twice_yields_one_alarm_and_no_duplicate_transitions(db, estate, make_engine):
     engine = make_engine()
-    batch = Batch(
-        readings=[Reading(estate["ws1"], "outlet_pressure", at(s), 0.05) for s in range(0, 121, 10)]
-        + [Reading(estate["ws1"], "outlet_pressure", at(130), 0.3)],
+    batch = Batch.of_readings(
+        [(estate["ws1"], "outlet_pressure", at(s), 0.05) for s in range(0, 121, 10)]
+        + [(estate["ws1"], "outlet_pressure", at(130), 0.3)],
         events=[DeviceEvent(estate["el1"], at(5), "trapped"), DeviceEvent(estate["el1"], at(90), "normal_operation")],
     )
     engine.process(batch, now=at(130))

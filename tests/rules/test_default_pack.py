@@ -14,7 +14,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingest.database import connect
-from ingest.records import Batch, DeviceEvent, Reading
+from ingest.records import Batch, DeviceEvent
 from rules.alarms import list_alarms
 
 from .conftest import at, create_estate, engine_factory
@@ -89,7 +89,7 @@ def test_fault_signature_raises_its_alarm(db, estate, make_engine, device, signa
         if kind == "event":
             batch = Batch(events=[DeviceEvent(device_id, at(seconds), name)])
         else:
-            batch = Batch(readings=[Reading(device_id, name, at(seconds), value)])
+            batch = Batch.of_readings([(device_id, name, at(seconds), value)])
         engine.process(batch, now=at(seconds))
     engine.tick(at(signals[-1][2] + 1))
     active = {a.rule_id: a for a in list_alarms(db, states=["active"], site_id=estate["site"])}

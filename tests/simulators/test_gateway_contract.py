@@ -6,7 +6,7 @@ import pytest
 
 from gateway.protocol import Rejection, TopicKind
 from gateway.protocol.catalog import catalog
-from gateway.validation import check_catalogue, decode_payload
+from gateway.validation import check_payload
 from simulators.offline import PlannedFault, run_offline
 
 START = datetime(2026, 11, 23, tzinfo=UTC)
@@ -19,8 +19,7 @@ EVERY_MODEL_FAULT = (
 
 def validate(estate, message):
     kind = estate.device(message.device).type
-    decoded = decode_payload(TopicKind(message.kind), message.payload, message.ts)
-    check_catalogue(catalog()[kind], kind, decoded)
+    check_payload(TopicKind(message.kind), message.payload, message.ts, catalog()[kind], kind)
 
 
 def test_normal_and_faulty_traffic_is_accepted_by_the_gateway_validator(estate):
