@@ -23,8 +23,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from multiprocessing.sharedctypes import Synchronized
-from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -39,6 +37,8 @@ from ingest.registry import Building, Device, Site, upsert_building, upsert_devi
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
 from rules.engine import RuleEngine
+from simulators.estate import EstateLayout, demo_estate
+from simulators.load import LoadConfig, run_load
 
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)
 # Values inside every default threshold, so breaches are the injected ones only.
@@ -58,6 +58,8 @@ ATTRIBUTES = {
 PER_BUILDING = {"elevator": 2, "fire_system": 1, "water_supply": 1, "drainage": 1}
 # The gateway's batch window; the pipeline default (0.2 s) trades latency for bigger batches.
 GATEWAY_FLUSH_S = 0.02
+WARM_UP_S = 3.0  # background load running before the first fault
+SETTLE_S = 12.0  # background load running after the last fault, while the last alarms and orders land
 WARM_UP = 4
 
 
@@ -157,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=30, help="seconds of telemetry for the throughput run")
     parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--lifts-buildings", type=int, default=100, help="buildings (2 lifts each) end to end")
-    parser.add_argument("--background-rate", type=float, default=200.0, help="telemetry messages per second")
+    parser.add_argument("--background-rate", type=float, default=10_000.0,
+                        help="background telemetry, messages per second (the load mode, 10 metrics each)")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between injected faults")
     parser.add_argument("--skip-end-to-end", action="store_true")
     args = parser.parse_args(argv)
@@ -221,32 +224,29 @@ class _Dispatcher(threading.Thread):
                     sync_alarms(worker)
 
 
-def _background_telemetry(host: str, port: int, site: str, devices: list[tuple[str, str]], rate: float,
-                          stop: EventType, sent: Synchronized) -> None:
-    """Normal telemetry from every device at ``rate`` messages per second (runs in its own process, so the
-    publisher does not compete with the gateway and engine for the interpreter lock)."""
-    types = catalog()
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-bg-{uuid.uuid4().hex[:6]}")
-    client.connect(host, port)
-    client.loop_start()
-    # Its own seq range: the gateway only counts replays against the injector's numbers.
-    seqs = {device_id: itertools.count(10**9) for device_id, _ in devices}
-    interval = 1.0 / rate
-    next_at = time.monotonic()
-    try:
-        for device_id, device_type in itertools.cycle(devices):
-            if stop.is_set():
-                return
-            metrics = {m.name: NORMAL.get(m.name, m.min + (m.max - m.min) * 0.25)
-                       for m in types[device_type].metrics.values()}
-            message = TelemetryMessage(ts=datetime.now(UTC), seq=next(seqs[device_id]), metrics=metrics)
-            client.publish(topic_for(site, device_id, "telemetry"), encode(message), qos=1)
-            sent.value += 1
-            next_at += interval
-            time.sleep(max(0.0, next_at - time.monotonic()))
-    finally:
-        client.loop_stop()
-        client.disconnect()
+def background_values() -> dict[str, float]:
+    """Elevator values inside every default threshold, for the background load."""
+    return {m.name: NORMAL.get(m.name, m.min + (m.max - m.min) * 0.25) for m in catalog()["elevator"].metrics.values()}
+
+
+def _background_load(url: str, layout: EstateLayout, rate: float, duration_s: float) -> None:
+    """The simulators' load mode (10 metrics per message, QoS 1) from the background estate's lifts, at
+    ``rate`` messages per second; in its own process, so it does not compete for the interpreter lock."""
+    run_load(layout, url, LoadConfig(rate=rate, duration_s=duration_s, qos=1, values=background_values()))
+
+
+def register_background(url: str, rate: float) -> EstateLayout:
+    """A second estate whose lifts carry the background load: enough of them that no lift repeats a
+    timestamp (the load mode needs rate / 50 devices)."""
+    layout = demo_estate("BGLOAD", buildings=max(int(rate / 100) + 1, 2))
+    with connect(url) as conn:
+        upsert_site(conn, Site(layout.site_id, layout.name, layout.region, layout.name_en))
+        for building in layout.buildings:
+            upsert_building(conn, Building(building.id, layout.site_id, building.name, building.floors))
+        for d in layout.devices:
+            upsert_device(conn, Device(d.id, layout.site_id, d.type, d.name, d.building_id, d.model, d.attributes))
+        conn.commit()
+    return layout
 
 
 def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> dict[str, object]:
@@ -269,11 +269,11 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
     with tempfile.TemporaryDirectory(prefix="pw-bench-mqtt-") as tmp:
         broker = EmbeddedBroker(Path(tmp))
         endpoint = MqttEndpoint.parse(broker.handle.url)
+        background_layout = register_background(url, rate)
+        load_s = WARM_UP_S + len(lifts) * interval_s + SETTLE_S
         # Forked before this process starts any thread.
-        context = multiprocessing.get_context("fork")
-        stop, sent = context.Event(), context.Value("q", 0)
-        background = context.Process(target=_background_telemetry, daemon=True, args=(
-            endpoint.host, endpoint.port, site, [(d.id, d.type) for d in devices], rate, stop, sent))
+        background = multiprocessing.get_context("fork").Process(
+            target=_background_load, daemon=True, args=(broker.handle.url, background_layout, rate, load_s))
         background.start()
         engine = RuleEngine(url)
         batch_ms: list[float] = []
@@ -296,7 +296,7 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
             gateway.wait_connected()
             publisher.connect(endpoint.host, endpoint.port)
             publisher.loop_start()
-            time.sleep(1.0)
+            time.sleep(WARM_UP_S)
             published: dict[str, float] = {}
             for index, lift in enumerate(lifts):
                 if index == WARM_UP:
@@ -319,8 +319,7 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
                 time.sleep(0.1)
             time.sleep(2.0)
         finally:
-            stop.set()
-            background.join(10)
+            background.join(load_s + 60)
             publisher.loop_stop()
             publisher.disconnect()
             gateway.stop()
@@ -349,7 +348,6 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
         "work_order_samples": len(order_ms),
         "injected": len(published),
         "background_msgs_per_s": rate,
-        "background_msgs_sent": sent.value,
         "gateway_flush_interval_s": GATEWAY_FLUSH_S,
         "broker": broker.handle.kind,
     }

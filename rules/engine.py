@@ -113,7 +113,9 @@ class RuleEngine:
         self._lock = threading.Lock()
         self._conn: psycopg.Connection = self._connect()
         self._base_pack = pack
-        self._scorer = scorer or DetectorScorer(DatabaseModelStore(database_url))
+        # A model store the engine makes is the engine's to close.
+        self._own_store = DatabaseModelStore(database_url) if scorer is None else None
+        self._scorer = scorer or DetectorScorer(self._own_store)
         self._forecaster = forecaster or TrendForecaster()
         self._reload_interval_s = reload_interval_s
         self._checkpoint_interval_s = checkpoint_interval_s
@@ -154,6 +156,8 @@ class RuleEngine:
         with self._lock:
             self._scorer.flush(datetime.now(UTC))
             self._conn.close()
+            if self._own_store is not None:
+                self._own_store.close()
 
     def open_alarms(self) -> list[OpenAlarm]:
         """The alarms the engine holds open (for diagnostics and tests)."""

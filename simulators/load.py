@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +43,9 @@ class LoadConfig:
     protocol: str = "5"
     max_inflight: int = 20000  # unacknowledged QoS 1 messages per connection
     drain_timeout_s: float = 30.0
+    # Fixed values for some metrics (e.g. inside every alarm threshold, for background traffic); the others
+    # sweep their catalogue range.
+    values: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,15 +115,16 @@ def read_ledger(path: Path) -> set[tuple[str, int]]:
             for first, last in ranges for seq in range(first, last + 1)}
 
 
-def _metric_blocks(device_kind: str, count: int, seed: int) -> list[bytes]:
-    """Pre-encoded ``{"name": value, ...}`` blocks with values inside each metric's catalogue range."""
+def _metric_blocks(device_kind: str, count: int, seed: int, fixed: Mapping[str, float]) -> list[bytes]:
+    """Pre-encoded ``{"name": value, ...}`` blocks with values inside each metric's catalogue range (``fixed``
+    where it names the metric)."""
     specs = list(device_type(device_kind).metrics.values())[:count]
     blocks = []
     for variant in range(VARIANTS):
         # Wrapped so every value stays inside the catalogue range, whatever the device's seed.
         phase = ((seed + variant) % VARIANTS) / VARIANTS
-        blocks.append(orjson.dumps({s.name: round(s.min + (min(s.max, s.min + 100) - s.min) * phase, 3)
-                                    for s in specs}))
+        sweep = {s.name: round(s.min + (min(s.max, s.min + 100) - s.min) * phase, 3) for s in specs}
+        blocks.append(orjson.dumps({name: fixed.get(name, value) for name, value in sweep.items()}))
     return blocks
 
 
@@ -133,7 +138,7 @@ def _worker(site_id: str, devices: list[tuple[str, str]], mqtt_url: str, config:
         for n in range(min(config.connections, len(devices)))
     ]
     plan = [(topic_block(topic_for(site_id, device_id, TopicKind.TELEMETRY)),
-             _metric_blocks(kind, config.metrics_per_message, i), publishers[i % len(publishers)])
+             _metric_blocks(kind, config.metrics_per_message, i, config.values), publishers[i % len(publishers)])
             for i, (device_id, kind) in enumerate(devices)]
     seqs = [0] * len(devices)
     n_devices = len(devices)

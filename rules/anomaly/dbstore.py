@@ -3,15 +3,18 @@
 Versions of a key count up from 1 and only the newest ``keep`` are kept. A version comes either from the daily
 refresh (``refresh_day`` set: at most one per key and UTC day) or from the engine starting a detector it had
 no usable model for; the engine then checkpoints that running version in place, so the newest version is
-always the one to continue from. Each call opens its own short connection: the store holds nothing between
-calls, needs no closing and outlives database restarts.
+always the one to continue from. The store keeps one connection and, when it finds it lost (a database
+restart), runs the call once more on a new one: every call is one read or one transaction, so a repeat is
+safe. An engine meeting hundreds of new devices at once looks up hundreds of models; a connection each cost
+~4 ms here, which stalled the gateway's commit path for seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -21,6 +24,9 @@ from rules.anomaly.store import ModelRecord
 
 # Puts and checkpoints of one key take this lock, so version numbers and the "still newest" check cannot race.
 LOCK = "SELECT pg_advisory_xact_lock(hashtext('anomaly_models'), hashtext(%s))"
+
+
+T = TypeVar("T")
 
 
 class AlreadyRefreshed(Exception):
@@ -33,6 +39,29 @@ class DatabaseModelStore:
     def __init__(self, database_url: str, *, keep: int = 3) -> None:
         self._url = database_url
         self.keep = keep
+        self._conn: psycopg.Connection | None = None
+        self._lock = threading.Lock()  # the engine and the checkpointing flush may share a store
+
+    def close(self) -> None:
+        """Close the connection (the next call opens a new one)."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def _run(self, call: Callable[[psycopg.Connection], T]) -> T:
+        with self._lock:
+            for attempt in (1, 2):
+                if self._conn is None or self._conn.closed:
+                    self._conn = connect(self._url, autocommit=True)
+                try:
+                    return call(self._conn)
+                except psycopg.OperationalError:
+                    self._conn.close()
+                    self._conn = None
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
     def put(self, key: str, state: dict[str, Any], *, trained_at: datetime, rows: int,
             refresh_day: date | None = None) -> ModelRecord:
@@ -42,49 +71,50 @@ class DatabaseModelStore:
         """
         if trained_at.tzinfo is None:
             raise ValueError("trained_at must be timezone-aware")
-        with connect(self._url, autocommit=True) as conn, conn.transaction():
-            conn.execute(LOCK, (key,))
-            row = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM anomaly_models WHERE key = %s",
-                               (key,)).fetchone()
-            version = row[0] if row else 1
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        """INSERT INTO anomaly_models (key, version, trained_at, refresh_day, rows_seen, state)
-                           VALUES (%s, %s, %s, %s, %s, %s)""",
-                        (key, version, trained_at, refresh_day, rows, Jsonb(state)))
-            except psycopg.errors.UniqueViolation as exc:
-                raise AlreadyRefreshed(f"{key} already has a version refreshed on {refresh_day}") from exc
-            conn.execute("DELETE FROM anomaly_models WHERE key = %s AND version <= %s", (key, version - self.keep))
-        return ModelRecord(key, version, trained_at, rows, state)
+
+        def put(conn: psycopg.Connection) -> int:
+            with conn.transaction():
+                conn.execute(LOCK, (key,))
+                row = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM anomaly_models WHERE key = %s",
+                                   (key,)).fetchone()
+                version = row[0] if row else 1
+                try:
+                    with conn.transaction():
+                        conn.execute(
+                            """INSERT INTO anomaly_models (key, version, trained_at, refresh_day, rows_seen, state)
+                               VALUES (%s, %s, %s, %s, %s, %s)""",
+                            (key, version, trained_at, refresh_day, rows, Jsonb(state)))
+                except psycopg.errors.UniqueViolation as exc:
+                    raise AlreadyRefreshed(f"{key} already has a version refreshed on {refresh_day}") from exc
+                conn.execute("DELETE FROM anomaly_models WHERE key = %s AND version <= %s",
+                             (key, version - self.keep))
+            return version
+
+        return ModelRecord(key, self._run(put), trained_at, rows, state)
 
     def latest(self, key: str) -> ModelRecord | None:
         """Newest version of ``key``, or None."""
-        with connect(self._url, autocommit=True) as conn:
-            row = conn.execute(
-                """SELECT key, version, trained_at, rows_seen, state FROM anomaly_models WHERE key = %s
-                   ORDER BY version DESC LIMIT 1""", (key,)).fetchone()
+        row = self._run(lambda conn: conn.execute(
+            """SELECT key, version, trained_at, rows_seen, state FROM anomaly_models WHERE key = %s
+               ORDER BY version DESC LIMIT 1""", (key,)).fetchone())
         return ModelRecord(*row) if row else None
 
     def versions(self, key: str) -> list[int]:
         """Stored version numbers of ``key``, oldest first."""
-        with connect(self._url, autocommit=True) as conn:
-            rows = conn.execute("SELECT version FROM anomaly_models WHERE key = %s ORDER BY version",
-                                (key,)).fetchall()
+        rows = self._run(lambda conn: conn.execute(
+            "SELECT version FROM anomaly_models WHERE key = %s ORDER BY version", (key,)).fetchall())
         return [r[0] for r in rows]
 
     def newest_versions(self, keys: Sequence[str]) -> dict[str, int]:
         """The newest version number of each of ``keys`` that has one, without reading any state."""
-        with connect(self._url, autocommit=True) as conn:
-            rows = conn.execute("SELECT key, max(version) FROM anomaly_models WHERE key = ANY(%s) GROUP BY key",
-                                (list(keys),)).fetchall()
+        rows = self._run(lambda conn: conn.execute(
+            "SELECT key, max(version) FROM anomaly_models WHERE key = ANY(%s) GROUP BY key", (list(keys),)).fetchall())
         return dict(rows)
 
     def refreshed_on(self, key: str, day: date) -> bool:
         """Whether ``key`` has a version from the refresh of ``day`` (UTC)."""
-        with connect(self._url, autocommit=True) as conn:
-            row = conn.execute("SELECT 1 FROM anomaly_models WHERE key = %s AND refresh_day = %s",
-                               (key, day)).fetchone()
+        row = self._run(lambda conn: conn.execute(
+            "SELECT 1 FROM anomaly_models WHERE key = %s AND refresh_day = %s", (key, day)).fetchone())
         return row is not None
 
     def checkpoint(self, key: str, version: int, state: dict[str, Any], *, rows: int) -> bool:
@@ -93,11 +123,13 @@ class DatabaseModelStore:
         False when a newer version exists (a refresh ran) or ``version`` is gone: the caller should load the
         newest instead of keeping its own.
         """
-        with connect(self._url, autocommit=True) as conn, conn.transaction():
-            conn.execute(LOCK, (key,))
-            updated = conn.execute(
-                """UPDATE anomaly_models m SET state = %s, rows_seen = %s, saved_at = now()
-                   WHERE key = %s AND version = %s
-                     AND NOT EXISTS (SELECT 1 FROM anomaly_models n WHERE n.key = m.key AND n.version > m.version)""",
-                (Jsonb(state), rows, key, version)).rowcount
-        return updated == 1
+        def checkpoint(conn: psycopg.Connection) -> int:
+            with conn.transaction():
+                conn.execute(LOCK, (key,))
+                return conn.execute(
+                    """UPDATE anomaly_models m SET state = %s, rows_seen = %s, saved_at = now()
+                       WHERE key = %s AND version = %s AND NOT EXISTS
+                           (SELECT 1 FROM anomaly_models n WHERE n.key = m.key AND n.version > m.version)""",
+                    (Jsonb(state), rows, key, version)).rowcount
+
+        return self._run(checkpoint) == 1

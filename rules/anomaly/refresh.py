@@ -8,6 +8,7 @@ of its refresh, so running the job again that day (a restart, a manual run) adds
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -119,7 +120,7 @@ def refresh_models(database_url: str, *, now: datetime, lookback: timedelta = DE
         raise ValueError("now must be timezone-aware")
     report = RefreshReport(day=now.astimezone(UTC).date())
     models = DatabaseModelStore(database_url)
-    with connect(database_url) as conn:
+    with contextlib.closing(models), connect(database_url) as conn:
         targets = anomaly_targets(conn, pack)
         conn.commit()
         for target in targets:

@@ -64,3 +64,23 @@ def test_a_checkpoint_of_a_superseded_version_is_refused(db_url):
     store.put(KEY, {"x": "refreshed"}, trained_at=NOW, rows=500)
     assert not store.checkpoint(KEY, 1, {"x": 2}, rows=20)
     assert store.latest(KEY).state == {"x": "refreshed"}
+
+
+def test_the_store_carries_on_after_its_connection_is_lost(db_url, db):
+    store = DatabaseModelStore(db_url)
+    store.put(KEY, _trained_state(300), trained_at=NOW, rows=300)
+    # What a database restart does to an open connection.
+    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    assert store.latest(KEY).version == 1
+    store.close()
+
+
+def test_many_lookups_share_one_connection(db_url, db):
+    store = DatabaseModelStore(db_url)
+    for i in range(50):
+        store.latest(f"{KEY}-{i}")
+    connections = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                             " AND pid <> pg_backend_pid()").fetchone()[0]
+    assert connections == 1
+    store.close()

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-import psycopg
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ingest.database import connect
+from ingest.history import latest, raw_points
 from ingest.migrations import discover, upgrade
 from propwatch.schema import MIGRATION_PACKAGES
 
@@ -29,3 +37,37 @@ def test_storage_mode_matches_extension_availability(db: psycopg.Connection) -> 
 def test_timestamps_come_back_utc_aware(db: psycopg.Connection) -> None:
     ts = db.execute("SELECT now()").fetchone()[0]
     assert ts.utcoffset().total_seconds() == 0
+
+
+@pytest.fixture
+def empty_db_url(postgres_admin_url: str) -> Iterator[str]:
+    name = f"pw_empty_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_conninfo(**{**conninfo_to_dict(postgres_admin_url), "dbname": name})
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_narrow_readings_of_an_older_database_are_converted_to_one_row_per_message(empty_db_url: str) -> None:
+    t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    with connect(empty_db_url) as conn:
+        for migration in discover("ingest", "plain"):
+            if migration.version < "0006":
+                conn.execute(migration.sql)
+        conn.execute(
+            """INSERT INTO readings VALUES ('D1', 'pressure', %(t0)s, 0.3), ('D1', 'flow', %(t0)s, 2.5),
+                                           ('D1', 'pressure', %(t1)s, 0.4), ('D2', 'level', %(t0)s, 1.0)""",
+            {"t0": t0, "t1": t0 + timedelta(seconds=10)},
+        )
+        conn.execute(
+            """INSERT INTO latest_readings VALUES ('D1', 'pressure', %(t1)s, 0.4), ('D1', 'flow', %(t0)s, 2.5)""",
+            {"t0": t0, "t1": t0 + timedelta(seconds=10)},
+        )
+        [wide] = [m for m in discover("ingest", "plain") if m.version == "0006"]
+        conn.execute(wide.sql)
+
+        assert conn.execute("SELECT count(*) FROM readings").fetchone()[0] == 3
+        assert [p.value for p in raw_points(conn, "D1", "pressure", t0, t0 + timedelta(hours=1))] == [0.3, 0.4]
+        assert [p.value for p in raw_points(conn, "D1", "flow", t0, t0 + timedelta(hours=1))] == [2.5]
+        assert latest(conn, "D1") == {"flow": (t0, 2.5), "pressure": (t0 + timedelta(seconds=10), 0.4)}

@@ -27,6 +27,15 @@ def test_messages_carry_ten_catalogue_metrics(site_id, mqtt_url, listen):
     assert len(body["metrics"]) == 10 and body["seq"] == 0
 
 
+def test_fixed_values_replace_the_sweep_for_the_metrics_they_name(site_id, mqtt_url, listen):
+    listener = listen(f"pw/v1/{site_id}/+/telemetry")
+    run_load(demo_estate(site_id, buildings=2), mqtt_url,
+             LoadConfig(rate=200, duration_s=0.2, qos=0, values={"speed": 1.0}))
+    messages = listener.wait_for(lambda *m: len(listener.messages) >= 20)
+    assert {body["metrics"]["speed"] for _, body, _ in messages} == {1.0}
+    assert len({body["metrics"]["load"] for _, body, _ in messages}) > 1
+
+
 def test_every_value_is_inside_the_catalogue_range_on_every_device(site_id, mqtt_url, listen):
     estate = demo_estate(site_id, buildings=10)
     listener = listen(f"pw/v1/{site_id}/+/telemetry")
