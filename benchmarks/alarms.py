@@ -15,6 +15,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import random
 import sys
 import tempfile
 import threading
@@ -37,6 +38,8 @@ from ingest.registry import Building, Device, Site, upsert_building, upsert_devi
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
 from rules.engine import RuleEngine
+from rules.loader import default_pack
+from rules.model import AnomalySpec
 from simulators.estate import EstateLayout, demo_estate
 from simulators.load import LoadConfig, run_load
 
@@ -127,13 +130,38 @@ def telemetry(devices: list[Device], seconds: int, batch_size: int) -> list[Batc
     return [Batch.of_readings(readings[i:i + batch_size]) for i in range(0, len(readings), batch_size)]
 
 
-def engine_throughput(url: str, *, buildings: int, seconds: int, batch_size: int) -> dict[str, float]:
-    """Readings per second through ``RuleEngine.process`` with the default pack."""
+def anomaly_history(devices: list[Device], rows: int, batch_size: int) -> list[Batch]:
+    """``rows`` readings of every anomaly-rule channel of every device before ``START``, at the channel's
+    catalogue period, with a little deterministic noise: enough to arm the detectors and fit their
+    multivariate models, so the timed run scores with armed, fitted detectors."""
+    types = catalog()
+    channels: dict[str, set[str]] = {}
+    for rule in default_pack().rules:
+        if isinstance(rule.spec, AnomalySpec) and rule.device_type:
+            channels.setdefault(rule.device_type, set()).update(rule.spec.metrics)
+    noise = random.Random(7)
+    readings: list[tuple[str, str, datetime, float]] = []
+    for row in range(rows):
+        for device in devices:
+            for name in sorted(channels.get(device.type, ())):
+                spec = types[device.type].metrics[name]
+                base = NORMAL.get(name, spec.min + (spec.max - spec.min) * 0.25)
+                ts = START - timedelta(seconds=spec.period_s * (rows - row))
+                readings.append((device.id, name, ts, base * (1 + 0.02 * noise.gauss(0, 1)) + 0.01))
+    return [Batch.of_readings(readings[i:i + batch_size]) for i in range(0, len(readings), batch_size)]
+
+
+def engine_throughput(url: str, *, buildings: int, seconds: int, batch_size: int,
+                      warmup_rows: int) -> dict[str, float]:
+    """Readings per second through ``RuleEngine.process`` with the default pack, anomaly detectors armed."""
     devices = build_estate(url, buildings)
+    history = anomaly_history(devices, warmup_rows, batch_size)
     batches = telemetry(devices, seconds, batch_size)
     total = sum(len(b) for b in batches)
     engine = RuleEngine(url)
     try:
+        for batch in history:
+            engine.process(batch, now=batch.samples[-1].ts)
         started = time.perf_counter()
         for batch in batches:
             engine.process(batch, now=batch.samples[-1].ts)
@@ -142,7 +170,7 @@ def engine_throughput(url: str, *, buildings: int, seconds: int, batch_size: int
     finally:
         engine.close()
     return {"engine_readings_per_s": total / elapsed, "engine_readings": total, "engine_seconds": elapsed,
-            "engine_devices": len(devices), "engine_open_alarms": opened}
+            "engine_devices": len(devices), "engine_open_alarms": opened, "engine_anomaly_warmup_rows": warmup_rows}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -158,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buildings", type=int, default=200, help="buildings in the throughput estate")
     parser.add_argument("--seconds", type=int, default=30, help="seconds of telemetry for the throughput run")
     parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--anomaly-warmup-rows", type=int, default=300,
+                        help="history fed (untimed) to every anomaly detector before the throughput run")
     parser.add_argument("--lifts-buildings", type=int, default=100, help="buildings (2 lifts each) end to end")
     parser.add_argument("--background-rate", type=float, default=10_000.0,
                         help="background telemetry, messages per second (the load mode, 10 metrics each)")
@@ -167,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {}
     with database() as url:
         results.update(engine_throughput(url, buildings=args.buildings, seconds=args.seconds,
-                                         batch_size=args.batch_size))
+                                         batch_size=args.batch_size, warmup_rows=args.anomaly_warmup_rows))
         if not args.skip_end_to_end:
             results.update(end_to_end(url, buildings=args.lifts_buildings, rate=args.background_rate,
                                       interval_s=args.interval))

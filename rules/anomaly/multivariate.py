@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 
 from rules.anomaly.config import DetectorConfig
+from rules.anomaly.forest import CompiledForest
 
 # Fewer rows than this make neither a forest nor a covariance worth trusting.
 _MIN_TRAIN_ROWS = 128
@@ -48,7 +49,7 @@ def next_fit_row(row: int, config: DetectorConfig) -> int:
 class _Fit:
     """One fitted model and the spread of its scores on its own training rows."""
 
-    forest: IsolationForest
+    forest: CompiledForest
     mean: np.ndarray
     precision: np.ndarray
     forest_median: float
@@ -63,8 +64,8 @@ def _spread(scores: np.ndarray) -> tuple[float, float]:
 
 
 def _fit(rows: np.ndarray, config: DetectorConfig) -> _Fit:
-    forest = IsolationForest(n_estimators=config.mv_trees, max_samples=min(256, len(rows)),
-                             random_state=config.seed).fit(rows)
+    forest = CompiledForest(IsolationForest(n_estimators=config.mv_trees, max_samples=min(256, len(rows)),
+                                            random_state=config.seed).fit(rows))
     mean = rows.mean(axis=0)
     cov = np.cov(rows, rowvar=False)
     cov = (1 - _SHRINKAGE) * cov + _SHRINKAGE * np.diag(np.diag(cov)) + _VARIANCE_FLOOR * np.eye(len(mean))
