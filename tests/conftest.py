@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -54,16 +55,32 @@ def template_database(postgres_admin_url: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def db_url(postgres_admin_url: str, template_database: str) -> Iterator[str]:
-    """URL of a fresh, migrated database for this test only."""
-    name = f"pw_test_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+@pytest.fixture(scope="session")
+def scratch_database(postgres_admin_url: str) -> Callable[..., AbstractContextManager[str]]:
+    """``scratch_database(template=None)``: a context manager giving the URL of a new database (empty, or a copy
+    of ``template``) on the test server, dropped when the context ends."""
+
+    @contextmanager
+    def make(template: str | None = None) -> Iterator[str]:
+        name = f"pw_test_{os.getpid()}_{next(_counter)}"
         # FILE_COPY beats the default WAL_LOG for a small template (PostgreSQL 15+).
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}" STRATEGY FILE_COPY')
-    yield _with_database(postgres_admin_url, name)
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        source = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{source}')
+        try:
+            yield _with_database(postgres_admin_url, name)
+        finally:
+            with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return make
+
+
+@pytest.fixture
+def db_url(scratch_database: Callable[..., AbstractContextManager[str]], template_database: str) -> Iterator[str]:
+    """URL of a fresh, migrated database for this test only."""
+    with scratch_database(template_database) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingest.database import connect
 from ingest.history import latest, raw_points
@@ -39,19 +35,9 @@ def test_timestamps_come_back_utc_aware(db: psycopg.Connection) -> None:
     assert ts.utcoffset().total_seconds() == 0
 
 
-@pytest.fixture
-def empty_db_url(postgres_admin_url: str) -> Iterator[str]:
-    name = f"pw_empty_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield make_conninfo(**{**conninfo_to_dict(postgres_admin_url), "dbname": name})
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def test_narrow_readings_of_an_older_database_are_converted_to_one_row_per_message(empty_db_url: str) -> None:
+def test_narrow_readings_of_an_older_database_are_converted_to_one_row_per_message(scratch_database) -> None:
     t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-    with connect(empty_db_url) as conn:
+    with scratch_database() as url, connect(url) as conn:
         for migration in discover("ingest", "plain"):
             if migration.version < "0006":
                 conn.execute(migration.sql)
@@ -64,8 +50,9 @@ def test_narrow_readings_of_an_older_database_are_converted_to_one_row_per_messa
             """INSERT INTO latest_readings VALUES ('D1', 'pressure', %(t1)s, 0.4), ('D1', 'flow', %(t0)s, 2.5)""",
             {"t0": t0, "t1": t0 + timedelta(seconds=10)},
         )
-        [wide] = [m for m in discover("ingest", "plain") if m.version == "0006"]
-        conn.execute(wide.sql)
+        for migration in discover("ingest", "plain"):
+            if migration.version >= "0006":
+                conn.execute(migration.sql)
 
         assert conn.execute("SELECT count(*) FROM readings").fetchone()[0] == 3
         assert [p.value for p in raw_points(conn, "D1", "pressure", t0, t0 + timedelta(hours=1))] == [0.3, 0.4]

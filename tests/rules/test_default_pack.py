@@ -5,13 +5,11 @@ The signatures share one database (each test has its own site in it), which keep
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingest.database import connect
 from ingest.records import Batch, DeviceEvent
@@ -21,14 +19,10 @@ from .conftest import at, create_estate, engine_factory
 
 
 @pytest.fixture(scope="module")
-def shared_url(postgres_admin_url: str, template_database: str) -> Iterator[str]:
+def shared_url(scratch_database, template_database: str) -> Iterator[str]:
     """One migrated database for the whole module."""
-    name = f"pw_rules_pack_{os.getpid()}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-    yield make_conninfo(**{**conninfo_to_dict(postgres_admin_url), "dbname": name})
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(template_database) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
--- TimescaleDB mode. One row per telemetry message instead of one per metric (docs/ingest.md, "Storage layout").
+-- One row per telemetry message instead of one per metric (docs/ingest.md, "Storage layout"). Both storage
+-- modes; 0007 makes the new table a hypertable or gives it its BRIN index.
 --
 -- A message's values live in one float8[] indexed by metric id (metric_names): vals[id] is that metric's value,
 -- NULL where the message did not report it. Ten readings then cost one heap tuple and one index entry instead
@@ -26,8 +27,8 @@ CREATE FUNCTION pg_temp.positional(ids smallint[], vals float8[]) RETURNS float8
     LEFT JOIN unnest(ids, vals) AS u (id, v) ON u.id = i
 $$;
 
--- The continuous aggregates read the narrow table's metric column, which the wide layout no longer has;
--- rollups are computed by query in both storage modes from here on (docs/ingest.md, "Rollups").
+-- TimescaleDB mode: the continuous aggregates of 0004 read the narrow table's metric column, which the wide
+-- layout no longer has; rollups are computed by query in both modes from here on (docs/ingest.md).
 DROP MATERIALIZED VIEW IF EXISTS readings_1h;
 DROP MATERIALIZED VIEW IF EXISTS readings_1m;
 ALTER TABLE readings RENAME TO readings_narrow;
@@ -46,16 +47,6 @@ SELECT r.device_id, r.ts, pg_temp.positional(array_agg(m.id), array_agg(r.value)
 FROM readings_narrow r JOIN metric_names m ON m.name = r.metric
 GROUP BY r.device_id, r.ts;
 DROP TABLE readings_narrow;
--- One-day chunks as before; compressed chunks are segmented by device, so a history query decompresses
--- only the asked device's segments. Retention as before: two years of raw readings.
-SELECT create_hypertable('readings', 'ts', chunk_time_interval => interval '1 day', migrate_data => true);
-ALTER TABLE readings SET (
-    timescaledb.compress,
-    timescaledb.compress_segmentby = 'device_id',
-    timescaledb.compress_orderby = 'ts DESC'
-);
-SELECT add_compression_policy('readings', INTERVAL '7 days');
-SELECT add_retention_policy('readings', INTERVAL '2 years');
 
 -- The newest value of each metric per device: ts[id] and vals[id] as in readings (NULL where the device never
 -- reported the metric); oldest/newest bound ts[] so most flushes replace the row without looking inside it.
