@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,12 +46,6 @@ class Batch:
         for device_id, metric, ts, value in readings:
             grouped.setdefault((device_id, ts), {}).setdefault(metric, value)
         return cls([Sample(device_id, ts, metrics) for (device_id, ts), metrics in grouped.items()], list(events))
-
-    def readings(self) -> Iterator[tuple[str, str, datetime, float]]:
-        """Every (device_id, metric, ts, value) in the samples, in arrival order."""
-        for sample in self.samples:
-            for metric, value in sample.metrics.items():
-                yield sample.device_id, metric, sample.ts, value
 
     def reading_count(self) -> int:
         """How many metric values the samples hold."""

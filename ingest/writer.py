@@ -140,6 +140,8 @@ class Writer:
         ids = self._metric_ids.resolve(cur, names)
         rows: Rows = {}
         for sample in samples:
+            if not sample.metrics:
+                continue
             key = (sample.device_id, postgres_timestamp(sample.ts))
             vals = rows.get(key)
             if vals is None:

@@ -73,6 +73,10 @@ def test_the_first_value_stays_inside_one_batch_too(writer: Writer, db: psycopg.
     assert (values(db, "pressure"), values(db, "level")) == ([1.0], [3.0])
 
 
+def test_a_sample_without_metrics_stores_nothing(writer: Writer, db: psycopg.Connection) -> None:
+    assert writer.write(Batch([Sample("D1", T0, {})] + samples(1))).samples == 1
+
+
 def test_latest_value_is_the_newest_per_metric(writer: Writer, db: psycopg.Connection) -> None:
     writer.write(Batch(samples(5)))
     assert latest(db, "D1") == {"flow": (T0 + timedelta(seconds=4), 8.0), "pressure": (T0 + timedelta(seconds=4), 4.0)}
