@@ -74,7 +74,7 @@ def test_the_first_value_stays_inside_one_batch_too(writer: Writer, db: psycopg.
 
 
 def test_a_sample_without_metrics_stores_nothing(writer: Writer, db: psycopg.Connection) -> None:
-    assert writer.write(Batch([Sample("D1", T0, {})] + samples(1))).samples == 1
+    assert writer.write(Batch([Sample("D1", T0, {}), *samples(1)])).samples == 1
 
 
 def test_latest_value_is_the_newest_per_metric(writer: Writer, db: psycopg.Connection) -> None:
