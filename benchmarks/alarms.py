@@ -37,6 +37,7 @@ from ingest.records import Batch
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
+from propwatch.seed import register_estate
 from rules.engine import RuleEngine
 from rules.loader import default_pack
 from rules.model import AnomalySpec
@@ -270,11 +271,7 @@ def register_background(url: str, rate: float) -> EstateLayout:
     timestamp (the load mode needs rate / 50 devices)."""
     layout = demo_estate("BGLOAD", buildings=max(int(rate / 100) + 1, 2))
     with connect(url) as conn:
-        upsert_site(conn, Site(layout.site_id, layout.name, layout.region, layout.name_en))
-        for building in layout.buildings:
-            upsert_building(conn, Building(building.id, layout.site_id, building.name, building.floors))
-        for d in layout.devices:
-            upsert_device(conn, Device(d.id, layout.site_id, d.type, d.name, d.building_id, d.model, d.attributes))
+        register_estate(conn, layout)
         conn.commit()
     return layout
 

@@ -54,11 +54,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gateway.endpoint import MqttEndpoint
 from ingest.database import connect
 from ingest.records import Batch
-from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
+from propwatch.seed import register_estate
 from simulators.estate import EstateLayout, demo_estate
-from simulators.load import LoadConfig, load_devices, read_ledger, run_load
+from simulators.load import LoadConfig, read_ledger, run_load
 
 SITE = "BENCH"
 # What a typical script stores into: one row per reading, keyed so a redelivery adds nothing.
@@ -230,16 +230,10 @@ def prepare_database(admin_url: str) -> tuple[str, str]:
     return name, url
 
 
-def register_estate(db_url: str, devices: int) -> None:
-    """Register the site, buildings and the devices the load mode drives (the gateway rejects unknown ones)."""
-    layout = bench_estate(devices)
-    driven = load_devices(layout, load_config(devices, 1.0, 1.0))
+def register_bench_estate(db_url: str, devices: int) -> None:
+    """Register the benchmark estate, whose devices the load mode drives (the gateway rejects unknown ones)."""
     with connect(db_url) as conn:
-        upsert_site(conn, Site(layout.site_id, layout.name, layout.region, layout.name_en))
-        for building in layout.buildings:
-            upsert_building(conn, Building(building.id, layout.site_id, building.name, building.floors))
-        for d in driven:
-            upsert_device(conn, Device(d.id, layout.site_id, d.type, d.name, d.building_id, d.model, d.attributes))
+        register_estate(conn, bench_estate(devices))
         conn.commit()
 
 
@@ -434,7 +428,7 @@ def run_phases(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         admin_url = server.url()
     try:
         name, db_url = prepare_database(admin_url)
-        register_estate(db_url, args.devices)
+        register_bench_estate(db_url, args.devices)
         with connect(db_url) as conn:
             timescaledb = conn.execute("SELECT mode FROM storage_mode").fetchone()[0] == "timescaledb"
         url = broker.handle.url

@@ -61,7 +61,7 @@ POLLS_PER_INTERVAL = 4
 
 @dataclass(frozen=True)
 class GatewayStats:
-    """Counters since ``start()``."""
+    """Counters since ``start()``; the message counts grow as batches commit."""
 
     received: int
     accepted: int
@@ -100,6 +100,8 @@ class _Pending:
     sequences: list[tuple[str, int]] = field(default_factory=list)
     acks: list[tuple[int, int, int]] = field(default_factory=list)
     unvalidated: list[_Inbound] = field(default_factory=list)
+    accepted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)  # by reason
     rows: int = 0
     since: float = 0.0
 
@@ -342,9 +344,7 @@ class Gateway:
                 )
             )
             pending.rows += 1
-        with self._lock:
-            self._counts["received"] += 1
-            self._counts["accepted"] += 1
+        pending.accepted += 1
 
     def _reject(self, inbound: _Inbound, rejection: Rejection, pending: _Pending) -> None:
         parts = inbound.topic.split("/")
@@ -361,9 +361,7 @@ class Gateway:
             )
         )
         pending.rows += 1
-        with self._lock:
-            self._counts["received"] += 1
-            self._reasons[str(rejection.reason)] += 1
+        pending.rejected[str(rejection.reason)] += 1
 
     def _validate_held(self, directory: DeviceDirectory, pending: _Pending) -> None:
         """Validate the messages held while the registry was unreadable; ``DirectoryUnavailable`` if it still is."""
@@ -453,7 +451,11 @@ class Gateway:
             insert_dead_letters(conn, pending.dead_letters)
             delta = record_sequences(conn, pending.sequences)
         pending.batch = batch
+        # Counted per batch, once committed, rather than under the lock for every message.
         with self._lock:
+            self._counts["received"] += pending.accepted + pending.rejected.total()
+            self._counts["accepted"] += pending.accepted
+            self._reasons.update(pending.rejected)
             self._counts["samples"] += result.samples
             self._counts["events"] += result.events
             self._counts["batches"] += 1

@@ -51,8 +51,3 @@ class MetricIds:
             missing = [name for name, id_ in ids.items() if not id_]
         raise RuntimeError(f"could not assign metric ids to {missing}")
 
-
-def metric_id(conn: psycopg.Connection, name: str) -> int | None:
-    """The id of ``name``, or ``None`` if no reading of that metric was ever stored."""
-    row = conn.execute("SELECT id FROM metric_names WHERE name = %s", (name,)).fetchone()
-    return row[0] if row else None

@@ -5,9 +5,8 @@ A flush is one transaction:
 1. the batch's samples become one row each, ``(device_id, ts, vals)`` with ``vals[id]`` the value of metric
    ``id`` (``ingest.metric_ids``), merged in Python when two samples share a device and instant;
 2. binary ``COPY`` of those rows (encoded by ``ingest.binary_copy``) into a per-connection temporary staging
-   table, then one
-   ``INSERT ... SELECT ... ON CONFLICT`` into ``readings``: a redelivered message finds its row and adds
-   nothing, a sample with new metrics at a stored instant adds just those (the first value of a
+   table, then one ``INSERT ... SELECT ... ON CONFLICT`` into ``readings``: a redelivered message finds its
+   row and adds nothing, a sample with new metrics at a stored instant adds just those (the first value of a
    (device, metric, ts) stays);
 3. one batched upsert of ``latest_readings`` (one row per device) from the newest value per metric;
 4. one multi-row insert of events.

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
 from dashboard import audit
 from dashboard.routers.common import Page, Pagination, pagination
@@ -16,25 +14,13 @@ from dashboard.users import User
 router = APIRouter(prefix="/api/v1/audit", tags=["auth"])
 
 
-class AuditOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    target_type: str
-    target_id: str
-    site_id: str | None
-    detail: dict[str, Any]
-
-
-@router.get("", response_model=Page[AuditOut], summary="Audit entries, newest first")
+@router.get("", response_model=Page[audit.AuditEntry], summary="Audit entries, newest first")
 def entries(conn: Conn, _: Annotated[User, Depends(require("admin"))],
             page: Annotated[Pagination, Depends(pagination)],
             target_type: Annotated[str | None, Query(max_length=64)] = None,
             target_id: Annotated[str | None, Query(max_length=128)] = None,
-            actor: Annotated[str | None, Query(max_length=64)] = None) -> Page[AuditOut]:
+            actor: Annotated[str | None, Query(max_length=64)] = None) -> Page[audit.AuditEntry]:
     found, total = audit.list_entries(conn, target_type=target_type, target_id=target_id, actor=actor,
                                       limit=page.limit, offset=page.offset)
-    return Page[AuditOut](items=[AuditOut(**e.__dict__) for e in found], total=total, limit=page.limit,
+    return Page[audit.AuditEntry](items=found, total=total, limit=page.limit,
                           offset=page.offset)

@@ -45,23 +45,27 @@ class DatabaseModelStore:
     def close(self) -> None:
         """Close the connection (the next call opens a new one)."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._close_connection()
+
+    def _close_connection(self) -> None:
+        """``close`` for a caller that holds the lock."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _run(self, call: Callable[[psycopg.Connection], T]) -> T:
         with self._lock:
-            for attempt in (1, 2):
-                if self._conn is None or self._conn.closed:
-                    self._conn = connect(self._url, autocommit=True)
-                try:
-                    return call(self._conn)
-                except psycopg.OperationalError:
-                    self._conn.close()
-                    self._conn = None
-                    if attempt == 2:
-                        raise
-            raise AssertionError("unreachable")
+            try:
+                return call(self._connection())
+            except psycopg.OperationalError:
+                # Lost (a database restart): once more on a new connection; a second failure is the caller's.
+                self._close_connection()
+            return call(self._connection())
+
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self._url, autocommit=True)
+        return self._conn
 
     def put(self, key: str, state: dict[str, Any], *, trained_at: datetime, rows: int,
             refresh_day: date | None = None) -> ModelRecord:

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.directory import DeviceDirectory, KnownDevice
+from gateway.directory import DeviceDirectory, DirectoryUnavailable, KnownDevice
 from gateway.protocol import Rejection, TopicKind, decode
 from gateway.protocol.catalog import catalog
 from gateway.validation import check_catalogue, check_payload, validate
+from ingest.database import connect
 from ingest.registry import Device, Site, upsert_device, upsert_site
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -82,4 +83,20 @@ def test_a_device_registered_after_start_is_found_on_the_next_miss(db, db_url, s
     assert directory.lookup(f"{site_id}-EL01") is None  # misses are rate-limited
     clock[0] = 1.5
     assert directory.lookup(f"{site_id}-EL01").type == "elevator"
+    directory.close()
+
+
+def test_while_the_registry_is_unreadable_known_devices_are_still_found(scratch_database, template_database,
+                                                                         site_id) -> None:
+    clock = [0.0]
+    with scratch_database(template_database) as url:
+        with connect(url, autocommit=True) as conn:
+            upsert_site(conn, Site(site_id, "Estate"))
+            upsert_device(conn, Device(f"{site_id}-EL01", site_id, "elevator", "Lift"))
+        directory = DeviceDirectory(url, refresh_s=30, miss_refresh_s=1.0, clock=lambda: clock[0])
+        assert directory.lookup(f"{site_id}-EL01").type == "elevator"
+    clock[0] = 60.0  # due for a refresh, and the database is gone
+    assert directory.lookup(f"{site_id}-EL01").type == "elevator"
+    with pytest.raises(DirectoryUnavailable):
+        directory.lookup(f"{site_id}-EL02")  # maybe registered since: neither known nor unknown
     directory.close()

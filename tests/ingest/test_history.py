@@ -68,3 +68,9 @@ def test_latest_gives_the_newest_value_of_each_metric(db: psycopg.Connection, se
         "flow": (T0, 2.5),
         "pressure": (T0 + timedelta(seconds=3590), 59.0),
     }
+
+
+def test_a_metric_never_stored_has_no_points_and_no_buckets(db: psycopg.Connection, series: None) -> None:
+    end = T0 + timedelta(hours=1)
+    assert raw_points(db, "D1", "no_such_metric", T0, end) == []
+    assert rollup(db, "D1", "no_such_metric", T0, end, bucket=timedelta(minutes=15)) == []
