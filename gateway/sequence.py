@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import psycopg
+
+from ingest.binary_copy import SIGNATURE, TRAILER, RowEncoder
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,48 +37,79 @@ class SeqDelta:
     replays: int = 0
 
 
-def record_sequences(conn: psycopg.Connection, seen: Sequence[tuple[str, int]]) -> SeqDelta:
-    """Fold ``(device_id, seq)`` pairs, in arrival order, into ``seq_stats`` inside the caller's transaction."""
-    if not seen:
-        return SeqDelta()
-    ids = sorted({device for device, _ in seen})
-    rows = conn.execute(
-        "SELECT device_id, last_seq, messages, gaps, missing, replays FROM seq_stats"
-        " WHERE device_id = ANY(%b) ORDER BY device_id FOR UPDATE",
-        (ids,),
-    ).fetchall()
-    state = {r[0]: list(r[1:]) for r in rows}
-    gaps = missing = replays = 0
-    for device, seq in seen:
-        counters = state.get(device)
-        if counters is None:
-            state[device] = [seq, 1, 0, 0, 0]
-            continue
-        last = counters[0]
-        counters[1] += 1
-        if seq <= last:
-            counters[4] += 1
-            replays += 1
-        else:
-            if seq > last + 1:
-                counters[2] += 1
-                counters[3] += seq - last - 1
-                gaps += 1
-                missing += seq - last - 1
-            counters[0] = seq
-    columns = list(zip(*([device, *state[device]] for device in ids), strict=True))
-    # Binary parameters (%b): psycopg's text format escapes every array element with a regular expression,
-    # which showed up as the writer's largest cost after the COPY itself.
-    conn.execute(
-        """INSERT INTO seq_stats (device_id, last_seq, messages, gaps, missing, replays, updated_at)
-           SELECT *, %b FROM unnest(%b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[],
-                                    %b::bigint[])
-           ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq, messages = excluded.messages,
-               gaps = excluded.gaps, missing = excluded.missing, replays = excluded.replays,
-               updated_at = excluded.updated_at""",
-        (datetime.now(UTC), *(list(c) for c in columns)),
-    )
-    return SeqDelta(gaps=gaps, missing=missing, replays=replays)
+STAGE_DDL = """
+CREATE TEMPORARY TABLE IF NOT EXISTS seq_stage (
+    ord       int    NOT NULL,
+    device_id text   NOT NULL,
+    seq       bigint NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+COPY_SEEN = "COPY seq_stage (ord, device_id, seq) FROM STDIN (FORMAT BINARY)"
+# ``prev`` is the highest seq before an arrival: the stored one or an earlier one of this flush. Above
+# prev + 1 is a gap, at or below it a replay; a device's first ever message is neither.
+FOLD = """
+WITH stored AS (
+    SELECT device_id, last_seq, messages, gaps, missing, replays FROM seq_stats
+    WHERE device_id IN (SELECT device_id FROM seq_stage) ORDER BY device_id FOR UPDATE
+), walk AS (
+    SELECT a.device_id, a.seq,
+           greatest(s.last_seq, max(a.seq) OVER (PARTITION BY a.device_id ORDER BY a.ord
+                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)) AS prev
+    FROM seq_stage a LEFT JOIN stored s USING (device_id)
+), folded AS (
+    SELECT device_id, max(seq) AS top, count(*) AS messages,
+           count(*) FILTER (WHERE seq > prev + 1) AS gaps,
+           coalesce(sum(seq - prev - 1) FILTER (WHERE seq > prev + 1), 0) AS missing,
+           count(*) FILTER (WHERE seq <= prev) AS replays
+    FROM walk GROUP BY device_id
+), written AS (
+    INSERT INTO seq_stats AS t (device_id, last_seq, messages, gaps, missing, replays, updated_at)
+    SELECT f.device_id, greatest(s.last_seq, f.top), coalesce(s.messages, 0) + f.messages,
+           coalesce(s.gaps, 0) + f.gaps, coalesce(s.missing, 0) + f.missing, coalesce(s.replays, 0) + f.replays,
+           now()
+    FROM folded f LEFT JOIN stored s USING (device_id)
+    ORDER BY f.device_id
+    ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq, messages = excluded.messages,
+        gaps = excluded.gaps, missing = excluded.missing, replays = excluded.replays,
+        updated_at = excluded.updated_at
+)
+SELECT coalesce(sum(gaps), 0)::bigint, coalesce(sum(missing), 0)::bigint, coalesce(sum(replays), 0)::bigint
+FROM folded
+"""
+
+
+class SequenceRecorder:
+    """Folds each flush's ``(device_id, seq)`` arrivals into ``seq_stats`` on one connection.
+
+    The arrivals go in by binary ``COPY`` and the counting is one statement: walking them in Python and
+    sending the counters back as arrays cost more than the rest of a flush's bookkeeping together. The
+    connection must be idle when the recorder is made (its staging table is created and committed then).
+    """
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self._encoder = RowEncoder()
+        with conn.transaction():
+            conn.execute(STAGE_DDL)
+        if not conn.autocommit:
+            conn.commit()
+
+    def record(self, seen: Sequence[tuple[str, int]]) -> SeqDelta:
+        """Fold ``(device_id, seq)`` pairs, in arrival order, into ``seq_stats`` inside the caller's
+        transaction; return what they added."""
+        if not seen:
+            return SeqDelta()
+        enc = self._encoder
+        with self.conn.cursor() as cur:
+            with cur.copy(COPY_SEEN) as copy:
+                copy.write(b"".join((
+                    SIGNATURE,
+                    *(enc.row(enc.integer(i), enc.text(device), enc.bigint(seq))
+                      for i, (device, seq) in enumerate(seen)),
+                    TRAILER,
+                )))
+            gaps, missing, replays = cur.execute(FOLD).fetchone()
+        return SeqDelta(gaps=gaps, missing=missing, replays=replays)
 
 
 def get_seq_stats(conn: psycopg.Connection, device_id: str) -> SeqStats | None:

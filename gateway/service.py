@@ -2,17 +2,18 @@
 
 Two threads:
 
-``paho`` (network loop)
+``network`` (``gateway.network_loop``, which owns the paho client)
     validates each message as it arrives and appends it to the batch being filled. A full batch
     (``flush_rows`` rows) is handed to the writer; while the writer is still busy with the one before, the
     hand-over blocks the loop, and TCP flow control pushes back on the broker. The loop also stops reading
     while ``receive_maximum`` messages are unacknowledged (with MQTT 5 the broker already stops sending at
-    that bound), so memory stays bounded whatever the broker holds.
+    that bound), so memory stays bounded whatever the broker holds. It sends the acknowledgements the writer
+    hands it.
 ``writer``
     takes a full batch, or the batch being filled once it is ``flush_interval_s`` old, and commits it
     (readings, events, latest values, presence, dead letters, seq counters) in one transaction, calls
-    ``on_committed``, then acknowledges the batch's messages. On a database error it keeps the batch,
-    reconnects with backoff and retries, so unacknowledged messages stay with the broker.
+    ``on_committed``, then hands the batch's acknowledgements to the network thread. On a database error it
+    keeps the batch, reconnects with backoff and retries, so unacknowledged messages stay with the broker.
 
 Validating on the network thread hands messages between threads once per batch instead of once per message,
 which is most of what a thread hop costs under the GIL. A message whose device cannot be looked up (registry
@@ -43,9 +44,10 @@ from paho.mqtt.properties import Properties
 from gateway.dead_letters import DeadLetter, insert_dead_letters, make_dead_letter
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.endpoint import MqttEndpoint
+from gateway.network_loop import NetworkLoop
 from gateway.presence import PresenceUpdate, apply_presence
 from gateway.protocol import EventMessage, Rejection, RejectionReason, StateMessage
-from gateway.sequence import record_sequences
+from gateway.sequence import SequenceRecorder
 from gateway.validation import Accepted, Telemetry, validate
 from ingest.database import connect
 from ingest.records import Batch, DeviceEvent, Sample
@@ -106,6 +108,27 @@ class _Pending:
     since: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class _Storage:
+    """What the writer thread writes with, on one database connection (made again after a reconnect)."""
+
+    writer: Writer
+    sequences: SequenceRecorder
+
+    @classmethod
+    def connect(cls, database_url: str) -> _Storage:
+        conn = connect(database_url)
+        try:
+            return cls(Writer(conn), SequenceRecorder(conn))
+        except BaseException:
+            conn.close()
+            raise
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        return self.writer.conn
+
+
 class Gateway:
     """Subscribes to every device topic and stores what passes validation; see the module docstring."""
 
@@ -144,9 +167,7 @@ class Gateway:
         self._filling_lock = threading.Lock()
         # Full batches waiting for the writer: one, so at most three batches exist (writing, ready, filling).
         self._ready: queue.Queue[_Pending] = queue.Queue(maxsize=1)
-        # Signalled when acknowledgements free the window; shares the filling lock, which guards the count.
-        self._room = threading.Condition(self._filling_lock)
-        self._unacked = 0
+        self._unacked = 0  # guarded by the filling lock
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._generation = 0
@@ -155,6 +176,7 @@ class Gateway:
         self._reasons: Counter[str] = Counter()
         self._writer_thread: threading.Thread | None = None
         self._client = self._make_client()
+        self._network = NetworkLoop(self._client, name=f"gateway-network-{client_id}", paused=self._window_full)
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -165,7 +187,7 @@ class Gateway:
         self._client.connect_async(
             self.endpoint.host, self.endpoint.port, keepalive=self.keepalive_s, **self._connect_options()
         )
-        self._client.loop_start()
+        self._network.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Commit and acknowledge what has been received, then disconnect.
@@ -173,12 +195,9 @@ class Gateway:
         Messages that arrive while stopping stay unacknowledged: the persistent session redelivers them.
         """
         self._stopping.set()
-        with self._room:
-            self._room.notify_all()
         if self._writer_thread is not None:
             self._writer_thread.join(timeout)
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._network.stop()
         self._directory.close()
 
     def wait_connected(self, timeout: float = 10.0) -> None:
@@ -247,8 +266,7 @@ class Gateway:
         if reason_code.is_failure:
             log.warning("broker refused the gateway: %s", reason_code)
             return
-        with self._lock:
-            self._generation += 1
+        self._generation += 1  # only the network thread reads or changes it
         # A resumed session still has the subscription; subscribing again would resend retained messages.
         if flags.session_present:
             self._connected = True
@@ -263,8 +281,7 @@ class Gateway:
         self._connected = True
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags, reason_code, properties) -> None:
-        with self._lock:
-            self._generation += 1
+        self._generation += 1
         self._connected = False
         if not self._stopping.is_set():
             log.warning("gateway disconnected from broker: %s", reason_code)
@@ -273,8 +290,6 @@ class Gateway:
         # Once stopping, messages are left unacknowledged: the session redelivers them to the next run.
         if self._stopping.is_set():
             return
-        if self._unacked >= self.receive_maximum:
-            self._wait_for_room()
         inbound = _Inbound(
             message.mid, message.qos, message.topic, message.payload, datetime.now(UTC), self._generation
         )
@@ -305,11 +320,9 @@ class Gateway:
         if full:
             self._hand_over(pending)
 
-    def _wait_for_room(self) -> None:
-        # Blocks the network loop: with MQTT 3.1.1 nothing else stops the broker from sending.
-        with self._room:
-            while self._unacked >= self.receive_maximum and not self._stopping.is_set():
-                self._room.wait(0.2)
+    def _window_full(self) -> bool:
+        # With MQTT 3.1.1 nothing but this stops the broker from sending.
+        return self._unacked >= self.receive_maximum
 
     def _hand_over(self, pending: _Pending) -> None:
         while not self._stopping.is_set():
@@ -383,15 +396,15 @@ class Gateway:
     # -- writing ---------------------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
-        writer: Writer | None = None
+        storage: _Storage | None = None
         directory = DeviceDirectory(self.database_url)  # for held messages; not shared with the network thread
         try:
             while True:
                 pending = self._next_batch()
                 if pending is None:
                     return
-                writer = self._commit_with_retry(writer, directory, pending)
-                if writer is None:
+                storage = self._commit_with_retry(storage, directory, pending)
+                if storage is None:
                     return  # stopped during an outage: the broker keeps the messages
                 self._after_commit(pending)
         except Exception:
@@ -399,8 +412,8 @@ class Gateway:
             raise
         finally:
             directory.close()
-            if writer is not None:
-                writer.conn.close()
+            if storage is not None:
+                storage.conn.close()
 
     def _next_batch(self) -> _Pending | None:
         """A full batch, or the one being filled once it is due; ``None`` once stopped with nothing left."""
@@ -421,35 +434,35 @@ class Gateway:
             if stopping and self._ready.empty():
                 return None
 
-    def _commit_with_retry(self, writer: Writer | None, directory: DeviceDirectory,
-                           pending: _Pending) -> Writer | None:
+    def _commit_with_retry(self, storage: _Storage | None, directory: DeviceDirectory,
+                           pending: _Pending) -> _Storage | None:
         backoff = 0.1
         while True:
             try:
                 self._validate_held(directory, pending)
-                if writer is None or writer.conn.closed:
-                    writer = Writer(connect(self.database_url))
-                self._commit(writer, pending)
-                return writer
+                if storage is None or storage.conn.closed:
+                    storage = _Storage.connect(self.database_url)
+                self._commit(storage, pending)
+                return storage
             except (psycopg.Error, DirectoryUnavailable) as exc:
                 self._count("database_errors")
                 log.warning("flush failed (%s); retrying in %.1f s", type(exc).__name__, backoff)
-                if writer is not None:
-                    writer.conn.close()
-                writer = None
+                if storage is not None:
+                    storage.conn.close()
+                storage = None
                 # While stopping, give up on a database that is down instead of retrying forever.
                 if self._stopping.wait(backoff):
                     return None
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    def _commit(self, writer: Writer, pending: _Pending) -> None:
-        conn = writer.conn
+    def _commit(self, storage: _Storage, pending: _Pending) -> None:
+        conn = storage.conn
         with conn.transaction():
             # A new Batch each attempt: a retried flush must not carry the presence events twice.
             batch = Batch(pending.batch.samples, pending.batch.events + apply_presence(conn, pending.presence))
-            result = writer.add(batch)
+            result = storage.writer.add(batch)
             insert_dead_letters(conn, pending.dead_letters)
-            delta = record_sequences(conn, pending.sequences)
+            delta = storage.sequences.record(pending.sequences)
         pending.batch = batch
         # Counted per batch, once committed, rather than under the lock for every message.
         with self._lock:
@@ -471,23 +484,31 @@ class Gateway:
                 # The data is committed; failing to ack would only cause a redelivery the DB ignores.
                 self._count("on_committed_errors")
                 log.error("on_committed hook failed: %s", type(exc).__name__)
+        self._network.call_soon(lambda: self._acknowledge(pending.acks))
+
+    def _acknowledge(self, acks: list[tuple[int, int, int]]) -> None:
+        """On the network thread: acknowledge a committed batch's messages and free their room in the window.
+
+        Messages of an older connection are redelivered, not acknowledged, but they leave the window too.
+        """
+        generation = self._generation
         acked = 0
-        with self._lock:
-            generation = self._generation
-            for mid, qos, message_generation in pending.acks:
-                if qos > 0 and message_generation == generation:
-                    self._client.ack(mid, qos)
-                    acked += 1
-            self._counts["acked"] += acked
-        # Messages of an older connection are redelivered, not acknowledged: they leave the window too.
-        with self._room:
-            self._unacked -= len(pending.acks)
-            self._room.notify_all()
+        for mid, qos, message_generation in acks:
+            if qos > 0 and message_generation == generation:
+                self._client.ack(mid, qos)
+                acked += 1
+        with self._filling_lock:
+            self._unacked -= len(acks)
+        self._count_n("acked", acked)
 
     def _count(self, *names: str) -> None:
         with self._lock:
             for name in names:
                 self._counts[name] += 1
+
+    def _count_n(self, name: str, n: int) -> None:
+        with self._lock:
+            self._counts[name] += n
 
 
 def _internal_error(exc: Exception) -> Rejection:

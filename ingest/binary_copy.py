@@ -29,6 +29,8 @@ _ARRAY_HEADER = struct.Struct("!iiiiii")
 _FIELD_COUNT = struct.Struct("!h")
 _LENGTH = struct.Struct("!i")
 _TIMESTAMPTZ = struct.Struct("!iq")
+_INT4 = struct.Struct("!ii")
+_INT8 = struct.Struct("!iq")
 
 
 def postgres_timestamp(ts: datetime) -> int:
@@ -57,9 +59,25 @@ class RowEncoder:
             encoded = self._texts[value] = _LENGTH.pack(len(data)) + data
         return encoded
 
+    def integer(self, value: int) -> bytes:
+        """An int4 field."""
+        return _INT4.pack(4, value)
+
+    def bigint(self, value: int) -> bytes:
+        """An int8 field."""
+        return _INT8.pack(8, value)
+
     def timestamptz(self, microseconds: int) -> bytes:
         """A timestamptz field from ``postgres_timestamp``."""
         return _TIMESTAMPTZ.pack(8, microseconds)
+
+    def timestamptz_array_like(self, microseconds: int, values: Sequence[float | None]) -> bytes:
+        """A timestamptz array as long as ``values``: ``microseconds`` where ``values`` has a value, NULL
+        where it has none (the instants of one stored row's values, without packing each element)."""
+        element = _TIMESTAMPTZ.pack(8, microseconds)
+        nulls = None in values
+        body = b"".join([_NULL if v is None else element for v in values]) if nulls else element * len(values)
+        return _ARRAY_HEADER.pack(20 + len(body), 1, nulls, TIMESTAMPTZ_OID, len(values), 1) + body
 
     def array(self, oid: int, values: Sequence[float | int | None]) -> bytes:
         """A one-dimensional array field of float8 or timestamptz (as ``postgres_timestamp``)."""

@@ -107,12 +107,13 @@ class Writer:
         with self.conn.cursor() as cur:
             if batch.samples:
                 rows = self._rows(cur, batch.samples)
+                fields = [self._encoder.array(FLOAT8_OID, vals) for vals in rows.values()]
                 with cur.copy(COPY_READINGS) as copy:
-                    copy.write(self._encode_readings(rows))
+                    copy.write(self._encode_readings(rows, fields))
                 cur.execute(MOVE_READINGS)
                 samples = cur.rowcount
                 with cur.copy(COPY_LATEST) as copy:
-                    copy.write(self._encode_latest(rows))
+                    copy.write(self._encode_latest(rows, fields))
                 cur.execute(UPSERT_LATEST)
                 latest = cur.rowcount
                 # Emptied inside the transaction: a rollback restores the empty tables with the rest.
@@ -156,19 +157,46 @@ class Writer:
                         vals[i] = value
         return rows
 
-    def _encode_readings(self, rows: Rows) -> bytes:
+    def _encode_readings(self, rows: Rows, fields: list[bytes]) -> bytes:
+        """The staged ``readings`` rows; ``fields`` holds each row's encoded ``vals``, in ``rows`` order."""
         enc = self._encoder
         return b"".join((
             SIGNATURE,
-            *(enc.row(enc.text(device_id), enc.timestamptz(ts), enc.array(FLOAT8_OID, vals))
-              for (device_id, ts), vals in rows.items()),
+            *(enc.row(enc.text(device_id), enc.timestamptz(ts), field)
+              for (device_id, ts), field in zip(rows, fields, strict=True)),
             TRAILER,
         ))
 
-    def _encode_latest(self, rows: Rows) -> bytes:
+    def _encode_latest(self, rows: Rows, fields: list[bytes]) -> bytes:
+        """One staged ``latest_readings`` row per device: the newest value of each metric and its instant.
+
+        Usually a device's newest row in the batch holds every metric its other rows hold (devices send the
+        same metrics each time); then that row is the device's latest as it stands, its encoded ``vals`` are
+        reused and its instants repeat one timestamp. Otherwise the rows are merged metric by metric.
+        """
         enc = self._encoder
+        newest: dict[str, tuple[int, Values, bytes]] = {}
+        merge: dict[str, Rows] = {}
+        for ((device_id, ts), vals), field in zip(rows.items(), fields, strict=True):
+            current = newest.get(device_id)
+            if current is None or ts > current[0]:
+                newest[device_id] = (ts, vals, field)
+            if current is None:
+                continue
+            if device_id in merge:
+                merge[device_id][device_id, ts] = vals
+            elif not (_covers(vals, current[1]) if ts > current[0] else _covers(current[1], vals)):
+                # Rows the newest one covers are older wherever they have a value: they change nothing.
+                merge[device_id] = {(device_id, current[0]): current[1], (device_id, ts): vals}
         encoded = [SIGNATURE]
-        for device_id, (times, values) in _newest(rows).items():
+        for device_id, (ts, vals, field) in newest.items():
+            if device_id not in merge:
+                encoded.append(enc.row(
+                    enc.text(device_id), enc.timestamptz_array_like(ts, vals), field,
+                    enc.timestamptz(ts), enc.timestamptz(ts),
+                ))
+                continue
+            times, values = _newest(merge[device_id])[device_id]
             present = [t for t in times if t is not None]
             encoded.append(enc.row(
                 enc.text(device_id), enc.array(TIMESTAMPTZ_OID, times),
@@ -176,6 +204,15 @@ class Writer:
             ))
         encoded.append(TRAILER)
         return b"".join(encoded)
+
+
+def _covers(newer: Values, older: Values) -> bool:
+    """Whether ``newer`` has a value wherever ``older`` has one."""
+    if len(older) > len(newer):
+        return False
+    if None not in newer:
+        return True
+    return all(n is not None or o is None for n, o in zip(newer, older, strict=False))
 
 
 def _newest(rows: Rows) -> dict[str, tuple[list[int | None], Values]]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.database import connect
 from ingest.history import latest, raw_points
@@ -98,6 +101,30 @@ def test_latest_takes_the_newer_value_metric_by_metric(writer: Writer, db: psyco
     writer.write(Batch([Sample("D1", T0, {"pressure": 1.0}), Sample("D1", T0 + HOUR, {"level": 3.0})]))
     writer.write(Batch([Sample("D1", T0 + timedelta(minutes=30), {"pressure": 2.0, "level": 9.0})]))
     assert latest(db, "D1") == {"level": (T0 + HOUR, 3.0), "pressure": (T0 + timedelta(minutes=30), 2.0)}
+
+
+# Samples of one device: (second, {metric: value}), a few metrics over a few instants so they overlap.
+device_samples = st.lists(
+    st.tuples(st.integers(0, 5), st.dictionaries(st.sampled_from(["a", "b", "c", "d"]),
+                                                 st.floats(-1e6, 1e6), min_size=1)),
+    min_size=1, max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(device_samples, min_size=1, max_size=3))
+def test_latest_is_the_newest_stored_value_of_each_metric_whatever_the_batches(
+    writer: Writer, db: psycopg.Connection, batches: list[list[tuple[int, dict[str, float]]]]
+) -> None:
+    device = f"H{uuid.uuid4().hex[:8]}"  # a device of its own for each example
+    stored: dict[tuple[str, datetime], float] = {}
+    for batch in batches:
+        writer.write(Batch([Sample(device, T0 + timedelta(seconds=s), m) for s, m in batch]))
+        for s, m in batch:
+            for metric, value in m.items():
+                stored.setdefault((metric, T0 + timedelta(seconds=s)), value)  # the first value stays
+    newest = {metric: max(ts for m, ts in stored if m == metric) for metric, _ in stored}
+    assert latest(db, device) == {metric: (ts, stored[metric, ts]) for metric, ts in newest.items()}
 
 
 def test_a_failed_batch_leaves_nothing_behind(writer: Writer, db: psycopg.Connection) -> None:
