@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -62,7 +63,7 @@ ATTRIBUTES = {
 PER_BUILDING = {"elevator": 2, "fire_system": 1, "water_supply": 1, "drainage": 1}
 # The gateway's batch window; the pipeline default (0.2 s) trades latency for bigger batches.
 GATEWAY_FLUSH_S = 0.02
-WARM_UP_S = 3.0  # background load running before the first fault
+WARM_UP_S = 10.0  # background load running before the first fault: start-up transients drain first
 SETTLE_S = 12.0  # background load running after the last fault, while the last alarms and orders land
 WARM_UP = 4
 
@@ -192,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lifts-buildings", type=int, default=100, help="buildings (2 lifts each) end to end")
     parser.add_argument("--background-rate", type=float, default=10_000.0,
                         help="background telemetry, messages per second (the load mode, 10 metrics each)")
+    parser.add_argument("--background-lifts", type=int, default=10_000,
+                        help="lifts sending the background telemetry (default: one message per lift per second "
+                             "at the default rate, a lift's catalogue period)")
+    parser.add_argument("--partitions", type=int, default=2,
+                        help="pipeline processes, each taking its own sites (default: one per core here)")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between injected faults")
     parser.add_argument("--skip-end-to-end", action="store_true")
     args = parser.parse_args(argv)
@@ -201,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                                          batch_size=args.batch_size, warmup_rows=args.anomaly_warmup_rows))
         if not args.skip_end_to_end:
             results.update(end_to_end(url, buildings=args.lifts_buildings, rate=args.background_rate,
+                                      background_lifts=args.background_lifts, partitions=args.partitions,
                                       interval_s=args.interval))
     for key, value in results.items():
         print(f"{key:28} {value:,.2f}" if isinstance(value, float) else f"{key:28} {value}")
@@ -266,61 +273,91 @@ def _background_load(url: str, layout: EstateLayout, rate: float, duration_s: fl
     run_load(layout, url, LoadConfig(rate=rate, duration_s=duration_s, qos=1, values=background_values()))
 
 
-def register_background(url: str, rate: float) -> EstateLayout:
-    """A second estate whose lifts carry the background load: enough of them that no lift repeats a
-    timestamp (the load mode needs rate / 50 devices)."""
-    layout = demo_estate("BGLOAD", buildings=max(int(rate / 100) + 1, 2))
+def register_background(url: str, site_id: str, lifts: int) -> EstateLayout:
+    """An estate ``site_id`` whose ``lifts`` (two per building) carry background load."""
+    layout = demo_estate(site_id, buildings=max((lifts + 1) // 2, 2))
     with connect(url) as conn:
         register_estate(conn, layout)
         conn.commit()
     return layout
 
 
-def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> dict[str, object]:
+def _partition_worker(url: str, broker_url: str, sites: list[str], client_id: str, ready: Any, stop: Any,
+                      out: Any) -> None:
+    """One pipeline partition, as ``propwatch pipeline`` runs it with ``PROPWATCH_GATEWAY_SITES``: a gateway
+    taking ``sites`` and a rules engine on its commit path. Reports its engine batch times when stopped."""
+    from gateway.service import Gateway
+
+    engine = RuleEngine(url, sites=sites)
+    batch_ms: list[float] = []
+
+    def evaluate(batch: Batch) -> None:
+        started = time.perf_counter()
+        engine.process(batch)
+        batch_ms.append((time.perf_counter() - started) * 1000)
+
+    gateway = Gateway(endpoint=MqttEndpoint.parse(broker_url), database_url=url, on_committed=evaluate,
+                      client_id=client_id, sites=sites, flush_interval_s=GATEWAY_FLUSH_S)
+    try:
+        gateway.start()
+        gateway.wait_connected()
+        ready.set()
+        stop.wait()
+    finally:
+        gateway.stop()
+        engine.close()
+    out.put(batch_ms)
+
+
+def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, partitions: int,
+               interval_s: float) -> dict[str, object]:
     """Publish an entrapment or an overspeed reading per lift; time to committed active alarm and work order.
 
-    Each sample uses its own lift, so every alarm opens its own incident and work order.
+    Each sample uses its own lift, so every alarm opens its own incident and work order. With ``partitions``
+    > 1 the estates are split over that many sites and pipeline processes (docs/scaling.md), each taking
+    its share of the background load and of the injected faults.
     """
-    try:
-        from dispatch.responsibility import default_list_path, import_list, parse_list
-        from gateway.service import Gateway
-    except ImportError as exc:
-        return {"alarm_p50_ms": None, "alarm_p99_ms": None, "work_order_p50_ms": None, "work_order_p99_ms": None,
-                "samples": 0, "end_to_end": f"pending: {exc}"}
-    devices = build_estate(url, buildings)
-    site = devices[0].site_id
+    from dispatch.responsibility import default_list_path, import_list, parse_list
+
+    estates = [build_estate(url, max(buildings // partitions, 1)) for _ in range(partitions)]
     with connect(url, autocommit=True) as conn:
         import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor="bench")
-    lifts = [d for d in devices if d.type == "elevator"]
-    seqs = {d.id: itertools.count(1) for d in devices}
+    # Interleaved, so consecutive faults go to different partitions.
+    lifts = [lift for group in itertools.zip_longest(*([d for d in e if d.type == "elevator"] for e in estates))
+             for lift in group if lift is not None]
+    seqs = {lift.id: itertools.count(1) for lift in lifts}
+    run = uuid.uuid4().hex[:6]
+    fork, spawn = multiprocessing.get_context("fork"), multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="pw-bench-mqtt-") as tmp:
         broker = EmbeddedBroker(Path(tmp))
         endpoint = MqttEndpoint.parse(broker.handle.url)
-        background_layout = register_background(url, rate)
+        backgrounds = [register_background(url, f"BGLOAD{n}", background_lifts // partitions)
+                       for n in range(partitions)]
         load_s = WARM_UP_S + len(lifts) * interval_s + SETTLE_S
+        stop, out = spawn.Event(), spawn.Queue()
+        workers = []
+        for n in range(partitions):
+            ready = spawn.Event()
+            worker = spawn.Process(target=_partition_worker, daemon=True, args=(
+                url, broker.handle.url, [backgrounds[n].site_id, estates[n][0].site_id], f"bench-gw-{run}-{n}",
+                ready, stop, out))
+            worker.start()
+            workers.append((worker, ready))
+        for _, ready in workers:
+            ready.wait(60)
         # Forked before this process starts any thread.
-        background = multiprocessing.get_context("fork").Process(
-            target=_background_load, daemon=True, args=(broker.handle.url, background_layout, rate, load_s))
-        background.start()
-        engine = RuleEngine(url)
-        batch_ms: list[float] = []
-
-        def evaluate(batch: Batch) -> None:
-            started = time.perf_counter()
-            engine.process(batch)
-            batch_ms.append((time.perf_counter() - started) * 1000)
-
-        gateway = Gateway(endpoint=endpoint, database_url=url, on_committed=evaluate,
-                          client_id=f"bench-gw-{uuid.uuid4().hex[:6]}", flush_interval_s=GATEWAY_FLUSH_S)
+        loads = [fork.Process(target=_background_load, daemon=True,
+                              args=(broker.handle.url, layout, rate / partitions, load_s)) for layout in backgrounds]
+        for load in loads:
+            load.start()
         observer, dispatcher = _Observer(url), _Dispatcher(url)
-        publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{uuid.uuid4().hex[:6]}")
+        publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{run}")
+        batch_ms: list[float] = []
         try:
             observer.start()
             dispatcher.start()
             observer.ready.wait(10)
             dispatcher.ready.wait(10)
-            gateway.start()
-            gateway.wait_connected()
             publisher.connect(endpoint.host, endpoint.port)
             publisher.loop_start()
             time.sleep(WARM_UP_S)
@@ -334,10 +371,11 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
                 seq = next(seqs[lift.id])
                 if index % 2 == 0:
                     message = EventMessage(ts=now, seq=seq, code="trapped")
-                    topic, fingerprint = topic_for(site, lift.id, "event"), f"elevator.trapped/{lift.id}"
+                    topic, fingerprint = topic_for(lift.site_id, lift.id, "event"), f"elevator.trapped/{lift.id}"
                 else:
                     message = TelemetryMessage(ts=now, seq=seq, metrics={"speed": 3.0})
-                    topic, fingerprint = topic_for(site, lift.id, "telemetry"), f"elevator.overspeed/{lift.id}"
+                    topic = topic_for(lift.site_id, lift.id, "telemetry")
+                    fingerprint = f"elevator.overspeed/{lift.id}"
                 published[fingerprint] = time.time()
                 publisher.publish(topic, encode(message), qos=1)
                 time.sleep(interval_s)
@@ -346,15 +384,18 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
                 time.sleep(0.1)
             time.sleep(2.0)
         finally:
-            background.join(load_s + 60)
+            for load in loads:
+                load.join(load_s + 60)
             publisher.loop_stop()
             publisher.disconnect()
-            gateway.stop()
+            stop.set()
+            for worker, _ in workers:
+                batch_ms.extend(out.get(timeout=60))
+                worker.join(30)
             observer.stop.set()
             dispatcher.stop.set()
             observer.join(5)
             dispatcher.join(5)
-            engine.close()
             broker.stop()
     with connect(url, autocommit=True) as conn:
         order_of = dict(conn.execute(
@@ -375,6 +416,8 @@ def end_to_end(url: str, *, buildings: int, rate: float, interval_s: float) -> d
         "work_order_samples": len(order_ms),
         "injected": len(published),
         "background_msgs_per_s": rate,
+        "background_lifts": background_lifts,
+        "partitions": partitions,
         "gateway_flush_interval_s": GATEWAY_FLUSH_S,
         "broker": broker.handle.kind,
     }

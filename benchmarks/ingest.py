@@ -1,16 +1,17 @@
 """End-to-end ingest benchmark: load mode -> Mosquitto -> gateway -> PostgreSQL, against two baselines.
 
-    python -m benchmarks.ingest --duration 60 --json OUT.json [--workers 2] [--rate 10000] [--baseline-rate 20000]
+    python -m benchmarks.ingest --duration 60 --json OUT.json [--workers 2] [--rate 15000] [--baseline-rate 30000]
 
 One run, one broker (Mosquitto with the project configuration, started here), one database (embedded
 PostgreSQL, or ``PROPWATCH_DATABASE_URL``; a fresh database is created on that server and dropped after).
 Every phase is fed by the simulators' load mode (``simulators.load.run_load``: elevators of a generated
-estate, 10 metrics per message, QoS 1). The gateway phase is offered ``--rate`` msg/s (default 10,000), a
-little more than the gateway sustains here, so it measures the gateway's own rate from a backlog that stays
-small: a backlog of millions of messages in a persistent session makes Mosquitto stall on every autosave of
-its persistence file, which then measures the broker. The baselines are offered ``--baseline-rate``
-(default 20,000, more than either takes here) so that the ceiling is measured rather than capped by the load;
-their sessions are not persistent, so a backlog costs the broker nothing but memory.
+estate, 10 metrics per message, QoS 1; one publishing process per 15,000 msg/s offered). The gateway phase
+is offered ``--rate`` msg/s (default 15,000), somewhat more than the gateway sustains here, so it measures
+the gateway's own rate from a backlog that stays moderate: a backlog of millions of messages in a persistent
+session makes Mosquitto stall on every autosave of its persistence file, which then measures the broker.
+The naive subscriber is offered the same rate; the bare subscriber ``--baseline-rate`` (default 30,000, more
+than it takes here) so that the ceiling is measured rather than capped by the load. The baselines' sessions
+are not persistent, so a backlog costs the broker nothing but memory.
 
 1. **gateway**: N gateway processes (shared subscription when N > 1), load for ``--duration`` seconds, then
    the backlog is drained. Loss and duplicates are counted in the database against the load mode's ledger
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import multiprocessing as mp
 import os
 import resource
@@ -65,6 +67,8 @@ SITE = "BENCH"
 NAIVE_TABLE = """CREATE TABLE naive_readings (device_id text, metric text, ts timestamptz, value float8,
                                             PRIMARY KEY (device_id, metric, ts))"""
 METRICS_PER_MESSAGE = 10
+# What one load-mode process publishes comfortably here (it reaches ~20,000 msg/s flat out).
+RATE_PER_LOAD_PROCESS = 15_000
 
 
 # -- load ----------------------------------------------------------------------------------------------------
@@ -76,9 +80,11 @@ def bench_estate(devices: int) -> EstateLayout:
 
 
 def load_config(devices: int, rate: float, duration: float) -> LoadConfig:
-    """The load mode's configuration: ``devices`` devices, ``rate`` msg/s offered, 10 metrics, QoS 1."""
+    """The load mode's configuration: ``devices`` devices, ``rate`` msg/s offered, 10 metrics, QoS 1; one
+    publishing process per ``RATE_PER_LOAD_PROCESS`` msg/s, so the offered rate is what is asked."""
     return LoadConfig(rate=rate, duration_s=duration, devices=devices, qos=1,
-                      metrics_per_message=METRICS_PER_MESSAGE)
+                      metrics_per_message=METRICS_PER_MESSAGE,
+                      processes=max(1, math.ceil(rate / RATE_PER_LOAD_PROCESS)))
 
 
 def load_process(url: str, devices: int, rate: float, duration: float, ledger: str, out: mp.Queue) -> None:
@@ -190,14 +196,15 @@ def baseline_subscriber(url: str, db_url: str | None, consumed: Any, ready: mp.E
     out.put({"messages": count[0], "seconds": last[0] - first[0] if first else 0.0, "cpu_s": cpu})
 
 
-def run_baseline(ctx: Any, url: str, db_url: str | None, args: argparse.Namespace, workdir: Path) -> dict:
-    """One baseline subscriber under the same load; its sustained rate is messages / first-to-last message."""
+def run_baseline(ctx: Any, url: str, db_url: str | None, rate: float, args: argparse.Namespace,
+                 workdir: Path) -> dict:
+    """One baseline subscriber offered ``rate`` msg/s; its sustained rate is messages / first-to-last message."""
     ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
     consumed = ctx.RawValue("q", 0)
     proc = ctx.Process(target=baseline_subscriber, args=(url, db_url, consumed, ready, stop, out))
     proc.start()
     ready.wait(30)
-    load = run_publisher(ctx, url, args, args.baseline_rate, args.baseline_duration, workdir)
+    load = run_publisher(ctx, url, args, rate, args.baseline_duration, workdir)
     backlog_at_load_end = load["acked"] - consumed.value
     deadline = time.monotonic() + args.baseline_duration
     while consumed.value < load["acked"] - 100 and time.monotonic() < deadline:
@@ -400,9 +407,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline-duration", type=float, default=None,
                         help="each baseline's load time, s (default: min(duration, 15))")
     parser.add_argument("--devices", type=int, default=1000, help="elevators the load mode drives")
-    parser.add_argument("--rate", type=float, default=10_000.0, help="msg/s the load mode offers the gateway")
-    parser.add_argument("--baseline-rate", type=float, default=20_000.0,
-                        help="msg/s the load mode offers the baselines (more than they take: their ceiling)")
+    parser.add_argument("--rate", type=float, default=15_000.0,
+                        help="msg/s the load mode offers the gateway and the naive subscriber")
+    parser.add_argument("--baseline-rate", type=float, default=30_000.0,
+                        help="msg/s the load mode offers the bare subscriber (more than it takes: its ceiling)")
     parser.add_argument("--workers", type=int, default=1, help="gateway processes (shared subscription if > 1)")
     parser.add_argument("--protocol", choices=("5", "3.1.1"), default="3.1.1",
                         help="the gateway workers' MQTT version (default: the gateway's)")
@@ -435,11 +443,11 @@ def run_phases(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         print(f"gateway phase: {args.workers} worker(s), {args.duration:.0f} s ...", file=sys.stderr)
         figures = run_gateway_phase(ctx, url, db_url, args, workdir, server.data_dir if server else None)
         print("ceiling baseline (bare paho subscriber) ...", file=sys.stderr)
-        ceiling = run_baseline(ctx, url, None, args, workdir)
+        ceiling = run_baseline(ctx, url, None, args.baseline_rate, args, workdir)
         print("naive baseline (single INSERTs) ...", file=sys.stderr)
         with connect(db_url, autocommit=True) as conn:
             conn.execute("TRUNCATE readings")
-        naive = run_baseline(ctx, url, db_url, args, workdir)
+        naive = run_baseline(ctx, url, db_url, args.rate, args, workdir)
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

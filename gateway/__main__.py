@@ -1,14 +1,14 @@
 """``python -m gateway``: run one gateway worker from ``PROPWATCH_*`` settings until SIGTERM/SIGINT.
 
-Extra variables read here: ``PROPWATCH_GATEWAY_CLIENT_ID`` (default ``propwatch-gateway``) and
-``PROPWATCH_GATEWAY_SHARED_GROUP`` (set it to run several workers on one shared subscription) and
+Besides the common ones it uses ``PROPWATCH_GATEWAY_CLIENT_ID`` (default ``propwatch-gateway``),
+``PROPWATCH_GATEWAY_SHARED_GROUP`` (set it to run several workers on one shared subscription),
+``PROPWATCH_GATEWAY_SITES`` (the sites this worker takes, to partition by site) and
 ``PROPWATCH_GATEWAY_TLS_CA_FILE`` (the broker's CA for ``mqtts://`` when it is not in the system store).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import threading
@@ -34,10 +34,11 @@ def main() -> int:
         endpoint=settings.mqtt,
         database_url=settings.database_url,
         protocol=settings.mqtt_protocol,
-        client_id=os.environ.get("PROPWATCH_GATEWAY_CLIENT_ID", "propwatch-gateway"),
-        shared_group=os.environ.get("PROPWATCH_GATEWAY_SHARED_GROUP") or None,
+        client_id=settings.gateway_client_id,
+        shared_group=settings.gateway_shared_group,
+        sites=settings.sites,
         session_expiry_s=settings.mqtt_session_expiry_s,
-        tls_ca_file=os.environ.get("PROPWATCH_GATEWAY_TLS_CA_FILE") or None,
+        tls_ca_file=settings.gateway_tls_ca_file,
     )
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

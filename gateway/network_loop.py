@@ -88,9 +88,9 @@ class NetworkLoop:
         """Run the calls already queued, disconnect cleanly, and end the thread. Safe to call again."""
         if self._stopping.is_set():
             return
-        self.call_soon(self._client.disconnect)
+        # Stopping first: once the disconnect has closed the socket, the loop must end, not reconnect.
         self._stopping.set()
-        self.wake()
+        self.call_soon(self._client.disconnect)
         if self._thread is not None:
             self._thread.join(timeout)
         self._wake_r.close()

@@ -31,7 +31,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -55,10 +55,8 @@ from ingest.writer import Writer
 
 log = logging.getLogger(__name__)
 
-SUBSCRIPTION = "pw/v1/+/+/+"
+SUBSCRIPTION = "pw/v1/+/+/+"  # every site; a worker given sites subscribes to pw/v1/<site>/+/+ for each
 MAX_BACKOFF_S = 5.0
-# How often the writer looks for a batch that is due by age; a fraction of the flush interval.
-POLLS_PER_INTERVAL = 4
 
 
 @dataclass(frozen=True)
@@ -140,6 +138,7 @@ class Gateway:
         protocol: str = "3.1.1",
         client_id: str = "propwatch-gateway",
         shared_group: str | None = None,
+        sites: Sequence[str] = (),
         session_expiry_s: int = 3600,
         on_committed: Callable[[Batch], None] | None = None,
         flush_rows: int = 10_000,
@@ -154,7 +153,8 @@ class Gateway:
         self.database_url = database_url
         self.protocol = protocol
         self.client_id = client_id
-        self.topic = f"$share/{shared_group}/{SUBSCRIPTION}" if shared_group else SUBSCRIPTION
+        filters = [f"pw/v1/{site}/+/+" for site in sites] or [SUBSCRIPTION]
+        self.topics = [f"$share/{shared_group}/{f}" if shared_group else f for f in filters]
         self.session_expiry_s = session_expiry_s
         self.on_committed = on_committed
         self.flush_rows = flush_rows
@@ -271,12 +271,12 @@ class Gateway:
         if flags.session_present:
             self._connected = True
         else:
-            client.subscribe(self.topic, qos=1)  # _connected is set by the SUBACK
+            client.subscribe([(topic, 1) for topic in self.topics])  # _connected is set by the SUBACK
         log.info("gateway connected to %s (session present: %s)", self.endpoint.url(), flags.session_present)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes, properties) -> None:
         if any(code.is_failure for code in reason_codes):
-            log.error("broker refused the subscription to %s: %s", self.topic, reason_codes)
+            log.error("broker refused the subscription to %s: %s", self.topics, reason_codes)
             return
         self._connected = True
 
@@ -417,16 +417,20 @@ class Gateway:
 
     def _next_batch(self) -> _Pending | None:
         """A full batch, or the one being filled once it is due; ``None`` once stopped with nothing left."""
-        poll = self.flush_interval_s / POLLS_PER_INTERVAL
+        wait = self.flush_interval_s
         while True:
             try:
-                return self._ready.get(timeout=poll)
+                return self._ready.get(timeout=wait)
             except queue.Empty:
                 pass
             stopping = self._stopping.is_set()
             with self._filling_lock:
                 pending = self._filling
-                due = pending.acks and (stopping or time.monotonic() - pending.since >= self.flush_interval_s)
+                # Until the batch being filled is due: waking exactly then, not at a polling tick, is what
+                # keeps a message's wait for its flush at flush_interval_s.
+                age = time.monotonic() - pending.since if pending.acks else 0.0
+                wait = self.flush_interval_s - age
+                due = pending.acks and (stopping or wait <= 0)
                 if due:
                     self._filling = _Pending()
             if due:

@@ -91,7 +91,8 @@ def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
         endpoint, protocol = services.broker(settings, stack)
         upgrade_database(database_url)
         pipeline = Pipeline(database_url=database_url, endpoint=endpoint, protocol=protocol,
-                            rules_file=settings.rules_file)
+                            rules_file=settings.rules_file, client_id=settings.gateway_client_id,
+                            sites=settings.sites)
         pipeline.start()
         stack.callback(pipeline.stop)
         _wait_for_interrupt()

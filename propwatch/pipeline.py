@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,14 +43,19 @@ class Pipeline:
         protocol: str = "3.1.1",
         rules_file: Path | None = None,
         tick_interval_s: float = 1.0,
+        client_id: str = "propwatch-gateway",
+        sites: Sequence[str] = (),
     ) -> None:
+        """``sites`` partitions the work: this pipeline takes only those sites' messages (all when empty),
+        and its rules see only them, which is right because no rule spans sites. Each partition needs its own
+        ``client_id`` (the broker keeps one persistent session per id)."""
         self._database_url = database_url
         self._tick_interval_s = tick_interval_s
         self._stopping = threading.Event()
         # The engine serialises process() and tick() itself: the gateway's flush thread and the ticker
         # may call it concurrently.
         base_pack = load_pack_file(rules_file) if rules_file else None
-        self.engine = RuleEngine(database_url, pack=base_pack)
+        self.engine = RuleEngine(database_url, pack=base_pack, sites=sites)
         # Nightly retraining of the anomaly models from stored history, on the same pack the engine runs.
         self.model_scheduler = BackgroundScheduler(timezone=UTC)
         schedule_refresh(self.model_scheduler, database_url, pack=base_pack)
@@ -57,6 +63,8 @@ class Pipeline:
             endpoint=endpoint,
             database_url=database_url,
             protocol=protocol,
+            client_id=client_id,
+            sites=sites,
             on_committed=self._on_committed,
         )
         self.dispatcher = DispatchScheduler(database_url, notifier=LogNotifier())

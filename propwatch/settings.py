@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(default=None, description="Extra rule pack (YAML) loaded after the defaults")
     secret_key: str | None = Field(default=None, min_length=32,
                                    description="Signs sessions; set it when several web processes share users")
+    gateway_client_id: str = Field(default="propwatch-gateway", min_length=1,
+                                   description="The gateway's MQTT client id: its persistent session")
+    gateway_shared_group: str | None = Field(default=None,
+                                             description="Shared-subscription group of several gateway workers")
+    gateway_sites: str = Field(default="", description="Comma-separated site ids this worker takes; empty = all")
+    gateway_tls_ca_file: str | None = Field(default=None, description="The broker's CA for mqtts://")
 
     @field_validator("database_url")
     @classmethod
@@ -53,10 +59,27 @@ class Settings(BaseSettings):
             MqttEndpoint.parse(value)
         return value
 
+    @field_validator("gateway_sites")
+    @classmethod
+    def _check_gateway_sites(cls, value: str) -> str:
+        for site in _split_sites(value):
+            if "/" in site or "+" in site or "#" in site:
+                raise ValueError(f"{site!r} is not a site id (no '/', '+' or '#')")
+        return value
+
+    @property
+    def sites(self) -> tuple[str, ...]:
+        """The site ids of ``gateway_sites``; empty for every site."""
+        return _split_sites(self.gateway_sites)
+
     @property
     def mqtt(self) -> MqttEndpoint | None:
         """The configured broker, or ``None`` for the embedded one."""
         return MqttEndpoint.parse(self.mqtt_url) if self.mqtt_url else None
+
+
+def _split_sites(value: str) -> tuple[str, ...]:
+    return tuple(site.strip() for site in value.split(",") if site.strip())
 
 
 def load_settings(**overrides: object) -> Settings:

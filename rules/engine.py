@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -103,12 +104,18 @@ class RuleEngine:
     new version is published (checked every ``reload_interval_s`` of ``tick`` time). The default scorer keeps
     anomaly models in ``anomaly_models``; ``tick`` checkpoints them every ``checkpoint_interval_s`` and ``close``
     once more. ``process`` and ``tick`` may come from different threads; they run one at a time.
+
+    With ``sites`` the engine is one partition of the estate: it knows only those sites' devices and open
+    alarms, and ignores readings of others (which another partition evaluates). No rule spans sites, so
+    partitions never need each other's state.
     """
 
     def __init__(self, database_url: str, pack: RulePack | None = None, *, scorer: AnomalyScorer | None = None,
                  forecaster: Forecaster | None = None, reload_interval_s: float = 5.0,
-                 checkpoint_interval_s: float = 300.0) -> None:
+                 checkpoint_interval_s: float = 300.0, sites: Sequence[str] = ()) -> None:
         self._url = database_url
+        self._sites = frozenset(sites)
+        self._foreign: set[str] = set()  # devices of sites another partition evaluates
         # The gateway's writer thread calls process() and the pipeline's timer calls tick(): one at a time.
         self._lock = threading.Lock()
         self._conn: psycopg.Connection = self._connect()
@@ -255,7 +262,7 @@ class RuleEngine:
         self._marks = store.change_marks(conn)
         pack = store.effective_pack(conn, self._base_pack)
         self._silences = load_silences(conn)
-        devices = list_devices(conn)
+        devices = [d for d in list_devices(conn) if self._takes(d.site_id)]
         conn.commit()
         self._inhibitions = list(pack.inhibitions)
         self._devices = {}
@@ -383,7 +390,7 @@ class RuleEngine:
             if evaluator is not None and seen > evaluator.last_ts:
                 evaluator.last_ts = seen
         restored = []
-        for row in store.open_alarms(self._conn):
+        for row in store.open_alarms(self._conn, sorted(self._sites)):
             evaluator = evaluators.get(row.fingerprint)
             rule = evaluator.rule if evaluator else None
             if rule is None:
@@ -406,7 +413,7 @@ class RuleEngine:
         self._attach(restored)
 
     def _learn_devices(self, device_ids: set[str]) -> None:
-        missing = [d for d in device_ids if d not in self._devices]
+        missing = [d for d in device_ids if d not in self._devices and d not in self._foreign]
         if not missing:
             return
         rows = self._conn.execute(
@@ -414,7 +421,15 @@ class RuleEngine:
             (missing,)).fetchall()
         self._conn.commit()
         for row in rows:
-            self._add_device(Device(*row))
+            device = Device(*row)
+            if self._takes(device.site_id):
+                self._add_device(device)
+            else:
+                self._foreign.add(device.id)
+
+    def _takes(self, site_id: str) -> bool:
+        """Whether this engine evaluates the site (every site when it was given none)."""
+        return not self._sites or site_id in self._sites
 
     # ------------------------------------------------------------------ suppression
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,12 +86,14 @@ def change_marks(conn: psycopg.Connection) -> tuple[int, int, int]:
     return row[0], row[1], row[2]
 
 
-def open_alarms(conn: psycopg.Connection) -> list[StoredAlarm]:
-    """Every alarm that is not cleared (pending timers included)."""
+def open_alarms(conn: psycopg.Connection, sites: Sequence[str] = ()) -> list[StoredAlarm]:
+    """Every alarm that is not cleared (pending timers included), of ``sites`` only if any are given."""
     rows = conn.execute(
         """SELECT id, fingerprint, rule_id, state, first_seen, last_seen, value, detail, activated_at,
                   recovering_since, suppressed
-           FROM alarms WHERE state <> 'cleared' ORDER BY id"""
+           FROM alarms WHERE state <> 'cleared' AND (cardinality(%(sites)s::text[]) = 0 OR site_id = ANY(%(sites)s))
+           ORDER BY id""",
+        {"sites": list(sites)},
     ).fetchall()
     return [StoredAlarm(*row) for row in rows]
 

@@ -103,6 +103,11 @@ class DatabaseModelStore:
                ORDER BY version DESC LIMIT 1""", (key,)).fetchone())
         return ModelRecord(*row) if row else None
 
+    def keys(self) -> set[str]:
+        """Every key with a stored version."""
+        rows = self._run(lambda conn: conn.execute("SELECT DISTINCT key FROM anomaly_models").fetchall())
+        return {row[0] for row in rows}
+
     def versions(self, key: str) -> list[int]:
         """Stored version numbers of ``key``, oldest first."""
         rows = self._run(lambda conn: conn.execute(

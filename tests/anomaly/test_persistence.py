@@ -95,3 +95,24 @@ def test_a_stored_model_for_other_channels_is_replaced_not_loaded(db_url):
     scorer.flush(T0)
     record = store.latest(WS1_KEY)
     assert (record.version, record.rows, record.state["channels"]) == (2, 10, list(CHANNELS))
+
+
+class _CountingStore(DatabaseModelStore):
+    """The real store, counting the model reads it is asked for."""
+
+    latest_calls = 0
+
+    def latest(self, key: str):
+        self.latest_calls += 1
+        return super().latest(key)
+
+
+def test_first_sight_of_keys_without_a_stored_model_reads_no_model(db_url):
+    store = _CountingStore(db_url)
+    store.put(WS1_KEY, train_detector(CHANNELS, [(T0, {c: 0.1 for c in CHANNELS})]).state_dict(), trained_at=T0,
+              rows=1)
+    scorer = DetectorScorer(store)
+    for n in range(200):
+        scorer.score(f"anomaly.rule/new-device-{n}", CHANNELS, T0, {c: 0.1 for c in CHANNELS})
+    scorer.score(WS1_KEY, CHANNELS, T0, {c: 0.1 for c in CHANNELS})
+    assert store.latest_calls == 1  # only the key that has a stored model

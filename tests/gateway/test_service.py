@@ -27,6 +27,17 @@ def test_telemetry_is_stored_as_readings_and_latest_values(make_gateway, publish
     assert latest == {"speed": 1.5, "load": 320.0}
 
 
+def test_a_worker_given_sites_takes_only_their_messages(make_gateway, publisher, db, site_id, devices):
+    make_gateway(sites=[site_id])
+    publisher.publish(topic_for(f"{site_id}X", "OTHER-EL01", "telemetry"),
+                      {"ts": now_ms(), "seq": 1, "metrics": {"speed": 1.0}})
+    publisher.publish(topic_for(site_id, devices[0], "telemetry"),
+                      {"ts": now_ms(), "seq": 1, "metrics": {"speed": 1.0}})
+    wait_until(lambda: count(db, "SELECT count(*) FROM readings WHERE device_id = %s", devices[0]) == 1)
+    # The other site's message never reached this worker: not stored, and not dead-lettered as unknown.
+    assert count(db, "SELECT count(*) FROM dead_letters") == 0
+
+
 def test_an_event_is_stored_with_its_code_and_seq(make_gateway, publisher, db, site_id, devices):
     make_gateway()
     publisher.publish(topic_for(site_id, devices[0], "event"),

@@ -52,3 +52,14 @@ def test_logged_url_masks_the_password() -> None:
     endpoint = MqttEndpoint.parse("mqtt://gw:secret@h:1883")
     assert "secret" not in endpoint.url()
     assert endpoint.url(with_password=True) == "mqtt://gw:secret@h:1883"
+
+
+def test_gateway_sites_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROPWATCH_GATEWAY_SITES", " S001, S002 ,,")
+    assert load_settings().sites == ("S001", "S002")
+
+
+def test_a_topic_wildcard_in_gateway_sites_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROPWATCH_GATEWAY_SITES", "S001,+")
+    with pytest.raises(SettingsError, match="PROPWATCH_GATEWAY_SITES"):
+        load_settings()

@@ -68,8 +68,8 @@ def engine_factory(url: str) -> Iterator[Callable[..., RuleEngine]]:
     """Build engines on ``url``; every engine built is closed at the end."""
     engines: list[RuleEngine] = []
 
-    def build(rule_pack: RulePack | None = None) -> RuleEngine:
-        engine = RuleEngine(url, rule_pack)
+    def build(rule_pack: RulePack | None = None, **options: object) -> RuleEngine:
+        engine = RuleEngine(url, rule_pack, **options)
         engines.append(engine)
         return engine
 
