@@ -5,7 +5,7 @@ Built on paho's external-loop API (``socket``, ``loop_read``, ``loop_write``, ``
 
 * **One ``select`` per burst, not per packet.** paho's own loop reads one packet per ``select``; here the
   socket is read until a read yields no message, so a backlog costs one wake-up for many messages
-  (docs/ingest.md, "Threads").
+  (docs/ingest.md, "Our own network loop").
 * **Every paho call on one thread.** Other threads hand work over with ``call_soon`` (the gateway's
   acknowledgements after a commit); it runs on this thread between reads, and the PUBACKs it queues go out
   together in the next ``loop_write``. paho is not called from two threads, and acknowledging a batch costs
