@@ -1,4 +1,4 @@
-"""Alarm benchmark: engine throughput on the default pack, and (when the pipeline exists) publish → alarm latency.
+"""Alarm benchmark: engine throughput on the default pack, and publish → alarm latency under background load.
 
 ``python -m benchmarks.alarms --json OUT.json`` prints the figures and writes them as JSON. The database is
 ``PROPWATCH_DATABASE_URL`` if set, else a throwaway embedded PostgreSQL.

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.ingest import prepare_database
+from benchmarks.ingest import drop_database, prepare_database
 from ingest.database import connect
 from ingest.history import raw_points, rollup
 from ingest.records import Batch, Sample
@@ -84,9 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     configured = os.environ.get("PROPWATCH_DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix="pw-bench-history-") as tmp:
         server = None if configured else EmbeddedPostgres(Path(tmp) / "pg")
+        admin_url = configured or server.url()
         try:
-            _, url = prepare_database(configured or server.url())
-            figures = run(url, args.devices, args.days)
+            name, url = prepare_database(admin_url)
+            try:
+                figures = run(url, args.devices, args.days)
+            finally:
+                drop_database(admin_url, name)
         finally:
             if server is not None:
                 server.stop()

@@ -237,6 +237,12 @@ def prepare_database(admin_url: str) -> tuple[str, str]:
     return name, url
 
 
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop a benchmark database made by ``prepare_database``."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def register_bench_estate(db_url: str, devices: int) -> None:
     """Register the benchmark estate, whose devices the load mode drives (the gateway rejects unknown ones)."""
     with connect(db_url) as conn:
@@ -448,8 +454,7 @@ def run_phases(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         with connect(db_url, autocommit=True) as conn:
             conn.execute("TRUNCATE readings")
         naive = run_baseline(ctx, url, db_url, args.rate, args, workdir)
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(admin_url, name)
     finally:
         broker.stop()
         if server is not None:

@@ -97,7 +97,8 @@ class SequenceRecorder:
 
     def record(self, seen: Sequence[tuple[str, int]]) -> SeqDelta:
         """Fold ``(device_id, seq)`` pairs, in arrival order, into ``seq_stats`` inside the caller's
-        transaction; return what they added."""
+        transaction, once per transaction (the staged arrivals are cleared when it ends); return what they
+        added."""
         if not seen:
             return SeqDelta()
         enc = self._encoder

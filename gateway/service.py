@@ -30,7 +30,7 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,7 +99,7 @@ class _Pending:
     presence: list[PresenceUpdate] = field(default_factory=list)
     sequences: list[tuple[str, int]] = field(default_factory=list)
     acks: list[tuple[int, int, int]] = field(default_factory=list)
-    unvalidated: list[_Inbound] = field(default_factory=list)
+    unvalidated: deque[_Inbound] = field(default_factory=deque)
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)  # by reason
     rows: int = 0
@@ -294,15 +294,9 @@ class Gateway:
             message.mid, message.qos, message.topic, message.payload, datetime.now(UTC), self._generation
         )
         try:
-            accepted: Accepted | Rejection | None = validate(
-                inbound.topic, inbound.payload, self._directory, inbound.received_at
-            )
-        except Rejection as rejection:
-            accepted = rejection
+            accepted: Accepted | Rejection | None = _outcome(inbound, self._directory)
         except DirectoryUnavailable:
             accepted = None
-        except Exception as exc:
-            accepted = _internal_error(exc)
         with self._filling_lock:
             pending = self._filling
             if not pending.acks:
@@ -380,17 +374,8 @@ class Gateway:
         """Validate the messages held while the registry was unreadable; ``DirectoryUnavailable`` if it still is."""
         while pending.unvalidated:
             inbound = pending.unvalidated[0]
-            try:
-                outcome: Accepted | Rejection = validate(
-                    inbound.topic, inbound.payload, directory, inbound.received_at
-                )
-            except Rejection as rejection:
-                outcome = rejection
-            except DirectoryUnavailable:
-                raise
-            except Exception as exc:
-                outcome = _internal_error(exc)
-            pending.unvalidated.pop(0)
+            outcome = _outcome(inbound, directory)
+            pending.unvalidated.popleft()
             self._admit(inbound, outcome, pending)
 
     # -- writing ---------------------------------------------------------------------------------------
@@ -503,19 +488,22 @@ class Gateway:
                 acked += 1
         with self._filling_lock:
             self._unacked -= len(acks)
-        self._count_n("acked", acked)
+        self._count("acked", acked)
 
-    def _count(self, *names: str) -> None:
-        with self._lock:
-            for name in names:
-                self._counts[name] += 1
-
-    def _count_n(self, name: str, n: int) -> None:
+    def _count(self, name: str, n: int = 1) -> None:
         with self._lock:
             self._counts[name] += n
 
 
-def _internal_error(exc: Exception) -> Rejection:
-    # A validator bug must not stop ingestion: the message is kept as a dead letter for analysis.
-    log.error("unexpected %s while validating a message; dead-lettered", type(exc).__name__)
-    return Rejection(RejectionReason.SCHEMA_VIOLATION, f"internal validation error: {type(exc).__name__}")
+def _outcome(inbound: _Inbound, directory: DeviceDirectory) -> Accepted | Rejection:
+    """``validate``, with its rejection returned rather than raised; ``DirectoryUnavailable`` propagates."""
+    try:
+        return validate(inbound.topic, inbound.payload, directory, inbound.received_at)
+    except Rejection as rejection:
+        return rejection
+    except DirectoryUnavailable:
+        raise
+    except Exception as exc:
+        # A validator bug must not stop ingestion: the message is kept as a dead letter for analysis.
+        log.error("unexpected %s while validating a message; dead-lettered", type(exc).__name__)
+        return Rejection(RejectionReason.SCHEMA_VIOLATION, f"internal validation error: {type(exc).__name__}")

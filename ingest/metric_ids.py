@@ -50,4 +50,3 @@ class MetricIds:
                     known[name] = id_
             missing = [name for name, id_ in ids.items() if not id_]
         raise RuntimeError(f"could not assign metric ids to {missing}")
-

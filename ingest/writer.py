@@ -176,7 +176,7 @@ class Writer:
         """
         enc = self._encoder
         newest: dict[str, tuple[int, Values, bytes]] = {}
-        merge: dict[str, Rows] = {}
+        merge: dict[str, list[tuple[int, Values]]] = {}  # device -> its rows, when they need merging
         for ((device_id, ts), vals), field in zip(rows.items(), fields, strict=True):
             current = newest.get(device_id)
             if current is None or ts > current[0]:
@@ -184,10 +184,10 @@ class Writer:
             if current is None:
                 continue
             if device_id in merge:
-                merge[device_id][device_id, ts] = vals
+                merge[device_id].append((ts, vals))
             elif not (_covers(vals, current[1]) if ts > current[0] else _covers(current[1], vals)):
                 # Rows the newest one covers are older wherever they have a value: they change nothing.
-                merge[device_id] = {(device_id, current[0]): current[1], (device_id, ts): vals}
+                merge[device_id] = [current[:2], (ts, vals)]
         encoded = [SIGNATURE]
         for device_id, (ts, vals, field) in newest.items():
             if device_id not in merge:
@@ -196,7 +196,7 @@ class Writer:
                     enc.timestamptz(ts), enc.timestamptz(ts),
                 ))
                 continue
-            times, values = _newest(merge[device_id])[device_id]
+            times, values = _newest(merge[device_id])
             present = [t for t in times if t is not None]
             encoded.append(enc.row(
                 enc.text(device_id), enc.array(TIMESTAMPTZ_OID, times),
@@ -215,21 +215,14 @@ def _covers(newer: Values, older: Values) -> bool:
     return all(n is not None or o is None for n, o in zip(newer, older, strict=False))
 
 
-def _newest(rows: Rows) -> dict[str, tuple[list[int | None], Values]]:
-    """Per device, the newest (ts, value) of each metric position in ``rows``."""
-    newest: dict[str, tuple[list[int | None], Values]] = {}
-    for (device_id, ts), vals in rows.items():
-        current = newest.get(device_id)
-        if current is None:
-            newest[device_id] = ([None if v is None else ts for v in vals], list(vals))
-            continue
-        times, values = current
-        if len(vals) > len(values):
-            grow = len(vals) - len(values)
-            times.extend([None] * grow)
-            values.extend([None] * grow)
+def _newest(rows: list[tuple[int, Values]]) -> tuple[list[int | None], Values]:
+    """The newest (ts, value) of each metric position among one device's ``(ts, vals)`` rows."""
+    width = max(len(vals) for _, vals in rows)
+    times: list[int | None] = [None] * width
+    values: Values = [None] * width
+    for ts, vals in rows:
         for i, v in enumerate(vals):
             if v is not None and (times[i] is None or ts > times[i]):
                 times[i] = ts
                 values[i] = v
-    return newest
+    return times, values
