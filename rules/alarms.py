@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from rules.lifecycle import ACKNOWLEDGED, ACTIVE, CLEARED, PENDING, STATES
 from rules.silences import parse_recurrence
-from rules.store import ACTIONS_CHANNEL, CHANNEL
+from rules.store import CHANNEL
 
 ALARM_COLUMNS = sql.SQL("""a.id, a.fingerprint, a.rule_id, a.category, a.severity, a.state, a.site_id, a.building_id,
     a.device_id, a.title_zh, a.title_en, a.value, a.detail, a.first_seen, a.last_seen, a.activated_at, a.acked_at,
@@ -123,7 +123,7 @@ def _record(conn: psycopg.Connection, alarm_id: int, from_state: str, to_state: 
     assert row is not None
     payload = orjson.dumps({"transition_id": row[0], "alarm_id": alarm_id, "from": from_state, "to": to_state,
                             "at": row[1].isoformat(), "actor": actor}).decode()
-    conn.execute("SELECT pg_notify(%s, %s), pg_notify(%s, %s)", (CHANNEL, payload, ACTIONS_CHANNEL, str(row[0])))
+    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
 
 
 def _done(conn: psycopg.Connection, alarm_id: int) -> Alarm:

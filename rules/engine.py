@@ -118,7 +118,7 @@ class RuleEngine:
         self._foreign: set[str] = set()  # devices of sites another partition evaluates
         # The gateway's writer thread calls process() and the pipeline's timer calls tick(): one at a time.
         self._lock = threading.Lock()
-        self._conn: psycopg.Connection = self._connect()
+        self._conn: psycopg.Connection = connect(self._url)
         self._base_pack = pack
         # A model store the engine makes is the engine's to close.
         self._own_store = DatabaseModelStore(database_url) if scorer is None else None
@@ -176,8 +176,10 @@ class RuleEngine:
     def _process(self, batch: Batch, now: datetime | None) -> None:
         life = self._life
         life.now = now or datetime.now(UTC)
-        if self._actions_announced():
-            self._follow_operators()
+        # Read, not waited for as a notification: a NOTIFY reaches this connection some time after the
+        # operator's commit, and a batch evaluated before it arrived re-fired the alarm just cleared instead of
+        # opening a new one (an entrapment right after a manual clear was lost).
+        self._follow_operators()
         devices = self._devices
         unknown: list[Any] = []
         for sample in batch.samples:
@@ -522,12 +524,6 @@ class RuleEngine:
             self._reconnect()
             raise
 
-    def _connect(self) -> psycopg.Connection:
-        conn = connect(self._url)
-        conn.execute(f"LISTEN {store.ACTIONS_CHANNEL}")
-        conn.commit()
-        return conn
-
     def _reconnect(self) -> None:
         if not self._conn.closed:
             try:
@@ -535,12 +531,5 @@ class RuleEngine:
                 return
             except psycopg.Error:
                 self._conn.close()
-        self._conn = self._connect()
+        self._conn = connect(self._url)
 
-    def _actions_announced(self) -> bool:
-        """Whether an operator acted since the last look (a local socket check, no round trip)."""
-        try:
-            return bool(list(self._conn.notifies(timeout=0)))
-        except psycopg.OperationalError:
-            self._reconnect()
-            return True

@@ -16,8 +16,6 @@ from rules.loader import default_pack, parse_pack
 from rules.model import RulePack
 
 CHANNEL = "pw_alarms"
-# Operator actions are also announced here, so an engine knows without a query that it must read them.
-ACTIONS_CHANNEL = "pw_alarm_actions"
 
 
 @dataclass(frozen=True, slots=True)
