@@ -33,10 +33,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gateway.endpoint import MqttEndpoint
 from gateway.protocol import EventMessage, TelemetryMessage, encode, topic_for
 from gateway.protocol.catalog import catalog
+from gateway.service import FLUSH_INTERVAL_S, Gateway
 from ingest.database import connect
 from ingest.records import Batch
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from propwatch.pipeline import freeze_loaded_state
 from propwatch.schema import upgrade_database
 from propwatch.seed import register_estate
 from rules.engine import RuleEngine
@@ -61,8 +63,6 @@ ATTRIBUTES = {
 }
 # Devices per building: a typical high-rise has two lifts; fire, water and sump monitors are per building.
 PER_BUILDING = {"elevator": 2, "fire_system": 1, "water_supply": 1, "drainage": 1}
-# The gateway's batch window; the pipeline default (0.2 s) trades latency for bigger batches.
-GATEWAY_FLUSH_S = 0.02
 WARM_UP_S = 10.0  # background load running before the first fault: start-up transients drain first
 SETTLE_S = 12.0  # background load running after the last fault, while the last alarms and orders land
 WARM_UP = 4
@@ -267,10 +267,12 @@ def background_values() -> dict[str, float]:
     return {m.name: NORMAL.get(m.name, m.min + (m.max - m.min) * 0.25) for m in catalog()["elevator"].metrics.values()}
 
 
-def _background_load(url: str, layout: EstateLayout, rate: float, duration_s: float) -> None:
+def _background_load(url: str, layout: EstateLayout, rate: float, duration_s: float, out: Any) -> None:
     """The simulators' load mode (10 metrics per message, QoS 1) from the background estate's lifts, at
-    ``rate`` messages per second; in its own process, so it does not compete for the interpreter lock."""
-    run_load(layout, url, LoadConfig(rate=rate, duration_s=duration_s, qos=1, values=background_values()))
+    ``rate`` messages per second; in its own process, so it does not compete for the interpreter lock.
+    Reports the messages sent and acknowledged, and the seconds it took to send them."""
+    report = run_load(layout, url, LoadConfig(rate=rate, duration_s=duration_s, qos=1, values=background_values()))
+    out.put((report.sent, report.acked, report.elapsed_s))
 
 
 def register_background(url: str, site_id: str, lifts: int) -> EstateLayout:
@@ -285,9 +287,8 @@ def register_background(url: str, site_id: str, lifts: int) -> EstateLayout:
 def _partition_worker(url: str, broker_url: str, sites: list[str], client_id: str, ready: Any, stop: Any,
                       out: Any) -> None:
     """One pipeline partition, as ``propwatch pipeline`` runs it with ``PROPWATCH_GATEWAY_SITES``: a gateway
-    taking ``sites`` and a rules engine on its commit path. Reports its engine batch times when stopped."""
-    from gateway.service import Gateway
-
+    taking ``sites``, a rules engine on its commit path telling it which records are urgent, and the loaded
+    state frozen out of garbage collection. Reports its engine batch times when stopped."""
     engine = RuleEngine(url, sites=sites)
     batch_ms: list[float] = []
 
@@ -297,8 +298,9 @@ def _partition_worker(url: str, broker_url: str, sites: list[str], client_id: st
         batch_ms.append((time.perf_counter() - started) * 1000)
 
     gateway = Gateway(endpoint=MqttEndpoint.parse(broker_url), database_url=url, on_committed=evaluate,
-                      client_id=client_id, sites=sites, flush_interval_s=GATEWAY_FLUSH_S)
+                      urgent=engine.urgency, client_id=client_id, sites=sites)
     try:
+        freeze_loaded_state()
         gateway.start()
         gateway.wait_connected()
         ready.set()
@@ -346,8 +348,10 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
         for _, ready in workers:
             ready.wait(60)
         # Forked before this process starts any thread.
+        load_reports = fork.Queue()
         loads = [fork.Process(target=_background_load, daemon=True,
-                              args=(broker.handle.url, layout, rate / partitions, load_s)) for layout in backgrounds]
+                              args=(broker.handle.url, layout, rate / partitions, load_s, load_reports))
+                 for layout in backgrounds]
         for load in loads:
             load.start()
         observer, dispatcher = _Observer(url), _Dispatcher(url)
@@ -384,8 +388,9 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
                 time.sleep(0.1)
             time.sleep(2.0)
         finally:
+            background = [load_reports.get(timeout=load_s + 60) for _ in loads]
             for load in loads:
-                load.join(load_s + 60)
+                load.join(60)
             publisher.loop_stop()
             publisher.disconnect()
             stop.set()
@@ -415,10 +420,14 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
         "engine_batches": len(batch_ms),
         "work_order_samples": len(order_ms),
         "injected": len(published),
-        "background_msgs_per_s": rate,
+        "background_target_msgs_per_s": rate,
+        # What the load processes achieved, side by side: each one's messages over its own sending time.
+        "background_msgs_per_s": sum(sent / elapsed for sent, _, elapsed in background),
+        "background_sent": sum(sent for sent, _, _ in background),
+        "background_acked": sum(acked for _, acked, _ in background),
         "background_lifts": background_lifts,
         "partitions": partitions,
-        "gateway_flush_interval_s": GATEWAY_FLUSH_S,
+        "gateway_flush_interval_s": FLUSH_INTERVAL_S,
         "broker": broker.handle.kind,
     }
 

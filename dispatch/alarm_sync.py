@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -69,6 +69,8 @@ class TransitionLike(Protocol):
     @property
     def actor(self) -> str | None: ...
     @property
+    def values(self) -> dict[str, Any]: ...
+    @property
     def alarm(self) -> AlarmLike: ...
 
 
@@ -80,7 +82,8 @@ def handle_transition(
 ) -> orders.WorkOrder | None:
     """Apply one alarm transition: becoming ``active`` opens or joins the incident's order, ``acknowledged``
     acks it, anything else on an alarm with an open order (cleared, assigned) is noted on it. Returns the order
-    concerned, or ``None`` when there is none. Suppressed (silenced) alarms open nothing.
+    concerned, or ``None`` when there is none. Suppressed (silenced) alarms open nothing until their silence
+    ends while they are still active.
 
     Handling the same transition twice changes nothing the second time.
     """
@@ -90,7 +93,9 @@ def handle_transition(
         ).fetchone()
         if done:
             return orders.fetch(conn, done[0])
-        if transition_.to_state == "active" and transition_.from_state != "active":
+        # An alarm released when its silence ended becomes actionable then, as if it had just activated.
+        released = "silence_ended" in transition_.values
+        if transition_.to_state == "active" and (transition_.from_state != "active" or released):
             if transition_.alarm.suppressed:
                 return None
             return _on_active(conn, transition_, repeat_window)

@@ -10,9 +10,11 @@ Two threads:
     that bound), so memory stays bounded whatever the broker holds. It sends the acknowledgements the writer
     hands it.
 ``writer``
-    takes a full batch, or the batch being filled once it is ``flush_interval_s`` old, and commits it
+    takes a full batch, or the batch being filled once it is ``flush_interval_s`` old, or at once when it
+    holds an urgent record (``urgent``: one that may raise an alarm, see ``rules.urgency``), and commits it
     (readings, events, latest values, presence, dead letters, seq counters) in one transaction, calls
-    ``on_committed``, then hands the batch's acknowledgements to the network thread. On a database error it
+    ``on_committed``, then hands the batch's acknowledgements to the network thread. A batch with urgent
+    records is two transactions: the urgent devices' records, then the rest. On a database error it
     keeps the batch, reconnects with backoff and retries, so unacknowledged messages stay with the broker.
 
 Validating on the network thread hands messages between threads once per batch instead of once per message,
@@ -26,6 +28,7 @@ whatever was unacknowledged, and an old packet id must not acknowledge a differe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -57,6 +60,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTION = "pw/v1/+/+/+"  # every site; a worker given sites subscribes to pw/v1/<site>/+/+ for each
 MAX_BACKOFF_S = 5.0
+FLUSH_INTERVAL_S = 0.2  # the longest a record waits for its batch, unless it is urgent
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,27 @@ class _Pending:
     rejected: Counter[str] = field(default_factory=Counter)  # by reason
     rows: int = 0
     since: float = 0.0
+    urgent: set[str] = field(default_factory=set)  # devices with a record worth committing at once
+
+    def split_urgent(self) -> list[_Pending]:
+        """This batch as the flushes to commit in turn: first the urgent devices' records, as a transaction
+        small enough to commit in a few milliseconds, then the rest (with every acknowledgement, the dead
+        letters and the held messages). Each device's records stay in arrival order."""
+        if not self.urgent:
+            return [self]
+        devices = self.urgent
+        samples, events = self.batch.samples, self.batch.events
+        head = _Pending(
+            batch=Batch([s for s in samples if s.device_id in devices], [e for e in events if e.device_id in devices]),
+            presence=[p for p in self.presence if p.device_id in devices],
+            sequences=[entry for entry in self.sequences if entry[0] in devices],
+        )
+        self.batch = Batch([s for s in samples if s.device_id not in devices],
+                           [e for e in events if e.device_id not in devices])
+        self.presence = [p for p in self.presence if p.device_id not in devices]
+        self.sequences = [entry for entry in self.sequences if entry[0] not in devices]
+        self.urgent = set()
+        return [head, self]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +166,9 @@ class Gateway:
         sites: Sequence[str] = (),
         session_expiry_s: int = 3600,
         on_committed: Callable[[Batch], None] | None = None,
+        urgent: Callable[[Sample | DeviceEvent], bool] | None = None,
         flush_rows: int = 10_000,
-        flush_interval_s: float = 0.2,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
         receive_maximum: int = 4096,
         keepalive_s: int = 30,
         tls_ca_file: str | None = None,
@@ -157,6 +183,7 @@ class Gateway:
         self.topics = [f"$share/{shared_group}/{f}" if shared_group else f for f in filters]
         self.session_expiry_s = session_expiry_s
         self.on_committed = on_committed
+        self.urgent = urgent
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
         self.receive_maximum = receive_maximum
@@ -195,6 +222,8 @@ class Gateway:
         Messages that arrive while stopping stay unacknowledged: the persistent session redelivers them.
         """
         self._stopping.set()
+        with contextlib.suppress(queue.Full):
+            self._ready.put_nowait(_Pending())  # wakes the writer if it waits for a batch: no flush to wait for
         if self._writer_thread is not None:
             self._writer_thread.join(timeout)
         self._network.stop()
@@ -306,13 +335,28 @@ class Gateway:
                 pending.unvalidated.append(inbound)
                 pending.rows += 1
             else:
-                self._admit(inbound, accepted, pending)
+                record = self._admit(inbound, accepted, pending)
+                if record is not None and self._is_urgent(record):
+                    pending.urgent.add(record.device_id)
             self._unacked += 1
-            full = pending.rows >= self.flush_rows
-            if full:
+            # An urgent batch goes at once if the writer is free for it; if a full batch is waiting, the writer
+            # takes this one straight after that (_next_batch), and handing it over now would only block.
+            due = pending.rows >= self.flush_rows or (bool(pending.urgent) and self._ready.empty())
+            if due:
                 self._filling = _Pending()
-        if full:
+        if due:
             self._hand_over(pending)
+
+    def _is_urgent(self, record: Sample | DeviceEvent) -> bool:
+        if self.urgent is None:
+            return False
+        try:
+            return self.urgent(record)
+        except Exception:
+            # Urgency only speeds commits up: without it every record still goes with its batch.
+            log.exception("the urgency predicate failed; records wait for their batch from now on")
+            self.urgent = None
+            return False
 
     def _window_full(self) -> bool:
         # With MQTT 3.1.1 nothing but this stops the broker from sending.
@@ -328,19 +372,23 @@ class Gateway:
 
     # -- validating ------------------------------------------------------------------------------------
 
-    def _admit(self, inbound: _Inbound, outcome: Accepted | Rejection, pending: _Pending) -> None:
+    def _admit(self, inbound: _Inbound, outcome: Accepted | Rejection,
+               pending: _Pending) -> Sample | DeviceEvent | None:
         """Add a validated message's data to ``pending``, whose ``acks`` already hold it (the caller holds
-        whatever guards ``pending``)."""
+        whatever guards ``pending``); returns the sample or event it added, if any."""
         if isinstance(outcome, Rejection):
             self._reject(inbound, outcome, pending)
-            return
+            return None
         device, message = outcome.topic.device, outcome.message
+        record: Sample | DeviceEvent | None = None
         if isinstance(message, Telemetry):
-            pending.batch.samples.append(Sample(device, message.ts, message.metrics))
+            record = Sample(device, message.ts, message.metrics)
+            pending.batch.samples.append(record)
             pending.rows += len(message.metrics)
             pending.sequences.append((device, message.seq))
         elif isinstance(message, EventMessage):
-            pending.batch.events.append(DeviceEvent(device, message.ts, message.code, message.seq, message.detail))
+            record = DeviceEvent(device, message.ts, message.code, message.seq, message.detail)
+            pending.batch.events.append(record)
             pending.rows += 1
             pending.sequences.append((device, message.seq))
         elif isinstance(message, StateMessage):
@@ -352,6 +400,7 @@ class Gateway:
             )
             pending.rows += 1
         pending.accepted += 1
+        return record
 
     def _reject(self, inbound: _Inbound, rejection: Rejection, pending: _Pending) -> None:
         parts = inbound.topic.split("/")
@@ -388,10 +437,11 @@ class Gateway:
                 pending = self._next_batch()
                 if pending is None:
                     return
-                storage = self._commit_with_retry(storage, directory, pending)
-                if storage is None:
-                    return  # stopped during an outage: the broker keeps the messages
-                self._after_commit(pending)
+                for part in pending.split_urgent():
+                    storage = self._commit_with_retry(storage, directory, part)
+                    if storage is None:
+                        return  # stopped during an outage: the broker keeps the messages
+                    self._after_commit(part)
         except Exception:
             log.exception("gateway writer failed")
             raise
@@ -401,13 +451,17 @@ class Gateway:
                 storage.conn.close()
 
     def _next_batch(self) -> _Pending | None:
-        """A full batch, or the one being filled once it is due; ``None`` once stopped with nothing left."""
-        wait = self.flush_interval_s
+        """A full batch, or the one being filled once it is due or urgent; ``None`` once stopped with nothing
+        left."""
+        wait = 0.0 if self._filling.urgent or self._stopping.is_set() else self.flush_interval_s
         while True:
             try:
-                return self._ready.get(timeout=wait)
+                ready = self._ready.get(timeout=wait)
             except queue.Empty:
                 pass
+            else:
+                if ready.acks:
+                    return ready
             stopping = self._stopping.is_set()
             with self._filling_lock:
                 pending = self._filling
@@ -415,7 +469,7 @@ class Gateway:
                 # keeps a message's wait for its flush at flush_interval_s.
                 age = time.monotonic() - pending.since if pending.acks else 0.0
                 wait = self.flush_interval_s - age
-                due = pending.acks and (stopping or wait <= 0)
+                due = pending.acks and (stopping or wait <= 0 or pending.urgent)
                 if due:
                     self._filling = _Pending()
             if due:
@@ -473,7 +527,8 @@ class Gateway:
                 # The data is committed; failing to ack would only cause a redelivery the DB ignores.
                 self._count("on_committed_errors")
                 log.error("on_committed hook failed: %s", type(exc).__name__)
-        self._network.call_soon(lambda: self._acknowledge(pending.acks))
+        if pending.acks:
+            self._network.call_soon(lambda: self._acknowledge(pending.acks))
 
     def _acknowledge(self, acks: list[tuple[int, int, int]]) -> None:
         """On the network thread: acknowledge a committed batch's messages and free their room in the window.

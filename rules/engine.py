@@ -37,7 +37,7 @@ from rules.evaluators import (
     ThresholdEvaluator,
 )
 from rules.hooks import AnomalyScorer, DetectorScorer, Forecaster, TrendForecaster
-from rules.lifecycle import ACKNOWLEDGED, ACTIVE, CLEARED, Change, Lifecycle, OpenAlarm
+from rules.lifecycle import ACKNOWLEDGED, ACTIVE, CLEARED, Change, Lifecycle, OpenAlarm, Suppression
 from rules.model import (
     Absence,
     AnomalySpec,
@@ -53,6 +53,7 @@ from rules.model import (
     Threshold,
 )
 from rules.silences import Silence, load_silences
+from rules.urgency import Triggers, Urgency
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,28 @@ def _threshold_levels(spec: Threshold, attributes: dict[str, Any]) -> tuple[floa
     return trip, trip if clear is None else clear
 
 
+def _device_triggers(ctx: DeviceContext) -> Triggers:
+    """What the device sends that an immediate rule (no ``for`` period) acts on at once."""
+    events = [code for code, bound in ctx.by_event.items()
+              if any(not clearing and _rule_of(target).for_s == 0 for target, clearing in bound)]
+    levels = []
+    for evaluators in ctx.by_metric.values():
+        for evaluator in evaluators:
+            if isinstance(evaluator, ThresholdEvaluator) and evaluator.rule.for_s == 0:
+                levels.append((evaluator.metric, evaluator.upward, evaluator.trip))
+            elif isinstance(evaluator, CompositeLeg) and evaluator.composite.rule.for_s == 0:
+                condition = evaluator.condition
+                if condition.above is not None:
+                    levels.append((condition.metric, True, condition.above))
+                if condition.below is not None:
+                    levels.append((condition.metric, False, condition.below))
+    return Triggers.of(events, levels)
+
+
+def _rule_of(target: Any) -> Rule:
+    return target.composite.rule if isinstance(target, CompositeLeg) else target.rule
+
+
 class RuleEngine:
     """Evaluate batches and time against a rule pack; persist alarm transitions and NOTIFY ``pw_alarms``.
 
@@ -104,6 +127,9 @@ class RuleEngine:
     new version is published (checked every ``reload_interval_s`` of ``tick`` time). The default scorer keeps
     anomaly models in ``anomaly_models``; ``tick`` checkpoints them every ``checkpoint_interval_s`` and ``close``
     once more. ``process`` and ``tick`` may come from different threads; they run one at a time.
+
+    ``urgency`` tells a gateway which records may raise an alarm at once (``rules.urgency``); it follows the
+    pack and the devices the engine knows.
 
     With ``sites`` the engine is one partition of the estate: it knows only those sites' devices and open
     alarms, and ignores readings of others (which another partition evaluates). No rule spans sites, so
@@ -129,6 +155,8 @@ class RuleEngine:
         self._open: dict[str, OpenAlarm] = {}
         self._life = Lifecycle(self._open, self._suppression)
         self._devices: dict[str, DeviceContext] = {}
+        self._triggers: dict[str, Triggers] = {}
+        self.urgency = Urgency()
         self._composites: dict[str, CompositeEvaluator] = {}
         self._pending_rows: set[AnomalyEvaluator] = set()
         self._silences: list[Silence] = []
@@ -238,6 +266,7 @@ class RuleEngine:
             for evaluator in ctx.absence:
                 evaluator.check(life, now, ctx.last_seen)
         life.tick(now)
+        self._release_silenced(now)
         self._flush()
         if self._last_checkpoint is None:
             self._last_checkpoint = now
@@ -268,8 +297,10 @@ class RuleEngine:
         conn.commit()
         self._inhibitions = list(pack.inhibitions)
         self._devices = {}
+        self._triggers = {}
         self._composites = {}
         self._compile(pack, devices)
+        self.urgency.publish(self._triggers)
         return pack
 
     def _compile(self, pack: RulePack, devices: list[Device]) -> None:
@@ -327,6 +358,9 @@ class RuleEngine:
             if types:
                 for code in spec.clear_events:
                     ctx.by_event.setdefault(code, []).append((composite, True))
+        triggers = _device_triggers(ctx)
+        if triggers:
+            self._triggers[device.id] = triggers
 
     def _bind(self, ctx: DeviceContext, rule: Rule, subject: dict[str, Any]) -> None:
         spec = rule.spec
@@ -428,6 +462,7 @@ class RuleEngine:
                 self._add_device(device)
             else:
                 self._foreign.add(device.id)
+        self.urgency.publish(self._triggers)
 
     def _takes(self, site_id: str) -> bool:
         """Whether this engine evaluates the site (every site when it was given none)."""
@@ -435,11 +470,11 @@ class RuleEngine:
 
     # ------------------------------------------------------------------ suppression
 
-    def _suppression(self, alarm: OpenAlarm, at: datetime) -> str | None:
+    def _suppression(self, alarm: OpenAlarm, at: datetime) -> Suppression | None:
         scopes = {"device": alarm.device_id, "building": alarm.building_id, "site": alarm.site_id}
         for silence in self._silences:
             if scopes.get(silence.scope_type) == silence.scope_id and silence.covers(at):
-                return f"silence {silence.id}: {silence.reason}"
+                return Suppression(f"silence {silence.id}: {silence.reason}", silence=True)
         rule = alarm.rule
         for inhibition in self._inhibitions:
             if rule.id not in inhibition.target_rules and rule.category not in inhibition.target_categories:
@@ -456,8 +491,15 @@ class RuleEngine:
                 source_scope = {"device": source.device_id, "building": source.building_id,
                                 "site": source.site_id}[inhibition.scope]
                 if source_scope == wanted:
-                    return f"inhibited by {source.fingerprint} ({inhibition.id}): {inhibition.reason}"
+                    return Suppression(f"inhibited by {source.fingerprint} ({inhibition.id}): {inhibition.reason}",
+                                       silence=False)
         return None
+
+    def _release_silenced(self, now: datetime) -> None:
+        """Silenced alarms still open when no silence (nor an inhibition) covers them any more."""
+        for alarm in [a for a in self._open.values() if a.suppressed and a.detail.get("silenced")]:
+            if alarm.state in (ACTIVE, ACKNOWLEDGED) and self._suppression(alarm, now) is None:
+                self._life.release(alarm, now)
 
     # ------------------------------------------------------------------ persistence
 

@@ -25,6 +25,15 @@ STATES = (PENDING, ACTIVE, ACKNOWLEDGED, CLEARED)
 TOUCH_INTERVAL = timedelta(seconds=5)
 
 
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why an alarm is suppressed. A silence ends at a known time and the alarm is released then if it is
+    still open; an inhibition holds until the alarm clears (its source is the incident being handled)."""
+
+    reason: str
+    silence: bool
+
+
 class Owner(Protocol):
     """What the lifecycle needs from the evaluator behind an alarm."""
 
@@ -79,7 +88,7 @@ class Lifecycle:
     """Applies fire/calm observations and time to the open alarms, collecting what changed."""
 
     def __init__(self, open_alarms: dict[str, OpenAlarm],
-                 suppression: Callable[[OpenAlarm, datetime], str | None]) -> None:
+                 suppression: Callable[[OpenAlarm, datetime], Suppression | None]) -> None:
         self.open = open_alarms
         self._suppression = suppression
         self.changes: list[Change] = []
@@ -169,11 +178,23 @@ class Lifecycle:
         self.dirty.add(alarm)
         self._record(alarm, PENDING, ACTIVE, at, cause, {"value": value})
 
+    def release(self, alarm: OpenAlarm, at: datetime) -> None:
+        """The silence that suppressed ``alarm`` is over and the alarm is still open: from now on it counts
+        like any other (dispatch opens its work order). Recorded as a transition to the same state."""
+        reason = alarm.detail.pop("suppressed_by", None)
+        alarm.detail.pop("silenced", None)
+        alarm.suppressed = False
+        self._record(alarm, alarm.state, alarm.state, at, f"still {alarm.state} after its silence ended ({reason})",
+                     {"silence_ended": reason})
+
     def _suppress(self, alarm: OpenAlarm, at: datetime) -> None:
-        reason = self._suppression(alarm, at)
-        if reason is not None:
+        suppression = self._suppression(alarm, at)
+        if suppression is not None:
             alarm.suppressed = True
-            alarm.detail["suppressed_by"] = reason
+            alarm.detail["suppressed_by"] = suppression.reason
+            if suppression.silence:
+                # Kept with the alarm (and so across restarts): only a silenced alarm is released.
+                alarm.detail["silenced"] = True
 
     def _record(self, alarm: OpenAlarm, from_state: str | None, to_state: str, at: datetime, cause: str,
                 values: dict[str, Any]) -> None:

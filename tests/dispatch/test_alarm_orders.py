@@ -12,7 +12,7 @@ from dispatch.responsibility import default_list_path, parse_list
 from dispatch.workorders import events, get_work_order, list_work_orders, transition
 from rules.categories import categories
 
-from .conftest import DEVICES, SITE, T0, Alarm, alarm_transition
+from .conftest import DEVICES, SITE, T0, Alarm, Transition, alarm_transition
 
 DEFAULT_LIST = parse_list(default_list_path().read_text(encoding="utf-8"))
 
@@ -169,6 +169,44 @@ def test_get_work_order_of_an_unknown_id_is_none(estate: psycopg.Connection) -> 
 def test_a_silenced_alarm_opens_no_order(estate: psycopg.Connection) -> None:
     alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"], suppressed=True)
     assert handle_transition(estate, alarm_transition(1, alarm)) is None
+
+
+def test_a_silenced_alarm_released_when_its_silence_ended_opens_an_order(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"])
+    released = Transition(id=2, alarm_id=1, from_state="active", to_state="active", at=T0, alarm=alarm,
+                          values={"silence_ended": "silence 4: pump overhaul"})
+    order = handle_transition(estate, released)
+    assert order is not None and order.category == "water_outage"
+
+
+def test_a_fault_outlasting_its_maintenance_window_gets_an_order(estate: psycopg.Connection, db_url: str) -> None:
+    from ingest.records import Batch, DeviceEvent
+    from rules.alarms import silence
+    from rules.engine import RuleEngine
+
+    lift = DEVICES["elevator"]
+    silence(estate, scope_type="device", scope_id=lift, starts_at=T0, ends_at=T0 + timedelta(hours=2),
+            actor="user:maint", reason="half-monthly maintenance")
+    engine = RuleEngine(db_url)
+    try:
+        engine.process(Batch(events=[DeviceEvent(lift, T0 + timedelta(minutes=5), "out_of_service")]),
+                       now=T0 + timedelta(minutes=5))
+        sync_alarms(estate)
+        assert list_work_orders(estate) == []
+        end = T0 + timedelta(hours=2)
+        # Still reporting, still out of service: no offline alarm joins in.
+        engine.process(Batch.of_readings([(lift, "car_position", end, 1.0)]), now=end)
+        engine.tick(end + timedelta(seconds=1))
+    finally:
+        engine.close()
+    sync_alarms(estate)
+    assert [(o.device_id, o.category) for o in list_work_orders(estate)] == [(lift, "elevator_advisory")]
+
+
+def test_a_refire_of_an_active_alarm_opens_no_order(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="water_outage", severity="P1", device_id=DEVICES["water_supply"])
+    again = Transition(id=2, alarm_id=1, from_state="active", to_state="active", at=T0, alarm=alarm)
+    assert handle_transition(estate, again) is None
 
 
 def raise_alarm(conn: psycopg.Connection, *, category: str, severity: str, device_id: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -35,3 +36,15 @@ def test_stopping_leaves_none_of_its_threads_running(pipeline: Pipeline) -> None
             time.monotonic() < deadline):
         time.sleep(0.1)
     assert lingering == []
+
+
+def test_the_gateway_asks_the_engine_which_records_are_urgent(pipeline: Pipeline) -> None:
+    assert pipeline.gateway.urgent is pipeline.engine.urgency
+
+
+def test_starting_takes_the_loaded_engine_out_of_garbage_collection(pipeline: Pipeline) -> None:
+    pipeline.start()
+    try:
+        assert not any(tracked is pipeline.engine for tracked in gc.get_objects())
+    finally:
+        pipeline.stop()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from ingest.records import Batch, DeviceEvent
-from rules.alarms import list_alarms, silence, transitions_since
+from rules.alarms import Alarm, list_alarms, silence, transitions_since
 from rules.silences import Silence, parse_recurrence
 
 from .conftest import T0, at, event
@@ -104,6 +104,56 @@ def test_inhibited_alarms_still_resolve_cleanly(db, estate, make_engine):
     assert {a.rule_id: a.state for a in list_alarms(db)} == {"fire.alarm": "cleared", "elevator.fire_recall": "cleared"}
     recall = [t for t in transitions_since(db, 0) if t.alarm.rule_id == "elevator.fire_recall"]
     assert [(t.to_state, t.alarm.suppressed) for t in recall] == [("active", True), ("cleared", True)]
+
+
+def test_an_alarm_still_active_when_its_silence_ends_is_released(db, estate, make_engine):
+    silence(db, scope_type="device", scope_id=estate["el1"], starts_at=at(0), ends_at=at(600), actor="maint-wang",
+            reason="under repair")
+    engine = make_engine()
+    engine.process(event(estate["el1"], "out_of_service", 60), now=at(60))
+    engine.tick(at(599))
+    assert out_of_service(db).suppressed
+    engine.tick(at(601))
+    alarm = out_of_service(db)
+    assert (alarm.state, alarm.suppressed, "suppressed_by" in alarm.detail) == ("active", False, False)
+    released = [t for t in transitions_since(db, 0) if t.alarm_id == alarm.id][-1]
+    assert (released.from_state, released.to_state, released.at) == ("active", "active", at(601))
+    assert "under repair" in released.values["silence_ended"]
+
+
+def test_an_alarm_that_cleared_inside_its_silence_stays_as_it_was(db, estate, make_engine):
+    silence(db, scope_type="device", scope_id=estate["el1"], starts_at=at(0), ends_at=at(600), actor="maint-wang",
+            reason="under repair")
+    engine = make_engine()
+    engine.process(event(estate["el1"], "out_of_service", 60), now=at(60))
+    engine.process(event(estate["el1"], "normal_operation", 300), now=at(300))
+    engine.tick(at(601))
+    assert [(t.to_state, t.alarm.suppressed) for t in transitions_since(db, 0)
+            if t.alarm.rule_id == "elevator.out_of_service"] == [("active", True), ("cleared", True)]
+
+
+def test_a_silenced_alarm_is_released_by_an_engine_restarted_after_the_silence(db, estate, make_engine):
+    silence(db, scope_type="device", scope_id=estate["el1"], starts_at=at(0), ends_at=at(600), actor="maint-wang",
+            reason="under repair")
+    make_engine().process(event(estate["el1"], "out_of_service", 60), now=at(60))
+    make_engine().tick(at(900))
+    assert not out_of_service(db).suppressed
+
+
+def test_an_inhibited_alarm_stays_suppressed_when_its_source_clears(db, estate, make_engine):
+    engine = make_engine()
+    engine.process(event(estate["fs1"], "fire_alarm", 0), now=at(0))
+    engine.process(event(estate["el1"], "fire_recall", 5), now=at(5))
+    engine.process(event(estate["fs1"], "reset", 900), now=at(900))
+    engine.tick(at(901))
+    # The lift reports normal operation once the fire linkage is reset: no order for the gap in between.
+    suppressed = {a.rule_id: a.suppressed for a in list_alarms(db)}
+    assert (suppressed["fire.alarm"], suppressed["elevator.fire_recall"]) == (False, True)
+
+
+def out_of_service(db) -> Alarm:
+    [alarm] = [a for a in list_alarms(db) if a.rule_id == "elevator.out_of_service"]
+    return alarm
 
 
 def test_a_daily_window_that_crosses_midnight_covers_the_small_hours():
