@@ -9,8 +9,10 @@ import time
 import pytest
 
 from gateway.endpoint import MqttEndpoint
+from ingest.database import connect
 from propwatch.embedded import EmbeddedBroker
 from propwatch.pipeline import Pipeline
+from rules.store import publish_pack
 
 
 @pytest.fixture
@@ -48,3 +50,34 @@ def test_starting_takes_the_loaded_engine_out_of_garbage_collection(pipeline: Pi
         assert not any(tracked is pipeline.engine for tracked in gc.get_objects())
     finally:
         pipeline.stop()
+
+
+def test_a_reloaded_pack_is_taken_out_of_garbage_collection_too(db_url: str, own_broker: EmbeddedBroker) -> None:
+    pipeline = Pipeline(database_url=db_url, endpoint=MqttEndpoint.parse(own_broker.handle.url),
+                        tick_interval_s=0.1)
+    first = pipeline.engine.pack
+    with connect(db_url) as conn:
+        publish_pack(conn, SITE_PACK, actor="admin")
+        conn.commit()
+
+    def reloaded_and_frozen() -> bool:
+        pack = pipeline.engine.pack
+        return pack is not first and not any(tracked is pack for tracked in gc.get_objects())
+
+    pipeline.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not reloaded_and_frozen():
+            assert time.monotonic() < deadline, "the reloaded pack is still tracked by the collector"
+            time.sleep(0.1)
+    finally:
+        pipeline.stop()
+
+
+SITE_PACK = """
+pack: site
+overrides:
+  - rule: elevator.trapped
+    site: S1
+    set: {enabled: false}
+"""
