@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from gateway.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
+from ingest.records import DeviceEvent, Sample
 from ingest.registry import Device, Site, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
@@ -108,15 +109,21 @@ def _register(url: str, site_id: str) -> list[str]:
     return ids
 
 
+def one_in_five(record: Sample | DeviceEvent) -> bool:
+    """An urgency predicate that marks every fifth millisecond: most batches then commit in two parts."""
+    return record.ts.microsecond // 1000 % 5 == 0
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("urgent", [None, one_in_five], ids=["batched", "with-urgent-records"])
 def test_a_postgres_outage_under_load_loses_nothing_and_memory_stays_bounded(
-    own_postgres, mqtt_url, site_id, publisher
+    own_postgres, mqtt_url, site_id, publisher, urgent
 ):
     data_dir, url = own_postgres
     devices = _register(url, site_id)
     receive_maximum = 200
     gateway = Gateway(endpoint=MqttEndpoint.parse(mqtt_url), database_url=url, client_id=f"gw-{site_id}-pg",
-                      receive_maximum=receive_maximum, flush_interval_s=0.05)
+                      receive_maximum=receive_maximum, flush_interval_s=0.05, urgent=urgent)
     gateway.start()
     gateway.wait_connected()
     try:
