@@ -37,6 +37,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 import psycopg
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTION = "pw/v1/+/+/+"  # every site; a worker given sites subscribes to pw/v1/<site>/+/+ for each
 MAX_BACKOFF_S = 5.0
+T = TypeVar("T")
 FLUSH_INTERVAL_S = 0.2  # the longest a record waits for its batch, unless it is urgent
 
 
@@ -116,19 +118,22 @@ class _Pending:
         letters and the held messages). Each device's records stay in arrival order."""
         if not self.urgent:
             return [self]
-        devices = self.urgent
-        samples, events = self.batch.samples, self.batch.events
-        head = _Pending(
-            batch=Batch([s for s in samples if s.device_id in devices], [e for e in events if e.device_id in devices]),
-            presence=[p for p in self.presence if p.device_id in devices],
-            sequences=[entry for entry in self.sequences if entry[0] in devices],
-        )
-        self.batch = Batch([s for s in samples if s.device_id not in devices],
-                           [e for e in events if e.device_id not in devices])
-        self.presence = [p for p in self.presence if p.device_id not in devices]
-        self.sequences = [entry for entry in self.sequences if entry[0] not in devices]
-        self.urgent = set()
+        devices, self.urgent = self.urgent, set()
+        head = _Pending()
+        head.batch.samples, self.batch.samples = _apart(self.batch.samples, lambda s: s.device_id in devices)
+        head.batch.events, self.batch.events = _apart(self.batch.events, lambda e: e.device_id in devices)
+        head.presence, self.presence = _apart(self.presence, lambda p: p.device_id in devices)
+        head.sequences, self.sequences = _apart(self.sequences, lambda entry: entry[0] in devices)
         return [head, self]
+
+
+def _apart(items: list[T], chosen: Callable[[T], bool]) -> tuple[list[T], list[T]]:
+    """``items`` split into those ``chosen`` and the others, each in its original order."""
+    picked: list[T] = []
+    others: list[T] = []
+    for item in items:
+        (picked if chosen(item) else others).append(item)
+    return picked, others
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@ the rest of its device's records, in arrival order, then the batch it arrived in
 
 from __future__ import annotations
 
+import time
+
 from gateway.protocol import topic_for
 from ingest.records import Batch, DeviceEvent, Sample
 
@@ -26,7 +28,9 @@ def test_records_not_marked_urgent_wait_for_the_flush_interval(make_gateway, pub
     gateway = make_gateway(flush_interval_s=LONG_FLUSH_S, urgent=is_entrapment)
     publisher.publish(topic_for(site_id, devices[0], "event"), {"ts": now_ms(), "seq": 1, "code": "door_reopen"})
     wait_until(lambda: gateway.stats().unacknowledged == 1)
+    time.sleep(0.5)  # an urgent record is committed within milliseconds of its arrival
     assert count(db, "SELECT count(*) FROM device_events") == 0
+    assert gateway.stats().unacknowledged == 1
 
 
 def test_the_urgent_devices_records_commit_first_then_the_rest_of_the_batch(
