@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import class_row
@@ -92,6 +94,43 @@ def list_devices(conn: psycopg.Connection, *, site_id: str | None = None) -> lis
             {"site": site_id},
         )
         return cur.fetchall()
+
+
+def get_devices(conn: psycopg.Connection, device_ids: Sequence[str]) -> list[Device]:
+    """The devices among ``device_ids`` that exist, ordered by id (unknown ids are left out)."""
+    with conn.cursor(row_factory=class_row(Device)) as cur:
+        cur.execute(
+            """SELECT id, site_id, type, name, building_id, model, attributes FROM devices
+               WHERE id = ANY(%s) ORDER BY id""",
+            (list(device_ids),),
+        )
+        return cur.fetchall()
+
+
+def device_count(conn: psycopg.Connection) -> int:
+    """How many devices are registered: a cheap marker that moves when devices are added or removed."""
+    row = conn.execute("SELECT count(*) FROM devices").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def get_site(conn: psycopg.Connection, site_id: str) -> Site | None:
+    """One site by id, or ``None``."""
+    with conn.cursor(row_factory=class_row(Site)) as cur:
+        cur.execute("SELECT id, name, region, name_en, address, timezone FROM sites WHERE id = %s", (site_id,))
+        return cur.fetchone()
+
+
+def site_timezone(conn: psycopg.Connection, site_id: str) -> ZoneInfo:
+    """The estate's time zone (IANA name stored with the site); Asia/Shanghai for an unknown site."""
+    site = get_site(conn, site_id)
+    return ZoneInfo(site.timezone if site is not None else Site.timezone)
+
+
+def site_region(conn: psycopg.Connection, site_id: str) -> str:
+    """The site's GB/T 2260 region code, ``"default"`` for an unknown site."""
+    site = get_site(conn, site_id)
+    return site.region if site is not None else Site.region
 
 
 def list_sites(conn: psycopg.Connection) -> list[Site]:
