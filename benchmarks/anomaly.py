@@ -36,7 +36,7 @@ from rules.anomaly.forecast import Direction, Forecaster
 from rules.anomaly.table import read_table, write_scores
 from simulators.estate import demo_estate
 from simulators.offline import PlannedFault, run_offline
-from tests.anomaly.synthetic import inject
+from simulators.synthetic_series import inject
 
 KINDS = ("spike", "level_shift", "drift", "variance", "correlation_break", "none")
 GRACE = 50

@@ -12,7 +12,7 @@ from ingest.registry import Building, Device, Site, upsert_building, upsert_devi
 from ingest.writer import Writer
 from rules.loader import parse_pack
 from rules.model import RulePack
-from tests.anomaly.synthetic import normal_series
+from simulators.synthetic_series import normal_series
 
 CHANNELS = ("pump1_vibration", "pump2_vibration")
 STEP = timedelta(seconds=60)

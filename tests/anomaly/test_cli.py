@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from rules.anomaly.__main__ import main
-from tests.anomaly.synthetic import inject
+from simulators.synthetic_series import inject
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import pytest
 
 from rules.anomaly.config import DetectorConfig
 from rules.anomaly.detector import StreamingDetector
-from tests.anomaly.synthetic import inject
+from simulators.synthetic_series import inject
 
 CHANNELS = ["c0", "c1", "c2", "c3"]
 

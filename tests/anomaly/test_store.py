@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rules.anomaly.store import InMemoryModelStore, load_detector, refresh_model, train_detector
-from tests.anomaly.synthetic import inject
+from simulators.synthetic_series import inject
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 CHANNELS = ["c0", "c1", "c2", "c3"]

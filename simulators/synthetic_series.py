@@ -1,4 +1,4 @@
-"""Synthetic sensor series with injected anomalies, shared by the tests and benchmarks/anomaly.py."""
+"""Synthetic sensor series with injected anomalies: ground truth for the anomaly tests and benchmarks/anomaly.py."""
 
 from __future__ import annotations
 
