@@ -30,9 +30,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.endpoint import MqttEndpoint
 from gateway.protocol import EventMessage, TelemetryMessage, encode, topic_for
 from gateway.protocol.catalog import catalog
+from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import FLUSH_INTERVAL_S, Gateway
 from ingest.database import connect
 from ingest.records import Batch

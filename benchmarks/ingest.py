@@ -53,7 +53,7 @@ import psutil
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from ingest.database import connect
 from ingest.records import Batch
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres

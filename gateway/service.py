@@ -47,10 +47,10 @@ from paho.mqtt.properties import Properties
 
 from gateway.dead_letters import DeadLetter, insert_dead_letters, make_dead_letter
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
-from gateway.endpoint import MqttEndpoint
 from gateway.network_loop import NetworkLoop
 from gateway.presence import PresenceUpdate, apply_presence
 from gateway.protocol import EventMessage, Rejection, RejectionReason, StateMessage
+from gateway.protocol.endpoint import MqttEndpoint
 from gateway.sequence import SequenceRecorder
 from gateway.validation import Accepted, Telemetry, validate
 from ingest.database import connect

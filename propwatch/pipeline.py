@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from dispatch.alarm_sync import sync_alarms
 from dispatch.notify import LogNotifier
 from dispatch.scheduler import DispatchScheduler
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
 from ingest.records import Batch

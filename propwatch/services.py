@@ -6,7 +6,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
 from propwatch.settings import Settings
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.endpoint import MqttEndpoint
 from gateway.protocol import TopicKind, topic_for
+from gateway.protocol.endpoint import MqttEndpoint
 
 log = logging.getLogger(__name__)
 PROTOCOLS = {"5": mqtt.MQTTv5, "3.1.1": mqtt.MQTTv311}

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import orjson
 
-from gateway.endpoint import MqttEndpoint
 from gateway.protocol import TopicKind, topic_for
 from gateway.protocol.catalog import device_type
+from gateway.protocol.endpoint import MqttEndpoint
 from simulators.estate import DeviceLayout, EstateLayout
 from simulators.fastpub import FastPublisher, topic_block
 

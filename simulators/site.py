@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gateway.endpoint import MqttEndpoint
 from gateway.protocol import Rejection
 from gateway.protocol.commands import decode_command
+from gateway.protocol.endpoint import MqttEndpoint
 from simulators.device import SimulatedDevice
 from simulators.estate import EstateLayout
 from simulators.faults import FaultRecord, GroundTruthLog, fault_catalog

@@ -95,7 +95,7 @@ def mqtt_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerHand
     """A broker shared by the session; tests keep apart by using their own site ids."""
     configured = os.environ.get("PROPWATCH_TEST_MQTT_URL")
     if configured:
-        from gateway.endpoint import MqttEndpoint
+        from gateway.protocol.endpoint import MqttEndpoint
 
         endpoint = MqttEndpoint.parse(configured)
         yield BrokerHandle(endpoint.host, endpoint.port, "external")

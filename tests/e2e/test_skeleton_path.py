@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from dashboard.app import create_app
 from dispatch.responsibility import lookup
 from dispatch.units import get_unit
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from ingest.database import connect
 from propwatch.embedded import EmbeddedBroker
 from propwatch.pipeline import Pipeline

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.registry import Device, Site, upsert_device, upsert_site
 

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
 from ingest.records import DeviceEvent, Sample

@@ -11,8 +11,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.endpoint import MqttEndpoint
 from gateway.network_loop import NetworkLoop
+from gateway.protocol.endpoint import MqttEndpoint
 
 from .conftest import Publisher, wait_until
 

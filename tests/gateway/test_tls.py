@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gateway.broker_config import BrokerConfig
-from gateway.endpoint import MqttEndpoint
 from gateway.protocol import topic_for
+from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from propwatch.embedded import free_port, mosquitto_binary, wait_for_port
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from ingest.database import connect
 from propwatch.embedded import EmbeddedBroker
 from propwatch.pipeline import Pipeline

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from propwatch.settings import SettingsError, load_settings
 
 

@@ -68,7 +68,7 @@ class Listener:
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
-        from gateway.endpoint import MqttEndpoint
+        from gateway.protocol.endpoint import MqttEndpoint
 
         self.messages: list[tuple[str, Any, bool]] = []
         self._changed = threading.Condition()

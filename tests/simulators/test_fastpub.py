@@ -2,7 +2,7 @@
 
 import pytest
 
-from gateway.endpoint import MqttEndpoint
+from gateway.protocol.endpoint import MqttEndpoint
 from simulators.fastpub import FastPublisher, _receive_maximum, topic_block, varint
 
 
