@@ -149,3 +149,40 @@ def list_buildings(conn: psycopg.Connection, *, site_id: str | None = None) -> l
             {"site": site_id},
         )
         return cur.fetchall()
+
+
+
+def page_sites(conn: psycopg.Connection, *, sites: Sequence[str] | None, limit: int,
+               offset: int) -> tuple[list[Site], int]:
+    """One page of sites ordered by id, and how many there are in all; ``sites=None`` means every site."""
+    params = {"sites": None if sites is None else list(sites), "limit": limit, "offset": offset}
+    with conn.cursor(row_factory=class_row(Site)) as cur:
+        cur.execute(
+            """SELECT id, name, region, name_en, address, timezone FROM sites
+               WHERE %(sites)s::text[] IS NULL OR id = ANY(%(sites)s)
+               ORDER BY id LIMIT %(limit)s OFFSET %(offset)s""", params)
+        found = cur.fetchall()
+    row = conn.execute("SELECT count(*) FROM sites WHERE %(sites)s::text[] IS NULL OR id = ANY(%(sites)s)",
+                       params).fetchone()
+    assert row is not None
+    return found, int(row[0])
+
+
+def page_devices(conn: psycopg.Connection, *, sites: Sequence[str] | None, type: str | None = None, limit: int,
+                 offset: int) -> tuple[list[Device], int]:
+    """One page of devices ordered by id, optionally of one type, and how many match in all;
+    ``sites=None`` means every site."""
+    params = {"sites": None if sites is None else list(sites), "type": type, "limit": limit, "offset": offset}
+    with conn.cursor(row_factory=class_row(Device)) as cur:
+        cur.execute(
+            """SELECT id, site_id, type, name, building_id, model, attributes FROM devices
+               WHERE (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s))
+                 AND (%(type)s::text IS NULL OR type = %(type)s)
+               ORDER BY id LIMIT %(limit)s OFFSET %(offset)s""", params)
+        found = cur.fetchall()
+    row = conn.execute(
+        """SELECT count(*) FROM devices
+           WHERE (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s))
+             AND (%(type)s::text IS NULL OR type = %(type)s)""", params).fetchone()
+    assert row is not None
+    return found, int(row[0])
