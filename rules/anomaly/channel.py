@@ -23,9 +23,6 @@ _FEATURE_ALPHA = 0.1
 _BIAS_ALPHA = 0.02
 # Memory of the long reference level that reveals slow drifts (about 250 rows).
 _DRIFT_ALPHA = 0.004
-# The channel statistic saturates at this many times its floors: beyond it "very anomalous" is all we need
-# to know, and a bounded value keeps one wild reading from dominating the calibration history.
-_STATISTIC_CAP = 20.0
 # The noise scale is at least this fraction of the channel's mean absolute deviation from its long-run
 # reference: on/off channels (a pump current that is 0 most of the time) have no noise to speak of, and
 # without this floor every start would look like a million sigmas and take ages to be forgotten.
@@ -169,8 +166,7 @@ class ChannelModel:
             self.variance = variance = self.variance + variance_alpha * (min(z * z, 25.0) - self.variance)
             self.z_average = z_average = self.z_average + _FEATURE_ALPHA * (clipped - self.z_average)
             drift = abs(centre - self.reference) / scale
-            statistic = min(_STATISTIC_CAP, max(abs(z) / floors[0], cusum / floors[1], variance / floors[2],
-                                                drift / floors[3]))
+            statistic = max(abs(z) / floors[0], cusum / floors[1], variance / floors[2], drift / floors[3])
             out.append(ChannelStats(z, cusum, variance, drift, statistic, z_average, self.generation,
                                     self.count >= min_points))
         return out

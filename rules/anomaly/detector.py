@@ -16,6 +16,10 @@ from rules.anomaly.config import DetectorConfig
 from rules.anomaly.multivariate import MultivariateModel, next_fit_row
 
 STATE_VERSION = 1
+# What calibration learns of a statistic saturates at this many times its floors, so one wild reading cannot
+# dominate the history. Only what is learnt is capped: the statistic compared with the alarm level is not, or a
+# channel whose learnt level rose above the cap (spiky, quantised) could never alarm again.
+LEARN_CAP = 20.0
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class StreamingDetector:
             # calibrators what normal looks like.
             for value, calibrator in zip(values, calibrators, strict=True):
                 if value is not None:
-                    calibrator.learn(value)
+                    calibrator.learn(min(value, LEARN_CAP))
         else:
             # A fresh alarm teaches nothing row by row, but its peak is remembered as one observation when it
             # ends: a condition that keeps coming back (a jockey pump's start every hour) becomes normal
@@ -187,7 +191,7 @@ class StreamingDetector:
         if was_active and (learning or not active):
             for peak, calibrator in zip(self._peaks, calibrators, strict=True):
                 if peak is not None:
-                    calibrator.learn(peak)
+                    calibrator.learn(min(peak, LEARN_CAP))
             self._peaks = [None] * len(self._peaks)
         if self._mv is not None:
             self._mv.remember(features, in_alarm=not learning)

@@ -157,3 +157,14 @@ def test_daily_steps_stop_alarming_once_the_profile_is_learnt():
     times, values = _occupancy_series()
     flags = [s.is_anomaly for s in StreamingDetector(["demand"]).update_batch(times, values)]
     assert not any(flags[288 * 3 :])
+
+
+def test_a_channel_whose_normal_readings_are_spiky_still_raises_a_far_larger_excursion():
+    # Regular spikes push the channel's learnt alarm level up; an excursion 25 times larger than any spike
+    # must still be raised (a capped statistic once left such channels blind: the level sat above the cap).
+    rng = np.random.default_rng(0)
+    values = rng.normal(0.0, 1.0, 3000)
+    values[rng.random(3000) < 0.03] += 200.0
+    values[2500:2800] += 5000.0
+    scores = StreamingDetector(["spiky"]).update_batch(60.0 * np.arange(3000), values.reshape(-1, 1))
+    assert any(s.is_anomaly for s in scores[2500:2510])
