@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
 
     commands.add_parser("pipeline", help="run gateway, rules and dispatch").set_defaults(handler=_pipeline)
+    commands.add_parser("gateway", help="run a gateway worker alone (external PostgreSQL and broker)").set_defaults(
+        handler=_gateway)
     commands.add_parser("serve", help="run the web app").set_defaults(handler=_serve)
 
     # Listed for --help only: main() hands `simulate ...` to the simulators' own command line.
@@ -95,7 +98,35 @@ def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
                             sites=settings.sites)
         pipeline.start()
         stack.callback(pipeline.stop)
-        _wait_for_interrupt()
+        _wait_for_stop_signal()
+    return 0
+
+
+def _gateway(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.service import Gateway
+    from propwatch.schema import upgrade_database
+
+    # A worker alone shares the database and broker of a pipeline; embedded ones would be its own, seen by nobody.
+    if settings.database_url is None or settings.mqtt is None:
+        print("propwatch: PROPWATCH_DATABASE_URL and PROPWATCH_MQTT_URL must be set to run the gateway alone",
+              file=sys.stderr)
+        return 2
+    upgrade_database(settings.database_url)
+    gateway = Gateway(
+        endpoint=settings.mqtt,
+        database_url=settings.database_url,
+        protocol=settings.mqtt_protocol,
+        client_id=settings.gateway_client_id,
+        shared_group=settings.gateway_shared_group,
+        sites=settings.sites,
+        session_expiry_s=settings.mqtt_session_expiry_s,
+        tls_ca_file=settings.gateway_tls_ca_file,
+    )
+    gateway.start()
+    try:
+        _wait_for_stop_signal()
+    finally:
+        gateway.stop()
     return 0
 
 
@@ -120,6 +151,9 @@ def _rules_check(settings: Settings, args: argparse.Namespace) -> int:
     return rules_main(["check", str(args.file)])
 
 
-def _wait_for_interrupt() -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        threading.Event().wait()
+def _wait_for_stop_signal() -> None:
+    """Block until SIGINT or SIGTERM, so a service manager's stop shuts down as cleanly as Ctrl-C."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()

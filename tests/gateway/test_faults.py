@@ -46,7 +46,7 @@ def _as_url(conninfo: str) -> str:
 def _start_gateway_process(db_url: str, mqtt_url: str, client_id: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PROPWATCH_DATABASE_URL": _as_url(db_url), "PROPWATCH_MQTT_URL": mqtt_url,
            "PROPWATCH_GATEWAY_CLIENT_ID": client_id, "PROPWATCH_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "gateway"], cwd=REPO, env=env,
+    return subprocess.Popen([sys.executable, "-m", "propwatch", "gateway"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
