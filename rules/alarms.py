@@ -77,26 +77,60 @@ class AlarmTransition:
     alarm: Alarm
 
 
+_FILTER = sql.SQL("""(%(states)s::text[] IS NULL OR a.state = ANY(%(states)s))
+    AND (%(sites)s::text[] IS NULL OR a.site_id = ANY(%(sites)s))
+    AND (%(device)s::text IS NULL OR a.device_id = %(device)s)
+    AND (%(severity)s::text IS NULL OR a.severity = %(severity)s)""")
+
+
+def _check_states(states: Sequence[str] | None) -> None:
+    unknown = set(states or ()) - set(STATES)
+    if unknown:
+        raise ValueError(f"unknown alarm states: {', '.join(sorted(unknown))}; known: {', '.join(STATES)}")
+
+
 def list_alarms(conn: psycopg.Connection, *, states: Sequence[str] | None = None, site_id: str | None = None,
                 device_id: str | None = None, severity: str | None = None, limit: int = 100,
                 offset: int = 0) -> list[Alarm]:
     """Alarms matching every given filter, most severe first, then newest first."""
-    unknown = set(states or ()) - set(STATES)
-    if unknown:
-        raise ValueError(f"unknown alarm states: {', '.join(sorted(unknown))}; known: {', '.join(STATES)}")
+    _check_states(states)
     with conn.cursor(row_factory=class_row(Alarm)) as cur:
         cur.execute(
-            sql.SQL("""SELECT {} FROM alarms a
-                WHERE (%(states)s::text[] IS NULL OR a.state = ANY(%(states)s))
-                  AND (%(site)s::text IS NULL OR a.site_id = %(site)s)
-                  AND (%(device)s::text IS NULL OR a.device_id = %(device)s)
-                  AND (%(severity)s::text IS NULL OR a.severity = %(severity)s)
+            sql.SQL("""SELECT {} FROM alarms a WHERE {}
                 ORDER BY a.severity, a.first_seen DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s""")
-            .format(ALARM_COLUMNS),
-            {"states": list(states) if states is not None else None, "site": site_id, "device": device_id,
-             "severity": severity, "limit": limit, "offset": offset},
+            .format(ALARM_COLUMNS, _FILTER),
+            {"states": list(states) if states is not None else None,
+             "sites": [site_id] if site_id is not None else None, "device": device_id, "severity": severity,
+             "limit": limit, "offset": offset},
         )
         return cur.fetchall()
+
+
+def page_alarms(conn: psycopg.Connection, *, sites: Sequence[str] | None, states: Sequence[str] | None = None,
+                device_id: str | None = None, severity: str | None = None, limit: int,
+                offset: int) -> tuple[list[Alarm], int]:
+    """One page of the alarms matching every given filter, most severe first, then most recently seen, and the
+    number of alarms matching in all. ``sites=None`` means every site; an empty ``sites`` matches nothing."""
+    _check_states(states)
+    params = {"states": list(states) if states is not None else None,
+              "sites": list(sites) if sites is not None else None, "device": device_id, "severity": severity,
+              "limit": limit, "offset": offset}
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("""SELECT {}, count(*) OVER () FROM alarms a
+                WHERE {} ORDER BY a.severity, a.last_seen DESC, a.id DESC LIMIT %(limit)s OFFSET %(offset)s""")
+            .format(ALARM_COLUMNS, _FILTER),
+            params,
+        )
+        rows = cur.fetchall()
+        if rows:
+            return [Alarm(*row[:-1]) for row in rows], rows[0][-1]
+        if offset == 0:
+            return [], 0
+        # Past the last match the window has no row to ride on, so the total is counted on its own.
+        cur.execute(sql.SQL("SELECT count(*) FROM alarms a WHERE {}").format(_FILTER), params)
+        row = cur.fetchone()
+        return [], row[0] if row else 0
 
 
 def get_alarm(conn: psycopg.Connection, alarm_id: int) -> Alarm | None:
@@ -227,5 +261,5 @@ def alarm_history(conn: psycopg.Connection, alarm_id: int) -> list[AlarmTransiti
 __all__ = [
     "ACKNOWLEDGED", "ACTIVE", "CLEARED", "PENDING", "Alarm", "AlarmNotFound", "AlarmTransition",
     "InvalidAlarmTransition", "acknowledge", "alarm_history", "assign", "clear", "get_alarm", "list_alarms",
-    "silence", "transitions_since",
+    "page_alarms", "silence", "transitions_since",
 ]
