@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -130,6 +131,15 @@ def query(conn: psycopg.Connection, where: str, params: dict[str, Any], *, limit
             {**params, "limit": limit, "offset": offset},
         ).fetchall()
     return [_to_order(row) for row in rows]
+
+
+def page(
+    conn: psycopg.Connection, where: str, params: dict[str, Any], *, limit: int, offset: int
+) -> tuple[list[WorkOrder], int]:
+    """One page of ``query`` (newest first) and the count of every order the clause matches."""
+    count = sql.SQL("SELECT count(*) FROM work_orders wo WHERE {}").format(sql.SQL(where))  # type: ignore[arg-type]
+    total = conn.execute(count, params).fetchone()[0]
+    return query(conn, where, params, limit=limit, offset=offset), total
 
 
 def record_event(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -29,7 +30,8 @@ from rules.categories import categories
 __all__ = [
     "AcceptConflict", "AcceptRefused", "IllegalTransition", "NewOrder", "Photo", "PhotoRejected", "WorkOrder",
     "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key", "attach_photo", "detect_image_type", "events",
-    "find_repeat", "get_work_order", "list_work_orders", "open_from_report", "open_order", "transition",
+    "find_repeat", "get_work_order", "list_work_orders", "open_from_report", "open_order", "page_work_orders",
+    "transition",
 ]
 
 REPORT_ORIGINS = frozenset({"owner_report", "hotline_12345"})
@@ -223,6 +225,32 @@ def list_work_orders(
            AND (%(unit)s::text IS NULL OR wo.unit_id = %(unit)s)
            AND (%(assignee)s::text IS NULL OR wo.assignee_id = %(assignee)s)""",
         {"states": list(states) if states else None, "site": site_id, "unit": unit_id, "assignee": assignee_id},
+        limit=limit, offset=offset,
+    )
+
+
+def page_work_orders(
+    conn: psycopg.Connection,
+    *,
+    sites: Sequence[str] | None,
+    states: Sequence[str] | None = None,
+    unit_id: str | None = None,
+    assignee_id: str | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[WorkOrder], int]:
+    """One page of the orders matching every given filter, newest first, and how many match in all.
+
+    ``sites=None`` means every site; an empty sequence matches nothing (a user scoped to no estate).
+    """
+    return orders.page(
+        conn,
+        """(%(sites)s::text[] IS NULL OR wo.site_id = ANY (%(sites)s))
+           AND (%(states)s::text[] IS NULL OR wo.state = ANY (%(states)s))
+           AND (%(unit)s::text IS NULL OR wo.unit_id = %(unit)s)
+           AND (%(assignee)s::text IS NULL OR wo.assignee_id = %(assignee)s)""",
+        {"sites": None if sites is None else list(sites), "states": list(states) if states else None,
+         "unit": unit_id, "assignee": assignee_id},
         limit=limit, offset=offset,
     )
 

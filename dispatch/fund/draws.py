@@ -145,6 +145,27 @@ def list_draws(
     )
 
 
+def page_draws(
+    conn: psycopg.Connection,
+    *,
+    sites: Sequence[str] | None,
+    states: Sequence[DrawState] | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Draw], int]:
+    """One page of the draws of some sites (``None``: every site) in some states, newest first, and how many
+    match in all. An empty ``sites`` matches nothing."""
+    where = sql.SQL("(%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s))"
+                    " AND (%(states)s::text[] IS NULL OR state = ANY(%(states)s))")
+    params = {"sites": None if sites is None else list(sites), "states": list(states) if states else None,
+              "limit": limit, "offset": offset}
+    total = conn.execute(sql.SQL("SELECT count(*) FROM fund_draws WHERE {}").format(where), params).fetchone()[0]
+    query = sql.SQL("SELECT {columns} FROM fund_draws WHERE {where} ORDER BY opened_at DESC, id DESC"
+                    " LIMIT %(limit)s OFFSET %(offset)s").format(columns=sql.SQL(DRAW_COLUMNS), where=where)
+    with conn.cursor(row_factory=class_row(Draw)) as cur:
+        return cur.execute(query, params).fetchall(), total
+
+
 def draw_events(conn: psycopg.Connection, draw_id: int) -> list[DrawEvent]:
     """The audit trail of a draw, in order."""
     with conn.cursor(row_factory=class_row(DrawEvent)) as cur:
