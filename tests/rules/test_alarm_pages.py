@@ -17,7 +17,8 @@ def insert_alarms(db: psycopg.Connection, site_id: str, count: int, *, severity:
         """INSERT INTO alarms (fingerprint, rule_id, category, severity, state, site_id, device_id, title_zh,
                                title_en, first_seen, last_seen)
            SELECT concat_ws('/', %(site)s::text, %(severity)s::text, %(state)s::text, %(device)s::text, i),
-                  'test.rule', 'test', %(severity)s, %(state)s, %(site)s, %(device)s, '测试', 'test', %(t0)s, %(t0)s + i * interval '1 second'
+                  'test.rule', 'test', %(severity)s, %(state)s, %(site)s, %(device)s, '测试', 'test', %(t0)s,
+                  %(t0)s + i * interval '1 second'
            FROM generate_series(1, %(count)s) AS i""",
         {"site": site_id, "severity": severity, "state": state, "device": device_id, "t0": T0, "count": count},
     )
