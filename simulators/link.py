@@ -23,7 +23,8 @@ class DeviceLink:
 
     def __init__(self, endpoint: MqttEndpoint, site_id: str, device_id: str, *, protocol: str,
                  birth: Callable[[], bytes], will: bytes, on_command: Callable[[str, bytes], None],
-                 qos: int = 1) -> None:
+                 qos: int = 1, password: str | None = None) -> None:
+        """``password`` is the device's own broker password; without one, the endpoint's is used."""
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}, got {protocol!r}")
         self.site_id, self.device_id, self.qos = site_id, device_id, qos
@@ -33,7 +34,7 @@ class DeviceLink:
         self.sent = 0
         self.lost = 0
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device_id, protocol=PROTOCOLS[protocol])
-        self._client.username_pw_set(device_id, endpoint.password)
+        self._client.username_pw_set(device_id, password if password is not None else endpoint.password)
         if endpoint.tls:
             self._client.tls_set()
         self._client.will_set(self.topic(TopicKind.STATE), will, qos=1, retain=True)

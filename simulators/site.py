@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,11 +35,13 @@ class SiteSimulator:
 
     Payload timestamps are always the true UTC time of sending (plus any injected clock skew), so a sped-up
     simulation never trips the gateway's clock-skew check; only the simulated processes run faster.
-    ``duration_s`` of a fault is in simulated seconds.
+    ``duration_s`` of a fault is in simulated seconds. ``passwords`` maps device ids to their own broker
+    passwords (a broker with per-device logins); a device not in it logs in with the URL's password.
     """
 
     def __init__(self, layout: EstateLayout, *, mqtt_url: str, protocol: str = "5", seed: int = 0,
-                 speedup: float = 1.0, ground_truth_path: Path | None = None, qos: int = 1) -> None:
+                 speedup: float = 1.0, ground_truth_path: Path | None = None, qos: int = 1,
+                 passwords: Mapping[str, str] | None = None) -> None:
         if speedup <= 0:
             raise ValueError("speedup must be positive")
         self.layout = layout
@@ -47,6 +50,7 @@ class SiteSimulator:
         self.endpoint = MqttEndpoint.parse(mqtt_url)
         self.protocol = protocol
         self.qos = qos
+        self._passwords = dict(passwords or {})
         self.ground_truth = GroundTruthLog(ground_truth_path)
         self.devices: dict[str, SimulatedDevice] = {}
         self.links: dict[str, DeviceLink] = {}
@@ -67,6 +71,7 @@ class SiteSimulator:
             link = DeviceLink(
                 self.endpoint, self.layout.site_id, layout.id, protocol=self.protocol, qos=self.qos,
                 birth=lambda d=device: d.birth(datetime.now(UTC)), will=device.will(), on_command=self._command,
+                password=self._passwords.get(layout.id),
             )
             self.links[layout.id] = link
             link.connect()
