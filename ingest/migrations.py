@@ -94,6 +94,11 @@ def storage_mode(conn: psycopg.Connection) -> StorageMode:
     return mode
 
 
+def is_migrated(conn: psycopg.Connection, package: str) -> bool:
+    """Whether migrations of ``package`` have been applied to this database."""
+    return conn.execute("SELECT 1 FROM schema_migrations WHERE package = %s LIMIT 1", (package,)).fetchone() is not None
+
+
 def upgrade(conn: psycopg.Connection, packages: Sequence[str]) -> UpgradeReport:
     """Apply every pending migration of ``packages`` (in that order) in one transaction; safe to re-run."""
     with conn.transaction():

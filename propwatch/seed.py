@@ -13,6 +13,7 @@ from dispatch import fund
 from dispatch.preventive import create_plan
 from dispatch.responsibility import default_list_path, import_list, lookup, parse_list
 from dispatch.units import CrewMember, upsert_crew_member
+from ingest.migrations import is_migrated
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from simulators.estate import EstateLayout
 
@@ -42,7 +43,7 @@ def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
     """Seed everything the demo needs (idempotent) and return fresh random logins, one per role."""
     with conn.transaction():
         register_estate(conn, layout)
-        if not conn.execute("SELECT 1 FROM schema_migrations WHERE package = 'dispatch'").fetchone():
+        if not is_migrated(conn, "dispatch"):
             raise RuntimeError("database not migrated: run `propwatch db upgrade` first")
         import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor=SEED_ACTOR)
         elevator_unit = lookup(conn, category="elevator_entrapment", component="elevator",

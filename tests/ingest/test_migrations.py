@@ -8,7 +8,7 @@ import psycopg
 
 from ingest.database import connect
 from ingest.history import latest, raw_points
-from ingest.migrations import discover, upgrade
+from ingest.migrations import discover, is_migrated, upgrade
 from propwatch.schema import MIGRATION_PACKAGES
 
 
@@ -22,6 +22,11 @@ def test_every_discovered_migration_is_recorded(db: psycopg.Connection) -> None:
     expected = {(m.package, m.version) for p in MIGRATION_PACKAGES for m in discover(p, mode)}
     recorded = set(db.execute("SELECT package, version FROM schema_migrations").fetchall())
     assert recorded == expected
+
+
+def test_is_migrated_tells_a_migrated_package_from_one_never_applied(db: psycopg.Connection) -> None:
+    assert is_migrated(db, "dispatch")
+    assert not is_migrated(db, "no_such_package")
 
 
 def test_storage_mode_matches_extension_availability(db: psycopg.Connection) -> None:
