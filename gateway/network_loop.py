@@ -84,6 +84,11 @@ class NetworkLoop:
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
 
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop`` has been called (a disconnect then is the expected one)."""
+        return self._stopping.is_set()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Run the calls already queued, disconnect cleanly, and end the thread. Safe to call again."""
         if self._stopping.is_set():

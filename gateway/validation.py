@@ -7,13 +7,14 @@ the last two.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 import orjson
 
-from gateway.directory import DeviceDirectory
+from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.protocol import (
     MAX_METRICS,
     MAX_PAST_S,
@@ -31,6 +32,8 @@ from gateway.protocol import (
 )
 from gateway.protocol.catalog import DeviceType, MetricSpec, catalog
 from gateway.protocol.payloads import parse_timestamp
+
+log = logging.getLogger(__name__)
 
 TELEMETRY_KEYS = frozenset(("ts", "seq", "metrics"))
 MAX_SEQ = 2**63 - 1
@@ -152,3 +155,17 @@ def validate(topic_name: str, payload: bytes, directory: DeviceDirectory, now: d
         # JSON allows NUL in strings but PostgreSQL jsonb does not; storing it would fail the whole flush.
         raise Rejection(RejectionReason.SCHEMA_VIOLATION, "event detail contains a NUL character (\\u0000)")
     return Accepted(topic, message)
+
+
+def outcome(topic_name: str, payload: bytes, directory: DeviceDirectory, now: datetime) -> Accepted | Rejection:
+    """``validate``, with its rejection returned rather than raised; ``DirectoryUnavailable`` propagates."""
+    try:
+        return validate(topic_name, payload, directory, now)
+    except Rejection as rejection:
+        return rejection
+    except DirectoryUnavailable:
+        raise
+    except Exception as exc:
+        # A validator bug must not stop ingestion: the message is kept as a dead letter for analysis.
+        log.error("unexpected %s while validating a message; dead-lettered", type(exc).__name__)
+        return Rejection(RejectionReason.SCHEMA_VIOLATION, f"internal validation error: {type(exc).__name__}")
