@@ -1,8 +1,16 @@
-"""One error body for every failure: ``{"error": {"code", "message", "details"}}``."""
+"""One error body for every failure: ``{"error": {"code", "message", "details"}}``.
+
+Domain packages raise their own errors, each in one of four families (``<package>.errors``); the status is chosen
+by class, with one handler per family and package that starlette finds along the exception's MRO, so a
+package's specific error (``dispatch.fund.errors.WrongApprover``) answers like its family (``Forbidden``, 403).
+``ApiError`` is for what the web layer decides itself: authentication, the shape of a request.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -10,6 +18,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dispatch import errors as dispatch_errors
+from gateway import errors as gateway_errors
+from ingest import errors as ingest_errors
+from rules import errors as rules_errors
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +54,24 @@ def forbidden(message: str = "your role may not do this") -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
+@dataclass(frozen=True)
+class Family:
+    """One kind of refusal, the same in every package: its HTTP status, its code and each package's class."""
+
+    status: int
+    code: str
+    classes: tuple[type[Exception], ...]
+
+
+PACKAGES = (ingest_errors, gateway_errors, rules_errors, dispatch_errors)
+FAMILIES = (
+    Family(404, "not_found", tuple(p.NotFound for p in PACKAGES)),
+    Family(409, "conflict", tuple(p.Conflict for p in PACKAGES)),
+    Family(403, "forbidden", tuple(p.Forbidden for p in PACKAGES)),
+    Family(422, "invalid", tuple(p.Invalid for p in PACKAGES)),
+)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The shared error body."""
     return {"error": {"code": code, "message": message, "details": details}}
@@ -51,8 +82,22 @@ def _json_safe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for e in errors]
 
 
+def domain_handler(family: Family) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """The handler answering a family's errors: its status and code, the error's message and class name."""
+
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        reason = type(exc).__name__
+        return JSONResponse(error_body(family.code, str(exc) or reason, {"reason": reason}), family.status)
+
+    return handle
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every exception into the shared error body."""
+    for family in FAMILIES:
+        handler = domain_handler(family)
+        for cls in family.classes:
+            app.add_exception_handler(cls, handler)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -12,7 +12,9 @@ from typing import Any
 
 import psycopg
 
+from dispatch.workorders import get_work_order
 from ingest.database import connect
+from rules.alarms import get_alarm
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +84,14 @@ def enrich(conn: psycopg.Connection, event: LiveEvent) -> LiveEvent:
     data = dict(event.data)
     try:
         if event.name == "alarm" and "site_id" not in data and data.get("alarm_id") is not None:
-            from rules.alarms import get_alarm
-
             alarm = get_alarm(conn, int(data["alarm_id"]))
             if alarm is not None:
                 data.update(site_id=alarm.site_id, severity=alarm.severity, device_id=alarm.device_id)
         elif event.name == "work_order" and "site_id" not in data and data.get("id") is not None:
-            from dispatch.workorders import get_work_order
-
             order = get_work_order(conn, int(data["id"]))
             if order is not None:
                 data.update(site_id=order.site_id, unit_id=order.unit_id, assignee_id=order.assignee_id)
-    except (ImportError, ValueError, TypeError):
+    except (ValueError, TypeError):  # an id that is not a number: pass the event on as it came
         return event
     return LiveEvent(event.name, data)
 

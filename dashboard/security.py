@@ -13,6 +13,7 @@ import psycopg
 from fastapi import Depends, Request
 
 from dashboard.errors import ApiError, forbidden
+from dashboard.roles import ADMINS, Group
 from dashboard.users import User, get_user
 
 SESSION_COOKIE = "pw_session"
@@ -130,15 +131,15 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     return user
 
 
-def require(*roles: str) -> Callable[[User], User]:
-    """A dependency that lets only ``roles`` through (403 otherwise)."""
+def require(group: Group) -> Callable[[User], User]:
+    """A dependency that lets only the roles of ``group`` (``dashboard.roles``) through (403 otherwise)."""
 
     def check(user: Annotated[User, Depends(current_user)]) -> User:
-        if user.role not in roles:
+        if user.role not in group:
             raise forbidden(f"role {user.role} may not do this")
         return user
 
-    check.__name__ = f"require_{'_'.join(roles)}"
+    check.__name__ = f"require_{'_'.join(group)}"
     return check
 
 
@@ -153,6 +154,6 @@ def scope_site(user: User, requested: str | None) -> list[str] | None:
     if requested is not None:
         check_site(user, requested)
         return [requested]
-    if user.role == "admin":
+    if user.role in ADMINS:
         return None
     return list(user.site_ids)

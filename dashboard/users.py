@@ -8,7 +8,7 @@ import psycopg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-ROLES: tuple[str, ...] = ("admin", "operator", "crew", "committee", "subdistrict", "owner", "public")
+from dashboard.roles import ADMINS, ROLES
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a miss costs the same time as a wrong password.
@@ -31,7 +31,7 @@ class User:
 
     def sees_site(self, site_id: str | None) -> bool:
         """Whether this user's scope covers ``site_id``; admins see every site."""
-        if self.role == "admin":
+        if self.role in ADMINS:
             return True
         return site_id is not None and site_id in self.site_ids
 

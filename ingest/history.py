@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.rows import class_row
 
+from ingest import errors
+
 MAX_POINTS = 100_000
 MAX_BUCKETS = 10_000
 ORIGIN = "2000-01-01T00:00:00Z"  # fixed origin: the same bucket edges whatever the query range
@@ -20,7 +22,7 @@ ORIGIN = "2000-01-01T00:00:00Z"  # fixed origin: the same bucket edges whatever 
 INDEX = "(SELECT id FROM metric_names WHERE name = %(m)s)"
 
 
-class HistoryError(ValueError):
+class HistoryError(errors.Invalid):
     """A history request that cannot be answered as asked; the message says what to change."""
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from dashboard import audit
+from dashboard import audit, roles
 from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, require
 from dashboard.users import User
@@ -15,12 +15,11 @@ router = APIRouter(prefix="/api/v1/audit", tags=["auth"])
 
 
 @router.get("", response_model=Page[audit.AuditEntry], summary="Audit entries, newest first")
-def entries(conn: Conn, _: Annotated[User, Depends(require("admin"))],
+def entries(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))],
             page: Annotated[Pagination, Depends(pagination)],
             target_type: Annotated[str | None, Query(max_length=64)] = None,
             target_id: Annotated[str | None, Query(max_length=128)] = None,
             actor: Annotated[str | None, Query(max_length=64)] = None) -> Page[audit.AuditEntry]:
     found, total = audit.list_entries(conn, target_type=target_type, target_id=target_id, actor=actor,
                                       limit=page.limit, offset=page.offset)
-    return Page[audit.AuditEntry](items=found, total=total, limit=page.limit,
-                          offset=page.offset)
+    return Page[audit.AuditEntry](items=found, total=total, limit=page.limit, offset=page.offset)

@@ -1,19 +1,15 @@
-"""Shared API pieces: pagination, page envelope, conversion of domain dataclasses, optional dependencies."""
+"""Shared API pieces: pagination, page envelope, conversion of domain dataclasses to plain values."""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from types import ModuleType
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-
-from dashboard.errors import ApiError
 
 T = TypeVar("T")
 
@@ -64,20 +60,3 @@ def plain(value: Any) -> Any:
         return value.model_dump(mode="json")
     return value
 
-
-def dependency(module: str) -> ModuleType:
-    """Import a sibling package's public module, or answer 503 while it is not installed."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ApiError(503, "dependency_unavailable", f"{module} is not available", {"module": module}) from exc
-
-
-def domain_error(exc: Exception) -> ApiError:
-    """Map a sibling package's exception to an API error by its name (LookupError → 404, ValueError → 409)."""
-    name = type(exc).__name__.lower()
-    if isinstance(exc, PermissionError) or "permission" in name or "forbidden" in name or "wrongapprover" in name:
-        return ApiError(403, "forbidden", str(exc) or "not allowed")
-    if isinstance(exc, LookupError | KeyError) or "notfound" in name:
-        return ApiError(404, "not_found", str(exc) or "not found")
-    return ApiError(409, "conflict", str(exc) or type(exc).__name__, {"reason": type(exc).__name__})

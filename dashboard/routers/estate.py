@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
+from dashboard import roles
 from dashboard.errors import ApiError, not_found
-from dashboard.routers.common import Page, Pagination, dependency, pagination, plain
+from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
-from ingest import registry
+from ingest import history, registry
 
 router = APIRouter(prefix="/api/v1", tags=["estate"])
-READERS = ("admin", "operator", "subdistrict")
 
 
 class SiteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: str
     name: str
     name_en: str | None = None
@@ -28,6 +29,7 @@ class SiteOut(BaseModel):
 
 
 class BuildingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
     id: str
     site_id: str
     name: str
@@ -35,13 +37,23 @@ class BuildingOut(BaseModel):
 
 
 class DeviceOut(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(from_attributes=True)
     id: str
     site_id: str
     building_id: str | None = None
     type: str
     name: str
     model: str | None = None
+
+
+class LatestValue(BaseModel):
+    ts: datetime
+    value: float
+
+
+class Latest(BaseModel):
+    device_id: str
+    values: dict[str, LatestValue]
 
 
 class Point(BaseModel):
@@ -58,43 +70,37 @@ class Series(BaseModel):
     points: list[Point]
 
 
-def visible_sites(conn: Conn, user: User) -> list[registry.Site]:
-    """The sites a user may see."""
-    return [s for s in registry.list_sites(conn) if user.sees_site(s.id)]
-
-
 @router.get("/sites", response_model=Page[SiteOut], summary="Sites in your scope")
-def sites(conn: Conn, user: Annotated[User, Depends(require(*READERS))],
+def sites(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
           page: Annotated[Pagination, Depends(pagination)]) -> Page[SiteOut]:
     """Ordered by id."""
-    found = visible_sites(conn, user)
-    chunk = found[page.offset: page.offset + page.limit]
-    return Page[SiteOut](items=[SiteOut(**plain(s)) for s in chunk], total=len(found), limit=page.limit,
+    found, total = registry.page_sites(conn, sites=scope_site(user, None), limit=page.limit, offset=page.offset)
+    return Page[SiteOut](items=[SiteOut.model_validate(s) for s in found], total=total, limit=page.limit,
                          offset=page.offset)
 
 
 @router.get("/sites/{site_id}/buildings", response_model=list[BuildingOut], summary="Buildings of a site")
-def buildings(site_id: str, conn: Conn, user: Annotated[User, Depends(require(*READERS))]) -> list[BuildingOut]:
+def buildings(site_id: str, conn: Conn,
+              user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> list[BuildingOut]:
     """403 outside your scope."""
     check_site(user, site_id)
-    return [BuildingOut(**plain(b)) for b in registry.list_buildings(conn, site_id=site_id)]
+    return [BuildingOut.model_validate(b) for b in registry.list_buildings(conn, site_id=site_id)]
 
 
 @router.get("/devices", response_model=Page[DeviceOut], summary="Devices in your scope")
-def devices(conn: Conn, user: Annotated[User, Depends(require(*READERS))],
+def devices(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
             page: Annotated[Pagination, Depends(pagination)],
             site_id: Annotated[str | None, Query(max_length=64)] = None,
             type: Annotated[str | None, Query(max_length=64)] = None) -> Page[DeviceOut]:
-    """Filtered by site and device type."""
-    wanted = scope_site(user, site_id)
-    found = [d for d in registry.list_devices(conn) if (wanted is None or d.site_id in wanted)
-             and (type is None or d.type == type)]
-    chunk = found[page.offset: page.offset + page.limit]
-    return Page[DeviceOut](items=[DeviceOut(**plain(d)) for d in chunk], total=len(found), limit=page.limit,
+    """Ordered by id, filtered by site and device type."""
+    found, total = registry.page_devices(conn, sites=scope_site(user, site_id), type=type, limit=page.limit,
+                                         offset=page.offset)
+    return Page[DeviceOut](items=[DeviceOut.model_validate(d) for d in found], total=total, limit=page.limit,
                            offset=page.offset)
 
 
 def device_or_404(conn: Conn, user: User, device_id: str) -> registry.Device:
+    """The device, 404 when unknown, 403 outside your sites."""
     device = registry.get_device(conn, device_id)
     if device is None:
         raise not_found("device", device_id)
@@ -103,31 +109,31 @@ def device_or_404(conn: Conn, user: User, device_id: str) -> registry.Device:
 
 
 @router.get("/devices/{device_id}", response_model=DeviceOut, summary="One device")
-def device(device_id: str, conn: Conn, user: Annotated[User, Depends(require(*READERS))]) -> DeviceOut:
-    return DeviceOut(**plain(device_or_404(conn, user, device_id)))
+def device(device_id: str, conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> DeviceOut:
+    return DeviceOut.model_validate(device_or_404(conn, user, device_id))
 
 
-@router.get("/devices/{device_id}/latest", summary="Latest value of every metric of a device")
-def latest(device_id: str, conn: Conn, user: Annotated[User, Depends(require(*READERS))]) -> dict[str, Any]:
+@router.get("/devices/{device_id}/latest", response_model=Latest, summary="Latest value of every metric of a device")
+def latest(device_id: str, conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> Latest:
     """``{"device_id", "values": {metric: {"value", "ts"}}}``."""
     device_or_404(conn, user, device_id)
-    history = dependency("ingest.history")
     values = history.latest(conn, device_id)
-    return {"device_id": device_id,
-            "values": {metric: {"ts": ts.isoformat(), "value": value} for metric, (ts, value) in values.items()}}
+    return Latest(device_id=device_id,
+                  values={metric: LatestValue(ts=ts, value=value) for metric, (ts, value) in values.items()})
 
 
 @router.get("/devices/{device_id}/history", response_model=Series, summary="History of one metric")
 def series(
     device_id: str,
     conn: Conn,
-    user: Annotated[User, Depends(require(*READERS))],
+    user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
     metric: Annotated[str, Query(min_length=1, max_length=64)],
     start: datetime | None = None,
     end: datetime | None = None,
     resolution: Annotated[Literal["raw", "1m", "1h"], Query()] = "1m",
 ) -> Series:
-    """Raw points or 1-minute / 1-hour rollups (avg, min, max) between ``start`` and ``end`` (default: last 6 h)."""
+    """Raw points or 1-minute / 1-hour rollups (avg, min, max) between ``start`` and ``end`` (default: last 6 h);
+    422 when the range holds too many points."""
     device_or_404(conn, user, device_id)
     end = end or datetime.now(UTC)
     start = start or end - timedelta(hours=6)
@@ -135,14 +141,10 @@ def series(
         raise ApiError(422, "invalid", "start and end need a time zone")
     if end <= start or end - start > timedelta(days=400):
         raise ApiError(422, "invalid", "need start < end within 400 days")
-    history = dependency("ingest.history")
-    try:
-        if resolution == "raw":
-            points = [Point(ts=p.ts, value=p.value) for p in history.raw_points(conn, device_id, metric, start, end)]
-        else:
-            size = timedelta(minutes=1) if resolution == "1m" else timedelta(hours=1)
-            points = [Point(ts=b.bucket, value=b.avg, min=b.min, max=b.max)
-                      for b in history.rollup(conn, device_id, metric, start, end, bucket=size)]
-    except history.HistoryError as exc:
-        raise ApiError(422, "invalid", str(exc), {"reason": type(exc).__name__}) from exc
+    if resolution == "raw":
+        points = [Point(ts=p.ts, value=p.value) for p in history.raw_points(conn, device_id, metric, start, end)]
+    else:
+        size = timedelta(minutes=1) if resolution == "1m" else timedelta(hours=1)
+        points = [Point(ts=b.bucket, value=b.avg, min=b.min, max=b.max)
+                  for b in history.rollup(conn, device_id, metric, start, end, bucket=size)]
     return Series(device_id=device_id, metric=metric, resolution=resolution, points=points)

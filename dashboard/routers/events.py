@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from dashboard import roles
 from dashboard.events import LiveEvent
 from dashboard.security import require
 from dashboard.users import User
@@ -22,9 +23,9 @@ MAX_STREAM_S = 120.0
 
 
 def _allowed(user: User, event: LiveEvent) -> bool:
-    if user.role == "admin":
+    if user.role in roles.ADMINS:
         return True
-    if user.role == "crew":
+    if user.role in roles.CREW:
         return event.name == "work_order" and (
             event.data.get("unit_id") == user.unit_id or event.data.get("assignee_id") == user.crew_member_id)
     return event.site_id is not None and event.site_id in user.site_ids
@@ -39,7 +40,7 @@ def frame(event: LiveEvent) -> str:
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}})
 async def stream(request: Request,
-                 user: Annotated[User, Depends(require("admin", "operator", "crew", "subdistrict"))]
+                 user: Annotated[User, Depends(require(roles.LIVE))]
                  ) -> StreamingResponse:
     """Each event's data is the JSON payload of the database notification (ids, state, site)."""
     broadcaster = request.app.state.broadcaster

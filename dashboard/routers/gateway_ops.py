@@ -2,44 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict
 
-from dashboard.routers.common import Page, dependency, plain
+from dashboard import roles
+from dashboard.routers.common import Page
 from dashboard.security import Conn, require, scope_site
 from dashboard.users import User
+from gateway import dead_letters, presence
 
 router = APIRouter(prefix="/api/v1", tags=["estate"])
 
 
-@router.get("/presence", summary="Online/offline state of every device that ever reported")
-def presence(conn: Conn, user: Annotated[User, Depends(require("admin", "operator", "subdistrict"))],
-             site_id: Annotated[str | None, Query(max_length=64)] = None) -> list[dict[str, Any]]:
-    """Ordered by device id; limited to your sites."""
-    mod = dependency("gateway.presence")
+class PresenceOut(BaseModel):
+    """A device's online/offline state and since when."""
+
+    model_config = ConfigDict(from_attributes=True)
+    device_id: str
+    site_id: str
+    status: str
+    since: datetime
+    updated_at: datetime
+    type: str | None
+    model: str | None
+    firmware: str | None
+
+
+class DeadLetterOut(BaseModel):
+    """A rejected message without its payload."""
+
+    model_config = ConfigDict(from_attributes=True)
+    received_at: datetime
+    topic: str
+    reason: str
+    detail: str
+    payload_size: int
+    site_id: str | None
+    device_id: str | None
+
+
+@router.get("/presence", response_model=list[PresenceOut],
+            summary="Online/offline state of every device that ever reported")
+def list_presence(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
+                  site_id: Annotated[str | None, Query(max_length=64)] = None) -> list[PresenceOut]:
+    """Ordered by device id within each site; limited to your sites."""
     sites = scope_site(user, site_id)
-    found: list[Any] = []
-    for site in [None] if sites is None else sites:
-        found += mod.list_presence(conn, site)
-    return [plain(p) for p in found]
+    found = presence.list_presence(conn) if sites is None else [
+        p for site in sites for p in presence.list_presence(conn, site)]
+    return [PresenceOut.model_validate(p) for p in found]
 
 
-@router.get("/dead-letters", summary="Rejected device messages, newest first (admins)")
-def dead_letters(conn: Conn, _: Annotated[User, Depends(require("admin"))],
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                 reason: Annotated[str | None, Query(max_length=64)] = None,
-                 device_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[dict[str, Any]]:
+@router.get("/dead-letters", response_model=Page[DeadLetterOut],
+            summary="Rejected device messages, newest first (admins)")
+def list_dead_letters(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))],
+                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                      reason: Annotated[str | None, Query(max_length=64)] = None,
+                      device_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[DeadLetterOut]:
     """Topic, reason, detail and payload size; the payload itself is not returned. ``total`` counts every dead
     letter of the reason (or all)."""
-    mod = dependency("gateway.dead_letters")
-    rows = mod.list_dead_letters(conn, limit=limit, reason=reason, device_id=device_id)
-    counts = mod.count_by_reason(conn)
+    found = dead_letters.list_dead_letters(conn, limit=limit, reason=reason, device_id=device_id)
+    counts = dead_letters.count_by_reason(conn)
     total = counts.get(reason, 0) if reason else sum(counts.values())
-    items = [{k: v for k, v in plain(r).items() if k != "payload"} for r in rows]
-    return Page[dict[str, Any]](items=items, total=total, limit=limit, offset=0)
+    return Page[DeadLetterOut](items=[DeadLetterOut.model_validate(d) for d in found], total=total, limit=limit,
+                               offset=0)
 
 
 @router.get("/dead-letters/reasons", summary="How many dead letters each rejection reason has (admins)")
-def dead_letter_reasons(conn: Conn, _: Annotated[User, Depends(require("admin"))]) -> dict[str, int]:
-    return dependency("gateway.dead_letters").count_by_reason(conn)
+def dead_letter_reasons(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))]) -> dict[str, int]:
+    return dead_letters.count_by_reason(conn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -20,7 +21,7 @@ def readyz(request: Request) -> JSONResponse:
     try:
         with request.app.state.pool.connection(timeout=2) as conn:
             conn.execute("SELECT 1")
-    except Exception as exc:
+    except psycopg.Error as exc:  # the pool's timeout and closed errors are psycopg errors too
         return JSONResponse({"error": {"code": "not_ready", "message": "database unavailable",
                                        "details": {"reason": type(exc).__name__}}}, 503)
     return JSONResponse({"status": "ready", "database": "ok"})

@@ -2,83 +2,130 @@
 
 from __future__ import annotations
 
-import importlib
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
 
 from dashboard.errors import not_found
-from dashboard.routers.common import plain
 from dashboard.security import Conn
+from dispatch import units
+from dispatch.fund import disclosure
+from dispatch.fund.disclosure import Disclosure
+from dispatch.units import Unit
 from ingest import registry
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
-COMPLAINT_PHONES: list[dict[str, str]] = [
-    {"name_zh": "政务服务便民热线", "name_en": "Citizen service hotline", "phone": "12345"},
-    {"name_zh": "电梯应急救援", "name_en": "Elevator emergency rescue", "phone": "96333"},
-    {"name_zh": "火警", "name_en": "Fire", "phone": "119"},
-]
 PUBLIC_CONTACT_KEYS = ("duty_phone", "phone", "hotline", "emergency_phone", "office_phone")
 ELEVATOR_WORDS = ("elevator", "电梯")
+CENT = Decimal("0.01")
 
 
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
+class ComplaintPhone(BaseModel):
+    name_zh: str
+    name_en: str
+    phone: str
 
 
-def _public_unit(unit: Any) -> dict[str, Any]:
+COMPLAINT_PHONES = (
+    ComplaintPhone(name_zh="政务服务便民热线", name_en="Citizen service hotline", phone="12345"),
+    ComplaintPhone(name_zh="电梯应急救援", name_en="Elevator emergency rescue", phone="96333"),
+    ComplaintPhone(name_zh="火警", name_en="Fire", phone="119"),
+)
+
+
+class BoardSite(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    name_en: str | None
+    address: str | None
+
+
+class PublicUnit(BaseModel):
     """A unit's name, kind and business phone numbers (no webhooks, no people)."""
-    contacts = getattr(unit, "contacts", {}) or {}
-    phones = {k: str(v) for k, v in contacts.items() if k in PUBLIC_CONTACT_KEYS and v}
-    return {"id": unit.id, "kind": unit.kind, "name": unit.name, "name_en": getattr(unit, "name_en", None),
-            "phones": phones}
+
+    id: str
+    kind: str
+    name: str
+    name_en: str | None
+    phones: dict[str, str]
 
 
-def _public_disclosure(entry: Any) -> dict[str, Any]:
-    """A completed draw: item, totals, cost per m² and each home's share by building, unit and room."""
-    data = plain(entry)
-    data["shares"] = [{k: s.get(k) for k in ("building_id", "unit_name", "room", "area", "share")}
-                      for s in data.get("shares") or []]
-    return data
+class PublicShare(BaseModel):
+    """One home's share, by building, unit and room (never a name)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    building_id: str
+    unit_name: str
+    room: str
+    area: Decimal
+    share: Decimal
 
 
-def board_data(conn: Conn, site_id: str) -> dict[str, Any]:
-    """Everything the board shows for one site; sections whose package is missing are ``None``."""
-    site = next((s for s in registry.list_sites(conn) if s.id == site_id), None)
+class PublicDisclosure(BaseModel):
+    """A completed draw: item, totals, cost per m² and each home's share."""
+
+    model_config = ConfigDict(from_attributes=True)
+    draw_id: int
+    site_id: str
+    item: str
+    fund_category: str | None
+    scope_type: str
+    scope_id: str
+    work_order_number: str | None
+    contractor: str
+    total: Decimal
+    area_basis: str
+    total_area: Decimal
+    cost_per_m2: Decimal
+    requested_at: datetime
+    approved_at: datetime | None
+    completed_at: datetime | None
+    published_at: datetime
+    shares: list[PublicShare]
+
+
+class Board(BaseModel):
+    site: BoardSite
+    maintenance_units: list[PublicUnit]
+    elevator_maintenance_spending: Decimal
+    fund_disclosures: list[PublicDisclosure]
+    complaint_phones: list[ComplaintPhone]
+
+
+def public_unit(unit: Unit) -> PublicUnit:
+    """The public face of a unit: its business phone numbers only."""
+    phones = {k: str(v) for k, v in unit.contacts.items() if k in PUBLIC_CONTACT_KEYS and v}
+    return PublicUnit(id=unit.id, kind=unit.kind, name=unit.name, name_en=unit.name_en, phones=phones)
+
+
+def elevator_spending(found: list[Disclosure]) -> Decimal:
+    """What the disclosed draws spent on elevators, told apart by their category or item."""
+    total = sum((d.total for d in found
+                 if any(word in f"{d.fund_category or ''} {d.item}".lower() for word in ELEVATOR_WORDS)), Decimal(0))
+    return total.quantize(CENT)
+
+
+def board_data(conn: Conn, site_id: str) -> Board:
+    """Everything the board shows for one site; 404 for an unknown site."""
+    site = registry.get_site(conn, site_id)
     if site is None:
         raise not_found("site", site_id)
-    units_mod = _optional("dispatch.units")
-    units: list[dict[str, Any]] | None = None
-    if units_mod is not None:
-        units = [_public_unit(u) for u in units_mod.list_units(conn, site_id=site_id)]
-    disclosure = _optional("dispatch.fund.disclosure")
-    draws: list[dict[str, Any]] | None = None
-    elevator_spend: str | None = None
-    if disclosure is not None:
-        found = disclosure.public_disclosures(conn, site_id)
-        draws = [_public_disclosure(d) for d in found]
-        total = Decimal(0)
-        for d in found:
-            label = f"{d.fund_category or ''} {d.item}".lower()
-            if any(word in label for word in ELEVATOR_WORDS):
-                total += d.total
-        elevator_spend = str(total.quantize(Decimal("0.01")))
-    return {
-        "site": {"id": site.id, "name": site.name, "name_en": site.name_en, "address": site.address},
-        "maintenance_units": units,
-        "elevator_maintenance_spending": elevator_spend,
-        "fund_disclosures": draws,
-        "complaint_phones": COMPLAINT_PHONES,
-    }
+    found = disclosure.public_disclosures(conn, site_id)
+    return Board(
+        site=BoardSite.model_validate(site),
+        maintenance_units=[public_unit(u) for u in units.list_units(conn, site_id=site_id)],
+        elevator_maintenance_spending=elevator_spending(found),
+        fund_disclosures=[PublicDisclosure.model_validate(d) for d in found],
+        complaint_phones=list(COMPLAINT_PHONES),
+    )
 
 
-@router.get("/sites/{site_id}/board", summary="The public board of one site (no sign-in)")
-def board(site_id: str, conn: Conn) -> dict[str, Any]:
+@router.get("/sites/{site_id}/board", response_model=Board, summary="The public board of one site (no sign-in)")
+def board(site_id: str, conn: Conn) -> Board:
     """Maintenance units and their public business phones, elevator maintenance spending, fund draws with
     apportionment (by household and area, no names), complaint phone numbers."""
     return board_data(conn, site_id)

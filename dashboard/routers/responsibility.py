@@ -5,52 +5,67 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, ConfigDict
 
-from dashboard import audit
-from dashboard.errors import ApiError
-from dashboard.routers.common import dependency, plain
+from dashboard import audit, roles
 from dashboard.security import Conn, require
 from dashboard.users import User
+from dispatch import responsibility, units
 
 router = APIRouter(prefix="/api/v1", tags=["work-orders"])
 
 
-def _current(conn: Conn) -> dict[str, Any]:
-    resp = dependency("dispatch.responsibility")
-    version = resp.current_version(conn)
+class ResponsibilityOut(BaseModel):
+    """The current version: its YAML text and the parsed items and units (``None``/empty before any import)."""
+
+    version: int | None
+    document: str | None
+    items: list[dict[str, Any]]
+    units: list[dict[str, Any]]
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    kind: str
+    name: str
+    name_en: str | None
+    site_ids: list[str]
+    contacts: dict[str, Any]
+
+
+def _current(conn: Conn) -> ResponsibilityOut:
+    version = responsibility.current_version(conn)
     if version is None:
-        return {"version": None, "document": None, "items": [], "units": []}
-    text = resp.export_list(conn)
-    doc = resp.to_document(resp.parse_list(text))
-    return {"version": version, "document": text, "items": plain(doc["items"]), "units": plain(doc["units"])}
+        return ResponsibilityOut(version=None, document=None, items=[], units=[])
+    text = responsibility.export_list(conn)
+    doc = responsibility.to_document(responsibility.parse_list(text))
+    return ResponsibilityOut(version=version, document=text, items=doc["items"], units=doc["units"])
 
 
-@router.get("/responsibility", summary="The current responsibility list")
-def export(conn: Conn, user: Annotated[User, Depends(require("admin", "operator", "subdistrict"))]
-           ) -> dict[str, Any]:
+@router.get("/responsibility", response_model=ResponsibilityOut, summary="The current responsibility list")
+def export(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> ResponsibilityOut:
     """``version``, the YAML ``document`` and its parsed ``items`` and ``units``."""
     return _current(conn)
 
 
-@router.put("/responsibility", summary="Replace the responsibility list (a new version)")
-def replace(conn: Conn, user: Annotated[User, Depends(require("admin"))],
+@router.put("/responsibility", response_model=ResponsibilityOut,
+            summary="Replace the responsibility list (a new version)")
+def replace(conn: Conn, user: Annotated[User, Depends(require(roles.ADMINS))],
             body: Annotated[dict[str, Any], Body(description='{"document": "<YAML text>"} or the document itself')]
-            ) -> dict[str, Any]:
+            ) -> ResponsibilityOut:
     """Validated by ``parse_list``; 422 naming the lines of every problem."""
-    resp = dependency("dispatch.responsibility")
-    source: Any = body["document"] if isinstance(body.get("document"), str) else body
-    try:
-        parsed = resp.parse_list(source)
-        version = resp.import_list(conn, parsed, actor=user.username)
-    except (ValueError, LookupError, TypeError) as exc:
-        raise ApiError(422, "invalid_list", str(exc), {"reason": type(exc).__name__}) from exc
+    source: str | dict[str, Any] = body["document"] if isinstance(body.get("document"), str) else body
+    parsed = responsibility.parse_list(source)
+    version = responsibility.import_list(conn, parsed, actor=user.username)
     audit.record(conn, user, "responsibility.replace", "responsibility_list", str(version),
                  detail={"items": len(parsed.items), "units": len(parsed.units)})
     return _current(conn)
 
 
-@router.get("/units", summary="Responsible units (maintenance companies, utilities, sub-district offices)")
-def units(conn: Conn, user: Annotated[User, Depends(require("admin", "operator", "subdistrict"))]) -> Any:
-    mod = dependency("dispatch.units")
-    return [plain(u) for u in mod.list_units(conn) if user.role == "admin" or not u.site_ids
-            or set(u.site_ids) & set(user.site_ids)]
+@router.get("/units", response_model=list[UnitOut],
+            summary="Responsible units (maintenance companies, utilities, sub-district offices)")
+def list_units(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> list[UnitOut]:
+    """Units serving every site, and those serving one of yours (admins: all)."""
+    return [UnitOut.model_validate(u) for u in units.list_units(conn)
+            if user.role in roles.ADMINS or not u.site_ids or set(u.site_ids) & set(user.site_ids)]

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import psycopg
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from dashboard import audit
+from dashboard import audit, roles
 from dashboard.errors import ApiError
+from dashboard.roles import Role
 from dashboard.routers.auth import UserOut
 from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, require
-from dashboard.users import ROLES, User, create_user, list_users
+from dashboard.users import User, create_user, list_users
 
 router = APIRouter(prefix="/api/v1/users", tags=["auth"])
-Role = Literal["admin", "operator", "crew", "committee", "subdistrict", "owner", "public"]
-assert set(Role.__args__) == set(ROLES)  # type: ignore[attr-defined]
 
 
 class UserIn(BaseModel):
@@ -32,7 +31,7 @@ class UserIn(BaseModel):
 
 
 @router.get("", response_model=Page[UserOut], summary="List users")
-def users(conn: Conn, _: Annotated[User, Depends(require("admin"))],
+def users(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))],
           page: Annotated[Pagination, Depends(pagination)], role: Annotated[Role | None, Query()] = None
           ) -> Page[UserOut]:
     found, total = list_users(conn, role=role, limit=page.limit, offset=page.offset)
@@ -40,7 +39,7 @@ def users(conn: Conn, _: Annotated[User, Depends(require("admin"))],
 
 
 @router.post("", response_model=UserOut, status_code=201, summary="Create a user")
-def add_user(body: UserIn, conn: Conn, admin: Annotated[User, Depends(require("admin"))]) -> UserOut:
+def add_user(body: UserIn, conn: Conn, admin: Annotated[User, Depends(require(roles.ADMINS))]) -> UserOut:
     """409 when the username is taken or a site does not exist."""
     try:
         user = create_user(conn, username=body.username, password=body.password, role=body.role,

@@ -9,65 +9,76 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
-from dashboard import audit
+from dashboard import audit, roles
 from dashboard.errors import ApiError, forbidden, not_found
-from dashboard.routers.common import Page, Pagination, dependency, domain_error, pagination, plain
+from dashboard.routers.common import Page, Pagination, pagination, plain
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
+from dispatch import workorders
+from dispatch.workorders import WorkOrder
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work-orders"])
 
 State = Literal["NEW", "ACKED", "DISPATCHED", "EN_ROUTE", "ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED",
                 "VERIFIED", "CLOSED", "CANCELLED", "FALSE_ALARM"]
-READERS = ("admin", "operator", "crew", "committee", "subdistrict")
 CREW_STATES = frozenset({"EN_ROUTE", "ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED"})
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 
 class WorkOrderOut(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: Any
-    number: str | None = None
-    site_id: str | None = None
-    building_id: str | None = None
-    device_id: str | None = None
-    category: str | None = None
-    severity: str | None = None
-    origin: str | None = None
+    """A work order as listings show it: never the complainant's contact details."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    site_id: str
+    building_id: str | None
+    device_id: str | None
+    category: str
+    severity: str
+    origin: str
     state: str
-    title: str | None = None
-    unit_id: str | None = None
-    assignee_id: str | None = None
-    created_at: datetime | None = None
-    due: dict[str, Any] = Field(default_factory=dict)
-    escalation_level: int | None = None
-    emergency: bool | None = None
-    fund_category: str | None = None
-    alarm_id: Any = None
-    repeat_of: int | None = None
-    gov_code: str | None = None
-    cost_total: Decimal | None = None
-    acked_at: datetime | None = None
-    dispatched_at: datetime | None = None
-    en_route_at: datetime | None = None
-    on_site_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
+    title: str
+    unit_id: str
+    assignee_id: str | None
+    created_at: datetime
+    due: dict[str, datetime]
+    escalation_level: int
+    emergency: bool
+    fund_category: str | None
+    alarm_id: int | None
+    repeat_of: int | None
+    gov_code: str
+    cost_total: Decimal
+    acked_at: datetime | None
+    dispatched_at: datetime | None
+    en_route_at: datetime | None
+    on_site_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
 
 
 class WorkOrderEventOut(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    at: datetime | None = None
-    from_state: str | None = None
-    to_state: str | None = None
-    actor: str | None = None
-    note: str | None = None
-    data: Any = None
+    """One entry of an order's history."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    note: str | None
+    labour_cost: Decimal | None
+    parts: list[dict[str, Any]]
+    parts_cost: Decimal
+    photo_ids: list[int]
+    data: dict[str, Any]
 
 
 class WorkOrderDetail(WorkOrderOut):
-    events: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[WorkOrderEventOut]
 
 
 class PartIn(BaseModel):
@@ -95,21 +106,20 @@ class TransitionIn(BaseModel):
     parts: list[PartIn] | None = Field(None, max_length=100)
 
 
-def _out(order: Any) -> WorkOrderOut:
-    return WorkOrderOut.model_validate(plain(order))
+def _out(order: WorkOrder) -> WorkOrderOut:
+    return WorkOrderOut.model_validate(order)
 
 
-def visible(user: User, order: Any) -> bool:
-    """Crew see their unit's orders; everyone else sees the orders of their sites."""
-    if user.role == "crew":
+def visible(user: User, order: WorkOrder) -> bool:
+    """Crew see their unit's orders and the ones assigned to them; everyone else sees the orders of their sites."""
+    if user.role in roles.CREW:
         return order.assignee_id == user.crew_member_id or (
             user.unit_id is not None and order.unit_id == user.unit_id)
     return user.sees_site(order.site_id)
 
 
-def _order_or_404(conn: Conn, order_id: int, user: User) -> Any:
-    wo = dependency("dispatch.workorders")
-    order = wo.get_work_order(conn, order_id)
+def _order_or_404(conn: Conn, order_id: int, user: User) -> WorkOrder:
+    order = workorders.get_work_order(conn, order_id)
     if order is None:
         raise not_found("work order", order_id)
     if not visible(user, order):
@@ -117,133 +127,109 @@ def _order_or_404(conn: Conn, order_id: int, user: User) -> Any:
     return order
 
 
+def _crew_filter(user: User, unit_id: str | None, assignee_id: str | None) -> tuple[str | None, str | None]:
+    """The (unit, assignee) a crew member's listing is narrowed to: their unit, or without one, themselves."""
+    if unit_id is not None and unit_id != user.unit_id:
+        raise forbidden("crew see their own unit's orders")
+    if user.unit_id is not None:
+        return user.unit_id, assignee_id
+    if user.crew_member_id is None or assignee_id not in (None, user.crew_member_id):
+        raise forbidden("crew without a unit see the orders assigned to them")
+    return None, user.crew_member_id
+
+
 @router.get("", response_model=Page[WorkOrderOut], summary="List work orders in your scope")
 def list_orders(
     conn: Conn,
-    user: Annotated[User, Depends(require(*READERS))],
+    user: Annotated[User, Depends(require(roles.ORDER_READERS))],
     page: Annotated[Pagination, Depends(pagination)],
     state: Annotated[list[State] | None, Query(description="repeat for several states")] = None,
     site_id: Annotated[str | None, Query(max_length=64)] = None,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,
     assignee_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[WorkOrderOut]:
-    """Filtered by state, site, responsible unit and assignee. Crew get their own unit's orders only."""
-    wo = dependency("dispatch.workorders")
-    big = page.offset + page.limit + 1000
-    if user.role == "crew":
-        if unit_id is not None and unit_id != user.unit_id:
-            raise forbidden("crew see their own unit's orders")
-        if site_id is not None or user.unit_id is None:
-            items = wo.list_work_orders(conn, states=state, site_id=site_id, unit_id=None,
-                                        assignee_id=user.crew_member_id, limit=big, offset=0)
-        else:
-            items = wo.list_work_orders(conn, states=state, site_id=None, unit_id=user.unit_id,
-                                        assignee_id=assignee_id, limit=big, offset=0)
-        items = [o for o in items if visible(user, o)]
+    """Newest first, filtered by state, site, responsible unit and assignee. Crew get their own unit's orders."""
+    if user.role in roles.CREW:
+        sites = None if site_id is None else [site_id]
+        unit_id, assignee_id = _crew_filter(user, unit_id, assignee_id)
     else:
         sites = scope_site(user, site_id)
-        targets = [None] if sites is None else sites
-        items = []
-        for site in targets:
-            items += wo.list_work_orders(conn, states=state, site_id=site, unit_id=unit_id,
-                                         assignee_id=assignee_id, limit=big, offset=0)
-    items.sort(key=lambda o: o.created_at, reverse=True)
-    chunk = items[page.offset: page.offset + page.limit]
-    return Page[WorkOrderOut](items=[_out(o) for o in chunk], total=len(items), limit=page.limit,
-                              offset=page.offset)
+    found, total = workorders.page_work_orders(conn, sites=sites, states=state, unit_id=unit_id,
+                                               assignee_id=assignee_id, limit=page.limit, offset=page.offset)
+    return Page[WorkOrderOut](items=[_out(o) for o in found], total=total, limit=page.limit, offset=page.offset)
 
 
 @router.post("", response_model=WorkOrderOut, status_code=201,
              summary="Open a work order from an owner's report or a 12345 hotline ticket")
-def open_from_report(body: ReportIn, conn: Conn, user: Annotated[User, Depends(require("admin", "operator"))]
+def open_from_report(body: ReportIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]
                      ) -> WorkOrderOut:
     """Repeats at the same address within the window are linked (``repeat_of``). The reporter's contact is
     stored for the crew's call-back but never returned by listings or written to the audit trail."""
     check_site(user, body.site_id)
-    wo = dependency("dispatch.workorders")
-    try:
-        order = wo.open_from_report(conn, site_id=body.site_id, building_id=body.building_id, origin=body.origin,
-                                    category=body.category, description=body.description, address=body.address,
-                                    reporter_contact=body.reporter_contact, actor=user.username)
-    except (ValueError, LookupError) as exc:
-        raise domain_error(exc) from exc
+    order = workorders.open_from_report(
+        conn, site_id=body.site_id, building_id=body.building_id, origin=body.origin, category=body.category,
+        description=body.description, address=body.address, reporter_contact=body.reporter_contact,
+        actor=user.username)
     audit.record(conn, user, "work_order.open", "work_order", str(order.id), site_id=body.site_id,
                  detail={"origin": body.origin, "category": body.category})
     return _out(order)
 
 
 @router.get("/{order_id}", response_model=WorkOrderDetail, summary="One work order with its event history")
-def get_order(order_id: int, conn: Conn, user: Annotated[User, Depends(require(*READERS))]) -> WorkOrderDetail:
+def get_order(order_id: int, conn: Conn,
+              user: Annotated[User, Depends(require(roles.ORDER_READERS))]) -> WorkOrderDetail:
     """404 unknown, 403 outside scope."""
-    wo = dependency("dispatch.workorders")
     order = _order_or_404(conn, order_id, user)
-    events = [plain(e) for e in wo.events(conn, order_id)]
-    return WorkOrderDetail.model_validate({**plain(order), "events": events})
+    events = [WorkOrderEventOut.model_validate(e) for e in workorders.events(conn, order_id)]
+    return WorkOrderDetail(**_out(order).model_dump(), events=events)
 
 
 @router.post("/{order_id}/transition", response_model=WorkOrderOut, summary="Move a work order to another state")
 def transition(order_id: int, body: TransitionIn, conn: Conn,
-               user: Annotated[User, Depends(require("admin", "operator", "crew"))]) -> WorkOrderOut:
+               user: Annotated[User, Depends(require(roles.FIELD))]) -> WorkOrderOut:
     """Operators drive any allowed transition; crew only field states on orders assigned to them.
     409 when the state machine forbids the move."""
-    wo = dependency("dispatch.workorders")
     order = _order_or_404(conn, order_id, user)
-    if user.role == "crew":
+    if user.role in roles.CREW:
         if order.assignee_id != user.crew_member_id:
             raise forbidden("accept the order before working on it")
         if body.to_state not in CREW_STATES:
             raise forbidden(f"crew may not move an order to {body.to_state}")
     parts = [p.model_dump(mode="json") for p in body.parts] if body.parts is not None else None
-    try:
-        result = wo.transition(conn, order_id, body.to_state, actor=user.username, note=body.note,
-                               cost=body.cost, parts=parts)
-    except (ValueError, LookupError, RuntimeError) as exc:
-        raise domain_error(exc) from exc
+    moved = workorders.transition(conn, order_id, body.to_state, actor=user.username, note=body.note,
+                                  cost=body.cost, parts=parts)
     audit.record(conn, user, "work_order.transition", "work_order", str(order_id), site_id=order.site_id,
                  detail={"from": order.state, "to": body.to_state, "note": body.note,
                          "cost": str(body.cost) if body.cost is not None else None, "parts": parts})
-    return _out(result if result is not None and hasattr(result, "state") else wo.get_work_order(conn, order_id))
+    return _out(moved)
 
 
 @router.post("/{order_id}/accept", response_model=WorkOrderOut, summary="A crew member takes the order")
-def accept(order_id: int, conn: Conn, user: Annotated[User, Depends(require("crew"))]) -> WorkOrderOut:
+def accept(order_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.CREW))]) -> WorkOrderOut:
     """The caller becomes the assignee. 409 when someone else already took it."""
-    wo = dependency("dispatch.workorders")
     order = _order_or_404(conn, order_id, user)
     if not user.crew_member_id:
         raise ApiError(409, "conflict", "your account is not linked to a crew member")
-    try:
-        result = wo.accept(conn, order_id, user.crew_member_id)
-    except (ValueError, LookupError, RuntimeError) as exc:
-        raise domain_error(exc) from exc
+    accepted = workorders.accept(conn, order_id, user.crew_member_id)
     audit.record(conn, user, "work_order.accept", "work_order", str(order_id), site_id=order.site_id,
                  detail={"crew_member_id": user.crew_member_id})
-    return _out(result if result is not None and hasattr(result, "state") else wo.get_work_order(conn, order_id))
+    return _out(accepted)
 
 
 @router.post("/{order_id}/photos", status_code=201, summary="Attach a photo (JPEG, PNG or WebP, ≤ 8 MiB)")
 def add_photo(order_id: int, photo: UploadFile, request: Request, conn: Conn,
-              user: Annotated[User, Depends(require("admin", "operator", "crew"))]) -> dict[str, Any]:
+              user: Annotated[User, Depends(require(roles.FIELD))]) -> dict[str, Any]:
     """Stored under the uploads directory by dispatch; 415 for other types, 413 when too large."""
-    wo = dependency("dispatch.workorders")
     order = _order_or_404(conn, order_id, user)
-    if user.role == "crew" and order.assignee_id != user.crew_member_id:
+    if user.role in roles.CREW and order.assignee_id != user.crew_member_id:
         raise forbidden("accept the order before adding photos")
     if photo.content_type not in PHOTO_TYPES:
         raise ApiError(415, "unsupported_media_type", "photos must be JPEG, PNG or WebP")
     data = photo.file.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
         raise ApiError(413, "too_large", "photo larger than 8 MiB")
-    try:
-        result = wo.attach_photo(conn, order_id, data=data, content_type=photo.content_type,
-                                 actor=user.username, uploads_dir=request.app.state.uploads_dir)
-    except (ValueError, LookupError) as exc:
-        raise domain_error(exc) from exc
+    stored = workorders.attach_photo(conn, order_id, data=data, content_type=photo.content_type,
+                                     actor=user.username, uploads_dir=request.app.state.uploads_dir)
     audit.record(conn, user, "work_order.photo", "work_order", str(order_id), site_id=order.site_id,
                  detail={"bytes": len(data), "content_type": photo.content_type})
-    return {"work_order_id": order_id, "photo": plain(result)}
-
-
-def check_order_site(user: User, order: Any) -> None:
-    """403 unless the order's site is in scope (used by pages)."""
-    check_site(user, order.site_id)
+    return {"work_order_id": order_id, "photo": plain(stored)}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-import importlib
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,10 +14,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from dashboard import roles
 from dashboard.errors import ApiError
 from dashboard.i18n import LANGS, translate, work_order_states
+from dashboard.roles import Group
 from dashboard.routers import public
-from dashboard.routers.common import plain
+from dashboard.routers.kpi import KpisOut, RateOut
 from dashboard.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -31,11 +33,19 @@ from dashboard.security import (
 )
 from dashboard.ui import charts
 from dashboard.users import User
-from ingest import registry
+from dispatch import kpi as dispatch_kpi
+from dispatch.fund import ledger
+from gateway import presence
+from ingest import history, registry
+from rules import alarms
+from rules.categories import categories
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
-CONTROL = ("admin", "operator", "subdistrict")
+templates.env.globals["roles"] = roles
+OPEN_ALARM_STATES = (alarms.PENDING, alarms.ACTIVE, alarms.ACKNOWLEDGED)
+KPI_ROWS = ("orders", "mtta", "mttr", "sla_compliance", "response_rate", "arrival_rate", "repeat_fault_rate",
+            "false_alarm_rate")
 HOME = {"admin": "/console", "operator": "/console", "subdistrict": "/console", "crew": "/crew",
         "committee": "/fund-approvals", "owner": "/my-fund", "public": "/board"}
 
@@ -63,21 +73,17 @@ def render(request: Request, name: str, user: User | None, **context: Any) -> HT
         "csrf": getattr(request.state, "csrf_token", None) or "", **context})
 
 
-def page_user(*roles: str) -> Any:
+def page_user(group: Group = roles.EVERYONE) -> Callable[[Request, User | None], User]:
+    """A page dependency: the signed-in user of ``group``; a redirect to /login without one, 403 for others."""
+
     def check(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> User:
         if user is None:
             raise LoginRequired
-        if roles and user.role not in roles:
+        if user.role not in group:
             raise ApiError(403, "forbidden", translate("forbidden", lang_of(request)))
         return user
+
     return check
-
-
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
 
 
 @router.get("/login")
@@ -145,119 +151,109 @@ def home(user: Annotated[User, Depends(page_user())]) -> Response:
 
 
 @router.get("/console")
-def console(request: Request, user: Annotated[User, Depends(page_user(*CONTROL))]) -> HTMLResponse:
+def console(request: Request, user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
     return render(request, "console.html", user, page="console")
 
 
 @router.get("/estate")
-def estate(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(*CONTROL))]) -> HTMLResponse:
-    sites = [s for s in registry.list_sites(conn) if user.sees_site(s.id)]
-    devices = registry.list_devices(conn)
-    rules = _optional("rules.alarms")
-    presence_mod = _optional("gateway.presence")
+def estate(request: Request, conn: Conn,
+           user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
     rows = []
-    for site in sites:
-        presence = {p.device_id: p.status for p in presence_mod.list_presence(conn, site.id)} if presence_mod else {}
-        open_alarms = len(rules.list_alarms(conn, states=["pending", "active", "acknowledged"], site_id=site.id,
-                                            limit=1000, offset=0)) if rules else None
+    for site in registry.list_sites(conn):
+        if not user.sees_site(site.id):
+            continue
+        _, open_alarms = alarms.page_alarms(conn, sites=[site.id], states=OPEN_ALARM_STATES, limit=1, offset=0)
         rows.append({"site": site, "buildings": registry.list_buildings(conn, site_id=site.id),
-                     "devices": [d for d in devices if d.site_id == site.id], "open_alarms": open_alarms,
-                     "presence": presence})
+                     "devices": registry.list_devices(conn, site_id=site.id), "open_alarms": open_alarms,
+                     "presence": {p.device_id: p.status for p in presence.list_presence(conn, site.id)}})
     return render(request, "estate.html", user, page="estate", rows=rows)
 
 
 @router.get("/devices/{device_id}")
 def device_page(device_id: str, request: Request, conn: Conn,
-                user: Annotated[User, Depends(page_user(*CONTROL))]) -> HTMLResponse:
+                user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
     device = registry.get_device(conn, device_id)
     if device is None:
         raise ApiError(404, "not_found", f"device {device_id} not found")
     if not user.sees_site(device.site_id):
         raise ApiError(403, "forbidden", translate("forbidden", lang_of(request)))
-    history = _optional("ingest.history")
-    latest: dict[str, Any] = {}
-    chart_svgs: list[dict[str, str]] = []
-    if history is not None:
-        latest = {metric: {"ts": ts, "value": value} for metric, (ts, value) in history.latest(conn, device_id).items()}
-        end = datetime.now(UTC)
-        for metric in list(latest)[:8]:
-            start = end - timedelta(hours=6)
-            buckets = history.rollup(conn, device_id, metric, start, end, bucket=timedelta(minutes=1))
-            series = [(b.bucket, b.avg) for b in buckets]
-            chart_svgs.append({"metric": metric, "svg": charts.line_chart(series, label=metric)})
+    latest = {metric: {"ts": ts, "value": value} for metric, (ts, value) in history.latest(conn, device_id).items()}
+    end = datetime.now(UTC)
+    start = end - timedelta(hours=6)
+    chart_svgs = []
+    for metric in list(latest)[:8]:
+        buckets = history.rollup(conn, device_id, metric, start, end, bucket=timedelta(minutes=1))
+        chart_svgs.append({"metric": metric, "svg": charts.line_chart([(b.bucket, b.avg) for b in buckets],
+                                                                      label=metric)})
     return render(request, "device.html", user, page="estate", device=device, latest=latest, charts=chart_svgs)
 
 
 @router.get("/work-orders")
 def work_orders(request: Request, conn: Conn,
-                user: Annotated[User, Depends(page_user("admin", "operator", "subdistrict", "committee"))]
-                ) -> HTMLResponse:
-    cats = _optional("rules.categories")
-    categories = list(cats.categories().values()) if cats else []
+                user: Annotated[User, Depends(page_user(roles.OVERSIGHT))]) -> HTMLResponse:
     sites = [s for s in registry.list_sites(conn) if user.sees_site(s.id)]
-    return render(request, "work_orders.html", user, page="work_orders", categories=categories, sites=sites)
+    return render(request, "work_orders.html", user, page="work_orders", categories=list(categories().values()),
+                  sites=sites)
 
 
 @router.get("/responsibility")
-def responsibility(request: Request, user: Annotated[User, Depends(page_user(*CONTROL))]) -> HTMLResponse:
+def responsibility(request: Request, user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
     return render(request, "responsibility.html", user, page="responsibility")
 
 
 @router.get("/fund-approvals")
-def fund(request: Request, user: Annotated[User, Depends(page_user("admin", "operator", "committee",
-                                                                   "subdistrict"))]) -> HTMLResponse:
+def fund(request: Request, user: Annotated[User, Depends(page_user(roles.OVERSIGHT))]) -> HTMLResponse:
     return render(request, "fund.html", user, page="fund")
 
 
 @router.get("/kpi")
-def kpi(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(*CONTROL, "committee"))]
-        ) -> HTMLResponse:
+def kpi(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OVERSIGHT))]) -> HTMLResponse:
     site_id = request.query_params.get("site_id") or (user.site_ids[0] if user.site_ids else None)
     if site_id is not None and not user.sees_site(site_id):
         raise ApiError(403, "forbidden", translate("forbidden", lang_of(request)))
-    mod = _optional("dispatch.kpi")
     end = datetime.now(UTC)
     start = end - timedelta(days=30)
-    result = plain(mod.compute_kpis(conn, start=start, end=end, site_id=site_id)) if mod else None
+    report = KpisOut.of(dispatch_kpi.compute_kpis(conn, start=start, end=end, site_id=site_id))
     lang = lang_of(request)
-    rows = []
-    for key in ("orders", "mtta", "mttr", "sla_compliance", "response_rate", "arrival_rate", "repeat_fault_rate",
-                "false_alarm_rate"):
-        value = (result or {}).get(key)
-        if isinstance(value, dict):
-            pct = "—" if value.get("value") is None else f"{value['value'] * 100:.1f}%"
-            shown = f"{pct} ({value.get('hits')}/{value.get('total')})"
-        elif key in ("mtta", "mttr"):
-            shown = "—" if value is None else f"{value / 60:.1f} {translate('minutes', lang)}"
-        else:
-            shown = "—" if value is None else str(value)
-        rows.append({"key": key, "label": translate(key, lang), "value": shown})
-    return render(request, "kpi.html", user, page="kpi", kpis=result, rows=rows, start=start, end=end,
+    rows = [{"key": key, "label": translate(key, lang), "value": _kpi_text(key, getattr(report, key), lang)}
+            for key in KPI_ROWS]
+    return render(request, "kpi.html", user, page="kpi", kpis=report, rows=rows, start=start, end=end,
                   site_id=site_id)
 
 
+def _kpi_text(key: str, value: RateOut | float | None, lang: str) -> str:
+    """A KPI as the report shows it: a rate as percent with its counts, a duration in minutes."""
+    if isinstance(value, RateOut):
+        pct = "—" if value.value is None else f"{value.value * 100:.1f}%"
+        return f"{pct} ({value.hits}/{value.total})"
+    if value is None:
+        return "—"
+    if key in ("mtta", "mttr"):
+        return f"{value / 60:.1f} {translate('minutes', lang)}"
+    return str(value)
+
+
 @router.get("/crew")
-def crew(request: Request, user: Annotated[User, Depends(page_user("crew"))]) -> HTMLResponse:
+def crew(request: Request, user: Annotated[User, Depends(page_user(roles.CREW))]) -> HTMLResponse:
     return render(request, "crew.html", user, page="crew")
 
 
 @router.get("/crew/orders/{order_id}")
-def crew_order(order_id: int, request: Request, user: Annotated[User, Depends(page_user("crew"))]) -> HTMLResponse:
+def crew_order(order_id: int, request: Request,
+               user: Annotated[User, Depends(page_user(roles.CREW))]) -> HTMLResponse:
     return render(request, "crew_order.html", user, page="crew", order_id=order_id)
 
 
 @router.get("/my-fund")
-def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user("owner"))]) -> HTMLResponse:
+def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OWNERS))]) -> HTMLResponse:
     """The owner's own fund account (notice clause 17: owners query in real time)."""
-    ledger = _optional("dispatch.fund.ledger")
-    balance, history = None, []
-    if ledger is not None and user.household_id:
+    balance, entries = None, []
+    if user.household_id:
         balance = ledger.balance(conn, user.household_id)
-        history = ledger.history(conn, user.household_id)
-    return render(request, "my_fund.html", user, page="my_fund", balance=balance, history=history)
+        entries = ledger.history(conn, user.household_id)
+    return render(request, "my_fund.html", user, page="my_fund", balance=balance, history=entries)
 
 
 @router.get("/board/{site_id}")
 def board(site_id: str, request: Request, conn: Conn) -> HTMLResponse:
-    data = public.board_data(conn, site_id)
-    return render(request, "board.html", None, board=data, page="board")
+    return render(request, "board.html", None, board=public.board_data(conn, site_id), page="board")

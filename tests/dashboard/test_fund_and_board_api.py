@@ -92,7 +92,7 @@ def test_the_responsibility_list_is_readable(api: TestClient, as_role) -> None:
 
 def test_an_invalid_responsibility_list_is_refused_with_the_parsers_message(api: TestClient, as_role) -> None:
     res = api.put("/api/v1/responsibility", json={"document": "format: wrong\n"}, headers=as_role("admin"))
-    assert res.status_code == 422 and res.json()["error"]["code"] == "invalid_list"
+    assert res.status_code == 422 and res.json()["error"]["code"] == "invalid"
 
 
 def test_an_admin_saves_the_list_as_a_new_version(api: TestClient, as_role) -> None:

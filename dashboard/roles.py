@@ -1,0 +1,47 @@
+"""Who may do what: the roles and the named groups of roles every router and page checks against.
+
+A group is named for what its members do, not for one endpoint, so a new endpoint picks the group whose job it
+serves and an access change is made here once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Role = Literal["admin", "operator", "crew", "committee", "subdistrict", "owner", "public"]
+Group = tuple[Role, ...]
+
+ROLES: Group = get_args(Role)
+
+ADMINS: Group = ("admin",)
+"""Users, the audit trail, dead letters, the responsibility list's text, silencing a rule everywhere."""
+
+HANDLERS: Group = ("admin", "operator")
+"""Act for the control room: acknowledge and clear alarms, open work orders and fund draws."""
+
+CONTROL_ROOM: Group = ("admin", "operator", "subdistrict")
+"""Watch the estate: alarms, sites and devices, presence, the responsibility list and its units."""
+
+FIELD: Group = ("admin", "operator", "crew")
+"""Work on an order: move it through its states, attach photos."""
+
+CREW: Group = ("crew",)
+"""Take an order and work on it from the crew app."""
+
+LIVE: Group = ("admin", "operator", "crew", "subdistrict")
+"""Follow live alarm and work-order events."""
+
+ORDER_READERS: Group = ("admin", "operator", "crew", "committee", "subdistrict")
+"""Read work orders (crew: their own unit's)."""
+
+OVERSIGHT: Group = ("admin", "operator", "committee", "subdistrict")
+"""Read fund draws, KPIs and the work-order overview."""
+
+APPROVERS: Group = ("committee", "subdistrict")
+"""Approve or reject fund draws (the owners' committee, or the sub-district office where there is none)."""
+
+OWNERS: Group = ("owner",)
+"""Read their own household's fund account."""
+
+EVERYONE: Group = ROLES
+"""Any signed-in user."""
