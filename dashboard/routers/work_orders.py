@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard import audit, roles
 from dashboard.errors import ApiError, forbidden, not_found
-from dashboard.routers.common import Page, Pagination, pagination, plain
+from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
 from dispatch import workorders
@@ -75,6 +75,24 @@ class WorkOrderEventOut(BaseModel):
     parts_cost: Decimal
     photo_ids: list[int]
     data: dict[str, Any]
+
+
+class PhotoOut(BaseModel):
+    """A stored photo; ``path`` is relative to the uploads directory."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    path: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class PhotoAdded(BaseModel):
+    work_order_id: int
+    photo: PhotoOut
 
 
 class WorkOrderDetail(WorkOrderOut):
@@ -216,9 +234,10 @@ def accept(order_id: int, conn: Conn, user: Annotated[User, Depends(require(role
     return _out(accepted)
 
 
-@router.post("/{order_id}/photos", status_code=201, summary="Attach a photo (JPEG, PNG or WebP, ≤ 8 MiB)")
+@router.post("/{order_id}/photos", response_model=PhotoAdded, status_code=201,
+             summary="Attach a photo (JPEG, PNG or WebP, ≤ 8 MiB)")
 def add_photo(order_id: int, photo: UploadFile, request: Request, conn: Conn,
-              user: Annotated[User, Depends(require(roles.FIELD))]) -> dict[str, Any]:
+              user: Annotated[User, Depends(require(roles.FIELD))]) -> PhotoAdded:
     """Stored under the uploads directory by dispatch; 415 for other types, 413 when too large."""
     order = _order_or_404(conn, order_id, user)
     if user.role in roles.CREW and order.assignee_id != user.crew_member_id:
@@ -232,4 +251,4 @@ def add_photo(order_id: int, photo: UploadFile, request: Request, conn: Conn,
                                      actor=user.username, uploads_dir=request.app.state.uploads_dir)
     audit.record(conn, user, "work_order.photo", "work_order", str(order_id), site_id=order.site_id,
                  detail={"bytes": len(data), "content_type": photo.content_type})
-    return {"work_order_id": order_id, "photo": plain(stored)}
+    return PhotoAdded(work_order_id=order_id, photo=PhotoOut.model_validate(stored))

@@ -17,7 +17,7 @@ async function refresh() {
   const items = [...page.items].sort((a, b) => order(a) - order(b) || b.id - a.id);
   box.replaceChildren(...items.map((d) => {
     const comment = el('input', { placeholder: i18n.comment, class: 'comment' });
-    const pending = ['requested', 'pending', 'submitted', 'awaiting_approval', 'open'].includes(String(d.state).toLowerCase());
+    const pending = d.state === 'pending';
     return el('article', { class: 'card draw', 'data-draw-id': d.id, 'data-state': d.state },
       el('h2', {}, `${d.item} `, el('small', {}, `${i18n.state}: ${d.state}`)),
       el('p', {}, `${i18n.amount}: ¥${d.actual_cost ?? d.estimate} · ${d.kind} · ${d.work_order_number ?? ''} · ${d.contractor}`),
