@@ -2,8 +2,11 @@
 
 Each package keeps ``migrations/NNNN_name.sql`` files. A file may come in two variants,
 ``NNNN_name.timescaledb.sql`` and ``NNNN_name.plain.sql``; the runner applies the one that matches the storage
-mode. The mode is decided once per database (TimescaleDB when the extension can be created) and remembered, so
-a database never flips mode under its data.
+mode. The mode is decided once per database and remembered, so a database never flips mode under its data.
+
+Deciding it never risks the session: a server with the timescaledb extension installed but not in
+``shared_preload_libraries`` answers ``CREATE EXTENSION timescaledb`` with a FATAL that closes the connection,
+so the runner first reads what the server offers (``probe_server``) and only then creates the extension.
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ import psycopg
 log = logging.getLogger(__name__)
 
 StorageMode = Literal["timescaledb", "plain"]
+StorageChoice = Literal["auto", "timescaledb", "plain"]
 FILE_PATTERN = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+?)(?:\.(?P<mode>timescaledb|plain))?\.sql$")
 LOCK_KEY = 0x70776D67  # "pwmg": one upgrade at a time per database
+NOT_PRELOADED = (
+    "TimescaleDB {version} is installed on the PostgreSQL server but not preloaded: add 'timescaledb' to "
+    "shared_preload_libraries in postgresql.conf and restart PostgreSQL (docs/operations.md)"
+)
 
 BOOTSTRAP = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -41,6 +49,23 @@ CREATE TABLE IF NOT EXISTS storage_mode (
 
 class MigrationError(Exception):
     """A migration file is misnamed or failed to apply; the message names the file."""
+
+
+class StorageModeError(MigrationError):
+    """The storage mode asked for cannot be had on this server or database; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class ServerSupport:
+    """What the server offers for TimescaleDB, read without loading the extension."""
+
+    available: str | None  # the extension's default version when its files are installed on the server
+    preloaded: bool  # its loader runs in every backend (``shared_preload_libraries``)
+
+    @property
+    def usable(self) -> bool:
+        """Whether ``CREATE EXTENSION timescaledb`` can work here."""
+        return self.available is not None and self.preloaded
 
 
 @dataclass(frozen=True)
@@ -78,18 +103,74 @@ def discover(package: str, mode: StorageMode) -> list[Migration]:
     return [chosen[v] for v in sorted(chosen)]
 
 
-def storage_mode(conn: psycopg.Connection) -> StorageMode:
-    """The mode recorded for this database, deciding it on first use."""
+def probe_server(conn: psycopg.Connection) -> ServerSupport:
+    """Read whether the server has TimescaleDB installed and preloaded, without touching the extension.
+
+    Preloading is seen through a setting only the preloaded loader defines (``timescaledb.max_background_workers``):
+    unlike ``shared_preload_libraries`` itself, ``pg_settings`` is readable without superuser rights.
+    """
+    available, preloaded = conn.execute(
+        """SELECT (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'),
+                  EXISTS (SELECT FROM pg_settings WHERE name = 'timescaledb.max_background_workers')"""
+    ).fetchone()
+    return ServerSupport(available=available, preloaded=preloaded)
+
+
+def choose_mode(support: ServerSupport, choice: StorageChoice) -> StorageMode:
+    """The mode a new database gets: ``choice`` unless the server cannot give it, which raises or warns.
+
+    ``auto`` takes TimescaleDB when it is usable and plain PostgreSQL otherwise, with a warning when TimescaleDB
+    is installed but not preloaded (a half-configured server is worth knowing about before data piles up in
+    the other mode). ``timescaledb`` raises ``StorageModeError`` naming the server setting to change.
+    """
+    if choice == "plain":
+        return "plain"
+    if support.usable:
+        return "timescaledb"
+    if choice == "timescaledb":
+        if support.available is None:
+            raise StorageModeError(
+                "storage 'timescaledb' asked for, but the PostgreSQL server has no timescaledb extension "
+                "installed: install TimescaleDB for this server's PostgreSQL version, or choose plain storage")
+        not_preloaded = NOT_PRELOADED.format(version=support.available)
+        raise StorageModeError(f"storage 'timescaledb' asked for: {not_preloaded}")
+    if support.available is not None:
+        log.warning("using plain PostgreSQL: %s (or choose plain storage explicitly to silence this warning)",
+                    NOT_PRELOADED.format(version=support.available))
+    return "plain"
+
+
+def storage_mode(conn: psycopg.Connection, choice: StorageChoice = "auto") -> StorageMode:
+    """The mode recorded for this database, deciding it on first use (``choose_mode``).
+
+    A recorded mode is kept whatever ``choice`` says unless it contradicts an explicit choice, which raises
+    ``StorageModeError``: a database never changes mode under its data.
+    """
     row = conn.execute("SELECT mode FROM storage_mode").fetchone()
+    support = probe_server(conn)
     if row:
-        return row[0]
-    mode: StorageMode = "plain"
-    try:
-        with conn.transaction():
-            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-        mode = "timescaledb"
-    except psycopg.Error as exc:
-        log.debug("timescaledb unavailable: %s", exc)
+        mode: StorageMode = row[0]
+        if choice not in ("auto", mode):
+            raise StorageModeError(f"storage {choice!r} asked for, but this database was created in {mode!r} mode "
+                                   f"and never changes mode: choose auto or {mode!r}, or use a new database")
+        if mode == "timescaledb" and not support.preloaded:
+            raise StorageModeError(
+                "this database was created in 'timescaledb' mode, but the PostgreSQL server does not preload "
+                "TimescaleDB: add 'timescaledb' to shared_preload_libraries in postgresql.conf and restart "
+                "PostgreSQL (docs/operations.md)")
+        return mode
+    mode = choose_mode(support, choice)
+    if mode == "timescaledb":
+        try:
+            with conn.transaction():
+                conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        except psycopg.Error as exc:
+            # Usually missing rights: the extension is not trusted, so only a superuser may create it.
+            if choice == "timescaledb":
+                raise StorageModeError(f"storage 'timescaledb' asked for, but CREATE EXTENSION timescaledb "
+                                       f"failed: {exc}") from exc
+            log.warning("using plain PostgreSQL: CREATE EXTENSION timescaledb failed: %s", exc)
+            mode = "plain"
     conn.execute("INSERT INTO storage_mode (mode) VALUES (%s)", (mode,))
     return mode
 
@@ -99,12 +180,17 @@ def is_migrated(conn: psycopg.Connection, package: str) -> bool:
     return conn.execute("SELECT 1 FROM schema_migrations WHERE package = %s LIMIT 1", (package,)).fetchone() is not None
 
 
-def upgrade(conn: psycopg.Connection, packages: Sequence[str]) -> UpgradeReport:
-    """Apply every pending migration of ``packages`` (in that order) in one transaction; safe to re-run."""
+def upgrade(
+    conn: psycopg.Connection, packages: Sequence[str], *, storage: StorageChoice = "auto"
+) -> UpgradeReport:
+    """Apply every pending migration of ``packages`` (in that order) in one transaction; safe to re-run.
+
+    ``storage`` decides the mode of a new database (``choose_mode``); ``StorageModeError`` when it cannot be had.
+    """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         conn.execute(BOOTSTRAP)
-        report = UpgradeReport(mode=storage_mode(conn))
+        report = UpgradeReport(mode=storage_mode(conn, storage))
         done = {(p, v) for p, v in conn.execute("SELECT package, version FROM schema_migrations")}
         for package in packages:
             for migration in discover(package, report.mode):

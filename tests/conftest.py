@@ -2,6 +2,8 @@
 
 ``PROPWATCH_TEST_DATABASE_URL`` / ``PROPWATCH_TEST_MQTT_URL`` point the suite at existing services; unset,
 the suite starts throwaway ones (embedded PostgreSQL from its wheel, Mosquitto with the project's config).
+Any PostgreSQL will do, TimescaleDB included: the suite then runs in the mode the server gives (``auto``), and
+tests taking ``storage_db_url`` run once per mode the server can give.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingest.database import connect
+from ingest.migrations import StorageChoice, StorageMode, probe_server
 from propwatch.embedded import BrokerHandle, EmbeddedBroker, EmbeddedPostgres
 from propwatch.schema import upgrade_database
 
@@ -42,17 +45,70 @@ def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     server.stop()
 
 
+def _build_template(admin_url: str, name: str, storage: StorageChoice = "auto") -> None:
+    """Create and migrate ``name``, then close it to connections so it can always be cloned.
+
+    ``CREATE DATABASE … TEMPLATE`` fails while anyone is connected to the template, and on a TimescaleDB server
+    the extension's job scheduler connects to every database that has the extension.
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    upgrade_database(_with_database(admin_url, name), storage=storage)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+
+def _drop(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def template_database(postgres_admin_url: str) -> Iterator[str]:
-    """Name of a fully migrated database that each test clones."""
+    """Name of a fully migrated database (in the mode the server gives) that each test clones."""
     name = f"pw_template_{os.getpid()}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    upgrade_database(_with_database(postgres_admin_url, name))
+    _build_template(postgres_admin_url, name)
     yield name
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _drop(postgres_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def server_storage_modes(postgres_admin_url: str) -> tuple[StorageMode, ...]:
+    """The storage modes the test server can give: plain always, TimescaleDB when installed and preloaded."""
+    with psycopg.connect(postgres_admin_url) as conn:
+        usable = probe_server(conn).usable
+    return ("plain", "timescaledb") if usable else ("plain",)
+
+
+@pytest.fixture(scope="session")
+def mode_template(postgres_admin_url: str, server_storage_modes: tuple[StorageMode, ...]) -> Iterator[
+        Callable[[StorageMode], str]]:
+    """``mode_template(mode)``: name of a migrated template in that mode, built on first use; skips the test when
+    the server cannot give the mode."""
+    built: dict[StorageMode, str] = {}
+
+    def get(mode: StorageMode) -> str:
+        if mode not in server_storage_modes:
+            pytest.skip(f"the test server cannot give {mode} storage")
+        if mode not in built:
+            name = f"pw_template_{mode}_{os.getpid()}"
+            _build_template(postgres_admin_url, name, mode)
+            built[mode] = name
+        return built[mode]
+
+    yield get
+    for name in built.values():
+        _drop(postgres_admin_url, name)
+
+
+@pytest.fixture(params=["plain", "timescaledb"])
+def storage_db_url(request: pytest.FixtureRequest, scratch_database: Callable[..., AbstractContextManager[str]],
+                   mode_template: Callable[[StorageMode], str]) -> Iterator[str]:
+    """URL of a fresh, migrated database in each storage mode in turn (TimescaleDB skipped where unavailable)."""
+    with scratch_database(mode_template(request.param)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pytest
 
 from ingest.database import connect
 from ingest.history import latest, raw_points
-from ingest.migrations import discover, is_migrated, upgrade
-from propwatch.schema import MIGRATION_PACKAGES
+from ingest.migrations import (
+    ServerSupport,
+    StorageModeError,
+    choose_mode,
+    discover,
+    is_migrated,
+    probe_server,
+    storage_mode,
+    upgrade,
+)
+from propwatch.schema import MIGRATION_PACKAGES, upgrade_database
+
+INSTALLED_NOT_PRELOADED = ServerSupport(available="2.28.3", preloaded=False)
+NOT_INSTALLED = ServerSupport(available=None, preloaded=False)
+USABLE = ServerSupport(available="2.28.3", preloaded=True)
 
 
 def test_rerunning_upgrade_applies_nothing(db: psycopg.Connection) -> None:
@@ -29,10 +44,76 @@ def test_is_migrated_tells_a_migrated_package_from_one_never_applied(db: psycopg
     assert not is_migrated(db, "no_such_package")
 
 
-def test_storage_mode_matches_extension_availability(db: psycopg.Connection) -> None:
-    available = db.execute("SELECT count(*) FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()[0]
+def test_storage_mode_is_timescaledb_only_when_the_extension_is_installed_and_preloaded(
+    db: psycopg.Connection,
+) -> None:
+    installed, preloaded = db.execute(
+        """SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = 'timescaledb'),
+                  EXISTS (SELECT FROM pg_settings WHERE name = 'timescaledb.max_background_workers')""").fetchone()
     mode = db.execute("SELECT mode FROM storage_mode").fetchone()[0]
-    assert mode == ("timescaledb" if available else "plain")
+    assert mode == ("timescaledb" if installed and preloaded else "plain")
+
+
+def test_auto_takes_plain_storage_with_a_warning_naming_the_setting_when_timescaledb_is_not_preloaded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="ingest.migrations"):
+        assert choose_mode(INSTALLED_NOT_PRELOADED, "auto") == "plain"
+    assert "shared_preload_libraries" in caplog.text
+
+
+def test_asking_for_timescaledb_on_a_server_that_does_not_preload_it_names_the_setting() -> None:
+    with pytest.raises(StorageModeError, match="add 'timescaledb' to shared_preload_libraries"):
+        choose_mode(INSTALLED_NOT_PRELOADED, "timescaledb")
+
+
+def test_asking_for_timescaledb_on_a_server_without_it_says_it_is_not_installed() -> None:
+    with pytest.raises(StorageModeError, match="no timescaledb extension installed"):
+        choose_mode(NOT_INSTALLED, "timescaledb")
+
+
+def test_auto_takes_timescaledb_when_it_is_usable_and_plain_without_a_warning_when_absent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert choose_mode(USABLE, "auto") == "timescaledb"
+    with caplog.at_level(logging.WARNING, logger="ingest.migrations"):
+        assert choose_mode(NOT_INSTALLED, "auto") == "plain"
+    assert caplog.text == ""
+
+
+def test_plain_storage_can_be_chosen_on_any_server(scratch_database) -> None:
+    with scratch_database() as url, connect(url) as conn:
+        assert upgrade(conn, ["ingest"], storage="plain").mode == "plain"
+        assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'").fetchone()[0] == 0
+
+
+def test_the_probe_reads_the_server_without_creating_the_extension(scratch_database) -> None:
+    with scratch_database() as url, connect(url) as conn:
+        probe_server(conn)
+        assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'").fetchone()[0] == 0
+
+
+def test_a_database_never_changes_its_recorded_mode(db: psycopg.Connection) -> None:
+    recorded = db.execute("SELECT mode FROM storage_mode").fetchone()[0]
+    other = "plain" if recorded == "timescaledb" else "timescaledb"
+    with pytest.raises(StorageModeError, match=f"created in '{recorded}' mode"):
+        storage_mode(db, other)
+    assert storage_mode(db, "auto") == recorded
+
+
+def test_start_up_on_a_server_that_cannot_give_timescaledb_explains_and_leaves_nothing_behind(
+    scratch_database,
+) -> None:
+    with scratch_database() as url:
+        with connect(url) as conn:
+            support = probe_server(conn)
+        if support.usable:
+            pytest.skip("the test server gives TimescaleDB")
+        setting = "shared_preload_libraries" if support.available else "no timescaledb extension installed"
+        with pytest.raises(StorageModeError, match=f"(?s){setting}.*PROPWATCH_STORAGE=timescaledb"):
+            upgrade_database(url, storage="timescaledb")
+        with connect(url) as conn:
+            assert conn.execute("SELECT to_regclass('storage_mode')").fetchone()[0] is None
 
 
 def test_timestamps_come_back_utc_aware(db: psycopg.Connection) -> None:
