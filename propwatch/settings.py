@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1", description="Address the web app listens on")
     web_port: int = Field(default=8000, ge=1, le=65535, description="Port the web app listens on")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
+    storage: Literal["auto", "timescaledb", "plain"] = Field(
+        default="auto", description="Storage mode of a new database (docs/operations.md)")
     rules_file: Path | None = Field(default=None, description="Extra rule pack (YAML) loaded after the defaults")
     secret_key: str | None = Field(default=None, min_length=32,
                                    description="Signs sessions; set it when several web processes share users")
