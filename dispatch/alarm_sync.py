@@ -5,10 +5,14 @@ followed by an entrapment on the same lift is one incident, and the order is upg
 category. ``sync_alarms`` reads alarm transitions after a cursor kept in ``dispatch_cursors`` and advances the
 cursor in the same transaction that opens or updates the orders, so each transition is handled exactly once
 across crashes.
+
+Each transition reads its order once (locked) and passes that value on; the order is read again only after a
+change this module does not compute itself (an acknowledgement, an upgrade).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,17 +21,20 @@ from typing import Any, Protocol
 import psycopg
 from psycopg.types.json import Jsonb
 
-from dispatch import assignment, orders
-from dispatch.responsibility import ResponsibilityNotFound, lookup
-from dispatch.states import OPEN_STATES, SATISFIES, State
-from dispatch.workorders import DEFAULT_REPEAT_WINDOW, NewOrder, find_repeat, open_order, transition
+from dispatch.errors import ResponsibilityNotFound, UnknownPlace
+from dispatch.responsibility import lookup
+from dispatch.states import SATISFIES, State
+from dispatch.workorders import journal, offers, queries
+from dispatch.workorders.lifecycle import move
+from dispatch.workorders.model import NewOrder, WorkOrder
+from dispatch.workorders.opening import DEFAULT_REPEAT_WINDOW, find_repeat, open_order
+from ingest.registry import get_device
 from rules.alarms import transitions_since
 from rules.categories import categories, severity_rank
 
 log = logging.getLogger(__name__)
 ALARM_ACTOR = "system:alarms"
 CURSOR = "alarm_transitions"
-_OPEN = [s.value for s in OPEN_STATES]
 
 
 class AlarmLike(Protocol):
@@ -79,7 +86,7 @@ TransitionSource = Callable[[psycopg.Connection, int, int], Sequence[TransitionL
 
 def handle_transition(
     conn: psycopg.Connection, transition_: TransitionLike, *, repeat_window: timedelta = DEFAULT_REPEAT_WINDOW
-) -> orders.WorkOrder | None:
+) -> WorkOrder | None:
     """Apply one alarm transition: becoming ``active`` opens or joins the incident's order, ``acknowledged``
     acks it, anything else on an alarm with an open order (cleared, assigned) is noted on it. Returns the order
     concerned, or ``None`` when there is none. Suppressed (silenced) alarms open nothing until their silence
@@ -92,21 +99,22 @@ def handle_transition(
             "SELECT order_id FROM work_order_alarms WHERE transition_id = %s", (transition_.id,)
         ).fetchone()
         if done:
-            return orders.fetch(conn, done[0])
+            return queries.fetch(conn, done[0])
         # An alarm released when its silence ended becomes actionable then, as if it had just activated.
         released = "silence_ended" in transition_.values
         if transition_.to_state == "active" and (transition_.from_state != "active" or released):
             if transition_.alarm.suppressed:
                 return None
             return _on_active(conn, transition_, repeat_window)
-        order_id = _open_order_of_alarm(conn, transition_.alarm_id)
-        if order_id is None:
+        order = queries.open_order_of_alarm(conn, transition_.alarm_id)
+        if order is None:
             return None
-        _attach(conn, order_id, transition_)
-        if transition_.to_state == "acknowledged" and orders.fetch(conn, order_id).state == State.NEW:
-            return transition(conn, order_id, State.ACKED, actor=transition_.actor or ALARM_ACTOR,
-                              note="alarm acknowledged", now=transition_.at)
-        return orders.fetch(conn, order_id)
+        order = _attach(conn, order, transition_)
+        if transition_.to_state == "acknowledged" and order.state == State.NEW:
+            move(conn, order, State.ACKED, actor=transition_.actor or ALARM_ACTOR, note="alarm acknowledged",
+                 now=transition_.at)
+            return queries.fetch(conn, order.id)
+        return order
 
 
 def _component(conn: psycopg.Connection, alarm: AlarmLike) -> str:
@@ -114,11 +122,8 @@ def _component(conn: psycopg.Connection, alarm: AlarmLike) -> str:
     if category is not None and category.component != "any":
         return category.component
     # Category-agnostic alarms (device offline) belong to whatever the device is.
-    if alarm.device_id:
-        row = conn.execute("SELECT type FROM devices WHERE id = %s", (alarm.device_id,)).fetchone()
-        if row:
-            return row[0]
-    return "*"
+    device = get_device(conn, alarm.device_id) if alarm.device_id else None
+    return device.type if device is not None else "*"
 
 
 def incident_key(alarm: AlarmLike, component: str) -> str:
@@ -126,20 +131,16 @@ def incident_key(alarm: AlarmLike, component: str) -> str:
     return f"{alarm.site_id}/{alarm.device_id or alarm.building_id or alarm.site_id}/{component}"
 
 
-def _on_active(conn: psycopg.Connection, transition_: TransitionLike, repeat_window: timedelta) -> orders.WorkOrder:
+def _on_active(conn: psycopg.Connection, transition_: TransitionLike, repeat_window: timedelta) -> WorkOrder:
     alarm = transition_.alarm
     component = _component(conn, alarm)
     key = incident_key(alarm, component)
-    row = conn.execute(
-        "SELECT id FROM work_orders WHERE incident_key = %s AND state = ANY (%s) FOR UPDATE", (key, _OPEN)
-    ).fetchone()
-    if row:
-        order_id = row[0]
-        _attach(conn, order_id, transition_)
-        order = orders.fetch(conn, order_id)
+    order = queries.open_order_of_incident(conn, key)
+    if order is not None:
+        order = _attach(conn, order, transition_)
         if severity_rank(alarm.severity) < severity_rank(order.severity):
-            _upgrade(conn, order, alarm, component, transition_.at)
-        return orders.fetch(conn, order_id)
+            return _upgrade(conn, order, alarm, component, transition_.at)
+        return order
     spec = NewOrder(
         site_id=alarm.site_id, building_id=alarm.building_id, device_id=alarm.device_id, category=alarm.category,
         component=component, severity=alarm.severity, origin="alarm", title=f"{alarm.title_zh} / {alarm.title_en}",
@@ -147,38 +148,34 @@ def _on_active(conn: psycopg.Connection, transition_: TransitionLike, repeat_win
         repeat_of=find_repeat(conn, category=alarm.category, device_id=alarm.device_id, now=transition_.at,
                               window=repeat_window) if alarm.device_id else None,
     )
-    order = open_order(conn, spec, actor=ALARM_ACTOR, now=transition_.at)
-    _attach(conn, order.id, transition_)
-    return orders.fetch(conn, order.id)
+    return _attach(conn, open_order(conn, spec, actor=ALARM_ACTOR, now=transition_.at), transition_)
 
 
-def _attach(conn: psycopg.Connection, order_id: int, transition_: TransitionLike) -> None:
+def _attach(conn: psycopg.Connection, order: WorkOrder, transition_: TransitionLike) -> WorkOrder:
+    """Record the transition on the order and return the order with it attached."""
     alarm = transition_.alarm
     conn.execute(
         """INSERT INTO work_order_alarms (order_id, alarm_id, transition_id, category, at) VALUES (%s, %s, %s, %s, %s)
            ON CONFLICT DO NOTHING""",
-        (order_id, transition_.alarm_id, transition_.id, alarm.category, transition_.at),
+        (order.id, transition_.alarm_id, transition_.id, alarm.category, transition_.at),
     )
-    orders.record_event(
-        conn, order_id, at=transition_.at, actor=transition_.actor or ALARM_ACTOR, kind="alarm",
+    journal.record_event(
+        conn, order.id, at=transition_.at, actor=transition_.actor or ALARM_ACTOR, kind="alarm",
         note=f"alarm {transition_.alarm_id} {transition_.to_state}: {alarm.title_en}",
         data={"alarm_id": transition_.alarm_id, "transition_id": transition_.id, "category": alarm.category,
               "severity": alarm.severity, "to_state": transition_.to_state},
     )
-    orders.publish(conn, orders.fetch(conn, order_id))
+    journal.publish(conn, order.id, order.state)
+    # An order shows the first alarm attached to it (the lowest id).
+    first_alarm = min(a for a in (order.alarm_id, transition_.alarm_id) if a is not None)
+    return dataclasses.replace(order, alarm_id=first_alarm)
 
 
-def _open_order_of_alarm(conn: psycopg.Connection, alarm_id: int) -> int | None:
-    row = conn.execute(
-        """SELECT wo.id FROM work_order_alarms a JOIN work_orders wo ON wo.id = a.order_id
-           WHERE a.alarm_id = %s AND wo.state = ANY (%s) ORDER BY wo.id DESC LIMIT 1 FOR UPDATE OF wo""",
-        (alarm_id, _OPEN),
-    ).fetchone()
-    return row[0] if row else None
-
-
-def _upgrade(conn: psycopg.Connection, order: orders.WorkOrder, alarm: AlarmLike, component: str, at: datetime) -> None:
-    """A more severe alarm joined: take its category, severity, chain and tighter deadlines.
+def _upgrade(
+    conn: psycopg.Connection, order: WorkOrder, alarm: AlarmLike, component: str, at: datetime
+) -> WorkOrder:
+    """A more severe alarm joined: take its category, severity, chain and tighter deadlines; return the order
+    upgraded.
 
     The unit changes only while nobody has accepted the order (a crew already on it keeps it).
     """
@@ -205,16 +202,18 @@ def _upgrade(conn: psycopg.Connection, order: orders.WorkOrder, alarm: AlarmLike
                WHERE sla_steps.fired_at IS NULL AND sla_steps.satisfied_at IS NULL""",
             (order.id, step, at + limit),
         )
-    orders.record_event(
+    journal.record_event(
         conn, order.id, at=at, actor=ALARM_ACTOR, kind="upgrade",
         note=f"upgraded {order.category} ({order.severity}) → {alarm.category} ({alarm.severity})",
         data={"from_category": order.category, "to_category": alarm.category, "unit_id": resp.unit_id},
     )
+    upgraded = queries.fetch(conn, order.id)
     if reassign:
         conn.execute("UPDATE work_order_offers SET outcome = 'superseded' WHERE order_id = %s AND outcome IS NULL",
                      (order.id,))
-        assignment.offer(conn, order.id, now=at)
-    orders.publish(conn, order.id, order.state)
+        upgraded = offers.offer(conn, upgraded, skill=resp.skill, timeout=resp.accept_timeout, now=at)
+    journal.publish(conn, order.id, order.state)
+    return upgraded
 
 
 def sync_alarms(conn: psycopg.Connection, *, source: TransitionSource | None = None, batch: int = 500) -> int:
@@ -222,7 +221,7 @@ def sync_alarms(conn: psycopg.Connection, *, source: TransitionSource | None = N
     ``rules.alarms.transitions_since``); return how many were read.
 
     Each batch, its orders and the cursor advance commit together. A transition whose category the list does not
-    cover is logged and skipped rather than blocking the ones behind it.
+    cover, or whose site does not exist, is logged and skipped rather than blocking the ones behind it.
     """
     fetch = source or transitions_since
     total = 0
@@ -235,7 +234,7 @@ def sync_alarms(conn: psycopg.Connection, *, source: TransitionSource | None = N
             for item in transitions:
                 try:
                     handle_transition(conn, item)
-                except ResponsibilityNotFound as exc:
+                except (ResponsibilityNotFound, UnknownPlace) as exc:
                     log.warning("alarm transition %d skipped: %s", item.id, exc)
             if transitions:
                 conn.execute("UPDATE dispatch_cursors SET last_id = %s WHERE name = %s",

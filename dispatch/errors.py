@@ -26,3 +26,44 @@ class Forbidden(DispatchError, PermissionError):
 
 class Invalid(DispatchError, ValueError):
     """The request's content breaks a domain rule, e.g. it refers to something that does not exist (HTTP 422)."""
+
+
+class WorkOrderNotFound(NotFound):
+    """No work order has this id."""
+
+
+class ResponsibilityNotFound(NotFound):
+    """No item of the current responsibility list covers the category, component and scope asked for."""
+
+
+class IllegalTransition(Conflict):
+    """The state machine does not allow the requested move (the message names both states)."""
+
+
+class AcceptConflict(Conflict):
+    """Another crew member accepted the order first."""
+
+
+class AcceptRefused(Forbidden):
+    """This crew member may not take the order (other unit, off shift, lacks the skill, unknown)."""
+
+
+class UnknownPlace(Invalid):
+    """The site does not exist, or the building or device named with it is not one of that site's."""
+
+
+class InvalidOrder(Invalid):
+    """What an order is opened or moved with breaks a rule: an unknown origin, category or preventive template,
+    a cost that is not a non-negative amount in whole fen, a part without a name or a positive quantity."""
+
+
+class PhotoRejected(Invalid):
+    """The upload is empty, too large, or not the JPEG/PNG/WebP its content type claims."""
+
+
+class ResponsibilityListError(Invalid):
+    """The list is malformed, has gaps or overlaps. ``problems`` holds one line-numbered message each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("responsibility list rejected:\n  " + "\n  ".join(problems))
+        self.problems = problems

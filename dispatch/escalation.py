@@ -12,7 +12,7 @@ from datetime import datetime
 
 import psycopg
 
-from dispatch import orders
+from dispatch.workorders import journal, queries
 
 SLA_ACTOR = "system:sla"
 STEP_RANK = {"ack": 1, "dispatch": 2, "arrive": 3, "resolve": 4}
@@ -52,17 +52,16 @@ def fire_due_steps(conn: psycopg.Connection, *, now: datetime, limit: int = 100)
 
 
 def _escalate(conn: psycopg.Connection, *, order_id: int, step: str, due_at: datetime, now: datetime) -> FiredStep:
-    order = orders.fetch(conn, order_id, lock=True)
-    chain, on_breach = conn.execute(
-        "SELECT escalation, on_breach FROM work_orders WHERE id = %s", (order_id,)
-    ).fetchone()
+    order = queries.fetch(conn, order_id, lock=True)
+    routing = queries.routing(conn, order_id)
+    chain = routing.escalation
     # A breach raises the order one level, and a later step at least to its own rank (a missed arrival reaches
     # the third level even when ack and dispatch were on time). Past the end of the chain the last level is told
     # again: every breach reaches someone.
     wanted = max(order.escalation_level + 1, STEP_RANK[step])
     level = min(wanted, len(chain)) if chain else wanted
     recipients = list(chain[level - 1]) if chain else [order.unit_id]
-    platform_dispatch = on_breach.get(step) == "platform_dispatch"
+    platform_dispatch = routing.on_breach.get(step) == "platform_dispatch"
     conn.execute(
         """UPDATE work_orders SET escalation_level = %s, platform_dispatch = platform_dispatch OR %s, updated_at = %s
            WHERE id = %s""",
@@ -71,14 +70,14 @@ def _escalate(conn: psycopg.Connection, *, order_id: int, step: str, due_at: dat
     note = f"SLA step {step!r} missed (due {due_at.isoformat()}); escalated to level {level}"
     if platform_dispatch:
         note += "; flagged for the platform to dispatch the nearest other unit"
-    orders.record_event(
+    journal.record_event(
         conn, order_id, at=now, actor=SLA_ACTOR, kind="escalation", note=note,
         data={"step": step, "due_at": due_at.isoformat(), "level": level, "recipients": recipients,
               "platform_dispatch": platform_dispatch},
     )
-    orders.enqueue(
+    journal.enqueue(
         conn, order, "sla_breach", [{"kind": "unit", "id": unit} for unit in recipients], now=now,
         step=step, due_at=due_at.isoformat(), level=level, platform_dispatch=platform_dispatch,
     )
-    orders.publish(conn, order)
+    journal.publish(conn, order.id, order.state)
     return FiredStep(order_id, step, due_at, level, recipients, platform_dispatch)

@@ -1,8 +1,9 @@
 """Notifications: the outbox sender and the pluggable channels (log, signed webhook, SMS/WeChat gateways).
 
 Dispatch code never sends from inside a transaction; it queues a row in ``dispatch_notifications`` (see
-``dispatch.orders.enqueue``) and ``deliver_pending`` sends committed rows. Payloads and logs carry ids and codes,
-never names or phone numbers; a channel that needs a phone number gets it from the ``Recipient`` at send time.
+``dispatch.workorders.journal.enqueue``) and ``deliver_pending`` sends committed rows. Payloads and logs carry
+ids and codes, never names or phone numbers; a channel that needs a phone number gets it from the ``Recipient``
+at send time.
 """
 
 from __future__ import annotations

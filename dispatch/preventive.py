@@ -17,6 +17,8 @@ import psycopg
 import yaml
 
 from dispatch.durations import parse_duration
+from dispatch.errors import InvalidOrder
+from dispatch.places import check_place
 from dispatch.workorders import NewOrder, open_order
 
 PREVENTIVE_ACTOR = "system:preventive"
@@ -57,10 +59,13 @@ def create_plan(
 ) -> int:
     """Schedule ``template`` for a device (or place) with its first due date; return the plan id.
 
-    Idempotent: an existing plan for the same template and device is kept as it is (its due date too).
+    Idempotent: an existing plan for the same template and device is kept as it is (its due date too). Raises
+    ``InvalidOrder`` for an unknown template and ``UnknownPlace`` for a site that does not exist or a building or
+    device of another site.
     """
     if template not in templates():
-        raise ValueError(f"unknown preventive template {template!r} (known: {', '.join(templates())})")
+        raise InvalidOrder(f"unknown preventive template {template!r} (known: {', '.join(templates())})")
+    check_place(conn, site_id, building_id=building_id, device_id=device_id)
     return conn.execute(
         """INSERT INTO preventive_plans (template, site_id, building_id, device_id, next_due_at, created_by)
            VALUES (%s, %s, %s, %s, %s, %s)

@@ -21,7 +21,9 @@ import yaml
 from psycopg.types.json import Jsonb
 
 from dispatch.durations import format_duration, parse_duration
+from dispatch.errors import ResponsibilityListError, ResponsibilityNotFound
 from dispatch.units import Unit, upsert_unit
+from ingest.registry import site_region
 from rules.categories import categories
 
 FORMAT = "propwatch-responsibility/1"
@@ -33,18 +35,6 @@ _ITEM_KEYS = frozenset({
     "escalation", "accept_timeout", "emergency", "source",
 })
 _UNIT_KEYS = frozenset({"id", "kind", "name", "name_en", "site_ids", "contacts"})
-
-
-class ResponsibilityListError(ValueError):
-    """The list is malformed, has gaps or overlaps. ``problems`` holds one line-numbered message each."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("responsibility list rejected:\n  " + "\n  ".join(problems))
-        self.problems = problems
-
-
-class ResponsibilityNotFound(LookupError):
-    """No item of the current list covers the category, component and scope asked for."""
 
 
 @dataclass(frozen=True)
@@ -434,8 +424,7 @@ def lookup(
     """
     row = conn.execute(
         """SELECT i.version, i.category, i.component, i.site_id, i.building_id, i.unit_id, i.skill, i.sop, i.sla,
-                  i.on_breach, i.escalation, i.accept_timeout_s, i.emergency, i.fund_category, i.source,
-                  (SELECT region FROM sites WHERE id = %(site)s)
+                  i.on_breach, i.escalation, i.accept_timeout_s, i.emergency, i.fund_category, i.source
            FROM responsibility_items i
            WHERE i.version = (SELECT max(version) FROM responsibility_versions)
              AND i.category = %(category)s
@@ -450,7 +439,7 @@ def lookup(
         raise ResponsibilityNotFound(
             f"no responsibility item for category {category!r}, component {component!r} at site {site_id!r}"
         )
-    sla_json, region = row[8], row[15] or ""
+    sla_json, region = row[8], site_region(conn, site_id)
     # Region keys match the site's region exactly or as a prefix (GB/T 2260 codes nest), the longest winning.
     matching = [key for key in sla_json["regions"] if region.startswith(key)]
     override = sla_json["regions"][max(matching, key=len)] if matching else {}

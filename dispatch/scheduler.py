@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dispatch.alarm_sync import TransitionSource, sync_alarms
-from dispatch.assignment import reassign_expired
 from dispatch.escalation import fire_due_steps
 from dispatch.notify import Notifier, deliver_pending
 from dispatch.preventive import open_due_orders
+from dispatch.workorders import reassign_expired
 from ingest.database import connect
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,21 @@ from psycopg.rows import class_row
 
 from dispatch.fund import disclosure
 from dispatch.fund.apportion import apportion
-from dispatch.fund.errors import FundError, InvalidState, NotEmergency, NotFound, WrongApprover
+from dispatch.fund.errors import (
+    EmptyScope,
+    InvalidAmount,
+    InvalidState,
+    NotEmergency,
+    NotFound,
+    UnknownWorkOrder,
+    WrongApprover,
+)
 from dispatch.fund.estate import Household, Scope, ScopeType, get_site_settings, list_households
 from dispatch.fund.ledger import post, refresh_topup_flags
 from dispatch.fund.regions import load_regions
 from dispatch.fund.workdays import working_days_deadline
+from dispatch.workorders import get_work_order
+from ingest.registry import site_timezone
 
 DrawState = Literal["pending", "approved", "rejected", "completed"]
 ApproverRole = Literal["committee", "subdistrict"]
@@ -100,7 +110,7 @@ def _now(now: datetime | None) -> datetime:
 
 def _positive_money(amount: Decimal, what: str) -> Decimal:
     if not isinstance(amount, Decimal) or amount <= 0 or amount != amount.quantize(CENT):
-        raise FundError(f"{what} must be a positive Decimal in whole cents, got {amount!r}")
+        raise InvalidAmount(f"{what} must be a positive Decimal in whole cents, got {amount!r}")
     return amount
 
 
@@ -180,15 +190,8 @@ def draw_events(conn: psycopg.Connection, draw_id: int) -> list[DrawEvent]:
 def _scope_households(conn: psycopg.Connection, site_id: str, scope_type: str, scope_id: str) -> list[Household]:
     households = list_households(conn, site_id, Scope(scope_type, scope_id))  # type: ignore[arg-type]
     if not households:
-        raise FundError(f"no households in {scope_type} {scope_id} of site {site_id}")
+        raise EmptyScope(f"no households in {scope_type} {scope_id} of site {site_id}")
     return households
-
-
-def _site_timezone(conn: psycopg.Connection, site_id: str) -> str:
-    row = conn.execute("SELECT timezone FROM sites WHERE id = %s", (site_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"site {site_id} not found")
-    return row[0]
 
 
 def open_emergency_draw(
@@ -209,19 +212,23 @@ def open_emergency_draw(
     """Open an emergency draw for a work order on the site's emergency list, or return the one it has.
 
     The review goes to the owners' committee where the site has one, else to the sub-district office, due
-    after the region's working-day limit (counted in the site's time zone).
+    after the region's working-day limit (counted in the site's time zone). Raises ``UnknownWorkOrder`` when the
+    work order does not exist or is another site's.
     """
     now = _now(now)
     existing = _fetch(conn, "work_order_id = %s", (work_order_id,))
     if existing:
         return existing[0]
+    order = get_work_order(conn, work_order_id)
+    if order is None or order.site_id != site_id:
+        raise UnknownWorkOrder(f"work order {work_order_id} is not a work order of site {site_id}")
     settings = get_site_settings(conn, site_id)
     rules = settings.rules
     if not rules.is_emergency(fund_category):
         raise NotEmergency(f"fund category {fund_category!r} is not on the {rules.id} emergency list")
     _positive_money(estimate, "estimate")
     _scope_households(conn, site_id, scope_type, scope_id)
-    due = working_days_deadline(now, rules.review_working_days, _site_timezone(conn, site_id))
+    due = working_days_deadline(now, rules.review_working_days, site_timezone(conn, site_id).key)
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO fund_draws (site_id, kind, work_order_id, work_order_number, item, fund_category,

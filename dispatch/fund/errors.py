@@ -31,3 +31,27 @@ class InvalidState(FundError, errors.Conflict):
 
 class SiteNotConfigured(FundError, errors.Conflict):
     """The site has no fund settings yet (committee or not, rule set)."""
+
+
+class InvalidAmount(FundError, errors.Invalid):
+    """An amount is not a positive Decimal in whole cents where one is required."""
+
+
+class EmptyScope(FundError, errors.Invalid):
+    """The building or unit a cost or a vote falls on has no households."""
+
+
+class NotInElectorate(FundError, errors.Forbidden):
+    """The household may not vote in this vote: it was not in the scope when the vote opened."""
+
+
+class UnknownPlace(FundError, errors.UnknownPlace):
+    """The site does not exist, or the building or unit named with it is not one of that site's."""
+
+
+class UnknownWorkOrder(FundError, errors.Invalid):
+    """The work order a draw is opened for does not exist or belongs to another site."""
+
+
+class CalendarError(FundError, errors.Invalid):
+    """The holiday file is malformed; the message names the year and the date at fault."""

@@ -14,8 +14,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
-from dispatch.fund.errors import SiteNotConfigured
+from dispatch.fund.errors import SiteNotConfigured, UnknownPlace
 from dispatch.fund.regions import AreaBasis, RuleSet, load_regions
+from ingest.registry import Site, get_site, list_buildings
 
 ScopeType = Literal["site", "building", "unit"]
 SYSTEM_ACTOR = "system"
@@ -84,11 +85,13 @@ def configure_site(
     rule_set: str | None = None,
     area_basis: AreaBasis | None = None,
 ) -> SiteSettings:
-    """Record the site's fund settings; the rule set defaults to the one matching the site's region code."""
+    """Record the site's fund settings; the rule set defaults to the one matching the site's region code.
+
+    Raises ``UnknownPlace`` for a site that does not exist."""
+    site = _site(conn, site_id)
     regions = load_regions()
     if rule_set is None:
-        row = conn.execute("SELECT region FROM sites WHERE id = %s", (site_id,)).fetchone()
-        rule_set = regions.for_area_code(row[0] if row else None).id
+        rule_set = regions.for_area_code(site.region).id
     regions.get(rule_set)  # unknown ids fail here, before anything is written
     conn.execute(
         """INSERT INTO fund_site_settings (site_id, has_committee, rule_set, area_basis, updated_by, updated_at)
@@ -115,8 +118,21 @@ def get_site_settings(conn: psycopg.Connection, site_id: str) -> SiteSettings:
     return settings
 
 
+def _site(conn: psycopg.Connection, site_id: str) -> Site:
+    site = get_site(conn, site_id)
+    if site is None:
+        raise UnknownPlace(f"site {site_id!r} does not exist")
+    return site
+
+
+def _check_building(conn: psycopg.Connection, site_id: str, building_id: str) -> None:
+    if building_id not in {b.id for b in list_buildings(conn, site_id=site_id)}:
+        raise UnknownPlace(f"building {building_id!r} is not a building of site {site_id!r}")
+
+
 def add_building_unit(conn: psycopg.Connection, unit: BuildingUnit, *, actor: str = SYSTEM_ACTOR) -> None:
-    """Create a unit, or rename it if it exists."""
+    """Create a unit, or rename it if it exists. Raises ``UnknownPlace`` when the building is not the site's."""
+    _check_building(conn, unit.site_id, unit.building_id)
     conn.execute(
         """INSERT INTO fund_building_units (id, site_id, building_id, name, created_by)
            VALUES (%s, %s, %s, %s, %s)
@@ -126,7 +142,16 @@ def add_building_unit(conn: psycopg.Connection, unit: BuildingUnit, *, actor: st
 
 
 def add_household(conn: psycopg.Connection, household: Household, *, actor: str = SYSTEM_ACTOR) -> None:
-    """Create a household and its (empty) fund account; re-adding the same id is a no-op."""
+    """Create a household and its (empty) fund account; re-adding the same id is a no-op.
+
+    Raises ``UnknownPlace`` when the building is not the site's or the unit not the building's."""
+    _check_building(conn, household.site_id, household.building_id)
+    unit = conn.execute(
+        "SELECT 1 FROM fund_building_units WHERE id = %s AND site_id = %s AND building_id = %s",
+        (household.unit_id, household.site_id, household.building_id),
+    ).fetchone()
+    if unit is None:
+        raise UnknownPlace(f"unit {household.unit_id!r} is not a unit of building {household.building_id!r}")
     with conn.transaction():
         conn.execute(
             """INSERT INTO fund_households (id, site_id, building_id, unit_id, room, building_area,

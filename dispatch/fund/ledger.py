@@ -15,7 +15,7 @@ from typing import Literal
 import psycopg
 from psycopg.rows import class_row
 
-from dispatch.fund.errors import FundError, NotFound, SiteNotConfigured
+from dispatch.fund.errors import InvalidAmount, NotFound, SiteNotConfigured
 from dispatch.fund.estate import get_site_settings
 
 EntryKind = Literal["deposit", "interest", "draw", "refund", "transfer"]
@@ -76,7 +76,7 @@ class ReconcileReport:
 
 def _money(amount: Decimal) -> Decimal:
     if not isinstance(amount, Decimal) or amount != amount.quantize(CENT):
-        raise FundError(f"amount {amount!r} must be a Decimal in whole cents")
+        raise InvalidAmount(f"amount {amount!r} must be a Decimal in whole cents")
     return amount
 
 
@@ -127,7 +127,7 @@ def deposit(
 ) -> LedgerEntry:
     """Credit a deposit (the first one fixes the top-up reference); lifts a top-up flag once covered."""
     if amount <= 0:
-        raise FundError("a deposit must be positive")
+        raise InvalidAmount("a deposit must be positive")
     with conn.transaction():
         entry = post(conn, household_id, "deposit", amount, actor=actor, memo=memo, now=now)
         ratio = _topup_ratio(conn, get_account(conn, household_id).site_id)
@@ -142,7 +142,7 @@ def credit_interest(
 ) -> LedgerEntry:
     """Credit interest earned on the account."""
     if amount <= 0:
-        raise FundError("interest must be positive")
+        raise InvalidAmount("interest must be positive")
     return post(conn, household_id, "interest", amount, actor=actor, memo=memo, now=now)
 
 
@@ -152,7 +152,7 @@ def refund(
 ) -> LedgerEntry:
     """Pay money back to the owner (e.g. the building is destroyed, Order 165 art. 29)."""
     if amount <= 0:
-        raise FundError("a refund amount must be positive")
+        raise InvalidAmount("a refund amount must be positive")
     return post(conn, household_id, "refund", -amount, actor=actor, memo=memo, now=now)
 
 

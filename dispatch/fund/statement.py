@@ -9,12 +9,12 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import class_row
 
 from dispatch.fund.disclosure import Disclosure, public_disclosures
+from ingest.registry import site_timezone
 
 ZERO = Decimal("0.00")
 
@@ -53,8 +53,7 @@ class AnnualStatement:
 
 
 def _year_bounds(conn: psycopg.Connection, site_id: str, year: int) -> tuple[datetime, datetime]:
-    row = conn.execute("SELECT timezone FROM sites WHERE id = %s", (site_id,)).fetchone()
-    zone = ZoneInfo(row[0] if row else "Asia/Shanghai")
+    zone = site_timezone(conn, site_id)
     return (datetime(year, 1, 1, tzinfo=zone).astimezone(UTC), datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC))
 
 

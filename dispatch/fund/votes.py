@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
-from dispatch.fund.errors import FundError, InvalidState, NotFound
+from dispatch.fund.errors import EmptyScope, InvalidState, NotFound, NotInElectorate
 from dispatch.fund.estate import Scope, ScopeType, list_households
 
 Matter = Literal["use", "raise"]
@@ -136,7 +136,7 @@ def open_vote(
     now = _now(now)
     households = list_households(conn, site_id, Scope(scope_type, scope_id))
     if not households:
-        raise FundError(f"no households in {scope_type} {scope_id} of site {site_id}")
+        raise EmptyScope(f"no households in {scope_type} {scope_id} of site {site_id}")
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO fund_votes (site_id, scope_type, scope_id, matter, title, opened_by, opened_at, closes_at)
@@ -166,7 +166,7 @@ def cast_ballot(
             "SELECT 1 FROM fund_vote_electorate WHERE vote_id = %s AND household_id = %s", (vote_id, household_id)
         ).fetchone()
         if eligible is None:
-            raise FundError(f"household {household_id} is not in the electorate of vote {vote_id}")
+            raise NotInElectorate(f"household {household_id} is not in the electorate of vote {vote_id}")
         with conn.cursor(row_factory=class_row(Ballot)) as cur:
             cur.execute(
                 """INSERT INTO fund_ballots (vote_id, household_id, choice, actor, cast_at)

@@ -19,12 +19,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from dispatch.fund.errors import CalendarError
+
 log = logging.getLogger(__name__)
 SATURDAY = 5
-
-
-class CalendarError(ValueError):
-    """The holiday file is malformed; the message names the year and the date at fault."""
 
 
 @dataclass(frozen=True)

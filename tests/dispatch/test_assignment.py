@@ -9,9 +9,8 @@ import psycopg
 import pytest
 
 from dispatch.alarm_sync import handle_transition
-from dispatch.assignment import reassign_expired
 from dispatch.units import CrewMember, set_on_shift, upsert_crew_member
-from dispatch.workorders import AcceptConflict, AcceptRefused, accept, events, get_work_order
+from dispatch.workorders import AcceptConflict, AcceptRefused, accept, events, get_work_order, reassign_expired
 from ingest.database import connect
 
 from .conftest import DEVICES, T0, Alarm, alarm_transition
