@@ -17,6 +17,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from rules.errors import AlarmNotFound, InvalidAlarmTransition, InvalidSilence, UnknownAlarmState
 from rules.lifecycle import ACKNOWLEDGED, ACTIVE, CLEARED, PENDING, STATES
 from rules.silences import parse_recurrence
 from rules.store import CHANNEL
@@ -24,14 +25,6 @@ from rules.store import CHANNEL
 ALARM_COLUMNS = sql.SQL("""a.id, a.fingerprint, a.rule_id, a.category, a.severity, a.state, a.site_id, a.building_id,
     a.device_id, a.title_zh, a.title_en, a.value, a.detail, a.first_seen, a.last_seen, a.activated_at, a.acked_at,
     a.acked_by, a.ack_comment, a.assigned_to, a.cleared_at, a.suppressed""")
-
-
-class AlarmNotFound(ValueError):
-    """No alarm has the given id."""
-
-
-class InvalidAlarmTransition(ValueError):
-    """The requested action is not allowed in the alarm's state, or by its rule."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +79,7 @@ _FILTER = sql.SQL("""(%(states)s::text[] IS NULL OR a.state = ANY(%(states)s))
 def _check_states(states: Sequence[str] | None) -> None:
     unknown = set(states or ()) - set(STATES)
     if unknown:
-        raise ValueError(f"unknown alarm states: {', '.join(sorted(unknown))}; known: {', '.join(STATES)}")
+        raise UnknownAlarmState(f"unknown alarm states: {', '.join(sorted(unknown))}; known: {', '.join(STATES)}")
 
 
 def list_alarms(conn: psycopg.Connection, *, states: Sequence[str] | None = None, site_id: str | None = None,
@@ -217,11 +210,11 @@ def silence(conn: psycopg.Connection, *, scope_type: Literal["device", "building
     Returns the silence id. Running engines pick it up within their reload interval.
     """
     if scope_type not in ("device", "building", "site"):
-        raise ValueError(f"scope_type must be device, building or site, got {scope_type!r}")
+        raise InvalidSilence(f"scope_type must be device, building or site, got {scope_type!r}")
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise ValueError("starts_at and ends_at must be timezone-aware")
+        raise InvalidSilence("starts_at and ends_at must be timezone-aware")
     if ends_at <= starts_at:
-        raise ValueError("ends_at must be after starts_at")
+        raise InvalidSilence("ends_at must be after starts_at")
     if recurrence is not None:
         parse_recurrence(recurrence)
     with conn.transaction():

@@ -1,4 +1,4 @@
-"""Why a request to ``rules`` was refused: one family per answer a caller can act on.
+"""Why a request to ``rules`` was refused: one family per answer a caller can act on, and the specific errors.
 
 The families subclass the built-in exception a Python caller would expect (``NotFound`` is a
 ``LookupError``, ``Conflict`` and ``Invalid`` are ``ValueError``, ``Forbidden`` is a
@@ -6,6 +6,8 @@ The families subclass the built-in exception a Python caller would expect (``Not
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class RulesError(Exception):
@@ -26,3 +28,37 @@ class Forbidden(RulesError, PermissionError):
 
 class Invalid(RulesError, ValueError):
     """The request's content breaks a domain rule, e.g. it refers to something that does not exist (HTTP 422)."""
+
+
+class AlarmNotFound(NotFound):
+    """No alarm has the given id."""
+
+
+class InvalidAlarmTransition(Conflict):
+    """The requested action is not allowed in the alarm's state, or by its rule."""
+
+
+class InvalidSilence(Invalid):
+    """A silence's scope, window or recurrence cannot be used."""
+
+
+class UnknownAlarmState(Invalid):
+    """A filter names an alarm state that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a rule pack: its line, where in the document, and what."""
+
+    line: int
+    path: str
+    message: str
+
+
+class RulePackError(Invalid):
+    """A rule pack failed validation; ``problems`` lists each one and ``str()`` prints them one per line."""
+
+    def __init__(self, origin: str, problems: list[Problem]) -> None:
+        self.origin = origin
+        self.problems = problems
+        super().__init__("\n".join(f"{origin}:{p.line}: {p.path}: {p.message}" for p in problems))

@@ -12,26 +12,20 @@ no transition), so a value dancing around its threshold raises one alarm, not on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rules.model import Rule
+
+if TYPE_CHECKING:
+    from rules.suppression import Mute
 
 PENDING, ACTIVE, ACKNOWLEDGED, CLEARED = "pending", "active", "acknowledged", "cleared"
 STATES = (PENDING, ACTIVE, ACKNOWLEDGED, CLEARED)
 # A re-fire only moves last_seen; writing that more often than this per alarm buys nothing.
 TOUCH_INTERVAL = timedelta(seconds=5)
-
-
-@dataclass(frozen=True, slots=True)
-class Suppression:
-    """Why an alarm is suppressed. A silence ends at a known time and the alarm is released then if it is
-    still open; an inhibition holds until the alarm clears (its source is the incident being handled)."""
-
-    reason: str
-    silence: bool
 
 
 class Owner(Protocol):
@@ -72,6 +66,15 @@ class OpenAlarm:
     persisted_seen: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorAction:
+    """A transition made by a person (ack, assign, manual clear) that a running engine must follow."""
+
+    transition_id: int
+    alarm_id: int
+    to_state: str
+
+
 @dataclass(slots=True)
 class Change:
     """One state transition to record."""
@@ -85,12 +88,15 @@ class Change:
 
 
 class Lifecycle:
-    """Applies fire/calm observations and time to the open alarms, collecting what changed."""
+    """Applies fire/calm observations, time and operator actions to the open alarms, collecting what changed.
+
+    ``mutes`` decides whether an alarm becoming active is suppressed, and why (``rules.suppression``).
+    """
 
     def __init__(self, open_alarms: dict[str, OpenAlarm],
-                 suppression: Callable[[OpenAlarm, datetime], Suppression | None]) -> None:
+                 mutes: Callable[[OpenAlarm, datetime], Mute | None]) -> None:
         self.open = open_alarms
-        self._suppression = suppression
+        self.mutes = mutes
         self.changes: list[Change] = []
         self.dirty: set[OpenAlarm] = set()
         self.touched: set[OpenAlarm] = set()
@@ -150,7 +156,8 @@ class Lifecycle:
                        f"recovered for {clear_for:g} s: {cause}", {"value": value})
 
     def tick(self, now: datetime) -> None:
-        """Activate pending alarms whose ``for`` elapsed and clear those that recovered for ``clear_for``."""
+        """Activate pending alarms whose ``for`` elapsed, clear those that recovered for ``clear_for``, and release
+        silenced alarms that nothing mutes any more."""
         for alarm in list(self.open.values()):
             rule = alarm.rule
             if alarm.state == PENDING:
@@ -161,6 +168,9 @@ class Lifecycle:
                 due = alarm.recovering_since + timedelta(seconds=rule.clear_for_s)
                 if now >= due:
                     self.clear(alarm, due, f"recovered for {rule.clear_for_s:g} s", {"value": alarm.value})
+        for alarm in [a for a in self.open.values() if a.suppressed and a.detail.get("silenced")]:
+            if alarm.state in (ACTIVE, ACKNOWLEDGED) and self.mutes(alarm, now) is None:
+                self.release(alarm, now)
 
     def clear(self, alarm: OpenAlarm, at: datetime, cause: str, values: dict[str, Any]) -> None:
         """Close ``alarm`` and detach it from its evaluator."""
@@ -187,12 +197,39 @@ class Lifecycle:
         self._record(alarm, alarm.state, alarm.state, at, f"still {alarm.state} after its silence ended ({reason})",
                      {"silence_ended": reason})
 
+    def follow(self, actions: Sequence[OperatorAction], changes: Sequence[Change] = ()) -> set[OpenAlarm]:
+        """Apply acknowledgements and manual clears that operators made through ``rules.alarms``.
+
+        ``changes`` not yet written are corrected to start from the acknowledged state. Returns the alarms an
+        operator has cleared, whose pending writes must be dropped.
+        """
+        by_id = {a.id: a for a in self.open.values() if a.id is not None}
+        by_id.update((c.alarm.id, c.alarm) for c in changes if c.alarm.id is not None)
+        cleared: set[OpenAlarm] = set()
+        for action in actions:
+            alarm = by_id.get(action.alarm_id)
+            if alarm is None:
+                continue
+            if action.to_state == CLEARED:
+                cleared.add(alarm)
+                self.open.pop(alarm.fingerprint, None)
+                alarm.state = CLEARED
+                if alarm.owner is not None and alarm.owner.alarm is alarm:
+                    alarm.owner.alarm = None
+            elif action.to_state == ACKNOWLEDGED:
+                if alarm.state == ACTIVE:
+                    alarm.state = ACKNOWLEDGED
+                for change in changes:
+                    if change.alarm is alarm and change.from_state == ACTIVE:
+                        change.from_state = ACKNOWLEDGED
+        return cleared
+
     def _suppress(self, alarm: OpenAlarm, at: datetime) -> None:
-        suppression = self._suppression(alarm, at)
-        if suppression is not None:
+        mute = self.mutes(alarm, at)
+        if mute is not None:
             alarm.suppressed = True
-            alarm.detail["suppressed_by"] = suppression.reason
-            if suppression.silence:
+            alarm.detail["suppressed_by"] = mute.reason
+            if mute.silence:
                 # Kept with the alarm (and so across restarts): only a silenced alarm is released.
                 alarm.detail["silenced"] = True
 

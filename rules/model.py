@@ -1,13 +1,15 @@
-"""The rule pack as typed data: rules of each kind, per-scope overrides and topology inhibitions."""
+"""The rule pack as typed data: rules and each kind's spec, per-scope overrides and topology inhibitions.
+
+Specs are data only, as a pack's configuration is: what each kind does with its spec (parse, bind, evaluate)
+lives in its module under ``rules.kinds``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["threshold", "rate", "event", "absence", "composite", "anomaly", "forecast"]
 ScopeType = Literal["device", "building", "site"]
-KINDS: tuple[str, ...] = ("threshold", "rate", "event", "absence", "composite", "anomaly", "forecast")
 SCOPE_TYPES: tuple[str, ...] = ("device", "building", "site")
 
 
@@ -99,10 +101,11 @@ Spec = Threshold | Rate | EventMatch | Absence | Composite | AnomalySpec | Forec
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule. ``device_type`` is ``None`` only for composites, whose conditions name their types."""
+    """One rule. ``kind`` names its entry in ``rules.kinds.KINDS``; ``device_type`` is ``None`` only for kinds
+    not tied to one device type (composites, whose conditions name their types)."""
 
     id: str
-    kind: Kind
+    kind: str
     device_type: str | None
     category: str
     severity: str

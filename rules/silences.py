@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from rules.errors import InvalidSilence
+
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY = timedelta(days=1)
 
@@ -25,32 +27,32 @@ class Recurrence:
 
 
 def parse_recurrence(text: str) -> Recurrence:
-    """Parse the supported RRULE subset; ``ValueError`` names the bad part."""
+    """Parse the supported RRULE subset; ``InvalidSilence`` names the bad part."""
     parts: dict[str, str] = {}
     for part in text.strip().removeprefix("RRULE:").split(";"):
         key, sep, value = part.partition("=")
         if not sep:
-            raise ValueError(f"recurrence part {part!r} is not KEY=VALUE")
+            raise InvalidSilence(f"recurrence part {part!r} is not KEY=VALUE")
         parts[key.upper()] = value.upper()
     unknown = set(parts) - {"FREQ", "BYDAY", "UNTIL"}
     if unknown:
-        raise ValueError(f"unsupported recurrence keys: {', '.join(sorted(unknown))} (use FREQ, BYDAY, UNTIL)")
+        raise InvalidSilence(f"unsupported recurrence keys: {', '.join(sorted(unknown))} (use FREQ, BYDAY, UNTIL)")
     freq = parts.get("FREQ")
     if freq not in ("DAILY", "WEEKLY"):
-        raise ValueError(f"FREQ must be DAILY or WEEKLY, got {freq!r}")
+        raise InvalidSilence(f"FREQ must be DAILY or WEEKLY, got {freq!r}")
     byday: set[int] = set()
     for day in filter(None, parts.get("BYDAY", "").split(",")):
         if day not in WEEKDAYS:
-            raise ValueError(f"BYDAY day {day!r} is not one of {','.join(WEEKDAYS)}")
+            raise InvalidSilence(f"BYDAY day {day!r} is not one of {','.join(WEEKDAYS)}")
         byday.add(WEEKDAYS.index(day))
     if byday and freq != "WEEKLY":
-        raise ValueError("BYDAY needs FREQ=WEEKLY")
+        raise InvalidSilence("BYDAY needs FREQ=WEEKLY")
     until = None
     if "UNTIL" in parts:
         try:
             until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         except ValueError:
-            raise ValueError(f"UNTIL must look like 20261231T000000Z, got {parts['UNTIL']!r}") from None
+            raise InvalidSilence(f"UNTIL must look like 20261231T000000Z, got {parts['UNTIL']!r}") from None
     return Recurrence(freq, frozenset(byday), until)
 
 

@@ -11,7 +11,8 @@ import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
-from rules.lifecycle import Change, OpenAlarm
+from ingest.registry import device_count
+from rules.lifecycle import Change, OpenAlarm, OperatorAction
 from rules.loader import default_pack, parse_pack
 from rules.model import RulePack
 
@@ -35,19 +36,10 @@ class StoredAlarm:
     suppressed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OperatorAction:
-    """A transition made by a person (ack, assign, manual clear) that a running engine must follow."""
-
-    transition_id: int
-    alarm_id: int
-    to_state: str
-
-
 def publish_pack(conn: psycopg.Connection, text: str, *, actor: str) -> tuple[str, int]:
     """Validate a pack (overlaying the defaults) and store it as the next version of its name.
 
-    Raises ``rules.loader.RulePackError`` if invalid. Running engines pick it up within their reload interval.
+    Raises ``rules.errors.RulePackError`` if invalid. Running engines pick it up within their reload interval.
     """
     pack = parse_pack(text, "<published>", base=default_pack())
     with conn.transaction():
@@ -77,11 +69,10 @@ def effective_pack(conn: psycopg.Connection, base: RulePack | None = None) -> Ru
 def change_marks(conn: psycopg.Connection) -> tuple[int, int, int]:
     """Cheap markers that move when packs, silences or the device registry change."""
     row = conn.execute(
-        """SELECT (SELECT coalesce(max(id), 0) FROM rule_packs), (SELECT coalesce(max(id), 0) FROM silences),
-                  (SELECT count(*) FROM devices)"""
+        "SELECT (SELECT coalesce(max(id), 0) FROM rule_packs), (SELECT coalesce(max(id), 0) FROM silences)"
     ).fetchone()
     assert row is not None
-    return row[0], row[1], row[2]
+    return row[0], row[1], device_count(conn)
 
 
 def open_alarms(conn: psycopg.Connection, sites: Sequence[str] = ()) -> list[StoredAlarm]:

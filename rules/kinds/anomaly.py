@@ -1,0 +1,104 @@
+"""``anomaly``: the anomaly score of some of a device's metrics at or above ``level``.
+
+Scores come from the engine's ``rules.hooks.AnomalyScorer`` (by default the streaming detectors of
+``rules.anomaly``), one row per device and timestamp: the channels buffer a batch's values and the evaluator
+scores each row once, at the end of the batch or when a newer timestamp arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gateway.protocol.catalog import catalog
+from rules.checker import Checker, Node
+from rules.evaluators import Deferred, Evaluator, Subject
+from rules.hooks import AnomalyScorer
+from rules.kinds.kind import RuleKind, Setting
+from rules.lifecycle import Lifecycle
+from rules.model import AnomalySpec, Rule
+
+if TYPE_CHECKING:
+    from rules.routing import Binding
+
+
+def parse(chk: Checker, node: Node, path: str, device_type: str | None) -> AnomalySpec | None:
+    """``metrics`` of the device type and the score ``level``."""
+    metrics = chk.codes(node, "metrics", path)
+    for metric in metrics:
+        if device_type in catalog() and metric not in catalog()[device_type].metrics:
+            chk.fail(node, "metrics", f"{path}.metrics", f"'{metric}' is not a {device_type} metric")
+    level = chk.number(node, "level", path, required=True)
+    return AnomalySpec(metrics, level) if metrics and level is not None else None
+
+
+def bind(rule: Rule, subject: Subject, binding: Binding) -> Evaluator:
+    """One evaluator on the engine's scorer, fed by a channel per metric."""
+    spec = rule.spec
+    assert isinstance(spec, AnomalySpec)
+    evaluator = AnomalyEvaluator(rule, subject, binding.scorer)
+    for metric in spec.metrics:
+        binding.reading(metric, AnomalyChannel(evaluator, metric, binding.deferred))
+    return evaluator
+
+
+class AnomalyEvaluator(Evaluator):
+    """Anomaly score of a device's channels at or above ``level``; rows are scored once per timestamp."""
+
+    __slots__ = ("row", "row_ts", "scorer", "spec")
+    _carried = ("row", "row_ts")
+
+    def __init__(self, rule: Rule, subject: Subject, scorer: AnomalyScorer) -> None:
+        super().__init__(rule, subject)
+        spec = rule.spec
+        assert isinstance(spec, AnomalySpec)
+        self.spec = spec
+        self.scorer = scorer
+        self.row: dict[str, float] = {}
+        self.row_ts: datetime | None = None
+
+    def add(self, life: Lifecycle, metric: str, value: float, ts: datetime) -> bool:
+        """Buffer one channel value; returns whether it was taken (not a replay)."""
+        if ts <= self.last_ts:
+            return False
+        if self.row_ts is not None and ts != self.row_ts:
+            self.flush(life)
+        self.row_ts = ts
+        self.row[metric] = value
+        return True
+
+    def flush(self, life: Lifecycle) -> None:
+        """Score the buffered row."""
+        ts = self.row_ts
+        if ts is None:
+            return
+        score = self.scorer.score(self.fingerprint, self.spec.metrics, ts, self.row)
+        self.last_ts, self.row_ts, self.row = ts, None, {}
+        if score >= self.spec.level:
+            life.fire(self, ts, score)
+        elif self.alarm is not None:
+            life.calm(self, ts, score)
+
+    def describe(self, value: float | None) -> tuple[str, dict[str, Any]]:
+        """E.g. ``anomaly score 0.83 >= 0.5 on door_close_time``."""
+        return (f"anomaly score {value or 0:.2f} >= {self.spec.level:g} on {', '.join(self.spec.metrics)}",
+                {"score": value, "level": self.spec.level})
+
+
+class AnomalyChannel:
+    """Routes one metric to an anomaly evaluator and notes that the evaluator has a row to score."""
+
+    __slots__ = ("evaluator", "metric", "waiting")
+
+    def __init__(self, evaluator: AnomalyEvaluator, metric: str, waiting: set[Deferred]) -> None:
+        self.evaluator = evaluator
+        self.metric = metric
+        self.waiting = waiting
+
+    def reading(self, life: Lifecycle, value: float, ts: datetime) -> None:
+        """Buffer the value; the engine scores waiting rows at the end of the batch."""
+        if self.evaluator.add(life, self.metric, value, ts):
+            self.waiting.add(self.evaluator)
+
+
+KIND = RuleKind("anomaly", ("metrics", "level"), parse, bind, settings=(Setting("level", "level", Checker.raw),))
