@@ -9,8 +9,9 @@ import pytest
 from rules.alarms import list_alarms
 from rules.categories import categories
 from rules.cli import main
-from rules.engine import apply_overrides
-from rules.loader import RulePackError, default_pack, parse_pack
+from rules.errors import RulePackError
+from rules.loader import default_pack, parse_pack
+from rules.overrides import apply_overrides
 from rules.store import effective_pack, publish_pack
 
 from .conftest import at, event, reading
