@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from dispatch.alarm_sync import handle_transition, sync_alarms
 from dispatch.responsibility import default_list_path, parse_list
@@ -162,6 +166,15 @@ def test_an_alarm_the_list_does_not_cover_is_skipped_without_blocking(estate: ps
     assert [o.category for o in list_work_orders(estate)] == ["fire_alarm"]
 
 
+def test_an_alarm_of_a_site_that_does_not_exist_is_skipped_without_blocking(estate: psycopg.Connection) -> None:
+    # It used to fail the whole batch on the work order's foreign key, so the cursor never moved past it.
+    nowhere = alarm_transition(1, Alarm(id=1, category="fire_alarm", severity="P0", site_id="S404", building_id=None))
+    known = alarm_transition(2, Alarm(id=2, category="fire_alarm", severity="P0", device_id=DEVICES["fire_system"]))
+    assert sync_alarms(estate, source=Feed([nowhere, known])) == 2
+    assert [o.site_id for o in list_work_orders(estate)] == [SITE]
+    assert estate.execute("SELECT last_id FROM dispatch_cursors").fetchone() == (2,)
+
+
 def test_get_work_order_of_an_unknown_id_is_none(estate: psycopg.Connection) -> None:
     assert get_work_order(estate, 999) is None
 
@@ -249,3 +262,63 @@ def test_an_upgrade_after_arrival_keeps_the_deadlines_already_met(estate: psycop
         "SELECT step, due_at FROM sla_steps WHERE order_id = %s AND satisfied_at IS NULL", (order.id,)).fetchall()
     assert upgraded.category == "elevator_entrapment"
     assert open_steps == [("resolve", T0 + timedelta(minutes=30) + timedelta(hours=2))]
+
+
+@contextmanager
+def order_reads(conn: psycopg.Connection) -> Iterator[list[str]]:
+    """The statements that read a whole work order (its row with deadlines, cost and first alarm)."""
+    reads: list[str] = []
+
+    class Logged(psycopg.Cursor):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            text = query.as_string(self) if isinstance(query, sql.Composable) else str(query)
+            if "FROM work_orders wo" in text and "jsonb_object_agg" in text:
+                reads.append(text)
+            return super().execute(query, params, **kwargs)
+
+    conn.cursor_factory = Logged
+    try:
+        yield reads
+    finally:
+        conn.cursor_factory = psycopg.Cursor
+
+
+def test_opening_an_order_from_an_alarm_reads_the_order_once(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="elevator_entrapment", severity="P0", device_id=DEVICES["elevator"])
+    with order_reads(estate) as reads:
+        handle_transition(estate, alarm_transition(10, alarm))
+    # One looks for an open order of the incident and finds none; one reads the order just inserted.
+    assert len(reads) == 2
+
+
+def test_a_refire_joining_an_open_order_reads_it_once(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=1, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    handle_transition(estate, alarm_transition(10, alarm))
+    with order_reads(estate) as reads:
+        handle_transition(estate, alarm_transition(11, alarm, at=T0 + timedelta(minutes=1)))
+    assert len(reads) == 1
+
+
+def test_an_order_opened_from_an_alarm_is_returned_as_stored(estate: psycopg.Connection) -> None:
+    alarm = Alarm(id=7, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    opened = handle_transition(estate, alarm_transition(10, alarm))
+    assert opened == get_work_order(estate, opened.id)
+
+
+def test_an_order_joined_by_an_alarm_with_a_lower_id_shows_that_alarm(estate: psycopg.Connection) -> None:
+    later_raised = Alarm(id=7, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    earlier_raised = Alarm(id=3, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    handle_transition(estate, alarm_transition(10, later_raised))
+    joined = handle_transition(estate, alarm_transition(11, earlier_raised, at=T0 + timedelta(minutes=2)))
+    assert joined.alarm_id == 3
+    assert joined == get_work_order(estate, joined.id)
+
+
+@pytest.mark.parametrize("to_state", ["acknowledged", "cleared"])
+def test_an_order_noted_with_a_later_transition_is_returned_as_stored(
+    estate: psycopg.Connection, to_state: str
+) -> None:
+    alarm = Alarm(id=7, category="elevator_fault", severity="P2", device_id=DEVICES["elevator"])
+    handle_transition(estate, alarm_transition(10, alarm))
+    noted = handle_transition(estate, alarm_transition(11, alarm, to_state, at=T0 + timedelta(minutes=2)))
+    assert noted == get_work_order(estate, noted.id)
