@@ -46,7 +46,9 @@ CREATE TEMPORARY TABLE IF NOT EXISTS seq_stage (
 """
 COPY_SEEN = "COPY seq_stage (ord, device_id, seq) FROM STDIN (FORMAT BINARY)"
 # ``prev`` is the highest seq before an arrival: the stored one or an earlier one of this flush. Above
-# prev + 1 is a gap, at or below it a replay; a device's first ever message is neither.
+# prev + 1 is a gap, at or below it a replay; a device's first ever message is neither. Written as differences
+# (``seq - prev``), which cannot leave bigint for non-negative operands: ``prev + 1`` overflowed for a stored
+# 2^63 - 1 and failed every later flush.
 FOLD = """
 WITH stored AS (
     SELECT device_id, last_seq, messages, gaps, missing, replays FROM seq_stats
@@ -58,9 +60,9 @@ WITH stored AS (
     FROM seq_stage a LEFT JOIN stored s USING (device_id)
 ), folded AS (
     SELECT device_id, max(seq) AS top, count(*) AS messages,
-           count(*) FILTER (WHERE seq > prev + 1) AS gaps,
-           coalesce(sum(seq - prev - 1) FILTER (WHERE seq > prev + 1), 0) AS missing,
-           count(*) FILTER (WHERE seq <= prev) AS replays
+           count(*) FILTER (WHERE seq - prev > 1) AS gaps,
+           coalesce(sum(seq - prev - 1) FILTER (WHERE seq - prev > 1), 0) AS missing,
+           count(*) FILTER (WHERE seq - prev <= 0) AS replays
     FROM walk GROUP BY device_id
 ), written AS (
     INSERT INTO seq_stats AS t (device_id, last_seq, messages, gaps, missing, replays, updated_at)
@@ -73,8 +75,8 @@ WITH stored AS (
         gaps = excluded.gaps, missing = excluded.missing, replays = excluded.replays,
         updated_at = excluded.updated_at
 )
-SELECT coalesce(sum(gaps), 0)::bigint, coalesce(sum(missing), 0)::bigint, coalesce(sum(replays), 0)::bigint
-FROM folded
+-- numeric: the missing numbers of several devices together can exceed bigint.
+SELECT coalesce(sum(gaps), 0), coalesce(sum(missing), 0), coalesce(sum(replays), 0) FROM folded
 """
 
 
@@ -111,7 +113,7 @@ class SequenceRecorder:
                     TRAILER,
                 )))
             gaps, missing, replays = cur.execute(FOLD).fetchone()
-        return SeqDelta(gaps=gaps, missing=missing, replays=replays)
+        return SeqDelta(gaps=int(gaps), missing=int(missing), replays=int(replays))
 
 
 def get_seq_stats(conn: psycopg.Connection, device_id: str) -> SeqStats | None:

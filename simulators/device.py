@@ -165,8 +165,10 @@ MALFORMED: dict[str, Any] = {
     "bad_json": lambda d, ts: (TopicKind.TELEMETRY, b'{"ts": 1700000000000, "seq": '),
     "schema_violation": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps({**_valid(d, ts), "metrics": "hot"})),
     "bad_timestamp": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps({**_valid(d, ts), "ts": "yesterday"})),
-    "clock_skew": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps(
+    "ts_in_future": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps(
         {**_valid(d, ts), "ts": int(ts.timestamp() * 1000) + 3_600_000})),
+    "ts_too_old": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps(
+        {**_valid(d, ts), "ts": "0001-01-01T00:00:00+08:00"})),
     "too_many_metrics": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps(
         {**_valid(d, ts), "metrics": {f"m{i}": 0.0 for i in range(MAX_METRICS + 1)}})),
     "unknown_metric": lambda d, ts: (TopicKind.TELEMETRY, orjson.dumps(

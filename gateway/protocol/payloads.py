@@ -7,7 +7,7 @@ encode with them, and ``docs/protocol.schema.json`` is exported from them.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import MINYEAR, UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -20,18 +20,37 @@ MAX_PAYLOAD_BYTES = 16 * 1024
 MAX_METRICS = 64
 MAX_SKEW_S = 300.0
 MAX_PAST_S = 7 * 24 * 3600.0
+# The largest integer every JSON parser reads exactly (IEEE double); sums of two stay far inside bigint.
+MAX_SEQ = 2**53 - 1
+MAX_DEPTH = 8  # levels of objects and arrays in a payload, the payload itself being level 1
+MAX_TEXT = 256  # characters in any string of a payload: object keys and values alike
+NO_NUL = r"^[^\x00]*$"
 MetricName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Text = Annotated[str, Field(max_length=MAX_TEXT, pattern=NO_NUL)]
+
+
+class TimestampOutOfRange(ValueError):
+    """A timestamp too far in the past or future for a calendar date: ``ts_too_old`` or ``ts_in_future``."""
+
+    def __init__(self, reason: RejectionReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 def parse_timestamp(value: object) -> datetime:
-    """Epoch milliseconds (int) or ISO 8601 with an offset -> aware UTC datetime."""
+    """Epoch milliseconds (int) or ISO 8601 with an offset -> aware UTC datetime.
+
+    ``ValueError`` for anything else; ``TimestampOutOfRange`` for a time that has no UTC date (year 1 with a
+    positive offset, year 9999 with a negative one, epoch milliseconds beyond year 9999).
+    """
     if isinstance(value, bool):
         raise ValueError("ts must be epoch milliseconds or an ISO 8601 string")
     if isinstance(value, int):
         try:
             return datetime.fromtimestamp(value / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise ValueError(f"epoch milliseconds {value} out of range") from None
+            reason = RejectionReason.TS_TOO_OLD if value < 0 else RejectionReason.TS_IN_FUTURE
+            raise TimestampOutOfRange(reason, f"epoch milliseconds {value} out of range") from None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -43,7 +62,11 @@ def parse_timestamp(value: object) -> datetime:
         raise ValueError("ts must be epoch milliseconds or an ISO 8601 string")
     if parsed.tzinfo is None:
         raise ValueError("ts must carry a UTC offset (e.g. 2026-01-01T08:00:00+08:00 or ...Z)")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        reason = RejectionReason.TS_TOO_OLD if parsed.year == MINYEAR else RejectionReason.TS_IN_FUTURE
+        raise TimestampOutOfRange(reason, f"ts {value[:40]!r} has no UTC date") from None
 
 
 class _Message(BaseModel):
@@ -51,7 +74,7 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     ts: datetime = Field(description="Epoch milliseconds or ISO 8601 with offset; stored as UTC")
-    seq: int = Field(ge=0, le=2**63 - 1, description="Per-device counter, +1 per message of any kind")
+    seq: int = Field(ge=0, le=MAX_SEQ, description="Per-device counter, +1 per message of any kind")
 
     @field_validator("ts", mode="before")
     @classmethod
@@ -77,7 +100,11 @@ class EventMessage(_Message):
     """A discrete event (fault, state change, alarm input) named by a catalogue code."""
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
-    detail: dict[str, Any] = Field(default_factory=dict)
+    detail: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"Free-form JSON: at most {MAX_DEPTH} levels deep counting the payload, every key and string "
+                    f"at most {MAX_TEXT} characters without NUL",
+    )
 
 
 class StateMessage(BaseModel):
@@ -86,9 +113,9 @@ class StateMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     status: Literal["online", "offline"]
-    type: str | None = None
-    model: str | None = None
-    firmware: str | None = None
+    type: Text | None = None
+    model: Text | None = None
+    firmware: Text | None = None
     metrics: list[MetricName] = Field(default_factory=list, max_length=MAX_METRICS)
     ts: datetime | None = None
 
@@ -120,9 +147,12 @@ def decode(kind: TopicKind, payload: bytes, *, now: datetime | None = None) -> M
     try:
         raw = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):
+            raise Rejection(RejectionReason.SCHEMA_VIOLATION, f"nested deeper than {MAX_DEPTH} levels") from None
         raise Rejection(RejectionReason.BAD_JSON, str(exc)) from None
     if not isinstance(raw, dict):
         raise Rejection(RejectionReason.SCHEMA_VIOLATION, "payload must be a JSON object")
+    check_content(raw)
     if kind is TopicKind.TELEMETRY and isinstance(raw.get("metrics"), dict) and len(raw["metrics"]) > MAX_METRICS:
         raise Rejection(RejectionReason.TOO_MANY_METRICS, f"{len(raw['metrics'])} metrics > limit {MAX_METRICS}")
     try:
@@ -140,17 +170,53 @@ def encode(message: Message) -> bytes:
     return orjson.dumps(message.model_dump(mode="json", exclude_none=True))
 
 
+def check_content(raw: dict | list) -> None:
+    """Raise ``Rejection(SCHEMA_VIOLATION)`` if a decoded payload nests deeper than ``MAX_DEPTH`` or holds a
+    string (key or value) longer than ``MAX_TEXT`` characters or containing NUL.
+
+    Iterative, so no depth reaches Python's recursion limit, and run before any model or encoder walks the
+    payload. NUL is refused because PostgreSQL's text and jsonb cannot store it; the text ``\\u0000`` (an
+    escaped backslash) is six ordinary characters and passes.
+    """
+    stack: list[tuple[dict | list, int]] = [(raw, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise Rejection(RejectionReason.SCHEMA_VIOLATION, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            for key in node:
+                _check_text(key)
+            children = node.values()
+        else:
+            children = node
+        for value in children:
+            if type(value) is str:
+                _check_text(value)
+            elif type(value) is dict or type(value) is list:
+                stack.append((value, depth + 1))
+
+
+def _check_text(text: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise Rejection(RejectionReason.SCHEMA_VIOLATION, f"a string of {len(text)} characters > limit {MAX_TEXT}")
+    if "\x00" in text:
+        raise Rejection(RejectionReason.SCHEMA_VIOLATION, "a string contains a NUL character (\\u0000)")
+
+
 def _check_skew(ts: datetime, now: datetime) -> None:
     if ts - now > timedelta(seconds=MAX_SKEW_S):
-        raise Rejection(RejectionReason.CLOCK_SKEW, f"ts {ts.isoformat()} is {(ts - now).total_seconds():.0f} s ahead")
+        raise Rejection(RejectionReason.TS_IN_FUTURE,
+                        f"ts {ts.isoformat()} is {(ts - now).total_seconds():.0f} s ahead")
     if now - ts > timedelta(seconds=MAX_PAST_S):
-        raise Rejection(RejectionReason.CLOCK_SKEW, f"ts {ts.isoformat()} is older than {MAX_PAST_S / 86400:.0f} days")
+        raise Rejection(RejectionReason.TS_TOO_OLD,
+                        f"ts {ts.isoformat()} is older than {MAX_PAST_S / 86400:.0f} days")
 
 
 def _reason_for(exc: ValidationError) -> RejectionReason:
     first = exc.errors()[0]
     if first["loc"] and first["loc"][0] == "ts":
-        return RejectionReason.BAD_TIMESTAMP
+        cause = first.get("ctx", {}).get("error")
+        return cause.reason if isinstance(cause, TimestampOutOfRange) else RejectionReason.BAD_TIMESTAMP
     return RejectionReason.SCHEMA_VIOLATION
 
 

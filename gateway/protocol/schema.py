@@ -13,14 +13,17 @@ from typing import Any
 import orjson
 
 from gateway.protocol.commands import CommandMessage
-from gateway.protocol.payloads import EventMessage, StateMessage, TelemetryMessage
+from gateway.protocol.payloads import MAX_PAST_S, MAX_SKEW_S, EventMessage, StateMessage, TelemetryMessage
 from gateway.protocol.topics import TOPIC_ROOT
 
 PROTOCOL_VERSION = 1
 SCHEMA_ID = "https://propwatch.dev/schemas/protocol-v1.json"
 # pydantic describes ``ts`` by its Python type (datetime); on the wire it is either form below.
 TIMESTAMP_SCHEMA: dict[str, Any] = {
-    "description": "Epoch milliseconds, or ISO 8601 with a UTC offset (Z or ±hh:mm)",
+    "description": (
+        f"Epoch milliseconds, or ISO 8601 with a UTC offset (Z or ±hh:mm); at most {MAX_PAST_S / 86400:.0f} days "
+        f"before and {MAX_SKEW_S:.0f} s after receipt (ts_too_old, ts_in_future)"
+    ),
     "anyOf": [
         {"type": "integer", "minimum": 0},
         {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"},

@@ -67,7 +67,18 @@ def test_a_rolled_back_flush_counts_nothing(recorder: SequenceRecorder, db: psyc
     assert get_seq_stats(db, "D1") == SeqStats("D1", last_seq=1, messages=1, gaps=0, missing=0, replays=0)
 
 
-arrivals = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 12)), max_size=15)
+def test_a_stored_seq_at_the_top_of_bigint_does_not_stop_later_flushes(recorder: SequenceRecorder,
+                                                                        db: psycopg.Connection) -> None:
+    # What a device could leave behind before the protocol bounded seq: every later flush overflowed.
+    top = 2**63 - 1
+    record(recorder, [("D1", top)])
+    assert record(recorder, [("D1", 5), ("D2", 1)]) == SeqDelta(replays=1)
+    assert get_seq_stats(db, "D1") == SeqStats("D1", last_seq=top, messages=2, gaps=0, missing=0, replays=1)
+
+
+BIG = 2**62
+arrivals = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
+                              st.integers(0, 12) | st.sampled_from([BIG, BIG + 1, 2 * BIG - 1])), max_size=15)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -116,3 +116,48 @@ def test_a_device_moved_to_another_site_is_seen_at_the_next_full_refresh(db, db_
     clock[0] = 301.0
     assert directory.lookup(f"{site_id}-EL01").site_id == f"{site_id}X"
     directory.close()
+
+
+class _OneElevator:
+    def lookup(self, device_id: str) -> KnownDevice:
+        return KnownDevice("S1", "elevator")
+
+
+def verdict(kind: str, payload: bytes) -> str:
+    """The reason ``validate`` rejects the payload for, or ``accepted``."""
+    try:
+        validate(f"pw/v1/S1/S1-EL01/{kind}", payload, _OneElevator(), NOW)
+    except Rejection as rejection:
+        return str(rejection.reason)
+    return "accepted"
+
+
+def test_a_literal_backslash_u0000_text_is_no_nul() -> None:
+    detail = json.dumps({"note": "\\u0000"})  # the six characters \u0000, escaped in JSON as \\u0000
+    assert verdict("event", b'{"ts": %d, "seq": 1, "code": "trapped", "detail": %s}' % (NOW_MS, detail.encode())) \
+        == "accepted"
+
+
+DEEP_OBJECTS = b'{"a":' * 1000 + b"1" + b"}" * 1000  # 1,000 levels in 6 KB
+DEEPER_THAN_ORJSON = b"[" * 2000 + b"]" * 2000  # past the decoder's own depth limit
+
+
+@pytest.mark.parametrize("kind,payload", [
+    ("state", b'{"status": "online", "firmware": "fw\\u0000"}'),
+    ("state", b'{"status": "online", "model": "%s"}' % (b"m" * 257)),
+    ("event", b'{"ts": %d, "seq": 1, "code": "trapped", "detail": {"k\\u0000": 1}}' % NOW_MS),
+    ("event", b'{"ts": %d, "seq": 1, "code": "trapped", "detail": %s}' % (NOW_MS, DEEP_OBJECTS)),
+    ("event", b'{"ts": %d, "seq": 1, "code": "trapped", "detail": %s}' % (NOW_MS, DEEPER_THAN_ORJSON)),
+    ("telemetry", b'{"ts": %d, "seq": 9223372036854775807, "metrics": {"speed": 1}}' % NOW_MS),
+])
+def test_what_storage_cannot_hold_is_a_schema_violation(kind: str, payload: bytes) -> None:
+    assert verdict(kind, payload) == "schema_violation"
+
+
+@pytest.mark.parametrize("ts,reason", [
+    ('"0001-01-01T00:00:00+08:00"', "ts_too_old"), ('"9999-12-31T23:59:59-08:00"', "ts_in_future"),
+    (str(NOW_MS - 8 * 86_400_000), "ts_too_old"), (str(NOW_MS + 3_600_000), "ts_in_future"),
+])
+def test_a_time_outside_the_window_is_named_never_an_internal_error(ts: str, reason: str) -> None:
+    for kind, body in (("telemetry", b'"metrics": {"speed": 1}'), ("event", b'"code": "trapped"')):
+        assert verdict(kind, b'{"ts": %s, "seq": 1, %s}' % (ts.encode(), body)) == reason

@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.protocol import EventMessage, StateMessage, TelemetryMessage, TopicKind, decode, encode
+from gateway.protocol import MAX_SEQ, EventMessage, StateMessage, TelemetryMessage, TopicKind, decode, encode
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 names = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)
 values = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9)
 
 
-@given(metrics=st.dictionaries(names, values, min_size=1, max_size=64), seq=st.integers(0, 2**63 - 1),
+@given(metrics=st.dictionaries(names, values, min_size=1, max_size=64), seq=st.integers(0, MAX_SEQ),
        offset_ms=st.integers(-86_400_000, 200_000))
 def test_telemetry_round_trips(metrics, seq, offset_ms):
     message = TelemetryMessage(ts=NOW + timedelta(milliseconds=offset_ms), seq=seq, metrics=metrics)
