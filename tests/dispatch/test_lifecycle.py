@@ -11,15 +11,19 @@ import pytest
 
 from dispatch.workorders import (
     IllegalTransition,
+    InvalidOrder,
     PhotoRejected,
+    UnknownPlace,
     WorkOrderNotFound,
     attach_photo,
     events,
     get_work_order,
+    list_work_orders,
     open_from_report,
     transition,
 )
 from ingest.database import connect
+from ingest.registry import Building, Site, upsert_building, upsert_site
 
 from .conftest import SITE, T0
 
@@ -107,7 +111,7 @@ def test_labour_and_parts_add_up_to_the_order_cost(estate: psycopg.Connection) -
 
 def test_a_cost_in_fractions_of_a_fen_is_refused(estate: psycopg.Connection) -> None:
     order = report(estate)
-    with pytest.raises(ValueError, match="whole fen"):
+    with pytest.raises(InvalidOrder, match="whole fen"):
         transition(estate, order.id, "ACKED", actor="user:op", cost=Decimal("1.005"))
 
 
@@ -146,6 +150,29 @@ def test_an_oversized_photo_is_refused(estate: psycopg.Connection, tmp_path: Pat
     with pytest.raises(PhotoRejected, match="limit is 100"):
         attach_photo(estate, order.id, data=JPEG + b"\x00" * 100, content_type="image/jpeg", actor="crew:pe-1",
                      uploads_dir=tmp_path, max_bytes=100)
+
+
+def test_a_report_for_a_site_that_does_not_exist_is_refused_before_anything_is_written(
+    estate: psycopg.Connection,
+) -> None:
+    with pytest.raises(UnknownPlace, match="site 'S404' does not exist"):
+        open_from_report(estate, site_id="S404", origin="owner_report", category="water_outage", description="-",
+                         address="1号楼", reporter_contact="139", actor="user:desk", now=T0)
+    assert list_work_orders(estate) == []
+
+
+def test_a_report_naming_a_building_of_another_estate_is_refused(estate: psycopg.Connection) -> None:
+    upsert_site(estate, Site(id="S2", name="另一个小区"))
+    upsert_building(estate, Building(id="S2-B01", site_id="S2", name="1号楼"))
+    with pytest.raises(UnknownPlace, match="building 'S2-B01' is not a building of site 'S1'"):
+        open_from_report(estate, site_id=SITE, building_id="S2-B01", origin="owner_report", category="water_outage",
+                         description="-", address="1号楼", reporter_contact="139", actor="user:desk", now=T0)
+    assert list_work_orders(estate) == []
+
+
+def test_a_report_of_a_category_that_does_not_exist_is_refused(estate: psycopg.Connection) -> None:
+    with pytest.raises(InvalidOrder, match="unknown category 'ghosts'"):
+        report(estate, category="ghosts")
 
 
 def test_a_hotline_ticket_keeps_its_origin_and_reporter(estate: psycopg.Connection) -> None:

@@ -7,8 +7,10 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from dispatch.errors import InvalidOrder, UnknownPlace
 from dispatch.preventive import create_plan, open_due_orders, templates
 from dispatch.workorders import list_work_orders
+from ingest.registry import Device, Site, upsert_device, upsert_site
 
 from .conftest import DEVICES, SITE, T0
 
@@ -43,8 +45,21 @@ def test_the_weekly_fire_pump_test_goes_to_the_fire_maintainer(estate: psycopg.C
 
 
 def test_an_unknown_template_is_refused(estate: psycopg.Connection) -> None:
-    with pytest.raises(ValueError, match="unknown preventive template"):
+    with pytest.raises(InvalidOrder, match="unknown preventive template"):
         create_plan(estate, template="monthly_magic", site_id=SITE, first_due=T0, actor="user:admin")
+
+
+def test_a_plan_for_a_device_of_another_estate_is_refused(estate: psycopg.Connection) -> None:
+    upsert_site(estate, Site(id="S2", name="另一个小区"))
+    upsert_device(estate, Device(id="S2-EL01", site_id="S2", type="elevator", name="S2-EL01"))
+    with pytest.raises(UnknownPlace, match="device 'S2-EL01' is not a device of site 'S1'"):
+        create_plan(estate, template="elevator_half_monthly", site_id=SITE, device_id="S2-EL01", first_due=T0,
+                    actor="user:admin")
+
+
+def test_a_plan_for_a_site_that_does_not_exist_is_refused(estate: psycopg.Connection) -> None:
+    with pytest.raises(UnknownPlace, match="site 'S404' does not exist"):
+        create_plan(estate, template="fire_pump_weekly", site_id="S404", first_due=T0, actor="user:admin")
 
 
 def test_scheduling_the_same_plan_twice_keeps_the_first(estate) -> None:

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dispatch.fund import draws, ledger
-from dispatch.fund.errors import InvalidState, NotEmergency, WrongApprover
+from dispatch.fund.errors import EmptyScope, InvalidState, NotEmergency, UnknownWorkOrder, WrongApprover
 
 from .conftest import FIRST_DEPOSIT, FUJIAN, LAYOUT, Estate, EstateFactory
 from .helpers import MONDAY_10_SHANGHAI, new_work_order, open_draw
@@ -21,6 +21,21 @@ def test_a_category_off_the_emergency_list_cannot_open_an_emergency_draw(
     estate = make_estate(region=FUJIAN)  # Fujian's list covers elevators only
     with pytest.raises(NotEmergency):
         open_draw(db, estate.site_id, fund_category="roof_leak")
+
+
+def test_a_draw_for_a_work_order_of_another_estate_is_refused(
+    db: psycopg.Connection, make_estate: EstateFactory
+) -> None:
+    ours, theirs = make_estate(site_id="S1"), make_estate(site_id="S2")
+    their_order = new_work_order(db, theirs.site_id)
+    with pytest.raises(UnknownWorkOrder, match=f"work order {their_order.id} is not a work order of site S1"):
+        open_draw(db, ours.site_id, work_order=their_order)
+    assert draws.list_draws(db) == []
+
+
+def test_a_draw_over_a_building_without_households_is_refused(db: psycopg.Connection, estate: Estate) -> None:
+    with pytest.raises(EmptyScope, match="no households in building S1B9"):
+        open_draw(db, estate.site_id, scope=("building", "S1B9"))
 
 
 def test_opening_records_the_dispatcher_and_the_estimate(db: psycopg.Connection, estate: Estate) -> None:
