@@ -17,6 +17,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TypeVar
 
 from gateway.dead_letters import DeadLetter, make_dead_letter
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Urgency = Callable[[Sample | DeviceEvent], bool]
+LATE_EVENT_AFTER = timedelta(seconds=60)  # an event whose device time is older than this at receipt is late
 
 
 @dataclass(slots=True)
@@ -48,6 +50,7 @@ class PendingBatch:
     rows: int = 0
     since: float = 0.0
     urgent: set[str] = field(default_factory=set)  # devices with a record worth committing at once
+    late_after: timedelta = LATE_EVENT_AFTER
 
     def add(self, inbound: Inbound, verdict: Accepted | Rejection) -> Sample | DeviceEvent | None:
         """Add a validated message's data (whose acknowledgement ``acks`` already holds); return the sample or
@@ -63,7 +66,9 @@ class PendingBatch:
             self.rows += len(message.metrics)
             self.sequences.append((device, message.seq))
         elif isinstance(message, EventMessage):
-            record = DeviceEvent(device, message.ts, message.code, message.seq, message.detail)
+            received_at = inbound.received_at
+            record = DeviceEvent(device, message.ts, message.code, message.seq, message.detail, received_at,
+                                 received_at - message.ts > self.late_after)
             self.batch.events.append(record)
             self.rows += 1
             self.sequences.append((device, message.seq))
@@ -110,7 +115,7 @@ class PendingBatch:
         if not self.urgent:
             return [self]
         devices, self.urgent = self.urgent, set()
-        head = PendingBatch()
+        head = PendingBatch(late_after=self.late_after)
         head.batch.samples, self.batch.samples = _apart(self.batch.samples, lambda s: s.device_id in devices)
         head.batch.events, self.batch.events = _apart(self.batch.events, lambda e: e.device_id in devices)
         head.presence, self.presence = _apart(self.presence, lambda p: p.device_id in devices)
@@ -135,13 +140,14 @@ class Batcher:
     """
 
     def __init__(self, *, flush_rows: int, flush_interval_s: float, receive_maximum: int,
-                 urgent: Urgency | None = None) -> None:
+                 urgent: Urgency | None = None, late_after: timedelta = LATE_EVENT_AFTER) -> None:
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
         self.receive_maximum = receive_maximum
         self.urgent = urgent
+        self.late_after = late_after
         self.unacknowledged = 0  # guarded by the lock
-        self._filling = PendingBatch()
+        self._filling = PendingBatch(late_after=late_after)
         self._lock = threading.Lock()
         # Full batches waiting for the writer: one, so at most three batches exist (writing, ready, filling).
         self._ready: queue.Queue[PendingBatch] = queue.Queue(maxsize=1)
@@ -166,7 +172,7 @@ class Batcher:
             # takes this one straight after that (next_batch), and handing it over now would only block.
             due = pending.rows >= self.flush_rows or (bool(pending.urgent) and self._ready.empty())
             if due:
-                self._filling = PendingBatch()
+                self._filling = PendingBatch(late_after=self.late_after)
         return pending if due else None
 
     def hand_over(self, pending: PendingBatch, stopping: threading.Event) -> None:
@@ -199,7 +205,7 @@ class Batcher:
                 wait = self.flush_interval_s - age
                 due = pending.acks and (stopped or wait <= 0 or pending.urgent)
                 if due:
-                    self._filling = PendingBatch()
+                    self._filling = PendingBatch(late_after=self.late_after)
             if due:
                 return pending
             if stopped and self._ready.empty():

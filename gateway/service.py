@@ -27,8 +27,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
-from gateway.batching import Batcher, PendingBatch, Urgency
+from gateway.batching import LATE_EVENT_AFTER, Batcher, PendingBatch, Urgency
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.flushing import Flusher
 from gateway.protocol import Rejection
@@ -66,6 +67,7 @@ class Gateway:
         receive_maximum: int = 4096,
         keepalive_s: int = 30,
         tls_ca_file: str | None = None,
+        late_event_after_s: float = LATE_EVENT_AFTER.total_seconds(),
     ) -> None:
         self.endpoint = endpoint
         self.database_url = database_url
@@ -76,7 +78,8 @@ class Gateway:
         self._counters = Counters()
         self._directory = DeviceDirectory(database_url)  # the network thread's own
         self._batcher = Batcher(flush_rows=flush_rows, flush_interval_s=flush_interval_s,
-                                receive_maximum=receive_maximum, urgent=urgent)
+                                receive_maximum=receive_maximum, urgent=urgent,
+                                late_after=timedelta(seconds=late_event_after_s))
         self._flusher = Flusher(database_url, counters=self._counters, stopping=self._stopping,
                                 on_committed=on_committed)
         self._session = Session(

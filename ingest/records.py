@@ -20,13 +20,21 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class DeviceEvent:
-    """A discrete device event. ``code`` is a catalogue code, or ``online``/``offline`` from presence."""
+    """A discrete device event. ``code`` is a catalogue code, or ``online``/``offline`` from presence.
+
+    ``ts`` is the device's time; ``received_at`` when the platform received it (stored; the commit time when
+    not given). ``late`` marks an event whose device time was well before its receipt (a device replaying a
+    buffer, a clock behind): clocks that measure the platform's response, such as SLA deadlines, start at
+    ``received_at``, never at ``ts``.
+    """
 
     device_id: str
     ts: datetime
     code: str
     seq: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    received_at: datetime | None = None
+    late: bool = False
 
 
 @dataclass(slots=True)

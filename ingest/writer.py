@@ -9,7 +9,7 @@ A flush is one transaction:
    row and adds nothing, a sample with new metrics at a stored instant adds just those (the first value of a
    (device, metric, ts) stays);
 3. one batched upsert of ``latest_readings`` (one row per device) from the newest value per metric;
-4. one multi-row insert of events.
+4. one multi-row insert of events, each with its receipt time (``received_at``).
 
 Rows are moved in key order so two writers touching the same keys take their row locks in the same order and
 cannot deadlock.
@@ -56,9 +56,10 @@ ON CONFLICT (device_id) DO UPDATE SET (ts, vals, oldest, newest) =
 WHERE NOT (excluded.newest <= l.oldest AND latest_covers(l.ts, excluded.ts))
 """
 INSERT_EVENTS = """
-INSERT INTO device_events (device_id, ts, code, seq, detail)
-SELECT * FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::bigint[], %s::jsonb[])
-    AS e (device_id, ts, code, seq, detail)
+INSERT INTO device_events (device_id, ts, code, seq, detail, received_at)
+SELECT device_id, ts, code, seq, detail, coalesce(received_at, now())
+FROM unnest(%s::text[], %s::timestamptz[], %s::text[], %s::bigint[], %s::jsonb[], %s::timestamptz[])
+    AS e (device_id, ts, code, seq, detail, received_at)
 ORDER BY device_id, ts, code
 ON CONFLICT DO NOTHING
 """
@@ -127,6 +128,7 @@ class Writer:
                         [e.code for e in batch.events],
                         [e.seq for e in batch.events],
                         [Jsonb(e.detail) for e in batch.events],
+                        [e.received_at for e in batch.events],
                     ),
                 )
                 events = cur.rowcount

@@ -167,3 +167,9 @@ def test_two_writers_naming_a_new_metric_at_once_agree_on_it(db_url: str, db: ps
         thread.join()
     assert db.execute("SELECT count(*) FROM metric_names WHERE name = 'brand_new_metric'").fetchone()[0] == 1
     assert all(values(db, "brand_new_metric", f"D{i}") == [1.0] for i in range(4))
+
+
+def test_an_event_keeps_its_device_time_and_its_receipt_time(writer: Writer, db: psycopg.Connection) -> None:
+    received = T0 + timedelta(days=6)
+    writer.write(Batch(events=[DeviceEvent("D1", T0, "trapped", 1, {}, received_at=received, late=True)]))
+    assert db.execute("SELECT ts, received_at FROM device_events").fetchone() == (T0, received)

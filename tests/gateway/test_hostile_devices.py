@@ -1,0 +1,204 @@
+"""Hostile devices, probed as an outsider would: stock ``mosquitto_pub`` with one device's own login against the
+broker configured as in production (logins, ACLs, client ids bound to user names).
+
+Each test sends what once stopped ingestion for every device, then checks what users care about: a good message
+from another device is stored and its alarm raised within 2 s, the gateway stays connected, and the hostile
+message is in the dead-letter table with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+
+from gateway.credentials import BrokerAccess, Credential, DeviceCredential
+from gateway.dead_letters import list_dead_letters
+from gateway.protocol import topic_for
+from gateway.protocol.endpoint import MqttEndpoint
+from gateway.service import Gateway
+from ingest.records import Batch
+from ingest.registry import Device, Site, upsert_device, upsert_site
+from propwatch.embedded import EmbeddedBroker
+from rules.engine import RuleEngine
+
+from .conftest import now_ms, wait_until
+
+pytestmark = pytest.mark.skipif(shutil.which("mosquitto_pub") is None, reason="mosquitto-clients not installed")
+
+ALARM_WITHIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class Estate:
+    site: str
+    hostile: str  # an elevator whose login the outsider holds
+    good: str  # another elevator, whose entrapment must still raise its alarm
+    access: BrokerAccess
+
+
+@pytest.fixture
+def estate(db: psycopg.Connection, site_id: str) -> Estate:
+    upsert_site(db, Site(site_id, f"Estate {site_id}"))
+    lifts = [f"{site_id}-EL01", f"{site_id}-EL02"]
+    for lift in lifts:
+        upsert_device(db, Device(lift, site_id, "elevator", lift, attributes={"rated_speed": 1.75}))
+    gateway = Credential(f"gw-{site_id}", secrets.token_urlsafe(12))
+    devices = tuple(DeviceCredential(lift, site_id, secrets.token_urlsafe(12)) for lift in lifts)
+    return Estate(site_id, lifts[0], lifts[1], BrokerAccess((gateway,), devices))
+
+
+@pytest.fixture
+def broker(tmp_path: Path, estate: Estate) -> Iterator[EmbeddedBroker]:
+    broker = EmbeddedBroker(tmp_path / "mqtt", access=estate.access)
+    if not broker.handle.secured:
+        broker.stop()
+        pytest.skip("a broker with logins and ACLs needs Mosquitto")
+    yield broker
+    broker.stop()
+
+
+class Pipeline:
+    """A gateway with the rules engine on its commit path, as ``propwatch pipeline`` runs them."""
+
+    def __init__(self, db_url: str, broker: EmbeddedBroker, estate: Estate) -> None:
+        login = estate.access.gateways[0]
+        self.engine = RuleEngine(db_url, sites=[estate.site])
+        self.committed: list[Batch] = []
+        self.gateway = Gateway(
+            endpoint=MqttEndpoint(broker.handle.host, broker.handle.port, login.username, login.password),
+            database_url=db_url, client_id=login.username, on_committed=self._process,
+            urgent=self.engine.urgency, flush_interval_s=0.05,
+        )
+        self.gateway.start()
+        self.gateway.wait_connected()
+
+    def _process(self, batch: Batch) -> None:
+        self.committed.append(batch)
+        self.engine.process(batch)
+
+    def alarm_active(self, device_id: str) -> bool:
+        return any(a.device_id == device_id and a.state == "active" for a in self.engine.open_alarms())
+
+    def stop(self) -> None:
+        self.gateway.stop()
+        self.engine.close()
+
+
+@pytest.fixture
+def start_pipeline(db_url: str, broker: EmbeddedBroker, estate: Estate) -> Iterator:
+    started: list[Pipeline] = []
+
+    def start() -> Pipeline:
+        started.append(Pipeline(db_url, broker, estate))
+        return started[-1]
+
+    yield start
+    for pipeline in started:
+        pipeline.stop()
+
+
+@pytest.fixture
+def pipeline(start_pipeline) -> Pipeline:
+    return start_pipeline()
+
+
+def mosquitto_pub(broker: EmbeddedBroker, estate: Estate, device: str, kind: str, payload: bytes | dict, *,
+                  retain: bool = False) -> None:
+    """Publish one QoS 1 message as ``device`` with its own login and client id, the way a stock client does."""
+    login = estate.access.device(device)
+    data = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+    command = ["mosquitto_pub", "-h", broker.handle.host, "-p", str(broker.handle.port), "-u", device,
+               "-P", login.password, "-i", device, "-q", "1", "-t", topic_for(estate.site, device, kind), "-s"]
+    subprocess.run([*command, "-r"] if retain else command, input=data, check=True, timeout=10)
+
+
+def dead_letter_reasons(db: psycopg.Connection, device: str) -> list[str]:
+    return [letter.reason for letter in list_dead_letters(db, device_id=device)]
+
+
+def assert_dead_lettered(db: psycopg.Connection, device: str, reasons: list[str]) -> None:
+    """The device's dead letters carry exactly ``reasons`` (once the batch holding them has committed)."""
+    wait_until(lambda: dead_letter_reasons(db, device) == reasons, timeout=5)
+
+
+def assert_monitoring_continues(pipeline: Pipeline, broker: EmbeddedBroker, estate: Estate,
+                                db: psycopg.Connection) -> None:
+    """Another device's entrapment is stored and its alarm active within 2 s; the gateway is connected."""
+    mosquitto_pub(broker, estate, estate.good, "event", {"ts": now_ms(), "seq": 1, "code": "trapped"})
+    wait_until(lambda: pipeline.alarm_active(estate.good), timeout=ALARM_WITHIN_S)
+    stored = db.execute("SELECT count(*) FROM device_events WHERE device_id = %s AND code = 'trapped'",
+                        (estate.good,)).fetchone()[0]
+    assert stored == 1
+    assert pipeline.gateway.stats().connected
+
+
+def test_seq_at_the_top_of_bigint_is_refused_and_the_device_goes_on(pipeline, broker, estate, db) -> None:
+    mosquitto_pub(broker, estate, estate.hostile, "telemetry",
+                  {"ts": now_ms(), "seq": 2**63 - 1, "metrics": {"speed": 1.0}})
+    mosquitto_pub(broker, estate, estate.hostile, "telemetry", {"ts": now_ms(), "seq": 5, "metrics": {"speed": 1.0}})
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    assert_dead_lettered(db, estate.hostile, ["schema_violation"])
+    assert db.execute("SELECT count(*) FROM readings WHERE device_id = %s", (estate.hostile,)).fetchone()[0] == 1
+
+
+def test_nul_in_a_birth_message_is_refused(pipeline, broker, estate, db) -> None:
+    mosquitto_pub(broker, estate, estate.hostile, "state", b'{"status": "online", "firmware": "fw\\u0000"}')
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    assert_dead_lettered(db, estate.hostile, ["schema_violation"])
+
+
+def test_a_retained_birth_with_nul_is_refused_at_start_and_not_again_after_a_restart(
+        start_pipeline, broker, estate, db) -> None:
+    mosquitto_pub(broker, estate, estate.hostile, "state", b'{"status": "online", "firmware": "fw\\u0000"}',
+                  retain=True)
+    first = start_pipeline()  # a new session: the broker hands it the retained message on subscribing
+    assert_dead_lettered(db, estate.hostile, ["schema_violation"])
+    first.stop()
+    restarted = start_pipeline()
+    assert_monitoring_continues(restarted, broker, estate, db)
+    assert_dead_lettered(db, estate.hostile, ["schema_violation"])
+
+
+def test_an_event_nested_a_thousand_levels_deep_is_refused(pipeline, broker, estate, db) -> None:
+    nested = b"[" * 1000 + b"]" * 1000  # 2 KB
+    mosquitto_pub(broker, estate, estate.hostile, "event",
+                  b'{"ts": %d, "seq": 1, "code": "trapped", "detail": {"x": %s}}' % (now_ms(), nested))
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    assert_dead_lettered(db, estate.hostile, ["schema_violation"])
+
+
+@pytest.mark.parametrize("ts,reason", [("0001-01-01T00:00:00+08:00", "ts_too_old"),
+                                       ("9999-12-31T23:59:59-08:00", "ts_in_future")])
+def test_a_time_without_a_utc_date_is_named_and_logs_no_error(pipeline, broker, estate, db, caplog, ts,
+                                                               reason) -> None:
+    caplog.set_level(logging.WARNING)
+    mosquitto_pub(broker, estate, estate.hostile, "event", {"ts": ts, "seq": 1, "code": "trapped"})
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    assert_dead_lettered(db, estate.hostile, [reason])
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_an_entrapment_six_days_old_is_stored_and_raised_as_late_with_its_receipt_time(
+        pipeline, broker, estate, db) -> None:
+    device_time = datetime.fromtimestamp((now_ms() - 6 * 86_400_000) / 1000, tz=UTC)
+    mosquitto_pub(broker, estate, estate.hostile, "event",
+                  {"ts": int(device_time.timestamp() * 1000), "seq": 1, "code": "trapped"})
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    ts, received_at = db.execute("SELECT ts, received_at FROM device_events WHERE device_id = %s",
+                                 (estate.hostile,)).fetchone()
+    assert ts == device_time
+    assert datetime.now(UTC) - received_at < timedelta(seconds=30)
+    [event] = [e for batch in pipeline.committed for e in batch.events if e.device_id == estate.hostile]
+    assert (event.late, event.received_at) == (True, received_at)
+    [good] = [e for batch in pipeline.committed for e in batch.events if e.device_id == estate.good]
+    assert not good.late
