@@ -89,7 +89,10 @@ class DeviceLink:
     def close(self, offline: bytes) -> None:
         """Clean shutdown: publish the retained offline state (a clean disconnect sends no will), disconnect."""
         if self.online:
-            self._client.publish(self.topic(TopicKind.STATE), offline, qos=1, retain=True).wait_for_publish(5)
+            info = self._client.publish(self.topic(TopicKind.STATE), offline, qos=1, retain=True)
+            # Not connected (e.g. another client just took over this device's login): nothing to say goodbye on.
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                info.wait_for_publish(5)
         self.online = False
         self._client.disconnect()
         self._client.loop_stop()
