@@ -1,4 +1,4 @@
-"""The embedded broker fallback: amqtt in-process when no Mosquitto binary is installed."""
+"""The embedded broker fallback: amqtt in-process when no Mosquitto binary is installed, never for a secured broker."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import threading
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 
-from propwatch.embedded import EmbeddedBroker
+from gateway.credentials import BrokerAccess, Credential
+from propwatch.embedded import EmbeddedBroker, SecuredBrokerUnavailable
 
 
 def test_python_fallback_broker_carries_mqtt_311_messages(tmp_path: Path) -> None:
@@ -35,3 +37,9 @@ def test_python_fallback_broker_carries_mqtt_311_messages(tmp_path: Path) -> Non
         subscriber.loop_stop()
         subscriber.disconnect()
         broker.stop()
+
+
+def test_a_secured_broker_is_never_the_python_fallback(tmp_path: Path) -> None:
+    access = BrokerAccess((Credential("propwatch-gateway", "secret"),), ())
+    with pytest.raises(SecuredBrokerUnavailable, match="Mosquitto"):
+        EmbeddedBroker(tmp_path / "mqtt", prefer="amqtt", access=access)
