@@ -2,24 +2,45 @@
 
 ``readings`` holds one row per message with a metric's value at ``vals[metric id]`` (docs/ingest.md); every
 query here reads one device's rows of a time range through the primary key (device_id, ts) and picks the
-metric out of them. Rollups are computed with ``date_bin`` in both storage modes.
+metric out of them. Rollups are computed with ``date_bin`` in both storage modes; a rollup in whole hours that
+reaches back past raw retention takes those hours from the hourly rollups (``ingest.rollups``), so it still
+answers once the raw rows are gone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
 
 from ingest import errors
+from ingest.rollups import ORIGIN, rollup_horizon
 
 MAX_POINTS = 100_000
 MAX_BUCKETS = 10_000
-ORIGIN = "2000-01-01T00:00:00Z"  # fixed origin: the same bucket edges whatever the query range
 # The metric's position in ``vals``; an unknown metric gives NULL, and so no rows.
 INDEX = "(SELECT id FROM metric_names WHERE name = %(m)s)"
+HOUR = timedelta(hours=1)
+# Per-hour partial aggregates from the rollups (whole hours in [rs, re)) and from the raw rows (the rest of
+# [s, e)), combined per bucket: min, max, sum and count combine exactly, last is the one with the newest ts.
+FROM_ROLLUPS = f"""
+SELECT date_bin(%(b)s, hour, %(o)s::timestamptz) AS bucket, min(mn) AS min, max(mx) AS max,
+       sum(sm) / sum(n) AS avg, (array_agg(lst ORDER BY lts DESC))[1] AS last, sum(n)::bigint AS count
+FROM (SELECT h.hour, h.mins[m.id] AS mn, h.maxs[m.id] AS mx, h.sums[m.id] AS sm, h.counts[m.id]::bigint AS n,
+             h.lasts[m.id] AS lst, h.last_ts[m.id] AS lts
+      FROM readings_hourly h JOIN metric_names m ON m.name = %(m)s
+      WHERE h.device_id = %(d)s AND h.hour >= %(rs)s AND h.hour < %(re)s AND h.counts[m.id] > 0
+      UNION ALL
+      SELECT date_bin('1 hour', ts, %(o)s::timestamptz), min(value), max(value), sum(value), count(*),
+             (array_agg(value ORDER BY ts DESC))[1], max(ts)
+      FROM (SELECT ts, vals[{INDEX}] AS value FROM readings
+            WHERE device_id = %(d)s AND ts >= %(s)s AND ts < %(e)s AND (ts < %(rs)s OR ts >= %(re)s)) r
+      WHERE value IS NOT NULL
+      GROUP BY 1) parts
+GROUP BY 1 ORDER BY 1
+"""  # noqa: S608 -- INDEX is a constant
 
 
 class HistoryError(errors.Invalid):
@@ -81,13 +102,21 @@ def raw_points(
 def rollup(
     conn: psycopg.Connection, device_id: str, metric: str, start: datetime, end: datetime, *, bucket: timedelta
 ) -> list[Bucket]:
-    """Min, max, avg, last and count per ``bucket`` in ``[start, end)``; empty buckets are omitted."""
+    """Min, max, avg, last and count per ``bucket`` in ``[start, end)``; empty buckets are omitted.
+
+    With a bucket of whole hours, hours past raw retention come from the hourly rollups (``ingest.rollups``).
+    """
     _check_range(start, end)
     if bucket <= timedelta(0):
         raise HistoryError(f"bucket must be positive, got {bucket}")
     if (end - start) / bucket > MAX_BUCKETS:
         raise ResultTooLarge(f"{(end - start) / bucket:.0f} buckets > {MAX_BUCKETS}; use a coarser bucket")
+    params = {"b": bucket, "o": ORIGIN, "m": metric, "d": device_id, "s": start, "e": end}
+    horizon = rollup_horizon(conn) if bucket % HOUR == timedelta(0) else None
     with conn.cursor(row_factory=class_row(Bucket)) as cur:
+        if horizon is not None and start < horizon:
+            cur.execute(FROM_ROLLUPS, {**params, "rs": _ceil_hour(start), "re": _floor_hour(min(end, horizon))})
+            return cur.fetchall()
         cur.execute(
             f"""SELECT date_bin(%(b)s, ts, %(o)s::timestamptz) AS bucket, min(value) AS min, max(value) AS max,
                        avg(value) AS avg, (array_agg(value ORDER BY ts DESC))[1] AS last, count(*) AS count
@@ -95,9 +124,18 @@ def rollup(
                       WHERE device_id = %(d)s AND ts >= %(s)s AND ts < %(e)s) r
                 WHERE value IS NOT NULL
                 GROUP BY 1 ORDER BY 1""",  # noqa: S608 -- INDEX is a constant
-            {"b": bucket, "o": ORIGIN, "m": metric, "d": device_id, "s": start, "e": end},
+            params,
         )
         return cur.fetchall()
+
+
+def _floor_hour(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(ts: datetime) -> datetime:
+    floor = _floor_hour(ts)
+    return floor if floor == ts else floor + HOUR
 
 
 def latest(conn: psycopg.Connection, device_id: str) -> dict[str, tuple[datetime, float]]:

@@ -1,0 +1,113 @@
+"""Hourly rollups of readings (``readings_hourly``), kept longer than the raw rows.
+
+``refresh`` rolls up whole UTC days once they are settled: the gateway refuses messages more than 7 days old
+(docs/protocol.md), so an hour older than that can no longer change and is rolled up exactly once. A day at a
+time matches TimescaleDB's one-day chunks (the refresh reads whole chunks) and keeps each transaction bounded.
+
+``rollup_horizon`` tells ``ingest.history`` which hours to answer from here: those before both the rollup's
+progress and the raw retention boundary, i.e. hours whose raw rows may be gone. Newer hours are computed from
+the raw rows, as before, so the answers there do not change when the rollup runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+RELATION = "readings_hourly"
+SETTLE = timedelta(days=7)  # the protocol's MAX_PAST_S: the gateway refuses older messages
+DAY = timedelta(days=1)
+ORIGIN = "2000-01-01T00:00:00Z"  # fixed origin of every bucket: the same edges whatever the query range
+
+# One row per (device, hour): per metric id, the aggregates of that hour in array position [id]. ``unnest`` of
+# every row of the range gives ids 1..n for each message, so the ids of a (device, hour) group are dense.
+REFRESH_DAY = """
+INSERT INTO readings_hourly AS h (device_id, hour, mins, maxs, sums, counts, lasts, last_ts)
+SELECT device_id, hour,
+       array_agg(mn ORDER BY id), array_agg(mx ORDER BY id), array_agg(sm ORDER BY id),
+       array_agg(n ORDER BY id), array_agg(lst ORDER BY id), array_agg(lts ORDER BY id)
+FROM (SELECT r.device_id, date_bin('1 hour', r.ts, %(o)s::timestamptz) AS hour, u.id,
+             min(u.v) AS mn, max(u.v) AS mx, sum(u.v) AS sm, count(u.v)::integer AS n,
+             (array_agg(u.v ORDER BY r.ts DESC) FILTER (WHERE u.v IS NOT NULL))[1] AS lst,
+             max(r.ts) FILTER (WHERE u.v IS NOT NULL) AS lts
+      FROM readings r CROSS JOIN LATERAL unnest(r.vals) WITH ORDINALITY AS u (v, id)
+      WHERE r.ts >= %(lo)s AND r.ts < %(hi)s
+      GROUP BY 1, 2, 3) per_metric
+GROUP BY device_id, hour
+ON CONFLICT (device_id, hour) DO UPDATE
+SET mins = excluded.mins, maxs = excluded.maxs, sums = excluded.sums, counts = excluded.counts,
+    lasts = excluded.lasts, last_ts = excluded.last_ts
+"""
+
+
+@dataclass
+class RefreshReport:
+    """What one ``refresh`` did: the days rolled up and the rows written."""
+
+    days: list[datetime] = field(default_factory=list)
+    rows: int = 0
+
+
+def done_until(conn: psycopg.Connection) -> datetime | None:
+    """Hours before this instant are rolled up; ``None`` before the first refresh."""
+    row = conn.execute("SELECT done_until FROM rollup_progress WHERE relation = %s", (RELATION,)).fetchone()
+    return row[0] if row else None
+
+
+def settled_until(now: datetime) -> datetime:
+    """The start of the first UTC day that may still change at ``now``."""
+    return (now - SETTLE).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def refresh(conn: psycopg.Connection, *, now: datetime | None = None) -> RefreshReport:
+    """Roll up every settled day not rolled up yet, oldest first, one committed transaction per day.
+
+    The first refresh of a database starts at its oldest reading. A day without readings costs one empty
+    range scan. Safe to run concurrently: the progress row is locked for the whole day's work.
+    """
+    until = settled_until(now or datetime.now(UTC))
+    report = RefreshReport()
+    while True:
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT done_until FROM rollup_progress WHERE relation = %s FOR UPDATE", (RELATION,)
+            ).fetchone()
+            start = row[0] if row else _first_day(conn, until)
+            if start >= until:
+                if row is None:
+                    conn.execute("INSERT INTO rollup_progress (relation, done_until) VALUES (%s, %s)",
+                                 (RELATION, until))
+                return report
+            cur = conn.execute(REFRESH_DAY, {"lo": start, "hi": start + DAY, "o": ORIGIN})
+            report.rows += cur.rowcount
+            report.days.append(start)
+            conn.execute(
+                """INSERT INTO rollup_progress (relation, done_until) VALUES (%s, %s)
+                   ON CONFLICT (relation) DO UPDATE SET done_until = excluded.done_until""",
+                (RELATION, start + DAY),
+            )
+
+
+def _first_day(conn: psycopg.Connection, until: datetime) -> datetime:
+    oldest = conn.execute("SELECT min(ts) FROM readings").fetchone()[0]
+    if oldest is None:
+        return until
+    return oldest.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def rollup_horizon(conn: psycopg.Connection) -> datetime | None:
+    """Hours before this instant are answered from the rollups: they are rolled up and past raw retention.
+
+    Retention deletes rows older than ``now() - drop_after``, and ``now()`` only grows, so raw rows are intact
+    from the first whole hour after that boundary. ``None`` while nothing is rolled up, or when raw readings are
+    kept forever (no retention policy).
+    """
+    row = conn.execute(
+        """SELECT least(p.done_until, date_bin('1 hour', now() - r.drop_after, %s::timestamptz) + interval '1 hour')
+           FROM rollup_progress p, retention_policies r
+           WHERE p.relation = %s AND r.relation = 'readings'""",
+        (ORIGIN, RELATION),
+    ).fetchone()
+    return row[0] if row else None
