@@ -40,6 +40,7 @@ class PendingBatch:
     """One flush in the making: data, side tables, and the messages to acknowledge after commit."""
 
     batch: Batch = field(default_factory=Batch)
+    messages: list[Inbound] = field(default_factory=list)  # the accepted ones, in arrival order
     dead_letters: list[DeadLetter] = field(default_factory=list)
     presence: list[PresenceUpdate] = field(default_factory=list)
     sequences: list[tuple[str, int]] = field(default_factory=list)
@@ -52,12 +53,23 @@ class PendingBatch:
     urgent: set[str] = field(default_factory=set)  # devices with a record worth committing at once
     late_after: timedelta = LATE_EVENT_AFTER
 
+    @classmethod
+    def of_messages(cls, messages: list[Inbound], directory: DeviceDirectory, late_after: timedelta) -> PendingBatch:
+        """The batch ``messages`` make, validated again: part of a batch that failed to commit, to try alone."""
+        part = cls(late_after=late_after)
+        for inbound in messages:
+            part.add(inbound, outcome(inbound.topic, inbound.payload, directory, inbound.received_at))
+        return part
+
     def add(self, inbound: Inbound, verdict: Accepted | Rejection) -> Sample | DeviceEvent | None:
         """Add a validated message's data (whose acknowledgement ``acks`` already holds); return the sample or
         event it added, if any."""
         if isinstance(verdict, Rejection):
-            self._reject(inbound, verdict)
+            self.dead_letters.append(dead_letter(inbound, str(verdict.reason), verdict.detail))
+            self.rows += 1
+            self.rejected[str(verdict.reason)] += 1
             return None
+        self.messages.append(inbound)
         device, message = verdict.topic.device, verdict.message
         record: Sample | DeviceEvent | None = None
         if isinstance(message, Telemetry):
@@ -83,23 +95,6 @@ class PendingBatch:
         self.accepted += 1
         return record
 
-    def _reject(self, inbound: Inbound, rejection: Rejection) -> None:
-        parts = inbound.topic.split("/")
-        site, device = (parts[2], parts[3]) if len(parts) == 5 else (None, None)
-        self.dead_letters.append(
-            make_dead_letter(
-                received_at=inbound.received_at,
-                topic=inbound.topic,
-                reason=str(rejection.reason),
-                detail=rejection.detail,
-                payload=inbound.payload,
-                site_id=site,
-                device_id=device,
-            )
-        )
-        self.rows += 1
-        self.rejected[str(rejection.reason)] += 1
-
     def validate_held(self, directory: DeviceDirectory) -> None:
         """Validate the messages held while the registry was unreadable; ``DirectoryUnavailable`` if it still is."""
         while self.unvalidated:
@@ -120,7 +115,22 @@ class PendingBatch:
         head.batch.events, self.batch.events = _apart(self.batch.events, lambda e: e.device_id in devices)
         head.presence, self.presence = _apart(self.presence, lambda p: p.device_id in devices)
         head.sequences, self.sequences = _apart(self.sequences, lambda entry: entry[0] in devices)
+        head.messages, self.messages = _apart(self.messages, lambda m: _device_of(m.topic) in devices)
+        head.accepted = len(head.messages)
+        self.accepted -= head.accepted
         return [head, self]
+
+
+def dead_letter(inbound: Inbound, reason: str, detail: str) -> DeadLetter:
+    """A rejected message as it is stored, with its site and device when the topic has them."""
+    parts = inbound.topic.split("/")
+    site, device = (parts[2], parts[3]) if len(parts) == 5 else (None, None)
+    return make_dead_letter(received_at=inbound.received_at, topic=inbound.topic, reason=reason, detail=detail,
+                            payload=inbound.payload, site_id=site, device_id=device)
+
+
+def _device_of(topic: str) -> str:
+    return topic.split("/")[3]
 
 
 def _apart(items: list[T], chosen: Callable[[T], bool]) -> tuple[list[T], list[T]]:

@@ -12,6 +12,9 @@ from psycopg.rows import class_row
 MAX_STORED_PAYLOAD = 1024
 MAX_TOPIC = 256
 MAX_DETAIL = 500
+# The reason of a message the protocol accepted but the database refused (a gap in validation, to report);
+# the other reasons are the protocol's (gateway.protocol.RejectionReason).
+STORAGE_FAILED = "storage_failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,29 +1,33 @@
 """The writer thread's side of the gateway: commit a batch, with everything it carries, in one transaction.
 
 A batch is readings, events, latest values (``ingest.writer``), presence, dead letters and seq counters. On a
-database error the batch is kept, the connection made again with backoff, and the commit retried, so its
-messages stay unacknowledged with the broker until they are stored. After the commit ``on_committed`` runs
-(the rules engine); only then may the batch's messages be acknowledged.
+transient error (connection lost, server shutting down: ``ingest.writer.is_transient``) the batch is kept, the
+connection made again with backoff, and the commit retried, so its messages stay unacknowledged with the broker
+until they are stored. A failure the batch's content causes is never retried as it is: the messages at fault
+are found by committing halves of the batch (``ingest.writer.isolate_failures``), dead-lettered with the error
+(``storage_failed``) and acknowledged with the rest, which is committed. After the commit ``on_committed``
+runs (the rules engine); only then may the batch's messages be acknowledged.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
 
-from gateway.batching import PendingBatch
-from gateway.dead_letters import insert_dead_letters
+from gateway.batching import PendingBatch, dead_letter
+from gateway.dead_letters import STORAGE_FAILED, insert_dead_letters
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.presence import apply_presence
-from gateway.sequence import SequenceRecorder
+from gateway.sequence import SeqDelta, SequenceRecorder
 from gateway.stats import Counters
 from ingest.database import connect
 from ingest.records import Batch
-from ingest.writer import Writer
+from ingest.writer import Writer, is_transient, isolate_failures
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +56,16 @@ class Storage:
         return self.writer.conn
 
 
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What one transaction stored, for the counters."""
+
+    pending: PendingBatch
+    samples: int
+    events: int
+    sequences: SeqDelta
+
+
 class Flusher:
     """Commits batches on the writer thread; see the module docstring. Not thread-safe: one thread owns it."""
 
@@ -66,16 +80,27 @@ class Flusher:
 
     def flush(self, pending: PendingBatch) -> bool:
         """Commit ``pending``, retrying across database outages, then run ``on_committed``; ``False`` if
-        stopped before it could commit (its messages stay with the broker)."""
+        stopped before it could commit (its messages stay with the broker).
+
+        A failure the batch's own content causes is not retried: ``_commit_isolating`` sets the messages at
+        fault aside as dead letters and commits the rest.
+        """
         backoff = 0.1
         while True:
             try:
                 pending.validate_held(self._directory)
                 if self._storage is None or self._storage.conn.closed:
                     self._storage = Storage.connect(self.database_url)
-                self._commit(self._storage, pending)
+                try:
+                    self._count([self._write(self._storage, pending)])
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    self._commit_isolating(self._storage, pending, exc)
                 break
-            except (psycopg.Error, DirectoryUnavailable) as exc:
+            except Exception as exc:
+                if not _transient(exc):
+                    raise
                 self._counters.add("database_errors")
                 log.warning("flush failed (%s); retrying in %.1f s", type(exc).__name__, backoff)
                 self._close_storage()
@@ -96,7 +121,8 @@ class Flusher:
             self._storage.conn.close()
         self._storage = None
 
-    def _commit(self, storage: Storage, pending: PendingBatch) -> None:
+    def _write(self, storage: Storage, pending: PendingBatch) -> _Written:
+        """Commit ``pending`` in one transaction."""
         conn = storage.conn
         with conn.transaction():
             # A new Batch each attempt: a retried flush must not carry the presence events twice.
@@ -105,20 +131,45 @@ class Flusher:
             insert_dead_letters(conn, pending.dead_letters)
             delta = storage.sequences.record(pending.sequences)
         pending.batch = batch
-        # Counted per batch, once committed, rather than under a lock for every message.
-        self._counters.add_all(
-            {
-                "received": pending.accepted + pending.rejected.total(),
-                "accepted": pending.accepted,
-                "samples": result.samples,
-                "events": result.events,
-                "batches": 1,
-                "gaps": delta.gaps,
-                "missing": delta.missing,
-                "replays": delta.replays,
-            },
-            pending.rejected,
+        return _Written(pending, result.samples, result.events, delta)
+
+    def _commit_isolating(self, storage: Storage, pending: PendingBatch, cause: Exception) -> None:
+        """Commit what can be of a batch that failed on its content: halves of its messages in transactions of
+        their own until each failing message stands alone; those become ``storage_failed`` dead letters, with
+        the batch's rejections, in a last transaction. Each message is validated again as its part is built."""
+        log.warning("a flush of %d messages failed on their content (%s); isolating the messages at fault",
+                    len(pending.messages), type(cause).__name__)
+        parts, failed = isolate_failures(
+            pending.messages,
+            lambda messages: self._write(storage, PendingBatch.of_messages(list(messages), self._directory,
+                                                                           pending.late_after)),
+            transient=_transient,
         )
+        rest = PendingBatch(dead_letters=pending.dead_letters, rejected=Counter(pending.rejected))
+        for inbound, exc in failed:
+            log.error("a message from %s could not be stored (%s); dead-lettered as %s",
+                      inbound.topic.split("/")[3], type(exc).__name__, STORAGE_FAILED)
+            rest.dead_letters.append(dead_letter(inbound, STORAGE_FAILED, f"{type(exc).__name__}: {exc}"))
+            rest.rejected[STORAGE_FAILED] += 1
+        written = [*parts, self._write(storage, rest)]
+        self._count(written)
+        pending.batch = Batch([s for w in written for s in w.pending.batch.samples],
+                              [e for w in written for e in w.pending.batch.events])
+
+    def _count(self, written: list[_Written]) -> None:
+        # Counted per batch, once committed, rather than under a lock for every message.
+        counts: Counter[str] = Counter(batches=1)
+        reasons: Counter[str] = Counter()
+        for w in written:
+            counts["received"] += w.pending.accepted + w.pending.rejected.total()
+            counts["accepted"] += w.pending.accepted
+            counts["samples"] += w.samples
+            counts["events"] += w.events
+            counts["gaps"] += w.sequences.gaps
+            counts["missing"] += w.sequences.missing
+            counts["replays"] += w.sequences.replays
+            reasons.update(w.pending.rejected)
+        self._counters.add_all(counts, reasons)
 
     def _after_commit(self, pending: PendingBatch) -> None:
         if self.on_committed is None:
@@ -129,3 +180,8 @@ class Flusher:
             # The data is committed; failing to ack would only cause a redelivery the DB ignores.
             self._counters.add("on_committed_errors")
             log.error("on_committed hook failed: %s", type(exc).__name__)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth retrying as it is: the database's or the registry's trouble, not the batch's content."""
+    return is_transient(exc) or isinstance(exc, DirectoryUnavailable)

@@ -13,11 +13,18 @@ A flush is one transaction:
 
 Rows are moved in key order so two writers touching the same keys take their row locks in the same order and
 cannot deadlock.
+
+A write can fail because of the rows (a value the database refuses, a constraint, an encoding error) or
+because of the connection or the server. ``is_transient`` tells them apart, and ``isolate_failures`` finds the
+rows at fault by writing halves of a failing set until each failing item stands alone, so the caller can set
+those aside and store the rest instead of retrying the same failure forever.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -64,6 +71,11 @@ ORDER BY device_id, ts, code
 ON CONFLICT DO NOTHING
 """
 
+# SQLSTATE classes that blame the rows: data exception, integrity constraint violation, program limit exceeded
+# (e.g. an index row too large). Every other server error is the server's or the schema's.
+ROW_FAULT_CLASSES = frozenset(("22", "23", "54"))
+T = TypeVar("T")
+R = TypeVar("R")
 Values = list[float | None]
 Rows = dict[tuple[str, int], Values]  # (device_id, ts as postgres_timestamp) -> vals
 
@@ -206,6 +218,48 @@ class Writer:
             ))
         encoded.append(TRAILER)
         return b"".join(encoded)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether writing the same rows again may succeed: the connection was lost, the server is shutting down or
+    short of resources, a serialization failure or deadlock, or a server error that names no row (a missing
+    table, a privilege). ``False`` for errors the rows cause, on the server (SQLSTATE classes 22, 23, 54) or
+    in Python while encoding them (``RecursionError``, ``OverflowError``, ``ValueError`` ...)."""
+    if not isinstance(exc, psycopg.Error):
+        return False
+    if exc.sqlstate is None:
+        # Raised by psycopg itself: losing the connection, or refusing a value it cannot send.
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+    return exc.sqlstate[:2] not in ROW_FAULT_CLASSES
+
+
+def isolate_failures(
+    items: Sequence[T], attempt: Callable[[Sequence[T]], R], *,
+    transient: Callable[[BaseException], bool] = is_transient,
+) -> tuple[list[R], list[tuple[T, Exception]]]:
+    """Run ``attempt`` on ``items``; where it fails because of its rows, on each half instead, down to single
+    items. Returns the results of the attempts that succeeded, in order, and every item that fails on its own
+    with its error. A ``transient`` error propagates: the caller retries everything later.
+
+    Each attempt must leave nothing behind when it fails (its own transaction, or a savepoint). One bad item
+    among n costs about 2·log2(n) attempts.
+    """
+    done: list[R] = []
+    failed: list[tuple[T, Exception]] = []
+    pending: list[Sequence[T]] = [items] if items else []
+    while pending:
+        part = pending.pop()
+        try:
+            done.append(attempt(part))
+        except Exception as exc:
+            if transient(exc):
+                raise
+            if len(part) == 1:
+                failed.append((part[0], exc))
+            else:
+                middle = len(part) // 2
+                pending += (part[middle:], part[:middle])  # the first half is taken next: items keep their order
+    return done, failed
 
 
 def _covers(newer: Values, older: Values) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from ingest.database import connect
 from ingest.history import latest, raw_points
 from ingest.records import Batch, DeviceEvent, Sample
-from ingest.writer import Writer
+from ingest.writer import Writer, is_transient, isolate_failures
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -173,3 +174,52 @@ def test_an_event_keeps_its_device_time_and_its_receipt_time(writer: Writer, db:
     received = T0 + timedelta(days=6)
     writer.write(Batch(events=[DeviceEvent("D1", T0, "trapped", 1, {}, received_at=received, late=True)]))
     assert db.execute("SELECT ts, received_at FROM device_events").fetchone() == (T0, received)
+
+
+def nested(levels: int) -> dict:
+    detail: dict = {}
+    for _ in range(levels):
+        detail = {"x": detail}
+    return detail
+
+
+@pytest.mark.parametrize("poison", [
+    DeviceEvent("D2", T0, "fault", 1, {"text": "\x00"}),  # refused by PostgreSQL: DataError
+    DeviceEvent("D2", T0, "fault", 1, nested(5000)),  # refused while encoding: RecursionError
+], ids=["nul", "recursion"])
+def test_isolation_sets_the_rows_at_fault_aside_and_stores_the_rest(writer: Writer, db: psycopg.Connection,
+                                                                     poison: DeviceEvent) -> None:
+    events = [DeviceEvent("D1", T0 + timedelta(seconds=i), "fault", i) for i in range(7)]
+    events.insert(5, poison)
+    stored, failed = isolate_failures(events, lambda part: writer.write(Batch(events=list(part))).events)
+    assert [event for event, _ in failed] == [poison]
+    assert sum(stored) == 7
+    assert db.execute("SELECT count(*) FROM device_events").fetchone()[0] == 7
+
+
+def test_isolation_gives_up_at_once_on_a_transient_error() -> None:
+    attempts: list[int] = []
+
+    def lost_connection(part: Sequence[int]) -> None:
+        attempts.append(len(part))
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    with pytest.raises(psycopg.OperationalError):
+        isolate_failures([1, 2, 3, 4], lost_connection)
+    assert attempts == [4]
+
+
+@pytest.mark.parametrize("error,transient", [
+    (psycopg.OperationalError("connection lost"), True),
+    (psycopg.errors.AdminShutdown(), True),
+    (psycopg.errors.SerializationFailure(), True),
+    (psycopg.errors.UndefinedTable(), True),  # the schema's fault, not a row's: retried, never dead-lettered
+    (psycopg.errors.UntranslatableCharacter(), False),
+    (psycopg.errors.NumericValueOutOfRange(), False),
+    (psycopg.errors.UniqueViolation(), False),
+    (psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"), False),
+    (RecursionError(), False),
+    (OverflowError(), False),
+])
+def test_only_connection_and_server_errors_are_transient(error: BaseException, transient: bool) -> None:
+    assert is_transient(error) is transient
