@@ -1,7 +1,8 @@
 """The rules engine: evaluates committed batches and the passage of time into alarm transitions.
 
-Per batch: each reading goes to the evaluators indexed by (device, metric), each event to those indexed by
-(device, code); the lifecycle collects changes; one transaction writes them with their NOTIFYs. No database
+Per batch: each reading goes to the evaluators routed by (device, metric), each event to those routed by
+(device, code) (``rules.routing``, compiled from the rule kinds of ``rules.kinds``); the lifecycle collects
+changes; one transaction writes them with their NOTIFYs. No database
 round trip happens per reading. Open alarms (pending timers included) live in the database, so a restarted
 engine reloads them and carries on where the old one stopped.
 """

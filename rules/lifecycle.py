@@ -2,8 +2,8 @@
 
 ``Lifecycle`` is the one place that changes an open alarm's state. Evaluators tell it that a condition holds
 (``fire``) or no longer holds (``calm``) at a data timestamp; ``tick`` applies the passage of time (``for``
-periods, ``clear_for`` recovery). Every state change is collected as a ``Change`` for the store to write
-in one transaction per batch.
+periods, ``clear_for`` recovery, the end of a silence); ``follow`` applies what operators did. Every state
+change is collected as a ``Change`` for the store to write in one transaction per batch.
 
 Against flapping: a condition must hold for ``for`` before the alarm is active, and must stay false for
 ``clear_for`` before an active alarm clears; a relapse while recovering keeps the same alarm (no new row,
