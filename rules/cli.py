@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ingest.database import connect
-from rules.loader import RulePackError, default_pack, load_pack_file
+from rules.errors import RulePackError
+from rules.loader import default_pack, load_pack_file
 from rules.store import effective_pack, publish_pack
 
 

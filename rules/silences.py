@@ -1,4 +1,5 @@
-"""Silences and maintenance windows: when alarms of a device, building or site are recorded as suppressed.
+"""Silences and maintenance windows: the windows in which alarms of a device, building or site start muted
+(matched against alarms by ``rules.suppression.Silencer``).
 
 A window is one-off (``starts_at``..``ends_at``) or recurring with an RFC 5545 RRULE subset:
 ``FREQ=DAILY`` or ``FREQ=WEEKLY`` with optional ``BYDAY=MO,WE`` and ``UNTIL=20261231T000000Z``; ``starts_at``

@@ -10,6 +10,6 @@ from rules.model import RulePack
 
 def load_pack_file(path: Path) -> RulePack:
     """The default pack with the pack file at ``path`` laid over it (same-id rules replaced, overrides and
-    inhibitions added); raises ``rules.loader.RulePackError`` naming every problem with its line."""
+    inhibitions added); raises ``rules.errors.RulePackError`` naming every problem with its line."""
     base = loader.default_pack()
     return base.merged(loader.load_pack_file(path, base=base))
