@@ -29,24 +29,24 @@ def _token(base: str, world: World, role: str) -> dict[str, str]:
 
 
 def _first_event(base: str, headers: dict[str, str], trigger, *, timeout: float = 15.0) -> dict | None:
-    """Open the stream, run ``trigger`` once connected, return the first ``alarm`` event (or None)."""
+    """Open the stream, run ``trigger`` once connected, return the first ``alarm`` event (or None) once
+    ``trigger`` has returned too (the event may arrive before it does)."""
     found: dict | None = None
+    triggering = threading.Thread(target=trigger, daemon=True)
     with httpx.Client(timeout=timeout) as client, client.stream(
             "GET", f"{base}/api/v1/events/stream", headers=headers) as res:
         assert res.status_code == 200
         assert res.headers["content-type"].startswith("text/event-stream")
-        lines = res.iter_lines()
         event = None
-        started = False
-        for line in lines:
-            if not started and line.startswith(": connected"):
-                started = True
-                threading.Thread(target=trigger, daemon=True).start()
+        for line in res.iter_lines():
+            if triggering.ident is None and line.startswith(": connected"):
+                triggering.start()
             elif line.startswith("event: "):
                 event = line[7:]
             elif line.startswith("data: ") and event == "alarm":
                 found = json.loads(line[6:])
                 break
+    triggering.join(timeout)
     return found
 
 
