@@ -76,6 +76,10 @@ class SilenceIn(BaseModel):
         return self
 
 
+class SilenceOut(SilenceIn):
+    id: int
+
+
 def _alarm_or_404(conn: Conn, alarm_id: int, user: User) -> Alarm:
     alarm = alarms.get_alarm(conn, alarm_id)
     if alarm is None:
@@ -144,9 +148,9 @@ def clear(alarm_id: int, body: Comment, conn: Conn,
     return _out(done)
 
 
-@router.post("/silences", status_code=201, summary="Silence alarms in a scope for a time window")
-def silence(body: SilenceIn, conn: Conn,
-            user: Annotated[User, Depends(require(roles.HANDLERS))]) -> dict[str, Any]:
+@router.post("/silences", response_model=SilenceOut, status_code=201,
+             summary="Silence alarms in a scope for a time window")
+def silence(body: SilenceIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> SilenceOut:
     """Site scopes are checked against yours; building/device scopes resolve to their site (404 when unknown)."""
     site = _scope_site(conn, body.scope_type, body.scope_id)
     if site is None:
@@ -157,7 +161,7 @@ def silence(body: SilenceIn, conn: Conn,
                                 recurrence=body.recurrence)
     audit.record(conn, user, "silence.create", "silence", str(silence_id), site_id=site,
                  detail=body.model_dump(mode="json"))
-    return {"id": silence_id, **body.model_dump(mode="json")}
+    return SilenceOut(id=silence_id, **body.model_dump())
 
 
 def _scope_site(conn: Conn, scope_type: ScopeType, scope_id: str) -> str | None:

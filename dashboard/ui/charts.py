@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any
 
 WIDTH, HEIGHT, PAD = 640, 200, 36
 
 
-def _ts(value: Any) -> float:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return datetime.fromisoformat(str(value)).timestamp()
-
-
-def line_chart(series: list[tuple[Any, Any]], *, label: str) -> str:
+def line_chart(series: list[tuple[datetime, float | None]], *, label: str) -> str:
     """A polyline of (time, value) points with min/max labels; an empty frame when there is no data."""
-    points = [(_ts(t), float(v)) for t, v in series if t is not None and v is not None]
+    points = [(t.timestamp(), float(v)) for t, v in series if v is not None]
     head = (f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
             f'xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" '
             'fill="#0f1722" stroke="#2a3646"/>')
