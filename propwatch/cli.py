@@ -51,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
         handler=_gateway)
     commands.add_parser("serve", help="run the web app").set_defaults(handler=_serve)
 
+    broker = commands.add_parser("broker", help="logins and ACL of an external Mosquitto").add_subparsers(
+        required=True, metavar="ACTION")
+    write_auth = broker.add_parser("write-auth", help="write the broker's password file and ACL from the registry")
+    write_auth.add_argument("--dir", type=Path, required=True, help="directory for passwd and acl")
+    write_auth.add_argument("--gateway-logins", type=Path, default=None, metavar="FILE",
+                            help="user:password lines, one per gateway worker (default: the configured gateway)")
+    write_auth.set_defaults(handler=_broker_write_auth)
+    device_password = broker.add_parser("device-password", help="print one device's broker password")
+    device_password.add_argument("device_id")
+    device_password.set_defaults(handler=_broker_device_password)
+
     # Listed for --help only: main() hands `simulate ...` to the simulators' own command line.
     commands.add_parser("simulate", help="run device simulators (see `propwatch simulate --help`)")
 
@@ -91,8 +102,8 @@ def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
 
     with contextlib.ExitStack() as stack:
         database_url = services.database_url(settings, stack)
-        endpoint, protocol = services.broker(settings, stack)
         upgrade_database(database_url)
+        endpoint, protocol = services.broker(settings, stack, database_url)
         pipeline = Pipeline(database_url=database_url, endpoint=endpoint, protocol=protocol,
                             rules_file=settings.rules_file, client_id=settings.gateway_client_id,
                             sites=settings.sites)
@@ -105,6 +116,7 @@ def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
 def _gateway(settings: Settings, args: argparse.Namespace) -> int:
     from gateway.service import Gateway
     from propwatch.schema import upgrade_database
+    from propwatch.services import external_endpoint
 
     # A worker alone shares the database and broker of a pipeline; embedded ones would be its own, seen by nobody.
     if settings.database_url is None or settings.mqtt is None:
@@ -113,7 +125,7 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     upgrade_database(settings.database_url)
     gateway = Gateway(
-        endpoint=settings.mqtt,
+        endpoint=external_endpoint(settings),
         database_url=settings.database_url,
         protocol=settings.mqtt_protocol,
         client_id=settings.gateway_client_id,
@@ -142,6 +154,54 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                          uploads_dir=settings.data_dir / "uploads")
         uvicorn.run(app, host=settings.web_host, port=settings.web_port,
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    return 0
+
+
+def _broker_write_auth(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.credentials import write_broker_auth
+    from propwatch import services
+    from propwatch.broker_auth import MissingSecret, gateway_login, master_key, read_gateway_logins, registry_access
+
+    try:
+        key = master_key(settings, settings.data_dir)
+        gateways = (read_gateway_logins(args.gateway_logins) if args.gateway_logins
+                    else (gateway_login(settings, settings.data_dir),))
+    except (MissingSecret, ValueError, OSError) as exc:
+        print(f"propwatch: {exc}", file=sys.stderr)
+        return 2
+    with contextlib.ExitStack() as stack:
+        try:
+            access = registry_access(services.database_url(settings, stack), gateways, key)
+        except ValueError as exc:
+            print(f"propwatch: {exc}", file=sys.stderr)
+            return 2
+    passwd, acl = write_broker_auth(args.dir.resolve(), access)
+    print(f"wrote {passwd} ({len(access.gateways)} gateway and {len(access.devices)} device logins)")
+    print(f"wrote {acl}")
+    print("mosquitto.conf needs (gateway/mosquitto/propwatch.conf.template has them all):")
+    print("  per_listener_settings false")
+    print("  allow_anonymous false")
+    print(f"  password_file {passwd}")
+    print(f"  acl_file {acl}")
+    print("  use_username_as_clientid true    (after every listener line)")
+    print("then make Mosquitto reread the files: kill -HUP <its pid> (or restart it)")
+    return 0
+
+
+def _broker_device_password(settings: Settings, args: argparse.Namespace) -> int:
+    from gateway.credentials import derive_device_password
+    from gateway.protocol.topics import IDENTIFIER
+    from propwatch.broker_auth import MissingSecret, master_key
+
+    if not IDENTIFIER.match(args.device_id):
+        print(f"propwatch: {args.device_id!r} is not a device id ({IDENTIFIER.pattern})", file=sys.stderr)
+        return 2
+    try:
+        key = master_key(settings, settings.data_dir)
+    except MissingSecret as exc:
+        print(f"propwatch: {exc}", file=sys.stderr)
+        return 2
+    print(derive_device_password(key, args.device_id))
     return 0
 
 

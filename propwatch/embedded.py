@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -153,6 +154,13 @@ class EmbeddedBroker:
         )
         wait_for_port("127.0.0.1", self.port)
         return BrokerHandle("127.0.0.1", self.port, "mosquitto", secured=config.secured)
+
+    def reload(self, access: BrokerAccess) -> None:
+        """Replace a secured broker's logins and ACL by ``access``; Mosquitto rereads both files on SIGHUP."""
+        if self._process is None or not self.handle.secured:
+            raise RuntimeError("only a secured Mosquitto has logins to reload")
+        write_broker_auth(self.data_dir / "auth", access)
+        self._process.send_signal(signal.SIGHUP)
 
     @property
     def pid(self) -> int | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from pathlib import Path
 
 from gateway.protocol.endpoint import MqttEndpoint
-from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres
+from propwatch.broker_auth import RegistryLogins, embedded_secrets, registry_access
+from propwatch.embedded import EmbeddedBroker, EmbeddedPostgres, SecuredBrokerUnavailable
 from propwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,13 +26,40 @@ def database_url(settings: Settings, stack: contextlib.ExitStack, data_dir: Path
     return server.ensure_database(EMBEDDED_DATABASE)
 
 
-def broker(settings: Settings, stack: contextlib.ExitStack, data_dir: Path | None = None) -> tuple[MqttEndpoint, str]:
-    """``PROPWATCH_MQTT_URL`` and protocol, or an embedded broker (stopped when ``stack`` closes)."""
-    if settings.mqtt is not None:
-        return settings.mqtt, settings.mqtt_protocol
-    embedded = EmbeddedBroker((data_dir or settings.data_dir) / "mqtt")
+def external_endpoint(settings: Settings) -> MqttEndpoint | None:
+    """``PROPWATCH_MQTT_URL``; without user info in it, logged in as the gateway with its configured password."""
+    endpoint = settings.mqtt
+    if endpoint is None or endpoint.username or settings.mqtt_gateway_password is None:
+        return endpoint
+    return dataclasses.replace(endpoint, username=settings.gateway_client_id,
+                               password=settings.mqtt_gateway_password.get_secret_value())
+
+
+def broker(settings: Settings, stack: contextlib.ExitStack, database_url: str,
+           data_dir: Path | None = None) -> tuple[MqttEndpoint, str]:
+    """``PROPWATCH_MQTT_URL`` and protocol, or an embedded Mosquitto secured with the gateway's login and one per
+    registered device, following the registry while it runs (all stopped when ``stack`` closes).
+
+    ``database_url`` must be migrated: the logins come from its registry. Raises ``SystemExit`` when no
+    Mosquitto is installed: an embedded broker is never open to anonymous clients.
+    """
+    configured = external_endpoint(settings)
+    if configured is not None:
+        return configured, settings.mqtt_protocol
+    data_dir = data_dir or settings.data_dir
+    secrets = embedded_secrets(settings, data_dir)
+    access = registry_access(database_url, [secrets.gateway], secrets.master_key)
+    try:
+        embedded = EmbeddedBroker(data_dir / "mqtt", port=settings.mqtt_embedded_port, access=access)
+    except SecuredBrokerUnavailable as exc:
+        raise SystemExit(f"propwatch: {exc}; or set PROPWATCH_MQTT_URL to a broker of your own") from None
     stack.callback(embedded.stop)
-    # The Python fallback broker speaks MQTT 3.1.1 only.
-    protocol = settings.mqtt_protocol if embedded.handle.kind == "mosquitto" else "3.1.1"
-    log.info("broker: embedded %s on %s (MQTT %s)", embedded.handle.kind, embedded.handle.url, protocol)
-    return MqttEndpoint.parse(embedded.handle.url), protocol
+    logins = RegistryLogins(database_url, embedded, [secrets.gateway], secrets.master_key, current=access,
+                            interval_s=settings.mqtt_logins_refresh_s)
+    logins.start()
+    stack.callback(logins.stop)
+    log.info("broker: embedded %s on %s, %d device logins (`propwatch broker device-password ID` prints one)",
+             embedded.handle.kind, embedded.handle.url, len(access.devices))
+    endpoint = MqttEndpoint(embedded.handle.host, embedded.handle.port, secrets.gateway.username,
+                            secrets.gateway.password)
+    return endpoint, settings.mqtt_protocol

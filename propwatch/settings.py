@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.protocol.endpoint import MqttEndpoint
@@ -31,6 +31,16 @@ class Settings(BaseSettings):
         default="3.1.1", description="MQTT protocol version of the gateway and simulators (docs/ingest.md)"
     )
     mqtt_session_expiry_s: int = Field(default=3600, ge=0, description="Gateway persistent-session expiry")
+    mqtt_master_key: SecretStr | None = Field(
+        default=None, min_length=32,
+        description="Device passwords are HMAC-SHA256(key, device id); unset = generated and kept in the data dir")
+    mqtt_gateway_password: SecretStr | None = Field(
+        default=None, min_length=16,
+        description="Password of the gateway's broker login (user name: gateway_client_id); unset = kept one")
+    mqtt_embedded_port: int | None = Field(default=None, ge=1, le=65535,
+                                           description="Port of the embedded broker; unset = any free port")
+    mqtt_logins_refresh_s: float = Field(default=10.0, gt=0,
+                                         description="How often the embedded broker's logins follow the registry")
     data_dir: Path = Field(default=Path(".data"), description="Embedded database, broker and uploads")
     web_host: str = Field(default="127.0.0.1", description="Address the web app listens on")
     web_port: int = Field(default=8000, ge=1, le=65535, description="Port the web app listens on")
