@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +72,7 @@ class BrokerAccess:
                 if not IDENTIFIER.match(name):
                     raise ValueError(f"id {name!r} must match {IDENTIFIER.pattern}")
         names = [g.username for g in self.gateways] + [d.device_id for d in self.devices]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
+        duplicates = sorted(name for name, uses in Counter(names).items() if uses > 1)
         if duplicates:
             raise ValueError(f"user names used twice (a gateway's name may not be a device id): {duplicates}")
 

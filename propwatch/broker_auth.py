@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gateway.credentials import BrokerAccess, Credential, access_from_registry
 from ingest.database import connect
+from ingest.registry import list_devices
 from propwatch.embedded import EmbeddedBroker
 from propwatch.settings import Settings
 
@@ -159,11 +160,14 @@ class RegistryLogins:
 
     def sync(self) -> bool:
         """Reload the broker if the registry's devices changed since the last look; whether it did."""
-        access = registry_access(self._database_url, self._gateways, self._key)
-        logins = _device_logins(access)
-        if logins == self._known:
-            return False
+        with connect(self._database_url) as conn:
+            logins = frozenset((d.id, d.site_id) for d in list_devices(conn))
+            if logins == self._known:
+                return False
+            # Hashing every password again (PBKDF2) is the costly part: only when something changed.
+            access = access_from_registry(conn, gateways=self._gateways, master_key=self._key)
         self._broker.reload(access)
+        logins = _device_logins(access)
         log.info("broker logins reloaded: %d devices (%+d)", len(logins), len(logins) - len(self._known))
         self._known = logins
         return True
