@@ -32,7 +32,7 @@ from ingest.registry import Device, Site, upsert_device, upsert_site
 from propwatch import services
 from propwatch.broker_auth import MASTER_KEY_FILE, SECRETS_DIR, embedded_secrets, master_key
 from propwatch.embedded import free_port, mosquitto_binary, wait_for_port
-from propwatch.settings import Settings, load_settings
+from propwatch.settings import Settings, SettingsError, load_settings
 
 MASTER_KEY = "k" * 40
 GATEWAY_PASSWORD = "gateway-password-for-tests"
@@ -285,3 +285,10 @@ def test_device_password_prints_the_hmac_of_the_device_id_under_the_master_key()
     result = _propwatch("broker", "device-password", "S001-EL01", PROPWATCH_MQTT_MASTER_KEY=MASTER_KEY)
     assert result.returncode == 0, result.stderr
     assert result.stdout == _derived(MASTER_KEY, "S001-EL01") + "\n"
+
+
+def test_a_master_key_shorter_than_32_characters_stops_start_up_naming_the_variable(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROPWATCH_MQTT_MASTER_KEY", "k" * 31)
+    with pytest.raises(SettingsError, match="PROPWATCH_MQTT_MASTER_KEY"):
+        load_settings()
