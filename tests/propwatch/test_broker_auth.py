@@ -26,6 +26,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from gateway.broker_config import BrokerConfig
+from gateway.credentials import verify_password
 from gateway.protocol import topic_for
 from ingest.database import connect
 from ingest.registry import Device, Site, upsert_device, upsert_site
@@ -292,3 +293,15 @@ def test_a_master_key_shorter_than_32_characters_stops_start_up_naming_the_varia
     monkeypatch.setenv("PROPWATCH_MQTT_MASTER_KEY", "k" * 31)
     with pytest.raises(SettingsError, match="PROPWATCH_MQTT_MASTER_KEY"):
         load_settings()
+
+
+def test_write_auth_gives_each_listed_gateway_worker_its_own_login(tmp_path: Path, db_url: str) -> None:
+    logins = tmp_path / "gateways"
+    logins.write_text("# one line per worker\ngw-a:password-of-worker-a\ngw-b:password-of-worker-b\n")
+    result = _propwatch("broker", "write-auth", "--dir", str(tmp_path / "auth"), "--gateway-logins", str(logins),
+                        PROPWATCH_DATABASE_URL=_as_url(db_url), PROPWATCH_MQTT_MASTER_KEY=MASTER_KEY)
+    assert result.returncode == 0, result.stderr
+    hashes = dict(line.split(":", 1) for line in (tmp_path / "auth" / "passwd").read_text().splitlines())
+    assert "propwatch-gateway" not in hashes
+    assert verify_password("password-of-worker-a", hashes["gw-a"])
+    assert verify_password("password-of-worker-b", hashes["gw-b"])
