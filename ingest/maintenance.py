@@ -39,7 +39,7 @@ SELECT j.job_id, j.proc_name, j.hypertable_name, j.schedule_interval, s.last_run
        CASE WHEN isfinite(s.last_successful_finish) THEN s.last_successful_finish END,
        coalesce(s.total_failures, 0), CASE WHEN isfinite(s.next_start) THEN s.next_start END,
        e.sqlerrcode, e.err_message,
-       coalesce(j.scheduled AND s.next_start < now() - %(overdue)s, false) AS overdue
+       coalesce(j.scheduled AND isfinite(s.next_start) AND s.next_start < now() - %(overdue)s, false) AS overdue
 FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s USING (job_id)
 LEFT JOIN LATERAL (SELECT sqlerrcode, err_message FROM timescaledb_information.job_errors e

@@ -1,0 +1,121 @@
+"""Storage maintenance happens whoever runs it: failing server jobs are reported and run by propwatch, and a
+failing task is reported without stopping the others."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from ingest import maintenance
+from ingest.database import connect
+from ingest.records import Batch, Sample
+from ingest.writer import Writer
+
+NOW = datetime.now(UTC)
+
+
+def write_readings(url: str, start: datetime, count: int) -> None:
+    """D1 once a minute from ``start``."""
+    with connect(url) as conn:
+        Writer(conn).write(Batch([Sample("D1", start + timedelta(minutes=i), {"pressure": float(i % 60)})
+                                  for i in range(count)]))
+
+
+def fresh_compression_job(conn: psycopg.Connection) -> tuple[int, int]:
+    """The readings compression policy created anew: the template's copy of it carries the run state of the
+    template's own scheduler, stopped when the template was closed. Returns (job id, hypertable id)."""
+    conn.execute("SELECT remove_compression_policy('readings')")
+    job_id = conn.execute("SELECT add_compression_policy('readings', interval '7 days')").fetchone()[0]
+    config = conn.execute("SELECT config FROM timescaledb_information.jobs WHERE job_id = %s", (job_id,)).fetchone()
+    return job_id, config[0]["hypertable_id"]
+
+
+def wait_for_failed_run(conn: psycopg.Connection, job_id: int, since: datetime, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            """SELECT last_run_status FROM timescaledb_information.job_stats
+               WHERE job_id = %s AND last_run_started_at >= %s""", (job_id, since)).fetchone()
+        if row and row[0] == "Failed":
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the server did not run job {job_id} within {timeout_s} s")
+
+
+def uncompressed_old_chunks(conn: psycopg.Connection) -> int:
+    return conn.execute(
+        """SELECT count(*) FROM timescaledb_information.chunks
+           WHERE hypertable_name = 'readings' AND NOT is_compressed AND range_end < now() - interval '7 days'"""
+    ).fetchone()[0]
+
+
+def test_a_job_the_server_fails_to_run_is_reported_once_and_run_by_propwatch(
+    mode_template, scratch_database, caplog: pytest.LogCaptureFixture,
+) -> None:
+    with scratch_database(mode_template("timescaledb")) as url:
+        write_readings(url, NOW - timedelta(days=12), 2 * 1440)
+        with connect(url, autocommit=True) as conn:
+            # The server starts a job scheduler for a new database at its next poll (up to a minute): now instead.
+            conn.execute("SELECT _timescaledb_functions.start_background_workers()")
+            job_id, hypertable_id = fresh_compression_job(conn)
+            # A job whose configuration lacks its threshold fails in the server's runner, whatever the server.
+            broken_at = conn.execute("SELECT now()").fetchone()[0]
+            conn.execute("SELECT alter_job(%s, config => %s, next_start => now())",
+                         (job_id, Jsonb({"hypertable_id": hypertable_id})))
+            wait_for_failed_run(conn, job_id, broken_at)
+            conn.execute("SELECT alter_job(%s, config => %s)",
+                         (job_id, Jsonb({"hypertable_id": hypertable_id, "compress_after": "7 days"})))
+            assert uncompressed_old_chunks(conn) > 0
+
+        runner = maintenance.Maintenance(url)
+        with caplog.at_level(logging.INFO, logger="ingest.maintenance"):
+            report = runner.run_once(now=NOW)
+            runner.run_once(now=NOW)
+
+        failing = [job for job in report.failing_jobs if job.job_id == job_id]
+        assert failing and failing[0].error_code == "P0001"
+        assert report.tasks[failing[0].task] is None
+        with connect(url, autocommit=True) as conn:
+            assert uncompressed_old_chunks(conn) == 0
+            assert job_id in [job.job_id for job in maintenance.status(conn).jobs if job.failing]
+        reports = [r for r in caplog.records if f"job {job_id} " in r.getMessage() and r.levelno == logging.ERROR]
+        assert len(reports) == 1
+        assert "Fix:" in reports[0].getMessage()
+
+
+def test_a_failing_task_is_reported_and_the_others_still_run(storage_db_url: str) -> None:
+    write_readings(storage_db_url, NOW - timedelta(days=10), 60)
+    with connect(storage_db_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE readings_hourly ADD CONSTRAINT refuse_all CHECK (false) NOT VALID")
+        failed = maintenance.run(conn, now=NOW, every_job=True)
+        conn.execute("ALTER TABLE readings_hourly DROP CONSTRAINT refuse_all")
+        again = maintenance.run(conn, now=NOW, every_job=True)
+        runs = {run.task: run for run in maintenance.status(conn).tasks}
+
+    assert "refuse_all" in failed.tasks["rollup readings_hourly"]
+    assert [task for task, error in failed.tasks.items() if error is None] == list(again.tasks)[1:]
+    assert len(again.tasks) > 1 and again.ok
+    rollup_runs = runs["rollup readings_hourly"]
+    assert (rollup_runs.ok, rollup_runs.successes, rollup_runs.failures) == (True, 1, 1)
+
+
+def test_rollups_past_their_own_retention_are_dropped(storage_db_url: str) -> None:
+    with connect(storage_db_url, autocommit=True) as conn:
+        for age in (timedelta(days=11 * 366), timedelta(days=30)):
+            conn.execute("""INSERT INTO readings_hourly VALUES ('D1', date_trunc('hour', now() - %s),
+                            '{1}', '{1}', '{1}', '{1}', '{1}', ARRAY[now() - %s])""", (age, age))
+        assert maintenance.run(conn, now=NOW, every_job=True).ok
+        ages = conn.execute("SELECT now() - hour FROM readings_hourly").fetchall()
+    assert [age.days for (age,) in ages] == [30]
+
+
+def test_a_scheduled_pass_records_its_tasks(storage_db_url: str) -> None:
+    maintenance.Maintenance(storage_db_url).run_once(now=NOW)
+    with connect(storage_db_url, autocommit=True) as conn:
+        tasks = {run.task: run.ok for run in maintenance.status(conn).tasks}
+    assert tasks["rollup readings_hourly"] is True
