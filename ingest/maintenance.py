@@ -28,6 +28,7 @@ from ingest.database import connect
 log = logging.getLogger(__name__)
 
 JOB_ID = "storage-maintenance"
+LOCK_KEY = 0x70776D6E  # "pwmn": one maintenance pass at a time per database (released with the session)
 DEFAULT_INTERVAL = timedelta(minutes=15)
 # How late a job may start before it counts as not started at all (the server's scheduler polls every minute).
 OVERDUE_AFTER = timedelta(minutes=10)
@@ -239,9 +240,14 @@ class Maintenance:
         self._reported: dict[int, str] = {}  # job id -> the fix logged for it
         self._checked_workers = False
 
-    def run_once(self, now: datetime | None = None) -> MaintenanceReport:
-        """One maintenance pass; logs failing jobs, never raises for a failed task (the next pass retries)."""
+    def run_once(self, now: datetime | None = None) -> MaintenanceReport | None:
+        """One maintenance pass; logs failing jobs, never raises for a failed task (the next pass retries).
+
+        ``None`` when another process (a pipeline of another site partition) is running its pass right now.
+        """
         with connect(self._database_url, autocommit=True) as conn:
+            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+                return None
             if not self._checked_workers and storage_mode(conn) == "timescaledb":
                 self._checked_workers = True
                 if shortfall := worker_shortfall(conn):

@@ -25,6 +25,7 @@ from dispatch.scheduler import DispatchScheduler
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
+from ingest.maintenance import schedule_maintenance
 from ingest.records import Batch
 from rules.anomaly.refresh import schedule_refresh
 from rules.engine import RuleEngine
@@ -73,6 +74,9 @@ class Pipeline:
         # Nightly retraining of the anomaly models from stored history, on the same pack the engine runs.
         self.model_scheduler = BackgroundScheduler(timezone=UTC)
         schedule_refresh(self.model_scheduler, database_url, pack=base_pack)
+        # Rollups, retention, and the TimescaleDB jobs the server fails to run (docs/operations.md).
+        self.maintenance_scheduler = BackgroundScheduler(timezone=UTC)
+        schedule_maintenance(self.maintenance_scheduler, database_url)
         self.gateway = Gateway(
             endpoint=endpoint,
             database_url=database_url,
@@ -93,6 +97,7 @@ class Pipeline:
         freeze_loaded_state()
         self.dispatcher.start()
         self.model_scheduler.start()
+        self.maintenance_scheduler.start()
         for thread in self._threads:
             thread.start()
         self.gateway.start()
@@ -105,6 +110,7 @@ class Pipeline:
             thread.join(timeout=5)
         self.dispatcher.shutdown()
         self.model_scheduler.shutdown(wait=False)
+        self.maintenance_scheduler.shutdown(wait=False)
         self.engine.close()
 
     def _on_committed(self, batch: Batch) -> None:

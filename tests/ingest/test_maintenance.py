@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from psycopg.types.json import Jsonb
 
 from ingest import maintenance
@@ -114,8 +115,23 @@ def test_rollups_past_their_own_retention_are_dropped(storage_db_url: str) -> No
     assert [age.days for (age,) in ages] == [30]
 
 
-def test_a_scheduled_pass_records_its_tasks(storage_db_url: str) -> None:
-    maintenance.Maintenance(storage_db_url).run_once(now=NOW)
-    with connect(storage_db_url, autocommit=True) as conn:
-        tasks = {run.task: run.ok for run in maintenance.status(conn).tasks}
+def test_the_scheduled_pass_runs_once_at_start(storage_db_url: str) -> None:
+    scheduler = BackgroundScheduler(timezone=UTC)
+    maintenance.schedule_maintenance(scheduler, storage_db_url)
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 30
+        with connect(storage_db_url, autocommit=True) as conn:
+            while not maintenance.task_runs(conn) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            tasks = {run.task: run.ok for run in maintenance.task_runs(conn)}
+    finally:
+        scheduler.shutdown()
     assert tasks["rollup readings_hourly"] is True
+
+
+def test_a_pass_is_skipped_while_another_process_runs_one(storage_db_url: str) -> None:
+    with connect(storage_db_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (maintenance.LOCK_KEY,))
+        assert maintenance.Maintenance(storage_db_url).run_once(now=NOW) is None
+        assert maintenance.task_runs(other) == []
