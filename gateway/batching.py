@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeVar
 
-from gateway.dead_letters import DeadLetter, make_dead_letter
+from gateway.dead_letters import DeadLetter, DeadLetterLimiter, make_dead_letter
 from gateway.directory import DeviceDirectory
 from gateway.presence import PresenceUpdate
 from gateway.protocol import EventMessage, Rejection, StateMessage
 from gateway.session import Ack, Inbound
-from gateway.validation import Accepted, Telemetry, outcome
+from gateway.validation import Accepted, Telemetry, ValidatorFailure, outcome
 from ingest.records import Batch, DeviceEvent, Sample
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,20 @@ Urgency = Callable[[Sample | DeviceEvent], bool]
 LATE_EVENT_AFTER = timedelta(seconds=60)  # an event whose device time is older than this at receipt is late
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What admitting a message depends on besides the message: when an event counts as late, and whose dead
+    letters are still stored (the others are counted only)."""
+
+    dead_letters: DeadLetterLimiter
+    late_after: timedelta = LATE_EVENT_AFTER
+
+
 @dataclass(slots=True)
 class PendingBatch:
     """One flush in the making: data, side tables, and the messages to acknowledge after commit."""
 
+    admission: Admission
     batch: Batch = field(default_factory=Batch)
     messages: list[Inbound] = field(default_factory=list)  # the accepted ones, in arrival order
     dead_letters: list[DeadLetter] = field(default_factory=list)
@@ -49,14 +59,14 @@ class PendingBatch:
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)  # by reason
     rows: int = 0
+    suppressed: int = 0  # rejected messages whose dead letter the device's allowance did not cover
     since: float = 0.0
     urgent: set[str] = field(default_factory=set)  # devices with a record worth committing at once
-    late_after: timedelta = LATE_EVENT_AFTER
 
     @classmethod
-    def of_messages(cls, messages: list[Inbound], directory: DeviceDirectory, late_after: timedelta) -> PendingBatch:
+    def of_messages(cls, messages: list[Inbound], directory: DeviceDirectory, admission: Admission) -> PendingBatch:
         """The batch ``messages`` make, validated again: part of a batch that failed to commit, to try alone."""
-        part = cls(late_after=late_after)
+        part = cls(admission)
         for inbound in messages:
             part.add(inbound, outcome(inbound.topic, inbound.payload, directory, inbound.received_at))
         return part
@@ -65,9 +75,9 @@ class PendingBatch:
         """Add a validated message's data (whose acknowledgement ``acks`` already holds); return the sample or
         event it added, if any."""
         if isinstance(verdict, Rejection):
-            self.dead_letters.append(dead_letter(inbound, str(verdict.reason), verdict.detail))
-            self.rows += 1
-            self.rejected[str(verdict.reason)] += 1
+            self.reject(inbound, str(verdict.reason), verdict.detail)
+            if isinstance(verdict, ValidatorFailure):
+                log.error("%s on a message of %s; dead-lettered", verdict.detail, _device_key(inbound.topic))
             return None
         self.messages.append(inbound)
         device, message = verdict.topic.device, verdict.message
@@ -80,7 +90,7 @@ class PendingBatch:
         elif isinstance(message, EventMessage):
             received_at = inbound.received_at
             record = DeviceEvent(device, message.ts, message.code, message.seq, message.detail, received_at,
-                                 received_at - message.ts > self.late_after)
+                                 received_at - message.ts > self.admission.late_after)
             self.batch.events.append(record)
             self.rows += 1
             self.sequences.append((device, message.seq))
@@ -94,6 +104,15 @@ class PendingBatch:
             self.rows += 1
         self.accepted += 1
         return record
+
+    def reject(self, inbound: Inbound, reason: str, detail: str) -> None:
+        """Count a rejected message, and keep its dead letter if its device's allowance covers it."""
+        self.rows += 1
+        self.rejected[reason] += 1
+        if self.admission.dead_letters.allow(_device_key(inbound.topic)):
+            self.dead_letters.append(dead_letter(inbound, reason, detail))
+        else:
+            self.suppressed += 1
 
     def validate_held(self, directory: DeviceDirectory) -> None:
         """Validate the messages held while the registry was unreadable; ``DirectoryUnavailable`` if it still is."""
@@ -110,7 +129,7 @@ class PendingBatch:
         if not self.urgent:
             return [self]
         devices, self.urgent = self.urgent, set()
-        head = PendingBatch(late_after=self.late_after)
+        head = PendingBatch(self.admission)
         head.batch.samples, self.batch.samples = _apart(self.batch.samples, lambda s: s.device_id in devices)
         head.batch.events, self.batch.events = _apart(self.batch.events, lambda e: e.device_id in devices)
         head.presence, self.presence = _apart(self.presence, lambda p: p.device_id in devices)
@@ -133,6 +152,12 @@ def _device_of(topic: str) -> str:
     return topic.split("/")[3]
 
 
+def _device_key(topic: str) -> str:
+    """The device a message's topic names, as far as it names one (under the broker's ACL, the sender)."""
+    parts = topic.split("/", 4)
+    return parts[3] if len(parts) > 3 else ""
+
+
 def _apart(items: list[T], chosen: Callable[[T], bool]) -> tuple[list[T], list[T]]:
     """``items`` split into those ``chosen`` and the others, each in its original order."""
     picked: list[T] = []
@@ -149,15 +174,16 @@ class Batcher:
     should not wait for their batch window (``rules.urgency``); a predicate that raises is switched off.
     """
 
-    def __init__(self, *, flush_rows: int, flush_interval_s: float, receive_maximum: int,
-                 urgent: Urgency | None = None, late_after: timedelta = LATE_EVENT_AFTER) -> None:
+    def __init__(self, admission: Admission, *, flush_rows: int, flush_interval_s: float, receive_maximum: int,
+                 urgent: Urgency | None = None) -> None:
+        self.admission = admission
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
         self.receive_maximum = receive_maximum
         self.urgent = urgent
-        self.late_after = late_after
         self.unacknowledged = 0  # guarded by the lock
-        self._filling = PendingBatch(late_after=late_after)
+        self.waiting_since: float | None = None  # monotonic time the window last became non-empty
+        self._filling = PendingBatch(admission)
         self._lock = threading.Lock()
         # Full batches waiting for the writer: one, so at most three batches exist (writing, ready, filling).
         self._ready: queue.Queue[PendingBatch] = queue.Queue(maxsize=1)
@@ -177,12 +203,14 @@ class Batcher:
                 record = pending.add(inbound, verdict)
                 if record is not None and self._is_urgent(record):
                     pending.urgent.add(record.device_id)
+            if not self.unacknowledged:
+                self.waiting_since = time.monotonic()
             self.unacknowledged += 1
             # An urgent batch goes at once if the writer is free for it; if a full batch is waiting, the writer
             # takes this one straight after that (next_batch), and handing it over now would only block.
             due = pending.rows >= self.flush_rows or (bool(pending.urgent) and self._ready.empty())
             if due:
-                self._filling = PendingBatch(late_after=self.late_after)
+                self._filling = PendingBatch(self.admission)
         return pending if due else None
 
     def hand_over(self, pending: PendingBatch, stopping: threading.Event) -> None:
@@ -215,7 +243,7 @@ class Batcher:
                 wait = self.flush_interval_s - age
                 due = pending.acks and (stopped or wait <= 0 or pending.urgent)
                 if due:
-                    self._filling = PendingBatch(late_after=self.late_after)
+                    self._filling = PendingBatch(self.admission)
             if due:
                 return pending
             if stopped and self._ready.empty():
@@ -224,7 +252,7 @@ class Batcher:
     def wake_writer(self) -> None:
         """Wake a writer waiting in ``next_batch`` (when stopping: no flush to wait for)."""
         with contextlib.suppress(queue.Full):
-            self._ready.put_nowait(PendingBatch())
+            self._ready.put_nowait(PendingBatch(self.admission))
 
     def window_full(self) -> bool:
         """Whether ``receive_maximum`` messages are unacknowledged; with MQTT 3.1.1 nothing else stops the

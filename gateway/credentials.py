@@ -4,7 +4,9 @@ Every device logs in with its id as user name and may publish on exactly its own
 pinned — ``pw/v1/<site>/<id>/telemetry``, ``…/event``, ``…/state`` — and read its ``…/cmd`` topic. Nothing
 else: not another device's topics, not another site segment, not a sub-topic of its own, so it cannot retain
 (or register a will) anywhere but there. Each gateway worker has a login of its own whose user name is also
-its client id, because the broker binds client ids to user names (docs/ingest.md, "Broker security").
+its client id, because the broker binds client ids to user names (docs/ingest.md, "Broker security"); every
+gateway login stands for two, its name and its name with ``-safety`` appended (same password), one per lane
+(``gateway.logins``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 
+from gateway.logins import lane_usernames
 from gateway.protocol import TopicKind, topic_for
 from gateway.protocol.topics import IDENTIFIER
 from ingest.registry import list_devices
@@ -71,7 +74,8 @@ class BrokerAccess:
             for name in (device.device_id, device.site_id):
                 if not IDENTIFIER.match(name):
                     raise ValueError(f"id {name!r} must match {IDENTIFIER.pattern}")
-        names = [g.username for g in self.gateways] + [d.device_id for d in self.devices]
+        names = [name for g in self.gateways for name in lane_usernames(g.username)]
+        names += [d.device_id for d in self.devices]
         duplicates = sorted(name for name, uses in Counter(names).items() if uses > 1)
         if duplicates:
             raise ValueError(f"user names used twice (a gateway's name may not be a device id): {duplicates}")
@@ -124,7 +128,7 @@ def access_from_registry(
 
 def render_password_file(access: BrokerAccess) -> str:
     """``user:hash`` lines, one per login, sorted by user name."""
-    logins = [(g.username, g.password) for g in access.gateways]
+    logins = [(name, g.password) for g in access.gateways for name in lane_usernames(g.username)]
     logins += [(d.device_id, d.password) for d in access.devices]
     return "".join(f"{user}:{hash_password(password)}\n" for user, password in sorted(logins))
 
@@ -133,8 +137,8 @@ def render_acl_file(access: BrokerAccess) -> str:
     """Mosquitto's ACL: each gateway reads every device topic and writes commands; each device writes only its
     own three topics and reads only its command topic. No ``pattern`` lines: they cannot pin the site."""
     lines = []
-    for gateway in sorted(access.gateways, key=lambda g: g.username):
-        lines += [f"user {gateway.username}", f"topic read {GATEWAY_READ}", f"topic write {GATEWAY_WRITE}", ""]
+    for name in sorted(name for g in access.gateways for name in lane_usernames(g.username)):
+        lines += [f"user {name}", f"topic read {GATEWAY_READ}", f"topic write {GATEWAY_WRITE}", ""]
     for device in sorted(access.devices, key=lambda d: d.device_id):
         lines.append(f"user {device.device_id}")
         lines += [f"topic write {topic_for(device.site_id, device.device_id, kind)}" for kind in DEVICE_PUBLISHES]

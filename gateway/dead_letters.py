@@ -1,10 +1,17 @@
-"""Rejected messages: stored with their reason so an operator can see what a device sent and why it failed."""
+"""Rejected messages: stored with their reason so an operator can see what a device sent and why it failed.
+
+Storage of bad traffic is bounded three ways: each dead letter's payload is cut to ``MAX_STORED_PAYLOAD``;
+a device's dead letters are rate-limited (``DeadLetterLimiter``: a burst, then a steady rate; the rest are
+counted, not stored); and the table is pruned by age and row count (``prune_dead_letters``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
@@ -15,6 +22,19 @@ MAX_DETAIL = 500
 # The reason of a message the protocol accepted but the database refused (a gap in validation, to report);
 # the other reasons are the protocol's (gateway.protocol.RejectionReason).
 STORAGE_FAILED = "storage_failed"
+MAX_TRACKED_DEVICES = 100_000  # the limiter forgets devices whose allowance is full beyond this many
+
+
+@dataclass(frozen=True)
+class DeadLetterPolicy:
+    """How much bad traffic is kept: per device a burst of ``burst`` dead letters, then ``per_minute``; the
+    table pruned to ``max_age`` and ``max_rows`` every ``prune_interval_s``."""
+
+    burst: int = 20
+    per_minute: float = 6.0
+    max_age: timedelta = timedelta(days=14)
+    max_rows: int = 100_000
+    prune_interval_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +121,48 @@ def count_by_reason(conn: psycopg.Connection) -> dict[str, int]:
     """How many dead letters each reason has."""
     rows = conn.execute("SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()
     return {reason: count for reason, count in rows}
+
+
+class DeadLetterLimiter:
+    """Per-device token buckets: ``allow(device)`` is true for a burst of ``burst`` dead letters, then for
+    ``per_minute`` a minute. What is not allowed is still acknowledged and counted, just not stored or logged,
+    so one device cannot fill the table or the log. Thread-safe."""
+
+    def __init__(self, *, burst: int, per_minute: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._burst = float(burst)
+        self._rate = per_minute / 60.0
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # device -> (tokens, when counted)
+        self._lock = threading.Lock()
+
+    def allow(self, device: str) -> bool:
+        """Whether a dead letter of ``device`` may be stored now (taking one from its allowance if so)."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.get(device, (self._burst, now))
+            tokens = min(self._burst, tokens + (now - at) * self._rate)
+            allowed = tokens >= 1.0
+            self._buckets[device] = (tokens - 1.0 if allowed else tokens, now)
+            if len(self._buckets) > MAX_TRACKED_DEVICES:
+                self._forget_full(now)
+            return allowed
+
+    def _forget_full(self, now: float) -> None:
+        # A device with a full allowance is the same as one never seen; if that is not enough, forgetting
+        # everyone only grants each a new burst.
+        full = [d for d, (tokens, at) in self._buckets.items() if tokens + (now - at) * self._rate >= self._burst]
+        for device in full:
+            del self._buckets[device]
+        if len(self._buckets) > MAX_TRACKED_DEVICES:
+            self._buckets.clear()
+
+
+def prune_dead_letters(conn: psycopg.Connection, *, max_age: timedelta, max_rows: int) -> int:
+    """Delete dead letters older than ``max_age`` and all but the newest ``max_rows``; return how many."""
+    aged = conn.execute("DELETE FROM dead_letters WHERE received_at < now() - %s", (max_age,)).rowcount
+    surplus = conn.execute(
+        """DELETE FROM dead_letters
+           WHERE id <= (SELECT id FROM dead_letters ORDER BY id DESC OFFSET %s LIMIT 1)""",
+        (max_rows,),
+    ).rowcount
+    return aged + surplus

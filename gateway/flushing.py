@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
 
-from gateway.batching import PendingBatch, dead_letter
+from gateway.batching import PendingBatch
 from gateway.dead_letters import STORAGE_FAILED, insert_dead_letters
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.presence import apply_presence
@@ -77,6 +78,7 @@ class Flusher:
         self._stopping = stopping
         self._storage: Storage | None = None
         self._directory = DeviceDirectory(database_url)  # for held messages; not shared with the network thread
+        self.committed_at: float | None = None  # monotonic time of the last commit
 
     def flush(self, pending: PendingBatch) -> bool:
         """Commit ``pending``, retrying across database outages, then run ``on_committed``; ``False`` if
@@ -97,6 +99,7 @@ class Flusher:
                     if is_transient(exc):
                         raise
                     self._commit_isolating(self._storage, pending, exc)
+                self.committed_at = time.monotonic()
                 break
             except Exception as exc:
                 if not _transient(exc):
@@ -142,15 +145,17 @@ class Flusher:
         parts, failed = isolate_failures(
             pending.messages,
             lambda messages: self._write(storage, PendingBatch.of_messages(list(messages), self._directory,
-                                                                           pending.late_after)),
+                                                                           pending.admission)),
             transient=_transient,
         )
-        rest = PendingBatch(dead_letters=pending.dead_letters, rejected=Counter(pending.rejected))
+        rest = PendingBatch(pending.admission, dead_letters=pending.dead_letters, rejected=Counter(pending.rejected),
+                            suppressed=pending.suppressed)
         for inbound, exc in failed:
-            log.error("a message from %s could not be stored (%s); dead-lettered as %s",
-                      inbound.topic.split("/")[3], type(exc).__name__, STORAGE_FAILED)
-            rest.dead_letters.append(dead_letter(inbound, STORAGE_FAILED, f"{type(exc).__name__}: {exc}"))
-            rest.rejected[STORAGE_FAILED] += 1
+            kept = len(rest.dead_letters)
+            rest.reject(inbound, STORAGE_FAILED, f"{type(exc).__name__}: {exc}")
+            if len(rest.dead_letters) > kept:  # logged as often as stored: at the device's dead-letter rate
+                log.error("a message from %s could not be stored (%s); dead-lettered as %s",
+                          inbound.topic.split("/")[3], type(exc).__name__, STORAGE_FAILED)
         written = [*parts, self._write(storage, rest)]
         self._count(written)
         pending.batch = Batch([s for w in written for s in w.pending.batch.samples],
@@ -168,6 +173,7 @@ class Flusher:
             counts["gaps"] += w.sequences.gaps
             counts["missing"] += w.sequences.missing
             counts["replays"] += w.sequences.replays
+            counts["dead_letters_suppressed"] += w.pending.suppressed
             reasons.update(w.pending.rejected)
         self._counters.add_all(counts, reasons)
 

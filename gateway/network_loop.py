@@ -12,7 +12,8 @@ Built on paho's external-loop API (``socket``, ``loop_read``, ``loop_write``, ``
   one wake-up instead of a socket-pair write per message.
 
 Reading pauses while ``paused()`` is true: the owner's window of unacknowledged messages is full, TCP flow
-control then holds the broker back, and memory stays bounded.
+control then holds the broker back, and memory stays bounded. An error that escapes the loop ends the thread
+and is handed to ``on_crash`` (the gateway's ends the process: ``gateway.crash``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
+
+from gateway.crash import OnCrash, guarded_thread
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +46,10 @@ class NetworkLoop:
     """
 
     def __init__(self, client: mqtt.Client, *, name: str, paused: Callable[[], bool] = lambda: False,
-                 min_reconnect_s: float = 0.1, max_reconnect_s: float = 2.0) -> None:
+                 min_reconnect_s: float = 0.1, max_reconnect_s: float = 2.0, on_crash: OnCrash | None = None) -> None:
         self._client = client
         self._name = name
+        self._on_crash = on_crash
         self._paused = paused
         self._min_reconnect_s = min_reconnect_s
         self._max_reconnect_s = max_reconnect_s
@@ -69,7 +73,10 @@ class NetworkLoop:
             on_message(client, userdata, message)
 
         self._client.on_message = counted
-        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        if self._on_crash is None:
+            self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        else:
+            self._thread = guarded_thread(self._run, name=self._name, on_crash=self._on_crash)
         self._thread.start()
 
     def call_soon(self, call: Callable[[], Any]) -> None:

@@ -20,6 +20,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from gateway.crash import OnCrash
 from gateway.network_loop import NetworkLoop
 from gateway.protocol.endpoint import MqttEndpoint
 
@@ -46,6 +47,9 @@ Ack = tuple[int, int, int]  # (packet id, QoS, connection generation) of one mes
 class Session:
     """A persistent MQTT session subscribed to ``topics``, delivering each message to ``deliver``.
 
+    ``legacy_topics`` are filters a resumed session may still hold from an older version; they are
+    unsubscribed on every resumption (a no-op once they are gone).
+
     ``paused()`` stops reading (the owner's window of unacknowledged messages is full). With MQTT 5 the
     session also announces ``receive_maximum``, so the broker stops sending at that bound by itself.
     """
@@ -63,12 +67,15 @@ class Session:
         receive_maximum: int = 4096,
         keepalive_s: int = 30,
         tls_ca_file: str | None = None,
+        legacy_topics: Sequence[str] = (),
+        on_crash: OnCrash | None = None,
     ) -> None:
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be '5' or '3.1.1', got {protocol!r}")
         self.endpoint = endpoint
         self.client_id = client_id
         self.topics = list(topics)
+        self.legacy_topics = list(legacy_topics)
         self.protocol = protocol
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = receive_maximum
@@ -78,7 +85,8 @@ class Session:
         self.generation = 0  # only the network thread changes it
         self._deliver = deliver
         self._client = self._make_client()
-        self._loop = NetworkLoop(self._client, name=f"gateway-network-{client_id}", paused=paused)
+        self._loop = NetworkLoop(self._client, name=f"gateway-network-{client_id}", paused=paused,
+                                 on_crash=on_crash)
 
     def start(self) -> None:
         """Connect in the background; the network thread starts with it."""
@@ -158,6 +166,9 @@ class Session:
         self.generation += 1
         # A resumed session still has the subscription; subscribing again would resend retained messages.
         if flags.session_present:
+            if self.legacy_topics:
+                # A session made by an older version may hold filters this one no longer wants.
+                client.unsubscribe(self.legacy_topics)
             self.connected = True
         else:
             client.subscribe([(topic, 1) for topic in self.topics])  # connected is set by the SUBACK

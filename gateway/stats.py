@@ -16,6 +16,7 @@ class GatewayStats:
     accepted: int
     rejected: int
     rejected_by_reason: dict[str, int]
+    dead_letters_suppressed: int
     samples_written: int
     events_written: int
     batches_committed: int
@@ -58,6 +59,7 @@ class Counters:
             accepted=c.get("accepted", 0),
             rejected=sum(reasons.values()),
             rejected_by_reason=reasons,
+            dead_letters_suppressed=c.get("dead_letters_suppressed", 0),
             samples_written=c.get("samples", 0),
             events_written=c.get("events", 0),
             batches_committed=c.get("batches", 0),

@@ -7,7 +7,6 @@ the last two.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -34,8 +33,6 @@ from gateway.protocol import (
 from gateway.protocol.catalog import DeviceType, MetricSpec, catalog
 from gateway.protocol.payloads import parse_timestamp
 
-log = logging.getLogger(__name__)
-
 TELEMETRY_KEYS = frozenset(("ts", "seq", "metrics"))
 AHEAD = timedelta(seconds=MAX_SKEW_S)
 BEHIND = timedelta(seconds=MAX_PAST_S)
@@ -51,6 +48,10 @@ class Telemetry:
 
 
 Message = Telemetry | EventMessage | StateMessage
+
+
+class ValidatorFailure(Rejection):
+    """The validator itself failed on a message (a bug to fix): dead-lettered as ``schema_violation``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,5 +164,4 @@ def outcome(topic_name: str, payload: bytes, directory: DeviceDirectory, now: da
         raise
     except Exception as exc:
         # A validator bug must not stop ingestion: the message is kept as a dead letter for analysis.
-        log.error("unexpected %s while validating a message; dead-lettered", type(exc).__name__)
-        return Rejection(RejectionReason.SCHEMA_VIOLATION, f"internal validation error: {type(exc).__name__}")
+        return ValidatorFailure(RejectionReason.SCHEMA_VIOLATION, f"internal validation error: {type(exc).__name__}")

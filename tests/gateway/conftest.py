@@ -61,12 +61,15 @@ def publisher(mqtt_url: str) -> Iterator[Publisher]:
 
 @pytest.fixture
 def make_gateway(mqtt_url: str, db_url: str, site_id: str) -> Iterator[Callable[..., Gateway]]:
-    """Start a connected gateway (own session per test); every one started is stopped afterwards."""
+    """Start a connected gateway (own session per test); every one started is stopped afterwards. A gateway
+    thread that dies fails the test instead of ending the test run."""
     started: list[Gateway] = []
+    crashes: list[tuple[str, BaseException]] = []
 
     def make(**options: object) -> Gateway:
         options.setdefault("client_id", f"gw-{site_id}")
         options.setdefault("flush_interval_s", 0.05)
+        options.setdefault("on_crash", lambda thread, exc: crashes.append((thread, exc)))
         gateway = Gateway(endpoint=MqttEndpoint.parse(str(options.pop("url", mqtt_url))),
                           database_url=db_url, **options)
         gateway.start()
@@ -77,6 +80,7 @@ def make_gateway(mqtt_url: str, db_url: str, site_id: str) -> Iterator[Callable[
     yield make
     for gateway in started:
         gateway.stop()
+    assert not crashes, f"gateway threads died: {crashes}"
 
 
 def now_ms() -> int:

@@ -33,28 +33,31 @@ def test_records_not_marked_urgent_wait_for_the_flush_interval(make_gateway, pub
     assert gateway.stats().unacknowledged == 1
 
 
+def is_overspeed(record: Sample | DeviceEvent) -> bool:
+    return isinstance(record, Sample) and record.metrics.get("speed", 0.0) > 2.0
+
+
 def test_the_urgent_devices_records_commit_first_then_the_rest_of_the_batch(
         make_gateway, publisher, db, site_id, devices):
     committed: list[Batch] = []
-    gateway = make_gateway(flush_interval_s=LONG_FLUSH_S, urgent=is_entrapment, on_committed=committed.append)
+    gateway = make_gateway(flush_interval_s=LONG_FLUSH_S, urgent=is_overspeed, on_committed=committed.append)
     lift, pumps = devices[0], devices[1]
     ts = now_ms()
     publisher.publish(topic_for(site_id, pumps, "telemetry"), {"ts": ts, "seq": 1, "metrics": {"outlet_pressure": 0.3}})
     publisher.publish(topic_for(site_id, lift, "telemetry"), {"ts": ts, "seq": 1, "metrics": {"speed": 1.0}})
-    publisher.publish(topic_for(site_id, lift, "event"), {"ts": ts + 1, "seq": 2, "code": "trapped"})
+    publisher.publish(topic_for(site_id, lift, "telemetry"), {"ts": ts + 1, "seq": 2, "metrics": {"speed": 3.0}})
     wait_until(lambda: gateway.stats().acked == 3, timeout=5)
-    assert [([s.device_id for s in b.samples], [e.code for e in b.events]) for b in committed] == [
-        ([lift], ["trapped"]), ([pumps], [])]
-    assert count(db, "SELECT count(*) FROM readings") == 2
+    assert [[s.device_id for s in b.samples] for b in committed] == [[lift, lift], [pumps]]
+    assert count(db, "SELECT count(*) FROM readings") == 3
 
 
 def test_an_urgent_batch_keeps_each_devices_sequence_accounting(make_gateway, publisher, db, site_id, devices):
-    gateway = make_gateway(flush_interval_s=LONG_FLUSH_S, urgent=is_entrapment)
+    gateway = make_gateway(flush_interval_s=LONG_FLUSH_S, urgent=is_overspeed)
     ts = now_ms()
     for seq in (1, 2):
         publisher.publish(topic_for(site_id, devices[0], "telemetry"), {"ts": ts + seq, "seq": seq,
                                                                         "metrics": {"speed": 1.0}})
-    publisher.publish(topic_for(site_id, devices[0], "event"), {"ts": ts + 3, "seq": 3, "code": "trapped"})
+    publisher.publish(topic_for(site_id, devices[0], "telemetry"), {"ts": ts + 3, "seq": 3, "metrics": {"speed": 3.0}})
     wait_until(lambda: gateway.stats().acked == 3, timeout=5)
     stats = gateway.stats()
     assert (stats.seq_gaps, stats.seq_missing, stats.seq_replays) == (0, 0, 0)
