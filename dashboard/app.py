@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from dashboard import errors, logs
 from dashboard.events import Broadcaster, Listener
-from dashboard.metrics import Metrics, MetricsMiddleware
+from dashboard.metrics import Metrics, MetricsMiddleware, storage_maintenance_collector
 from dashboard.routers import (
     alarms,
     audit,
@@ -92,6 +92,7 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
         app.state.pool = await asyncio.to_thread(create_pool, database_url, name="propwatch-web")
         app.state.broadcaster = Broadcaster(asyncio.get_running_loop())
         app.state.metrics.gauges["propwatch_sse_subscribers"] = lambda: app.state.broadcaster.subscriber_count
+        app.state.metrics.collectors.append(storage_maintenance_collector(app.state.pool))
         app.state.listener = Listener(database_url, app.state.broadcaster)
         app.state.listener.start()
         try:

@@ -1,4 +1,5 @@
-"""Prometheus text-format metrics without a client library: request counts and durations per route."""
+"""Prometheus text-format metrics without a client library: request counts and durations per route, and the
+state of storage maintenance (``ingest.maintenance``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import psycopg
+from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ingest import maintenance
 
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -21,6 +26,7 @@ class Metrics:
     durations: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     sums: dict[tuple[str, str], float] = field(default_factory=lambda: defaultdict(float))
     gauges: dict[str, Callable[[], float]] = field(default_factory=dict)
+    collectors: list[Callable[[], list[str]]] = field(default_factory=list)  # more exposition lines per scrape
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -54,7 +60,47 @@ class Metrics:
                 lines.append(f"propwatch_http_request_duration_seconds_count{{{labels}}} {counts[-1]:g}")
         for name, read in sorted(self.gauges.items()):
             lines += [f"# TYPE {name} gauge", f"{name} {read():g}"]
+        for collect in self.collectors:
+            lines += collect()
         return "\n".join(lines) + "\n"
+
+
+def storage_maintenance_collector(pool: ConnectionPool) -> Callable[[], list[str]]:
+    """A collector reading ``ingest.maintenance.status`` at each scrape (``propwatch_storage_*``)."""
+
+    def collect() -> list[str]:
+        try:
+            with pool.connection(timeout=2) as conn:
+                return storage_maintenance_lines(maintenance.status(conn))
+        except psycopg.Error:  # the pool's timeout is a psycopg error too
+            return ["# TYPE propwatch_storage_status_up gauge", "propwatch_storage_status_up 0"]
+
+    return collect
+
+
+def storage_maintenance_lines(status: maintenance.MaintenanceStatus) -> list[str]:
+    """TimescaleDB jobs the server fails to run, and the tasks propwatch runs itself, as exposition lines."""
+    lines = ["# TYPE propwatch_storage_status_up gauge", "propwatch_storage_status_up 1",
+             "# HELP propwatch_storage_job_failing 1 while the server fails to run this TimescaleDB job.",
+             "# TYPE propwatch_storage_job_failing gauge"]
+    job_labels = {job.job_id: f'job_id="{job.job_id}",proc="{job.proc}",relation="{job.relation or ""}"'
+                  for job in status.jobs}
+    lines += [f"propwatch_storage_job_failing{{{job_labels[job.job_id]}}} {int(job.failing)}" for job in status.jobs]
+    lines += ["# HELP propwatch_storage_job_failures_total Runs of this TimescaleDB job the server failed.",
+              "# TYPE propwatch_storage_job_failures_total counter"]
+    lines += [f"propwatch_storage_job_failures_total{{{job_labels[job.job_id]}}} {job.total_failures}"
+              for job in status.jobs]
+    lines += ["# HELP propwatch_storage_task_ok 1 when propwatch's last run of this maintenance task succeeded.",
+              "# TYPE propwatch_storage_task_ok gauge"]
+    lines += [f'propwatch_storage_task_ok{{task="{task.task}"}} {int(task.ok)}' for task in status.tasks]
+    lines += ["# HELP propwatch_storage_task_failures_total Failed runs of this maintenance task by propwatch.",
+              "# TYPE propwatch_storage_task_failures_total counter"]
+    lines += [f'propwatch_storage_task_failures_total{{task="{task.task}"}} {task.failures}' for task in status.tasks]
+    lines += ["# HELP propwatch_storage_task_last_success_timestamp_seconds When this task last succeeded.",
+              "# TYPE propwatch_storage_task_last_success_timestamp_seconds gauge"]
+    lines += [f'propwatch_storage_task_last_success_timestamp_seconds{{task="{task.task}"}} '
+              f"{task.last_success.timestamp():.0f}" for task in status.tasks if task.last_success]
+    return lines
 
 
 def route_template(scope: Scope) -> str:

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 
+from dashboard.app import create_app
 from ingest import maintenance
 from ingest.database import connect
 from ingest.records import Batch, Sample
@@ -135,3 +137,17 @@ def test_a_pass_is_skipped_while_another_process_runs_one(storage_db_url: str) -
         other.execute("SELECT pg_advisory_lock(%s)", (maintenance.LOCK_KEY,))
         assert maintenance.Maintenance(storage_db_url).run_once(now=NOW) is None
         assert maintenance.task_runs(other) == []
+
+
+def test_metrics_export_failing_tasks_and_server_jobs(storage_db_url: str) -> None:
+    write_readings(storage_db_url, NOW - timedelta(days=10), 60)
+    with connect(storage_db_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE readings_hourly ADD CONSTRAINT refuse_all CHECK (false) NOT VALID")
+        maintenance.run(conn, now=NOW)
+        jobs = maintenance.server_jobs(conn)
+    with TestClient(create_app(database_url=storage_db_url)) as client:
+        text = client.get("/metrics").text
+    assert 'propwatch_storage_task_ok{task="rollup readings_hourly"} 0' in text
+    assert 'propwatch_storage_task_failures_total{task="rollup readings_hourly"} 1' in text
+    for job in jobs:
+        assert f'propwatch_storage_job_failing{{job_id="{job.job_id}",' in text
