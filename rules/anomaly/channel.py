@@ -1,236 +1,225 @@
-"""Univariate model of one channel: robust seasonal baseline; robust z, CUSUM, variance and drift statistics."""
+"""The channels of a device: how novel is each reading, and each window of readings, against the channel's past.
+
+Each channel keeps its recent readings. At the start of every ``refresh_rows`` rows every channel rebuilds what
+it compares with (its last values and its last windows, on its current median and scale); the readings of those
+rows are then scored against that fixed reference, all channels at once, and each novelty becomes a tail
+probability under the channel's own history of it (:mod:`rules.anomaly.likelihood`). Missing readings are
+skipped: a channel's windows are its own consecutive readings.
+"""
 
 from __future__ import annotations
 
-import math
-from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from rules.anomaly.arrays import pack, unpack
 from rules.anomaly.config import DetectorConfig
-from rules.anomaly.seasonal import SeasonalProfile, daily_profile, hour_index, weekly_profile
-from rules.anomaly.window import SortedWindow
+from rules.anomaly.likelihood import TailProbability
+from rules.anomaly.neighbours import QUANTUM, quantise, robust_scale
 
-# Normal-consistency constant: IQR / 1.349 estimates sigma for Gaussian data.
-_IQR_TO_SIGMA = 1.349
-# z is clipped before it feeds CUSUM and the multivariate features, so one wild value cannot dominate them.
-_Z_CLIP = 4.0
-_FEATURE_CLIP = 8.0
-# Memory of the short residual average used as a multivariate feature (about 10 rows).
-_FEATURE_ALPHA = 0.1
-# Memory of the residual bias (about 50 rows): a rolling median lags any trend or daily ramp, which
-# would otherwise bias every residual the same way and push the CUSUM to its cap.
-_BIAS_ALPHA = 0.02
-# Memory of the long reference level that reveals slow drifts (about 250 rows).
-_DRIFT_ALPHA = 0.004
-# The noise scale is at least this fraction of the channel's mean absolute deviation from its long-run
-# reference: on/off channels (a pump current that is 0 most of the time) have no noise to speak of, and
-# without this floor every start would look like a million sigmas and take ages to be forgotten.
-_SPREAD_FLOOR = 0.1
-# Memory of the absolute-error averages that decide whether a seasonal profile helps (about 100 rows).
-_ERROR_ALPHA = 0.01
-# A seasonal profile is used only if it cuts the mean absolute residual by at least this factor.
-_SEASONAL_GAIN = 0.8
+# A channel's tail probability is the smaller of its two tests', counted twice (Bonferroni).
+TESTS = 2
+# Reference slots a channel cannot fill yet hold windows this far away, so they are never among the nearest.
+_FAR = 2.0**20
+# Channels' sorted reference values are laid side by side, each in its own band, for one search over all.
+_BAND = 4.0 * _FAR
+# A channel's windows carry their time of day once it has been observed this long: before it has seen a day,
+# every time of day is new to it (and its reference, which lags by up to a run, is hours behind on slow data).
+CONTEXT_AFTER_S = 2 * 86_400.0
+# The time of day a window ends at, to the minute, as a point on a circle.
+_MINUTES = 1440
+_CIRCLE = np.stack([np.cos(2 * np.pi * np.arange(_MINUTES) / _MINUTES),
+                    np.sin(2 * np.pi * np.arange(_MINUTES) / _MINUTES)], axis=1)
 
 
-@dataclass(slots=True)
-class ChannelStats:
-    """Statistics of one channel at one row, each larger when more anomalous."""
-
-    z: float
-    """Robust z-score of the value against the baseline (signed)."""
-    cusum: float
-    """Two-sided CUSUM of clipped z, in sigma units (small persistent shifts)."""
-    variance: float
-    """Short average of squared z (variance increases); about 1 when normal."""
-    drift: float
-    """Distance of the baseline from its long-run reference, in sigmas (slow drifts)."""
-    statistic: float
-    """The largest of the above, each divided by its floor from the config: the channel's alarm statistic."""
-    z_average: float
-    """Short average of clipped z (a multivariate feature)."""
-    generation: int
-    """Bumped whenever the baseline starts using a profile it never used before: the statistics' distribution
-    changes then, so whatever calibrated them must start afresh."""
-    ready: bool
-    """Whether the channel has seen enough values for the statistics to count."""
-
-    def features(self) -> tuple[float, float]:
-        """Multivariate features of this row: clipped z and its short average."""
-        return max(-_FEATURE_CLIP, min(_FEATURE_CLIP, self.z)), self.z_average
+def minute_of_day(times: np.ndarray) -> np.ndarray:
+    """UTC minute of the day (0-1439) of each epoch-seconds time."""
+    return (np.floor(np.asarray(times, dtype=float) / 60.0) % _MINUTES).astype(int)
 
 
-class ChannelModel:
-    """Streaming model of one sensor channel.
+class ChannelBank:
+    """Novelty of a device's channels' readings (value and window), as a tail probability per reading."""
 
-    The baseline is the rolling median of accepted values, deseasonalised by a daily or weekly profile where
-    that helps; the scale is the rolling IQR of accepted residuals. Outlying values are kept out of the baseline for up
-    to ``max_reject`` consecutive rows so that an anomaly is not learnt as normal while it is being reported.
-    """
-
-    def __init__(self, config: DetectorConfig) -> None:
+    def __init__(self, config: DetectorConfig, channels: int, reference_size: int) -> None:
         self.config = config
-        self.level = SortedWindow(config.window)
-        self.residuals = SortedWindow(config.scale_window)
-        self.profiles: list[SeasonalProfile] = [daily_profile(), weekly_profile()] if config.seasonal else []
-        # Mean absolute deviation from the slow raw mean without a profile (index 0) and with each profile (1..).
-        self.errors = [0.0] * (1 + len(self.profiles))
-        self.step = math.inf
-        self.last: float | None = None
-        self.count = 0
-        self.reject_run = 0
-        self.rejected: deque[float] = deque(maxlen=config.max_reject)
-        self.cusum_up = 0.0
-        self.cusum_down = 0.0
-        self.variance = 0.0
-        self.z_average = 0.0
-        self.bias = 0.0
-        self.reference = 0.0
-        self.spread = 0.0
-        self.season_reference = 0.0
-        self.modes_used = [0]
-        self.generation = 0
+        self.channels = channels
+        self.reference_size = reference_size
+        # Enough readings to rebuild the reference of the last refresh after a reload, and the next one.
+        self._keep = reference_size + 2 * config.pattern_window + config.refresh_rows
+        self._values = np.empty((channels, 2 * self._keep))
+        self._minutes = np.zeros((channels, 2 * self._keep), dtype=int)
+        # A window's time of day weighs like one reading ``daily_context`` scales off: the same shape at another
+        # time of day is a worse match (a daytime level at night, a missing daily peak).
+        self._phases = np.rint(_CIRCLE * (QUANTUM * config.daily_context * np.sqrt(config.pattern_window)))
+        self._lengths = np.zeros(channels, dtype=int)
+        self.counts = np.zeros(channels, dtype=int)
+        self._at_refresh = np.zeros(channels, dtype=int)
+        self._first_time = np.full(channels, np.nan)
+        self._contextual = np.zeros(channels, dtype=bool)
+        self.tails = [[self._tail(), self._tail()] for _ in range(channels)]
+        self._build([self._history(c) for c in range(channels)], [self._minutes_of(c) for c in range(channels)])
 
-    def observe_many(self, times: list[float], values: list[float | None]) -> list[ChannelStats | None]:
-        """Score consecutive values (epoch seconds ``times``; None = missing, which leaves the model
-        untouched), learning from each after scoring it.
-
-        One loop over a column with the state in local variables: the detector's hot path.
-        """
+    def _tail(self) -> TailProbability:
         cfg = self.config
-        reject_z, max_reject, min_points = cfg.reject_z, cfg.max_reject, cfg.min_points
-        drift_k, cap, variance_alpha = cfg.cusum_drift, cfg.cusum_cap, cfg.variance_alpha
-        floors = (cfg.floor_z, cfg.floor_cusum, cfg.floor_variance, cfg.floor_drift)
-        level, residuals, profiles, errors = self.level, self.residuals, self.profiles, self.errors
-        out: list[ChannelStats | None] = []
-        for t, value in zip(times, values, strict=True):
-            if value is None:
-                out.append(None)
+        return TailProbability(cfg.calibration_history, cfg.tail_quantile, cfg.tail_prior_weight, cfg.min_calibration)
+
+    def _history(self, channel: int) -> np.ndarray:
+        return self._values[channel, : self._lengths[channel]]
+
+    def _minutes_of(self, channel: int) -> np.ndarray:
+        return self._minutes[channel, : self._lengths[channel]]
+
+    def refresh(self, now: float) -> None:
+        """Rebuild every channel's reference and, where due, its calibration (at the start of a refresh run whose
+        first row is at ``now``)."""
+        if self.config.daily_context > 0:
+            starting = ~self._contextual & (now - self._first_time >= CONTEXT_AFTER_S)
+            for c in np.flatnonzero(starting):
+                # The pattern novelty changes meaning: its calibration starts afresh (quiet until it has enough).
+                self.tails[c][1] = self._tail()
+            self._contextual |= starting
+        for pair in self.tails:
+            for tail in pair:
+                if tail.due:
+                    tail.refresh()
+        self._at_refresh = self.counts.copy()
+        self._build([self._history(c) for c in range(self.channels)],
+                    [self._minutes_of(c) for c in range(self.channels)])
+
+    def _build(self, pasts: list[np.ndarray], minutes: list[np.ndarray]) -> None:
+        cfg = self.config
+        size, length = self.reference_size, cfg.pattern_window
+        k_point, k_pattern = cfg.point_neighbours, cfg.pattern_neighbours
+        self._centre = np.zeros(self.channels)
+        self._scale = np.ones(self.channels)
+        self._point_ready = np.zeros(self.channels, dtype=bool)
+        self._pattern_ready = np.zeros(self.channels, dtype=bool)
+        bands = []
+        windows = np.full((self.channels, size, length + 2), _FAR)
+        for c, past in enumerate(pasts):
+            recent = np.sort(past[-size:])  # sorted: robust_scale reads its quantiles by position
+            band = np.full(size + 2 * k_point, _FAR)
+            band[:k_point] = -_FAR
+            if len(recent) >= 2 * k_point:
+                self._centre[c], self._scale[c] = robust_scale(recent)
+                steps = quantise(recent, self._centre[c], self._scale[c])
+                band[k_point : k_point + len(steps)] = steps
+                self._point_ready[c] = True
+                # Pattern windows must not overlap the windows they will be compared with: drop the last
+                # length - 1 readings.
+                first, end = max(0, len(past) - size - 2 * (length - 1)), len(past) - (length - 1)
+                earlier = quantise(past[first:end], self._centre[c], self._scale[c])
+                count = len(earlier) - length + 1
+                # A constant channel has no pattern to speak of (only its time of day would differ).
+                if count >= 2 * k_pattern and recent[0] != recent[-1]:
+                    windows[c, :count, :length] = earlier[np.arange(count)[:, None] + np.arange(length)]
+                    if self._contextual[c]:
+                        windows[c, :count, length:] = self._phases[minutes[c][first + length - 1 : end]]
+                    else:
+                        windows[c, :count, length:] = 0.0
+                    self._pattern_ready[c] = True
+            bands.append(band + c * _BAND)
+        self._point_reference = np.concatenate(bands)
+        self._pattern_reference = np.ascontiguousarray(windows.transpose(0, 2, 1))
+        self._pattern_norms = np.einsum("crl,crl->cr", windows, windows)
+
+    def probabilities(self, times: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Tail probability of each reading of a run of rows (n, channels) at ``times`` (epoch seconds), 1 where
+        it is missing; the readings
+        are learnt after being scored. A run must not cross a multiple of ``refresh_rows`` rows, and
+        :meth:`refresh` must be called at the start of a run that begins on one."""
+        observed = rows == rows
+        steps = quantise(rows, self._centre, self._scale)
+        point = np.where(observed & self._point_ready, self._value_novelty(steps), np.nan)
+        minutes = minute_of_day(times)
+        pattern = self._pattern_novelty(rows, minutes, observed)
+        result = np.ones(rows.shape)
+        for c in range(self.channels):
+            point_tail, pattern_tail = self.tails[c]
+            result[:, c] = np.minimum(1.0, TESTS * np.minimum(point_tail.probabilities(point[:, c]),
+                                                              pattern_tail.probabilities(pattern[:, c])))
+            # Novelties seen while the channel's reference was still forming (its first ``warmup_rows`` readings)
+            # say more about the reference than about the data: a channel that has only seen nights finds its
+            # first morning tens of scales away. They are not learnt, so they cannot inflate the tails for good.
+            mature = self.counts[c] + np.cumsum(observed[:, c]) > self.config.warmup_rows
+            point_tail.learn(point[mature, c])
+            pattern_tail.learn(pattern[mature, c])
+            self._append(c, rows[observed[:, c], c], minutes[observed[:, c]])
+            if self._first_time[c] != self._first_time[c] and observed[:, c].any():
+                self._first_time[c] = times[observed[:, c]][0]
+        return result
+
+    def _value_novelty(self, steps: np.ndarray) -> np.ndarray:
+        # The k nearest reference values of each reading are among the k on either side of where it would be
+        # inserted in the channel's sorted band.
+        k = self.config.point_neighbours
+        queries = np.nan_to_num(steps) + np.arange(self.channels) * _BAND
+        start = np.searchsorted(self._point_reference, queries) - k
+        candidates = self._point_reference[start[..., None] + np.arange(2 * k)]
+        squared = (candidates - queries[..., None]) ** 2
+        nearest = np.partition(squared, k - 1, axis=-1)[..., :k]
+        return np.sqrt(nearest.sum(axis=-1) / k) / QUANTUM
+
+    def _pattern_novelty(self, rows: np.ndarray, minutes: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        cfg = self.config
+        length, k = cfg.pattern_window, cfg.pattern_neighbours
+        result = np.full(rows.shape, np.nan)
+        for c in range(self.channels):
+            if not self._pattern_ready[c]:
                 continue
-            hour = hour_index(t)
-            offsets = [profile.offset(t, hour) for profile in profiles]
-            if not len(level):
-                self.count = 1
-                level.push(value)
-                self.reference = self.season_reference = value
-                out.append(ChannelStats(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, self.generation, False))
+            at = np.flatnonzero(observed[:, c])
+            context = np.concatenate([self._history(c)[-(length - 1) :], rows[at, c]])
+            count = len(context) - length + 1
+            if count <= 0:
                 continue
-            # Use the profile with the smallest recent error, if it beats no profile by a clear margin; the
-            # baseline then works on the deseasonalised value.
-            season, best_error, mode = 0.0, errors[0] * _SEASONAL_GAIN, 0
-            for i, offset in enumerate(offsets, start=1):
-                if offset is not None and errors[i] < best_error:
-                    season, best_error, mode = offset, errors[i], i
-            if mode not in self.modes_used:
-                self.modes_used.append(mode)
-                self.generation += 1
-            deseasonalised = value - season
-            centre = level.median()
-            residual = deseasonalised - centre
-            scale = self._scale(centre)
-            z = residual / scale - self.bias
-            clipped = -_Z_CLIP if z < -_Z_CLIP else (_Z_CLIP if z > _Z_CLIP else z)
-            self._learn_season(t, hour, value, offsets, reject_z * scale)
-            # Everything is learnt until the channel is ready: with a handful of values there is no scale yet.
-            if -reject_z <= z <= reject_z or self.count < min_points or self.reject_run >= max_reject:
-                if self.reject_run >= max_reject:
-                    # A new level has persisted: accept it as the new normal instead of reporting it forever,
-                    # by re-seeding the baseline with the values that were held out.
-                    for held_out in self.rejected:
-                        level.push(held_out)
-                    self.reference = deseasonalised
-                    self.cusum_up = self.cusum_down = 0.0
-                    clipped = 0.0
-                self.rejected.clear()
-                self.reject_run = 0
-                self.count += 1
-                level.push(deseasonalised)
-                residuals.push(residual)
-                self.bias += _BIAS_ALPHA * clipped
-                self.reference += _DRIFT_ALPHA * (deseasonalised - self.reference)
-                self.spread += _DRIFT_ALPHA * (abs(deseasonalised - self.reference) - self.spread)
-            else:
-                self.reject_run += 1
-                self.rejected.append(deseasonalised)
-            if value != self.last and self.last is not None:
-                step = abs(value - self.last)
-                if step < self.step:
-                    self.step = step
-            self.last = value
+            steps = quantise(context, self._centre[c], self._scale[c])
+            windows = np.empty((count, length + 2))
+            windows[:, :length] = steps[np.arange(count)[:, None] + np.arange(length)]
+            windows[:, length:] = self._phases[minutes[at[len(at) - count :]]] if self._contextual[c] else 0.0
+            # Squared distances to every reference window, built in place (one channel's block stays in cache).
+            squared = windows @ self._pattern_reference[c]
+            squared *= -2.0
+            squared += self._pattern_norms[c]
+            squared += np.einsum("nl,nl->n", windows, windows)[:, None]
+            squared.partition(k - 1, axis=1)
+            nearest = squared[:, :k].sum(axis=1)
+            result[at[len(at) - count :], c] = np.sqrt(np.maximum(nearest, 0.0) / (k * length)) / QUANTUM
+        return result
 
-            up = self.cusum_up + clipped - drift_k
-            down = self.cusum_down - clipped - drift_k
-            self.cusum_up = up = 0.0 if up < 0.0 else (cap if up > cap else up)
-            self.cusum_down = down = 0.0 if down < 0.0 else (cap if down > cap else down)
-            cusum = up if up > down else down
-            self.variance = variance = self.variance + variance_alpha * (min(z * z, 25.0) - self.variance)
-            self.z_average = z_average = self.z_average + _FEATURE_ALPHA * (clipped - self.z_average)
-            drift = abs(centre - self.reference) / scale
-            statistic = max(abs(z) / floors[0], cusum / floors[1], variance / floors[2], drift / floors[3])
-            out.append(ChannelStats(z, cusum, variance, drift, statistic, z_average, self.generation,
-                                    self.count >= min_points))
-        return out
-
-    def _scale(self, centre: float) -> float:
-        source = self.residuals if len(self.residuals) >= 8 else self.level
-        iqr_sigma = source.spread() / _IQR_TO_SIGMA
-        # Quantised channels (integers, on/off) have IQR 0; half their step is the smallest meaningful change.
-        step_floor = 0.5 * self.step if self.step != math.inf else 0.0
-        floor = 1e-9 * (abs(centre) if abs(centre) > 1.0 else 1.0)
-        return max(iqr_sigma, step_floor, _SPREAD_FLOOR * self.spread, floor)
-
-    def _learn_season(self, t: float, hour: int, value: float, offsets: list[float | None],
-                      bound: float) -> None:
-        # Profiles learn from every value (not only accepted ones: a daily step would otherwise never be
-        # learnt, being rejected each time), against their own long-run mean of the raw values (independent of
-        # which profile is in use, so that choosing one cannot feed back into what it learns), with each
-        # value's pull bounded so that one anomaly moves a slot only a little.
-        deviation = value - self.season_reference
-        self.season_reference += _DRIFT_ALPHA * max(-bound, min(bound, deviation))
-        errors = self.errors
-        errors[0] += _ERROR_ALPHA * (min(abs(deviation), bound) - errors[0])
-        for i, profile in enumerate(self.profiles, start=1):
-            # Until a profile predicts, its error tracks the plain error so it starts on an equal footing.
-            offset = offsets[i - 1]
-            error = deviation if offset is None else deviation - offset
-            errors[i] += _ERROR_ALPHA * (min(abs(error), bound) - errors[i])
-            profile.learn(t, hour, deviation, bound)
+    def _append(self, channel: int, readings: np.ndarray, minutes: np.ndarray) -> None:
+        length = self._lengths[channel]
+        if length + len(readings) > self._values.shape[1]:
+            keep = min(length, self._keep)
+            self._values[channel, :keep] = self._values[channel, length - keep : length]
+            self._minutes[channel, :keep] = self._minutes[channel, length - keep : length]
+            length = keep
+        self._values[channel, length : length + len(readings)] = readings
+        self._minutes[channel, length : length + len(readings)] = minutes
+        self._lengths[channel] = length + len(readings)
+        self.counts[channel] += len(readings)
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {
-            "level": self.level.state_dict(), "residuals": self.residuals.state_dict(),
-            "profiles": [p.state_dict() for p in self.profiles], "errors": list(self.errors),
-            "step": None if math.isinf(self.step) else self.step, "last": self.last, "count": self.count,
-            "reject_run": self.reject_run,
-            "rejected": list(self.rejected), "cusum_up": self.cusum_up, "cusum_down": self.cusum_down,
-            "variance": self.variance, "z_average": self.z_average, "bias": self.bias,
-            "reference": self.reference, "spread": self.spread,
-            "season_reference": self.season_reference, "modes_used": list(self.modes_used),
-            "generation": self.generation,
-        }
+        return {"reference_size": self.reference_size, "counts": self.counts.tolist(),
+                "at_refresh": self._at_refresh.tolist(), "first_time": pack(self._first_time),
+                "contextual": self._contextual.tolist(),
+                "values": [pack(self._history(c)[-self._keep :]) for c in range(self.channels)],
+                "minutes": [self._minutes_of(c)[-self._keep :].tolist() for c in range(self.channels)],
+                "tails": [[tail.state_dict() for tail in pair] for pair in self.tails]}
 
     @classmethod
-    def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> ChannelModel:
-        """Rebuild a channel model from :meth:`state_dict`."""
-        model = cls(config)
-        model.level = SortedWindow.from_state(state["level"])
-        model.residuals = SortedWindow.from_state(state["residuals"])
-        model.profiles = [SeasonalProfile.from_state(p) for p in state["profiles"]]
-        model.errors = list(state["errors"])
-        model.step = math.inf if state["step"] is None else state["step"]
-        model.last = state["last"]
-        model.count = state["count"]
-        model.reject_run = state["reject_run"]
-        model.rejected.extend(state["rejected"])
-        model.cusum_up = state["cusum_up"]
-        model.cusum_down = state["cusum_down"]
-        model.variance = state["variance"]
-        model.z_average = state["z_average"]
-        model.bias = state["bias"]
-        model.reference = state["reference"]
-        model.spread = state["spread"]
-        model.season_reference = state["season_reference"]
-        model.modes_used = list(state["modes_used"])
-        model.generation = state["generation"]
-        return model
+    def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> ChannelBank:
+        """Rebuild from :meth:`state_dict`, with the references of the last refresh."""
+        bank = cls(config, len(state["counts"]), state["reference_size"])
+        for c, (values, minutes) in enumerate(zip(state["values"], state["minutes"], strict=True)):
+            bank._append(c, unpack(values), np.asarray(minutes, dtype=int))
+        bank.counts = np.asarray(state["counts"], dtype=int)
+        bank._at_refresh = np.asarray(state["at_refresh"], dtype=int)
+        bank._first_time = unpack(state["first_time"])
+        bank._contextual = np.asarray(state["contextual"], dtype=bool)
+        bank.tails = [[TailProbability.from_state(tail) for tail in pair] for pair in state["tails"]]
+        since = bank.counts - bank._at_refresh
+        bank._build([bank._history(c)[: bank._lengths[c] - since[c]] for c in range(bank.channels)],
+                    [bank._minutes_of(c)[: bank._lengths[c] - since[c]] for c in range(bank.channels)])
+        return bank

@@ -1,79 +1,91 @@
 """Tuning knobs of the streaming detector, gathered in one immutable dataclass.
 
-Every window is counted in rows (readings), not seconds, so the detector behaves the same on 1 s and 5 min
-sampling; the seasonal profiles are the only part that reads the clock.
+Windows are counted in readings (rows, or a channel's own observations), so the detector behaves the same on
+1 s and 1 h sampling. The one knob that reads the clock is the alarm rate: how often a device may cross its
+alarm level by chance is a rate per day, whatever its sampling interval.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, Literal
+
+AlarmStyle = Literal["event", "state"]
+ALARM_STYLES: tuple[str, ...] = ("event", "state")
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
     """Parameters of :class:`rules.anomaly.detector.StreamingDetector`.
 
-    The defaults are chosen for generality (no per-device tuning); see docs/anomaly.md for the reasoning.
+    The defaults are chosen for generality (no per-device tuning); docs/anomaly.md gives the reasoning and
+    the measurements behind them.
     """
 
-    window: int = 32
-    """Rows in the rolling median that is each channel's baseline (short, to follow slow wander)."""
-    scale_window: int = 256
-    """Rows of accepted residuals whose IQR is each channel's noise scale (long, to be stable)."""
-    min_points: int = 32
-    """Values a channel needs before its residuals count."""
+    alarm: AlarmStyle = "event"
+    """``event``: ``is_anomaly`` marks the first row of an abnormal episode, then stays quiet for
+    ``event_quiet_rows`` (one work order per event). ``state``: ``is_anomaly`` holds while the device is
+    abnormal (the console's "still abnormal" view)."""
+    alarm_rate_per_day: float = 1.0
+    """How often per day a normal device may cross its alarm level by chance: the row's tail probability must be
+    below this rate times the device's sampling interval over a day (a 5-min series: 3.5e-3 per row; 1 Hz
+    telemetry: 1.2e-5)."""
+    max_row_probability: float = 0.01
+    """Upper bound of that per-row level, so sparse (hourly, daily) series are not alarmed at every few rows."""
+    min_row_probability: float = 1e-9
+    """Lower bound of that per-row level, so a very fast series can still alarm."""
     warmup_rows: int = 150
     """Rows before the detector may raise an alarm (the score is reported as 0 until then)."""
-    reject_z: float = 6.0
-    """Values further than this many robust sigmas are kept out of the baseline (outlier-robust learning)..."""
-    max_reject: int = 64
-    """...unless that many consecutive values were rejected: then the new level is accepted as normal."""
-    cusum_drift: float = 0.75
-    """CUSUM allowance k in sigmas: level shifts smaller than this are ignored."""
-    cusum_cap: float = 40.0
-    """Upper bound on the CUSUM statistic so that it recovers quickly once a shift has been learnt."""
-    variance_alpha: float = 0.05
-    """Smoothing of the squared-residual average that reveals variance changes."""
-    seasonal: bool = True
-    """Learn daily and weekly profiles; each is used only once it has seen two periods and helps."""
-    multivariate: bool = True
-    """Fit IsolationForest and Mahalanobis models on the joint residuals (needs at least 2 channels)."""
-    mv_first_fit: int = 256
-    """Row index of the first multivariate fit; the fit rows double until ``mv_refit_every``."""
-    mv_refit_every: int = 8192
-    """After the doubling phase, refit every this many rows."""
-    mv_train_rows: int = 1024
-    """Most recent non-alarm rows used for a multivariate fit."""
-    mv_trees: int = 50
-    """Trees in the IsolationForest."""
-    seed: int = 0
-    """Random seed of the IsolationForest, so that fits are reproducible."""
-    quantile: float = 0.999
-    """Running quantile of each score component that defines its normal range."""
-    calibration_memory: float = 5000.0
-    """Rows of memory of the running quantiles (exponential forgetting)."""
-    quantile_factor: float = 1.5
-    """An alarm needs a component beyond this multiple of its running quantile..."""
-    floor_z: float = 5.0
-    """...and beyond its absolute floor: robust |z| for spikes and level jumps,"""
-    floor_cusum: float = 15.0
-    """CUSUM statistic (sigma units) for small persistent shifts,"""
-    floor_variance: float = 4.0
-    """squared-residual average for variance increases,"""
-    floor_drift: float = 8.0
-    """distance of the baseline from its long-run reference (slow drifts),"""
-    floor_multivariate: float = 2.0
-    """and multivariate distance, in units of the training set's median-to-99th-percentile spread."""
-    clear_ratio: float = 0.7
-    """Hysteresis: an alarm clears once the score stays below this fraction of the raise level..."""
-    clear_rows: int = 30
-    """...for this many consecutive rows..."""
-    min_hold_rows: int = 10
-    """...and has been held at least this many rows, so one anomaly gives one raise."""
-    relearn_after_rows: int = 256
-    """An alarm that lasts longer than this many rows is a new normal: calibration (at full weight) and the
-    multivariate training history resume learning from it, so the alarm ends instead of latching forever."""
+    point_neighbours: int = 10
+    """Nearest past values whose mean distance is a value's novelty (a value unlike any seen before)."""
+    pattern_window: int = 16
+    """Values in a pattern: a channel's last ``pattern_window`` readings are compared with its past windows."""
+    pattern_neighbours: int = 10
+    """Nearest past windows whose mean distance is the pattern's novelty."""
+    daily_context: float = 1.0
+    """Weight of a window's time of day (UTC) in its distance to past windows, in scale units at opposite times
+    of day: the same shape at another time of day is a worse match (0: time of day ignored)."""
+    reference_size: int = 2000
+    """Past values (and windows) a channel compares with, for a single-channel device..."""
+    reference_budget: int = 4096
+    """...and the total over all channels of a device: each channel gets ``budget // channels``, at least 256,
+    so the cost per row stays bounded however many channels a device has."""
+    refresh_rows: int = 64
+    """A channel's reference, scale and calibration are rebuilt every this many of its readings."""
+    calibration_history: int = 5000
+    """Recent values of each statistic that its tail probability is calibrated on."""
+    tail_quantile: float = 0.95
+    """Above this quantile of its history a statistic's tail is modelled as exponential (peaks over
+    threshold), so probabilities far smaller than one over the history length can be estimated."""
+    tail_prior_weight: float = 1.0
+    """Pseudo-exceedances of the tail's prior (mean excess = the threshold itself), so a tail fitted on a
+    short history errs on the quiet side."""
+    min_calibration: int = 100
+    """Values a statistic needs in its history before it may contribute."""
+    residual_model: bool = True
+    """Fit a joint residual model (PCA: T² and Q) on a device's healthy start (needs at least 2 channels)."""
+    residual_fit_rows: int = 300
+    """Row at which the residual model is first fitted, on the rows before it (the healthy start)..."""
+    residual_refit_every: int = 2048
+    """...and refitted every this many rows after it, on the most recent non-alarm rows."""
+    residual_train_rows: int = 2048
+    """Most recent non-alarm rows used for a refit."""
+    residual_variance: float = 0.95
+    """Share of the standardised variance the principal components keep (T²); the rest is the residual (Q)."""
+    residual_smoothing: float = 0.2
+    """Weight of the newest row in the residual statistics' running average (smooths sensor noise)."""
+    hold_probability: float = 0.01
+    """Hysteresis: a raised alarm holds while the row's tail probability stays below this..."""
+    clear_rows: int = 10
+    """...and clears after this many consecutive rows above it."""
+    event_quiet_rows: int = 100
+    """``event`` style: after an onset, no new onset for this many rows."""
+    relearn_after_rows: int = 1000
+    """An alarm held this long is a new normal: the residual model resumes learning from it."""
+
+    def __post_init__(self) -> None:
+        if self.alarm not in ALARM_STYLES:
+            raise ValueError(f"alarm must be one of {', '.join(ALARM_STYLES)}, got {self.alarm!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dictionary of every field (JSON-serialisable)."""

@@ -88,3 +88,18 @@ def test_cli_treats_absurd_readings_as_missing(tmp_path):
     source.write_text("timestamp,a,b\n" + "\n".join(rows) + "\n")
     assert main(["score", "--input", str(source), "--output", str(target)]) == 0
     assert all(row[2] == "0" for row in _read_output(target)[1:])
+
+
+def test_cli_alarm_state_flags_every_abnormal_row_and_event_only_onsets(tmp_path):
+    source = tmp_path / "in.csv"
+    _write_messy_csv(source, rows=900)
+    flags = {}
+    for style in ("event", "state"):
+        assert main(["score", "--input", str(source), "--output", str(tmp_path / f"{style}.csv"),
+                     "--alarm", style]) == 0
+        flags[style] = [row[2] == "1" for row in _read_output(tmp_path / f"{style}.csv")[1:]]
+    onsets = [i for i, f in enumerate(flags["state"]) if f and (i == 0 or not flags["state"][i - 1])]
+    assert sum(flags["state"][-150:]) > 10
+    events = [i for i, f in enumerate(flags["event"]) if f]
+    # Events are the state's rises, less those within the quiet period after an event.
+    assert events and events[0] == onsets[0] and set(events) <= set(onsets)

@@ -1,0 +1,143 @@
+"""Calibration: the tail probability of a statistic under the distribution it has shown so far.
+
+Every statistic the detector computes (a value's novelty, a pattern's novelty, a device's residual) has its own
+scale: a distance of 3 is ordinary on one channel and unheard of on another. Each is therefore turned into the
+probability of a value at least as large under its own recent history, which is comparable across statistics,
+channels and series, so one threshold serves all of them. This is the anomaly likelihood of Numenta's HTM
+detector (the probability of the recent anomaly score under the distribution learnt so far), with the tail
+modelled by peaks over a threshold (Siffer et al., "Anomaly detection in streams with extreme value theory",
+KDD 2017) instead of a normal fit: in the body the probability is the empirical share of the history at least as
+large; above the history's ``quantile`` the excesses are taken as exponential, so probabilities far below one
+over the history length, which an alarm level needs, can still be estimated. The exponential's mean excess is
+shrunk towards the threshold itself by a few pseudo-observations, so a tail fitted on little data errs on the
+quiet side.
+
+The estimate is rebuilt only when :meth:`TailProbability.refresh` is called (the callers refresh when
+:attr:`TailProbability.due` says so, at fixed points of their own schedule), so between refreshes the
+probabilities of many values can be computed at once and equal those computed one by one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rules.anomaly.arrays import pack, unpack
+
+# A mean excess below this fraction of the threshold (or below _TINY) would make any wobble above the threshold
+# astronomically unlikely.
+_MIN_EXCESS = 1e-3
+_TINY = 1e-12
+# Refresh schedule (see TailProbability.due): at least this many new values, at most this many.
+_MIN_PENDING = 16
+_MAX_PENDING = 512
+
+
+class TailProbability:
+    """Tail probability of a non-negative statistic under its last ``size`` values."""
+
+    def __init__(self, size: int, quantile: float, prior_weight: float, min_count: int) -> None:
+        self.size = size
+        self.quantile = quantile
+        self.prior_weight = prior_weight
+        self.min_count = min_count
+        # Learnt values, oldest first; the values learnt since the last refresh are kept beyond ``size`` so a
+        # saved state can rebuild the estimate in use.
+        self._history = np.empty(2 * size + _MAX_PENDING)
+        self._length = 0
+        self._learnt = 0
+        self._refreshed_at = 0
+        self._sorted = np.empty(0)
+        self._threshold = math.inf
+        self._above = 0.0
+        self._excess = 1.0
+
+    @property
+    def ready(self) -> bool:
+        """Whether the last refresh had enough history for probabilities below 1."""
+        return len(self._sorted) >= self.min_count
+
+    @property
+    def due(self) -> bool:
+        """Whether enough values were learnt since the last refresh to rebuild the estimate: often while the
+        history is short, then every eighth of it (at most every ``_MAX_PENDING`` values)."""
+        pending = self._learnt - self._refreshed_at
+        return pending >= max(_MIN_PENDING, min(_MAX_PENDING, self._learnt // 8))
+
+    def learn(self, values: np.ndarray) -> None:
+        """Add values (NaN ignored) to the history; they count from the next :meth:`refresh`."""
+        values = values[values == values]
+        if not len(values):
+            return
+        if self._length + len(values) > len(self._history):
+            keep = min(self._length, self.size + self._learnt - self._refreshed_at)
+            self._history[:keep] = self._history[self._length - keep : self._length]
+            self._length = keep
+            if keep + len(values) > len(self._history):
+                self._history = np.concatenate([self._history[:keep], np.empty(keep + len(values))])
+        self._history[self._length : self._length + len(values)] = values
+        self._length += len(values)
+        self._learnt += len(values)
+
+    def refresh(self) -> None:
+        """Rebuild the estimate from the last ``size`` learnt values."""
+        self._refreshed_at = self._learnt
+        self._fit(self._history[max(0, self._length - self.size) : self._length])
+
+    def _fit(self, history: np.ndarray) -> None:
+        ordered = np.sort(history)
+        self._sorted = ordered
+        n = len(ordered)
+        if n < self.min_count:
+            self._threshold, self._above, self._excess = math.inf, 0.0, 1.0
+            return
+        threshold = float(ordered[min(n - 1, int(self.quantile * n))])
+        excesses = ordered[ordered > threshold] - threshold
+        prior = max(threshold, _TINY)
+        self._threshold = threshold
+        self._above = len(excesses) / (n + 1)
+        self._excess = max((float(excesses.sum()) + self.prior_weight * prior) / (len(excesses) + self.prior_weight),
+                           _MIN_EXCESS * prior, _TINY)
+
+    def probabilities(self, values: np.ndarray) -> np.ndarray:
+        """Tail probability of each value (1 for NaN, and for everything until the history is long enough)."""
+        result = np.ones(len(values))
+        if not self.ready:
+            return result
+        n = len(self._sorted)
+        finite = values == values
+        known = values[finite]
+        body = (n - np.searchsorted(self._sorted, known, side="left") + 1.0) / (n + 1.0)
+        tail = self._above * np.exp(-np.maximum(known - self._threshold, 0.0) / self._excess)
+        result[finite] = np.where(known > self._threshold, np.minimum(body, tail), body)
+        return result
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state."""
+        pending = self._learnt - self._refreshed_at
+        kept = self._history[max(0, self._length - self.size - pending) : self._length]
+        return {"size": self.size, "quantile": self.quantile, "prior_weight": self.prior_weight,
+                "min_count": self.min_count, "history": pack(kept), "learnt": self._learnt,
+                "refreshed_at": self._refreshed_at}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> TailProbability:
+        """Rebuild from :meth:`state_dict`, with the estimate of the last refresh."""
+        tail = cls(state["size"], state["quantile"], state["prior_weight"], state["min_count"])
+        history = unpack(state["history"])
+        tail._learnt = state["learnt"]
+        tail._refreshed_at = state["refreshed_at"]
+        tail._history = np.concatenate([history, np.empty(len(tail._history))])
+        tail._length = len(history)
+        before = history[: len(history) - (tail._learnt - tail._refreshed_at)]
+        tail._fit(before[max(0, len(before) - tail.size) :])
+        return tail
+
+
+def scores_of(probabilities: np.ndarray, level: float) -> np.ndarray:
+    """Map tail probabilities onto [0, 1] with ``level`` (the alarm probability) at exactly 0.5:
+    ``0.5 * log(p) / log(level)``, so a score doubles when the probability is the square of the level; 0 for 1."""
+    surprise = np.maximum(-np.log(np.maximum(probabilities, 1e-300)), 0.0)
+    return np.minimum(1.0, 0.5 * surprise / -math.log(level))
