@@ -165,7 +165,7 @@ def _attach(conn: psycopg.Connection, order: WorkOrder, transition_: TransitionL
         data={"alarm_id": transition_.alarm_id, "transition_id": transition_.id, "category": alarm.category,
               "severity": alarm.severity, "to_state": transition_.to_state},
     )
-    journal.publish(conn, order.id, order.state)
+    journal.publish(conn, order.id)
     # An order shows the first alarm attached to it (the lowest id).
     first_alarm = min(a for a in (order.alarm_id, transition_.alarm_id) if a is not None)
     return dataclasses.replace(order, alarm_id=first_alarm)
@@ -212,7 +212,7 @@ def _upgrade(
         conn.execute("UPDATE work_order_offers SET outcome = 'superseded' WHERE order_id = %s AND outcome IS NULL",
                      (order.id,))
         upgraded = offers.offer(conn, upgraded, skill=resp.skill, timeout=resp.accept_timeout, now=at)
-    journal.publish(conn, order.id, order.state)
+    journal.publish(conn, order.id)
     return upgraded
 
 

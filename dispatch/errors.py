@@ -36,12 +36,45 @@ class ResponsibilityNotFound(NotFound):
     """No item of the current responsibility list covers the category, component and scope asked for."""
 
 
+class CrewNotFound(NotFound):
+    """No crew member has this id."""
+
+
+class PlanNotFound(NotFound):
+    """No preventive plan has this id."""
+
+
+class ResponsibilityVersionNotFound(NotFound):
+    """No stored version of the responsibility list has this number."""
+
+
 class IllegalTransition(Conflict):
     """The state machine does not allow the requested move (the message names both states)."""
 
 
 class AcceptConflict(Conflict):
     """Another crew member accepted the order first."""
+
+
+class AssigneeRequired(Conflict):
+    """The order has nobody on it and the move needs someone (DISPATCHED): assign a crew member instead."""
+
+
+class CrewExists(Conflict):
+    """A crew member with this id is already registered."""
+
+
+class PlanExists(Conflict):
+    """A plan of this template already exists for this device (or place)."""
+
+
+class StaleVersion(Conflict):
+    """The responsibility list changed since the version the edit started from (someone else saved first)."""
+
+
+class HotlineStateConflict(Conflict):
+    """The 12345 record cannot be made yet or any more (closure before the repair is done, a second closure,
+    satisfaction before the closure was sent)."""
 
 
 class AcceptRefused(Forbidden):
@@ -55,6 +88,24 @@ class UnknownPlace(Invalid):
 class InvalidOrder(Invalid):
     """What an order is opened or moved with breaks a rule: an unknown origin, category or preventive template,
     a cost that is not a non-negative amount in whole fen, a part without a name or a positive quantity."""
+
+
+class ReasonRequired(Invalid):
+    """Holding, cancelling, declaring a false alarm, reopening and reassigning an order need a reason."""
+
+
+class InvalidCrew(Invalid):
+    """A crew record breaks a rule: unknown unit or time zone, a bad shift, no skill, an estate the unit does not
+    serve."""
+
+
+class AssignRefused(Invalid):
+    """The crew member named cannot take this order: inactive, of another unit, without the skill, or not
+    covering the order's estate."""
+
+
+class InvalidHotlineTicket(Invalid):
+    """A 12345 ticket without its number or reply deadline, or with a deadline before it was received."""
 
 
 class PhotoRejected(Invalid):

@@ -79,5 +79,5 @@ def _escalate(conn: psycopg.Connection, *, order_id: int, step: str, due_at: dat
         conn, order, "sla_breach", [{"kind": "unit", "id": unit} for unit in recipients], now=now,
         step=step, due_at=due_at.isoformat(), level=level, platform_dispatch=platform_dispatch,
     )
-    journal.publish(conn, order.id, order.state)
+    journal.publish(conn, order.id)
     return FiredStep(order_id, step, due_at, level, recipients, platform_dispatch)

@@ -10,9 +10,9 @@ import psycopg
 
 from dashboard.users import ROLES, create_user, set_password
 from dispatch import fund
+from dispatch.crew import CrewMember, upsert_crew_member
 from dispatch.preventive import create_plan
 from dispatch.responsibility import default_list_path, import_list, lookup, parse_list
-from dispatch.units import CrewMember, upsert_crew_member
 from ingest.migrations import is_migrated
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 from simulators.estate import EstateLayout

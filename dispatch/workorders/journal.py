@@ -5,7 +5,6 @@ Writers call these inside their own transaction; ``publish`` and ``enqueue`` tak
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -44,9 +43,24 @@ def record_event(
     ).fetchone()[0]
 
 
-def publish(conn: psycopg.Connection, order_id: int, state: str) -> None:
-    """NOTIFY ``pw_work_orders`` with the order's id and state (delivered when the transaction commits)."""
-    conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, json.dumps({"id": order_id, "state": str(state)})))
+# What a crew member's phone needs to decide on an offer: what, where, whose. Never the reporter's contact; the
+# description is cut so the payload stays far below PostgreSQL's 8000-byte NOTIFY limit.
+_NOTICE = """
+SELECT pg_notify(%s, json_build_object(
+    'id', id, 'state', state, 'number', number, 'site_id', site_id, 'building_id', building_id,
+    'unit_id', unit_id, 'assignee_id', assignee_id, 'offered_to', offered_to, 'category', category,
+    'severity', severity, 'origin', origin, 'title', title, 'address', address,
+    'description', left(description, %s))::text)
+FROM work_orders WHERE id = %s
+"""
+NOTICE_DESCRIPTION_CHARS = 500
+
+
+def publish(conn: psycopg.Connection, order_id: int) -> None:
+    """NOTIFY ``pw_work_orders`` with the order as it now is in this transaction (delivered at commit): id,
+    state, number, place, unit, assignee and offeree, category, title, address and the start of the
+    description."""
+    conn.execute(_NOTICE, (CHANNEL, NOTICE_DESCRIPTION_CHARS, order_id))
 
 
 def enqueue(

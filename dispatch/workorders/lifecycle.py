@@ -13,10 +13,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from dispatch.errors import IllegalTransition, InvalidOrder
+from dispatch.errors import AssigneeRequired, IllegalTransition, InvalidOrder, ReasonRequired
 from dispatch.states import SATISFIES, STAMPS, TERMINAL_STATES, TRANSITIONS, State, can_transition
 from dispatch.workorders import journal, queries
 from dispatch.workorders.model import CENT, WorkOrder
+
+REASONED_TARGETS = frozenset({State.ON_HOLD, State.CANCELLED, State.FALSE_ALARM})
 
 
 def transition(
@@ -34,8 +36,9 @@ def transition(
     """Move an order to ``to_state`` if the state machine allows it, recording actor, note, labour cost and parts.
 
     ``cost`` is labour cost in yuan; ``parts`` are ``{"name", "quantity", "unit_cost"}`` mappings. Raises
-    ``IllegalTransition`` (naming the allowed targets), ``InvalidOrder`` (a bad amount or part) or
-    ``WorkOrderNotFound``.
+    ``IllegalTransition`` (naming the allowed targets), ``AssigneeRequired`` (DISPATCHED with nobody on it: use
+    ``assign``), ``ReasonRequired`` (hold, cancel, false alarm or reopen without a note), ``InvalidOrder`` (a
+    bad amount or part) or ``WorkOrderNotFound``.
     """
     now = now or datetime.now(UTC)
     try:
@@ -65,17 +68,27 @@ def move(
     photo_ids: list[int] | None = None,
 ) -> None:
     """Move ``order``, whose row the caller has locked in its transaction, to ``target``; raises
-    ``IllegalTransition`` when the state machine does not allow it."""
+    ``IllegalTransition`` when the state machine does not allow it, ``AssigneeRequired`` and ``ReasonRequired``
+    as ``transition`` does."""
     current = State(order.state)
     if not can_transition(current, target):
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (final state)"
         raise IllegalTransition(f"{order.number}: {current} → {target} is not allowed (from {current}: {allowed})")
+    if target is State.DISPATCHED and order.assignee_id is None:
+        raise AssigneeRequired(f"{order.number}: nobody is on it; assign a crew member to dispatch it")
+    if needs_reason(current, target) and not (note and note.strip()):
+        raise ReasonRequired(f"{order.number}: {current} → {target} needs a reason")
     _apply_state(conn, order.id, current, target, now)
     journal.record_event(
         conn, order.id, at=now, actor=actor, kind="transition", from_state=current, to_state=target, note=note,
         labour_cost=labour_cost, parts=parts, parts_cost=parts_cost, photo_ids=photo_ids,
     )
-    journal.publish(conn, order.id, target)
+    journal.publish(conn, order.id)
+
+
+def needs_reason(current: State, target: State) -> bool:
+    """Whether a move must say why: holding, cancelling, declaring a false alarm, reopening."""
+    return target in REASONED_TARGETS or (current is State.RESOLVED and target is State.IN_PROGRESS)
 
 
 def _apply_state(conn: psycopg.Connection, order_id: int, current: State, target: State, now: datetime) -> None:

@@ -1,9 +1,11 @@
 """Offering orders to crew and crew accepting them.
 
-An order is offered to the on-shift member of the responsible unit with the skill and the least open work. The
-offer expires after the list item's acceptance timeout; ``reassign_expired`` then offers the order to the next
-best member who has not had it yet. ``accept`` is open to any eligible member of the unit, so a late accept by
-the first offeree and an accept by the second can race; row locks make exactly one of them win.
+An order is offered to the best member ``dispatch.crew.candidates`` ranks: of the responsible unit, with the
+skill, on shift, covering the estate, with the least open work. The offer expires after the list item's
+acceptance timeout; ``reassign_expired`` (run by the scheduler) then offers the order to the next best member who
+has not had it yet, and when nobody is left the order is escalated one level and the units are asked to assign
+by hand. ``accept`` is open to any eligible member of the unit, so a late accept by the first offeree and an
+accept by the second can race; row locks make exactly one of them win.
 """
 
 from __future__ import annotations
@@ -13,28 +15,21 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from dispatch.crew import ANY_SKILL, candidates, covers, get_crew_member
 from dispatch.errors import AcceptConflict, AcceptRefused, IllegalTransition
-from dispatch.states import OPEN_STATES, SATISFIES, State
+from dispatch.states import SATISFIES, State
 from dispatch.workorders import journal, queries
 from dispatch.workorders.lifecycle import satisfy_steps
 from dispatch.workorders.model import WorkOrder
 
 SYSTEM_ACTOR = "system:dispatch"
-_OPEN = [s.value for s in OPEN_STATES]
 
 
-def choose_crew(conn: psycopg.Connection, order: WorkOrder, *, skill: str, exclude: list[str]) -> str | None:
-    """The eligible crew member with the least open work (ties by id), or ``None``."""
-    row = conn.execute(
-        """SELECT c.id FROM dispatch_crew c
-           WHERE c.unit_id = %(unit)s AND c.on_shift AND (%(skill)s = 'any' OR %(skill)s = ANY (c.skills))
-             AND NOT (c.id = ANY (%(exclude)s))
-           ORDER BY (SELECT count(*) FROM work_orders w WHERE w.assignee_id = c.id AND w.state = ANY (%(open)s)),
-                    c.id
-           LIMIT 1""",
-        {"unit": order.unit_id, "skill": skill, "exclude": exclude, "open": _OPEN},
-    ).fetchone()
-    return row[0] if row else None
+def choose_crew(conn: psycopg.Connection, order: WorkOrder, *, skill: str, exclude: list[str], now: datetime
+                ) -> str | None:
+    """The best member to offer ``order`` to at ``now`` (``dispatch.crew.candidates``), or ``None``."""
+    found = candidates(conn, unit_id=order.unit_id, skill=skill, site_id=order.site_id, at=now, exclude=exclude)
+    return found[0].member.id if found else None
 
 
 def offer(conn: psycopg.Connection, order: WorkOrder, *, skill: str, timeout: timedelta, now: datetime) -> WorkOrder:
@@ -46,16 +41,9 @@ def offer(conn: psycopg.Connection, order: WorkOrder, *, skill: str, timeout: ti
     if order.assignee_id is not None or State(order.state) not in (State.NEW, State.ACKED):
         return order
     previous = [r[0] for r in conn.execute("SELECT crew_id FROM work_order_offers WHERE order_id = %s", (order.id,))]
-    crew_id = choose_crew(conn, order, skill=skill, exclude=previous)
+    crew_id = choose_crew(conn, order, skill=skill, exclude=previous, now=now)
     if crew_id is None:
-        conn.execute(
-            "UPDATE work_orders SET offered_to = NULL, offer_expires_at = NULL, updated_at = %s WHERE id = %s",
-            (now, order.id),
-        )
-        journal.record_event(conn, order.id, at=now, actor=SYSTEM_ACTOR, kind="offer",
-                             note="no eligible crew member left: assign by hand", data={"crew_id": None})
-        journal.enqueue(conn, order, "unassigned", [{"kind": "unit", "id": order.unit_id}], now=now)
-        return dataclasses.replace(order, offered_to=None, offer_expires_at=None)
+        return _escalate_unassigned(conn, order, now=now)
     expires = now + timeout
     conn.execute(
         "INSERT INTO work_order_offers (order_id, crew_id, offered_at, expires_at) VALUES (%s, %s, %s, %s)",
@@ -68,8 +56,29 @@ def offer(conn: psycopg.Connection, order: WorkOrder, *, skill: str, timeout: ti
     journal.record_event(conn, order.id, at=now, actor=SYSTEM_ACTOR, kind="offer",
                          data={"crew_id": crew_id, "expires_at": expires.isoformat()})
     journal.enqueue(conn, order, "offer", [{"kind": "crew", "id": crew_id}], now=now, expires_at=expires.isoformat())
-    journal.publish(conn, order.id, order.state)
+    journal.publish(conn, order.id)
     return dataclasses.replace(order, offered_to=crew_id, offer_expires_at=expires)
+
+
+def _escalate_unassigned(conn: psycopg.Connection, order: WorkOrder, *, now: datetime) -> WorkOrder:
+    """Nobody (left) can take the order: raise it one level along its chain and ask those units and the
+    responsible one to assign by hand."""
+    chain = queries.routing(conn, order.id).escalation
+    level = min(order.escalation_level + 1, len(chain)) if chain else order.escalation_level + 1
+    units = list(dict.fromkeys([order.unit_id, *(chain[level - 1] if chain else [])]))
+    conn.execute(
+        """UPDATE work_orders SET offered_to = NULL, offer_expires_at = NULL, escalation_level = %s, updated_at = %s
+           WHERE id = %s""",
+        (level, now, order.id),
+    )
+    journal.record_event(conn, order.id, at=now, actor=SYSTEM_ACTOR, kind="offer",
+                         note="no eligible crew member left: assign by hand", data={"crew_id": None})
+    journal.record_event(conn, order.id, at=now, actor=SYSTEM_ACTOR, kind="escalation",
+                         note=f"nobody accepted the order; escalated to level {level}",
+                         data={"reason": "unassigned", "level": level, "recipients": units})
+    journal.enqueue(conn, order, "unassigned", [{"kind": "unit", "id": unit} for unit in units], now=now, level=level)
+    journal.publish(conn, order.id)
+    return dataclasses.replace(order, offered_to=None, offer_expires_at=None, escalation_level=level)
 
 
 def reassign_expired(conn: psycopg.Connection, *, now: datetime, limit: int = 100) -> int:
@@ -112,9 +121,7 @@ def accept(conn: psycopg.Connection, order_id: int, crew_member_id: str, *, now:
     now = now or datetime.now(UTC)
     actor = f"crew:{crew_member_id}"
     with conn.transaction():
-        crew = conn.execute(
-            "SELECT unit_id, skills, on_shift FROM dispatch_crew WHERE id = %s", (crew_member_id,)
-        ).fetchone()
+        crew = get_crew_member(conn, crew_member_id)
         if crew is None:
             raise AcceptRefused(f"crew member {crew_member_id!r} does not exist")
         order = queries.fetch(conn, order_id, lock=True)
@@ -123,14 +130,15 @@ def accept(conn: psycopg.Connection, order_id: int, crew_member_id: str, *, now:
         current = State(order.state)
         if current not in (State.NEW, State.ACKED):
             raise IllegalTransition(f"{order.number} is {current}; only NEW or ACKED orders can be accepted")
-        unit_id, skills, on_shift = crew
         skill = queries.routing(conn, order_id).skill
-        if unit_id != order.unit_id:
-            raise AcceptRefused(f"{order.number} belongs to unit {order.unit_id}, not {unit_id}")
-        if not on_shift:
+        if crew.unit_id != order.unit_id:
+            raise AcceptRefused(f"{order.number} belongs to unit {order.unit_id}, not {crew.unit_id}")
+        if not crew.available(now):
             raise AcceptRefused(f"crew member {crew_member_id!r} is not on shift")
-        if skill != "any" and skill not in skills:
+        if skill != ANY_SKILL and skill not in crew.skills:
             raise AcceptRefused(f"{order.number} needs skill {skill!r}")
+        if not covers(conn, crew, order.site_id):
+            raise AcceptRefused(f"crew member {crew_member_id!r} does not cover site {order.site_id}")
         updated = conn.execute(
             """UPDATE work_orders SET assignee_id = %(crew)s, state = 'DISPATCHED', updated_at = %(now)s,
                    acked_at = coalesce(acked_at, %(now)s), dispatched_at = coalesce(dispatched_at, %(now)s),
@@ -151,5 +159,5 @@ def accept(conn: psycopg.Connection, order_id: int, crew_member_id: str, *, now:
         journal.record_event(conn, order_id, at=now, actor=actor, kind="transition", from_state=State.ACKED,
                              to_state=State.DISPATCHED, data={"assignee_id": crew_member_id})
         satisfy_steps(conn, order_id, SATISFIES[State.DISPATCHED], now)
-        journal.publish(conn, order_id, State.DISPATCHED)
+        journal.publish(conn, order_id)
     return queries.fetch(conn, order_id)

@@ -79,7 +79,7 @@ def attach_photo(
             (order_id, relative.as_posix(), detected, len(data), digest, actor, now),
         ).fetchone()[0]
         journal.record_event(conn, order_id, at=now, actor=actor, kind="photo", photo_ids=[photo_id])
-        journal.publish(conn, order.id, order.state)
+        journal.publish(conn, order.id)
     return Photo(photo_id, order_id, relative.as_posix(), detected, len(data), digest, actor, now)
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from dispatch.crew import CrewMember, upsert_crew_member
 from dispatch.responsibility import default_list_path, import_list, parse_list
-from dispatch.units import CrewMember, upsert_crew_member
+from dispatch.workorders import WorkOrder, assign, get_work_order, transition
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
 
 T0 = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -80,3 +81,16 @@ def estate(db: psycopg.Connection) -> psycopg.Connection:
         upsert_crew_member(db, CrewMember(id=crew_id, unit_id=unit_id, name=f"Worker {crew_id}",
                                           phone="13800000000", skills=skills, on_shift=True))
     return db
+
+
+CREW_OF_UNIT = {"elevator-maint": "em-1", "fire-maint": "fm-1", "property-eng": "pe-1", "water-utility": "wu-1"}
+
+
+def step_to(conn: psycopg.Connection, order_id: int, state: str, *, now: datetime, actor: str = "user:op",
+            note: str | None = None, **extra: Any) -> WorkOrder:
+    """Move an order to ``state`` as the control room does: DISPATCHED by assigning its unit's crew member of the
+    ``estate`` fixture, a hold, cancellation, false alarm or reopening with a reason."""
+    if state == "DISPATCHED":
+        order = get_work_order(conn, order_id)
+        return assign(conn, order_id, CREW_OF_UNIT[order.unit_id], actor=actor, now=now)
+    return transition(conn, order_id, state, actor=actor, now=now, note=note or "reason given", **extra)

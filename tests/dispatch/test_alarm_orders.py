@@ -13,10 +13,10 @@ from psycopg import sql
 
 from dispatch.alarm_sync import handle_transition, sync_alarms
 from dispatch.responsibility import default_list_path, parse_list
-from dispatch.workorders import events, get_work_order, list_work_orders, transition
+from dispatch.workorders import events, get_work_order, list_work_orders
 from rules.categories import categories
 
-from .conftest import DEVICES, SITE, T0, Alarm, Transition, alarm_transition
+from .conftest import DEVICES, SITE, T0, Alarm, Transition, alarm_transition, step_to
 
 DEFAULT_LIST = parse_list(default_list_path().read_text(encoding="utf-8"))
 
@@ -83,7 +83,7 @@ def test_a_new_alarm_after_resolution_opens_a_new_order_marked_as_repeat(estate:
     first = Alarm(id=1, category="drainage_equipment", severity="P2", device_id=DEVICES["drainage"])
     order = handle_transition(estate, alarm_transition(10, first))
     for state in ("ACKED", "DISPATCHED", "ON_SITE", "RESOLVED"):
-        transition(estate, order.id, state, actor="user:op", now=T0 + timedelta(hours=1))
+        step_to(estate, order.id, state, now=T0 + timedelta(hours=1))
     second = Alarm(id=2, category="drainage_equipment", severity="P2", device_id=DEVICES["drainage"])
     reopened = handle_transition(estate, alarm_transition(11, second, at=T0 + timedelta(days=2)))
     assert reopened.id != order.id
@@ -256,7 +256,7 @@ def test_an_upgrade_after_arrival_keeps_the_deadlines_already_met(estate: psycop
     trapped = Alarm(id=2, category="elevator_entrapment", severity="P0", device_id=DEVICES["elevator"])
     order = handle_transition(estate, alarm_transition(10, fault))
     for state in ("ACKED", "DISPATCHED", "ON_SITE"):
-        transition(estate, order.id, state, actor="user:op", now=T0 + timedelta(minutes=20))
+        step_to(estate, order.id, state, now=T0 + timedelta(minutes=20))
     upgraded = handle_transition(estate, alarm_transition(11, trapped, at=T0 + timedelta(minutes=30)))
     open_steps = estate.execute(
         "SELECT step, due_at FROM sla_steps WHERE order_id = %s AND satisfied_at IS NULL", (order.id,)).fetchall()

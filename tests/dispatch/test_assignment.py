@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from dispatch.alarm_sync import handle_transition
-from dispatch.units import CrewMember, set_on_shift, upsert_crew_member
+from dispatch.crew import CrewMember, set_on_shift, upsert_crew_member
 from dispatch.workorders import AcceptConflict, AcceptRefused, accept, events, get_work_order, reassign_expired
 from ingest.database import connect
 

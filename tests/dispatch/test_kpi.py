@@ -9,9 +9,9 @@ import pytest
 
 from dispatch.alarm_sync import handle_transition
 from dispatch.kpi import Rate, compute_kpis
-from dispatch.workorders import accept, open_from_report, transition
+from dispatch.workorders import accept, open_from_report
 
-from .conftest import DEVICES, SITE, T0, Alarm, alarm_transition
+from .conftest import DEVICES, SITE, T0, Alarm, alarm_transition, step_to
 
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
@@ -19,7 +19,7 @@ H = timedelta(hours=1)
 
 def at(conn: psycopg.Connection, order_id: int, moves: list[tuple[str, timedelta]], start) -> None:
     for state, offset in moves:
-        transition(conn, order_id, state, actor="user:op", now=start + offset)
+        step_to(conn, order_id, state, now=start + offset)
 
 
 def water_report(conn: psycopg.Connection, when):

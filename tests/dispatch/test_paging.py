@@ -21,7 +21,7 @@ def template(estate: psycopg.Connection) -> int:
     order = open_from_report(estate, site_id=SITE, origin="owner_report", category="water_outage",
                              description="no water", address="1号楼", reporter_contact="139", actor="user:desk",
                              now=T0 - timedelta(days=1))
-    transition(estate, order.id, "CANCELLED", actor="user:desk", now=T0 - timedelta(days=1))
+    transition(estate, order.id, "CANCELLED", actor="user:desk", note="test template", now=T0 - timedelta(days=1))
     return order.id
 
 
