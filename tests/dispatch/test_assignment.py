@@ -10,8 +10,22 @@ import pytest
 
 from dispatch.alarm_sync import handle_transition
 from dispatch.crew import CrewMember, set_on_shift, upsert_crew_member
-from dispatch.workorders import AcceptConflict, AcceptRefused, accept, events, get_work_order, reassign_expired
+from dispatch.workorders import (
+    AcceptConflict,
+    AcceptRefused,
+    AssigneeRequired,
+    AssignRefused,
+    IllegalTransition,
+    ReasonRequired,
+    accept,
+    assign,
+    events,
+    get_work_order,
+    reassign_expired,
+    transition,
+)
 from ingest.database import connect
+from ingest.registry import Site, upsert_site
 
 from .conftest import DEVICES, T0, Alarm, alarm_transition
 
@@ -114,3 +128,94 @@ def test_a_shift_change_records_who_made_it(estate: psycopg.Connection) -> None:
     set_on_shift(estate, "em-1", False, actor="user:dispatcher")
     assert estate.execute("SELECT on_shift, updated_by FROM dispatch_crew WHERE id = 'em-1'").fetchone() == (
         False, "user:dispatcher")
+
+
+def test_assigning_a_new_order_by_hand_dispatches_it_and_withdraws_the_offer(estate: psycopg.Connection) -> None:
+    order = entrapment(estate)
+    assigned = assign(estate, order.id, "em-2", actor="user:duty", now=T0 + timedelta(minutes=1))
+    assert (assigned.state, assigned.assignee_id, assigned.offered_to) == ("DISPATCHED", "em-2", None)
+    assert assigned.acked_at == T0 + timedelta(minutes=1)
+    outcomes = estate.execute("SELECT crew_id, outcome FROM work_order_offers WHERE order_id = %s",
+                              (order.id,)).fetchall()
+    assert outcomes == [("em-1", "superseded")]
+    assert [e.kind for e in events(estate, order.id)][-3:] == ["assignment", "transition", "transition"]
+
+
+def test_reassigning_needs_a_reason_and_keeps_the_state(estate: psycopg.Connection) -> None:
+    order = entrapment(estate)
+    accept(estate, order.id, "em-1", now=T0)
+    transition(estate, order.id, "EN_ROUTE", actor="crew:em-1", now=T0)
+    with pytest.raises(ReasonRequired):
+        assign(estate, order.id, "em-2", actor="user:duty")
+    moved = assign(estate, order.id, "em-2", actor="user:duty", reason="em-1 车辆故障", now=T0 + timedelta(minutes=9))
+    assert (moved.state, moved.assignee_id) == ("EN_ROUTE", "em-2")
+    last = events(estate, order.id)[-1]
+    assert (last.kind, last.actor, last.note, last.data["from"], last.data["to"]) == (
+        "assignment", "user:duty", "em-1 车辆故障", "em-1", "em-2")
+
+
+@pytest.mark.parametrize(("crew_id", "message"), [
+    ("fm-1", "belongs to unit elevator-maint"),
+    ("em-0", "needs skill 'elevator'"),
+    ("em-x", "no longer active"),
+    ("ghost", "does not exist"),
+])
+def test_a_member_who_cannot_take_the_order_is_not_assigned(estate: psycopg.Connection, crew_id: str,
+                                                            message: str) -> None:
+    upsert_crew_member(estate, CrewMember(id="em-0", unit_id="elevator-maint", name="Trainee", phone="",
+                                          skills=["escalator"], on_shift=True))
+    upsert_crew_member(estate, CrewMember(id="em-x", unit_id="elevator-maint", name="Left", phone="",
+                                          skills=["elevator"], on_shift=True, active=False))
+    order = entrapment(estate)
+    with pytest.raises(AssignRefused, match=message):
+        assign(estate, order.id, crew_id, actor="user:duty")
+    assert get_work_order(estate, order.id).assignee_id is None
+
+
+def test_an_off_shift_member_may_be_called_in_and_it_is_recorded(estate: psycopg.Connection) -> None:
+    set_on_shift(estate, "em-2", False, actor="user:duty")
+    order = entrapment(estate)
+    assign(estate, order.id, "em-2", actor="user:duty", now=T0)
+    assert events(estate, order.id)[-3].data["off_shift"] is True
+
+
+def test_dispatching_without_an_assignee_is_refused(estate: psycopg.Connection) -> None:
+    order = entrapment(estate)
+    transition(estate, order.id, "ACKED", actor="user:duty", now=T0)
+    with pytest.raises(AssigneeRequired, match="assign a crew member"):
+        transition(estate, order.id, "DISPATCHED", actor="user:duty", now=T0)
+    assert get_work_order(estate, order.id).state == "ACKED"
+
+
+def test_a_closed_order_cannot_be_assigned(estate: psycopg.Connection) -> None:
+    order = entrapment(estate)
+    transition(estate, order.id, "FALSE_ALARM", actor="user:duty", note="测试按钮", now=T0)
+    with pytest.raises(IllegalTransition, match="only open orders"):
+        assign(estate, order.id, "em-1", actor="user:duty")
+
+
+def test_when_nobody_is_left_the_order_is_escalated_to_the_next_level(estate: psycopg.Connection) -> None:
+    order = entrapment(estate)
+    reassign_expired(estate, now=T0 + timedelta(minutes=5))
+    reassign_expired(estate, now=T0 + timedelta(minutes=10))
+    escalated = get_work_order(estate, order.id)
+    assert escalated.escalation_level == 1
+    last = events(estate, order.id)[-1]
+    assert (last.kind, last.data["reason"], last.data["recipients"]) == ("escalation", "unassigned",
+                                                                         ["elevator-maint"])
+
+
+def test_an_order_nobody_can_take_at_opening_is_escalated_at_once(estate: psycopg.Connection) -> None:
+    for crew_id in ("em-1", "em-2"):
+        set_on_shift(estate, crew_id, False, actor="user:duty")
+    order = entrapment(estate)
+    assert (order.offered_to, order.escalation_level) == (None, 1)
+
+
+def test_a_member_who_does_not_cover_the_estate_cannot_accept(estate: psycopg.Connection) -> None:
+    upsert_site(estate, Site(id="S2", name="别的小区"))
+    order = entrapment(estate)
+    upsert_crew_member(estate, CrewMember(id="em-2", unit_id="elevator-maint", name="Worker em-2", phone="",
+                                          skills=["elevator"], on_shift=True, site_ids=["S2"]))
+    with pytest.raises(AcceptRefused, match="does not cover site S1"):
+        accept(estate, order.id, "em-2")
