@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from dashboard import errors, logs
+from dashboard import database, errors, logs
 from dashboard.events import Broadcaster, Listener
+from dashboard.limits import Limits, RequestLimits
 from dashboard.metrics import Metrics, MetricsMiddleware, storage_maintenance_collector
 from dashboard.routers import (
     alarms,
@@ -33,8 +35,8 @@ from dashboard.routers import (
     users,
     work_orders,
 )
+from dashboard.security import LOGIN_SLOTS
 from dashboard.ui import pages
-from ingest.database import create_pool
 
 HERE = Path(__file__).parent
 access_log = logging.getLogger("propwatch.web.access")
@@ -84,12 +86,19 @@ def _openapi_with_security(app: FastAPI) -> dict:
     return schema
 
 
-def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir: Path | None = None) -> FastAPI:
-    """Build the app. The lifespan opens the connection pool and the LISTEN thread feeding the SSE stream."""
+def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir: Path | None = None,
+               limits: Limits | None = None, statement_timeout_s: float = database.DEFAULT_STATEMENT_TIMEOUT_S,
+               log_client_address: bool = False) -> FastAPI:
+    """Build the app. The lifespan opens the connection pool and the LISTEN thread feeding the SSE stream.
+
+    ``limits`` bounds request bodies (``dashboard.limits``); ``statement_timeout_s`` bounds each query of a
+    request; ``log_client_address`` adds the caller's address to the access log (off: no personal data).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await asyncio.to_thread(create_pool, database_url, name="propwatch-web")
+        app.state.pool = await asyncio.to_thread(database.open_pool, database_url,
+                                                 statement_timeout_s=statement_timeout_s)
         app.state.broadcaster = Broadcaster(asyncio.get_running_loop())
         app.state.metrics.gauges["propwatch_sse_subscribers"] = lambda: app.state.broadcaster.subscriber_count
         app.state.metrics.collectors.append(storage_maintenance_collector(app.state.pool))
@@ -118,8 +127,11 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
     app.state.uploads_dir = Path(uploads_dir) if uploads_dir else Path(".data/uploads")
     app.state.metrics = Metrics()
     app.state.shutting_down = False
+    app.state.login_slots = threading.BoundedSemaphore(LOGIN_SLOTS)
     errors.install(app)
-    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, log=access_log.info)
+    app.add_middleware(RequestLimits, limits=limits or Limits())
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics, log=access_log.info,
+                       log_client_address=log_client_address)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (health, auth, alarms, work_orders, events, estate, gateway_ops, fund, kpi, responsibility, users,
                    audit, public, docs):

@@ -1,4 +1,9 @@
-"""The audit trail: one append-only row per change a person makes. Details never carry secrets."""
+"""The audit trail: one append-only row per change a person makes, and per sign-in, failed sign-in and sign-out.
+
+Rows are written on the connection of the change they describe, inside its transaction, so an entry exists
+exactly when its change was committed. Details never carry secrets; a failed sign-in under a username nobody has
+records no name at all (people type passwords into the username field).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from psycopg.types.json import Jsonb
 from dashboard.users import User
 
 _SECRET_KEYS = frozenset({"password", "token", "access_token", "csrf", "csrf_token"})
+UNKNOWN_ACTOR = "(unknown user)"
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,27 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit row for a change ``actor`` made."""
+    _insert(conn, actor.id, actor.username, actor.role, action, target_type, str(target_id), site_id, detail)
+
+
+def record_sign_in(conn: psycopg.Connection, action: str, user: User | None, *, source: str,
+                   detail: dict[str, Any] | None = None) -> None:
+    """Append a sign-in event (``auth.login``, ``auth.login_failed``, ``auth.logout``) of ``user``, or of an
+    unknown username when ``user`` is ``None``; ``source`` is the client's address as throttling counts it."""
+    details = {"source": source, **(detail or {})}
+    if user is None:
+        _insert(conn, None, UNKNOWN_ACTOR, "anonymous", action, "user", "-", None, details)
+    else:
+        _insert(conn, user.id, user.username, user.role, action, "user", str(user.id), None, details)
+
+
+def _insert(conn: psycopg.Connection, actor_id: int | None, actor: str, role: str, action: str, target_type: str,
+            target_id: str, site_id: str | None, detail: dict[str, Any] | None) -> None:
     clean = {k: v for k, v in (detail or {}).items() if k not in _SECRET_KEYS}
     conn.execute(
         """INSERT INTO audit_log (actor_id, actor, role, action, target_type, target_id, site_id, detail)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-        (actor.id, actor.username, actor.role, action, target_type, str(target_id), site_id,
-         Jsonb(clean)),
+        (actor_id, actor, role, action, target_type, target_id, site_id, Jsonb(clean)),
     )
 
 

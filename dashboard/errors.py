@@ -9,6 +9,7 @@ package's specific error (``dispatch.fund.errors.WrongApprover``) answers like i
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +20,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dashboard import database
 from dispatch import errors as dispatch_errors
 from gateway import errors as gateway_errors
 from ingest import errors as ingest_errors
 from rules import errors as rules_errors
 
 log = logging.getLogger(__name__)
+_KEY_DETAIL = re.compile(r"Key \(([^)]*)\)=")
 
 _CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -87,9 +90,19 @@ def domain_handler(family: Family) -> Callable[[Request, Exception], Awaitable[J
 
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         reason = type(exc).__name__
-        return JSONResponse(error_body(family.code, str(exc) or reason, {"reason": reason}), family.status)
+        details: dict[str, Any] = {"reason": reason}
+        if getattr(exc, "field", None):
+            details["field"] = exc.field  # type: ignore[attr-defined]
+        return JSONResponse(error_body(family.code, str(exc) or reason, details), family.status)
 
     return handle
+
+
+def referenced_field(exc: psycopg.errors.IntegrityError) -> str | None:
+    """The column(s) a key violation is about, from the server's detail (``Key (site_id)=(…) …``); never the
+    value, which may be personal."""
+    match = _KEY_DETAIL.match(exc.diag.message_detail or "")
+    return match[1] if match else exc.diag.column_name
 
 
 def install(app: FastAPI) -> None:
@@ -117,6 +130,28 @@ def install(app: FastAPI) -> None:
     async def _bad_value(_: Request, exc: psycopg.DataError) -> JSONResponse:
         # e.g. a NUL character or an out-of-range number that validation let through
         return JSONResponse(error_body("invalid", "a value cannot be stored", {"reason": type(exc).__name__}), 422)
+
+    @app.exception_handler(psycopg.errors.ForeignKeyViolation)
+    async def _unknown_reference(_: Request, exc: psycopg.errors.ForeignKeyViolation) -> JSONResponse:
+        # A reference the request made to something that does not exist, caught by the schema rather than a check.
+        field = referenced_field(exc)
+        return JSONResponse(error_body("invalid", f"{field or 'a reference'} names something that does not exist",
+                                       {"reason": "ForeignKeyViolation", "field": field}), 422)
+
+    @app.exception_handler(psycopg.errors.UniqueViolation)
+    async def _duplicate(_: Request, exc: psycopg.errors.UniqueViolation) -> JSONResponse:
+        field = referenced_field(exc)
+        return JSONResponse(error_body("conflict", f"{field or 'this record'} already exists",
+                                       {"reason": "UniqueViolation", "field": field}), 409)
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(psycopg.InterfaceError)
+    async def _database_unavailable(_: Request, exc: psycopg.Error) -> JSONResponse:
+        # Connection refused or lost, pool exhausted, statement timeout: the database, not the request, failed.
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return JSONResponse(error_body("unavailable", "the database is unavailable; try again shortly",
+                                       {"reason": type(exc).__name__}), 503,
+                            headers={"Retry-After": str(database.RETRY_AFTER_S)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "login": ("登录", "Sign in"), "logout": ("退出", "Sign out"),
     "username": ("用户名", "Username"), "password": ("密码", "Password"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
+    "login_throttled": ("登录失败次数过多，请稍后再试", "Too many failed sign-ins; try again later"),
+    "no_board": ("您的账号未关联小区公示栏", "No public board is linked to your account"),
     "console": ("报警台", "Alarm console"), "estate": ("小区总览", "Estate overview"),
     "work_orders": ("工单看板", "Work orders"), "responsibility": ("权责清单", "Responsibility list"),
     "fund": ("维修资金审批", "Fund approvals"), "kpi": ("绩效报表", "KPI report"),

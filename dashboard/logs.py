@@ -6,7 +6,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-_FIELDS = ("method", "route", "status", "duration_ms", "event", "alarm_id", "work_order_id")
+_FIELDS = ("method", "path", "route", "status", "duration_ms", "client", "event", "alarm_id", "work_order_id")
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,8 +24,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str = "INFO") -> None:
-    """Send propwatch.web logs as JSON to stderr (idempotent)."""
+    """Send propwatch.web logs as JSON to stderr (idempotent), and only there: a root handler (the command line's
+    ``logging.basicConfig``) would print every request a second time."""
     logger = logging.getLogger("propwatch.web")
+    logger.propagate = False
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())

@@ -110,12 +110,15 @@ def route_template(scope: Scope) -> str:
 
 
 class MetricsMiddleware:
-    """ASGI middleware timing every HTTP request and logging it without personal data."""
+    """ASGI middleware timing every HTTP request and logging it once, without personal data: the path without
+    its query string, and the client's address only when ``log_client_address`` is set."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, log: Callable[..., None]) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, log: Callable[..., None], *,
+                 log_client_address: bool = False) -> None:
         self.app = app
         self.metrics = metrics
         self.log = log
+        self.log_client_address = log_client_address
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -136,5 +139,8 @@ class MetricsMiddleware:
             elapsed = time.perf_counter() - start
             route = route_template(scope)
             self.metrics.observe(scope["method"], route, status, elapsed)
-            self.log("request", extra={"method": scope["method"], "route": route, "status": status,
-                                       "duration_ms": round(elapsed * 1000, 1)})
+            fields = {"method": scope["method"], "path": scope["path"], "route": route, "status": status,
+                      "duration_ms": round(elapsed * 1000, 1)}
+            if self.log_client_address and scope.get("client"):
+                fields["client"] = scope["client"][0]
+            self.log("request", extra=fields)

@@ -12,9 +12,10 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, Request
 
+from dashboard import audit, database, throttle
 from dashboard.errors import ApiError, forbidden
 from dashboard.roles import ADMINS, Group
-from dashboard.users import User, get_user
+from dashboard.users import User, authenticate, find_user, get_user
 
 SESSION_COOKIE = "pw_session"
 LOGIN_CSRF_COOKIE = "pw_login_csrf"
@@ -22,6 +23,14 @@ CSRF_HEADER = "X-CSRF-Token"
 SESSION_TTL = timedelta(hours=12)
 BEARER_TTL = timedelta(hours=8)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_API_PREFIXES = ("/api/v1/public/", "/api/v1/auth/token")
+LOGIN_SLOTS = 2
+LOGIN_SLOT_WAIT_S = 10.0
+
+
+def is_protected_api_path(path: str) -> bool:
+    """Whether ``path`` is an API endpoint that needs a signed-in caller."""
+    return path.startswith("/api/v1/") and not path.startswith(PUBLIC_API_PREFIXES)
 
 
 def token_hash(secret_key: str, token: str) -> str:
@@ -60,25 +69,52 @@ def resolve_token(conn: psycopg.Connection, secret_key: str, token: str, kind: s
     return user, row[1]
 
 
-def sign_in(conn: psycopg.Connection, username: str, password: str) -> User | None:
-    """Check a password with throttling: 429 after too many recent failures; failures are committed at once."""
-    from dashboard.users import authenticate, clear_login_failures, login_blocked, record_login_failure
+def client_source(request: Request) -> str:
+    """The caller's address as sign-in throttling counts it (``dashboard.throttle.source_key``)."""
+    return throttle.source_key(request.client.host if request.client else None)
 
-    if login_blocked(conn, username):
-        raise ApiError(429, "rate_limited", "too many failed sign-ins; try again in 15 minutes",
-                       headers={"Retry-After": "900"})
-    user = authenticate(conn, username, password)
+
+def sign_in(request: Request, conn: psycopg.Connection, username: str, password: str, *, via: str) -> User | None:
+    """Check a password under throttling (``dashboard.throttle``) and audit the outcome.
+
+    429 with ``Retry-After`` while the (username, source) pair or the source has to wait; the attempt is committed
+    before the password is checked, and a failure's audit entry is committed before ``None`` is returned. At most
+    ``LOGIN_SLOTS`` checks run at once per process: each holds tens of MiB and a core for a fraction of a second.
+    """
+    source = client_source(request)
+    slots = request.app.state.login_slots
+    if not slots.acquire(timeout=LOGIN_SLOT_WAIT_S):
+        raise ApiError(503, "unavailable", "too many sign-ins at once; try again shortly", headers={"Retry-After": "2"})
+    try:
+        wait = throttle.wait_seconds(throttle.counts(conn, username, source))
+        if wait > 0:
+            raise ApiError(429, "rate_limited", f"too many failed sign-ins; try again in {wait} s",
+                           {"retry_after": wait}, headers={"Retry-After": str(wait)})
+        attempt = throttle.start_attempt(conn, username, source)
+        conn.commit()
+        user = authenticate(conn, username, password)
+    finally:
+        slots.release()
     if user is None:
-        record_login_failure(conn, username)
+        throttle.failed(conn, attempt)
+        audit.record_sign_in(conn, "auth.login_failed", find_user(conn, username), source=source,
+                             detail={"via": via})
         conn.commit()
         return None
-    clear_login_failures(conn, username)
+    throttle.succeeded(conn, username, source)
+    audit.record_sign_in(conn, "auth.login", user, source=source, detail={"via": via})
     return user
+
+
+def sign_out(request: Request, conn: psycopg.Connection, user: User, token: str, *, via: str) -> None:
+    """Revoke ``token`` and audit the sign-out in the same transaction."""
+    revoke_token(conn, request.app.state.secret_key, token)
+    audit.record_sign_in(conn, "auth.logout", user, source=client_source(request), detail={"via": via})
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
     """A pooled connection for one request; committed when the handler returns, rolled back on error."""
-    with request.app.state.pool.connection() as conn:
+    with request.app.state.pool.connection(timeout=database.WAIT_S) as conn:
         yield conn
 
 

@@ -88,6 +88,12 @@ def get_user(conn: psycopg.Connection, user_id: int) -> User | None:
     return _user(row) if row else None
 
 
+def find_user(conn: psycopg.Connection, username: str) -> User | None:
+    """One user by username, or ``None``."""
+    row = conn.execute(_SELECT + " WHERE u.username = %s GROUP BY u.id", (username,)).fetchone()
+    return _user(row) if row else None
+
+
 def list_users(conn: psycopg.Connection, *, role: str | None = None, limit: int = 100,
                offset: int = 0) -> tuple[list[User], int]:
     """Users ordered by username, optionally of one role, with the total count."""
@@ -130,27 +136,3 @@ def set_password(conn: psycopg.Connection, username: str, password: str) -> bool
         return False
     conn.execute("DELETE FROM web_tokens WHERE user_id = %s", (row[0],))
     return True
-
-
-MAX_FAILURES = 10
-FAILURE_WINDOW_S = 15 * 60
-
-
-def login_blocked(conn: psycopg.Connection, username: str) -> bool:
-    """Whether ``username`` had ``MAX_FAILURES`` failed sign-ins within the last 15 minutes."""
-    row = conn.execute(
-        "SELECT count(*) FROM web_login_failures WHERE username = %s AND at > now() - make_interval(secs => %s)",
-        (username, FAILURE_WINDOW_S),
-    ).fetchone()
-    return bool(row and row[0] >= MAX_FAILURES)
-
-
-def record_login_failure(conn: psycopg.Connection, username: str) -> None:
-    """Remember one failed sign-in (and forget ones older than a day)."""
-    conn.execute("INSERT INTO web_login_failures (username) VALUES (%s)", (username,))
-    conn.execute("DELETE FROM web_login_failures WHERE at < now() - interval '1 day'")
-
-
-def clear_login_failures(conn: psycopg.Connection, username: str) -> None:
-    """Forget a user's failed sign-ins after a successful one."""
-    conn.execute("DELETE FROM web_login_failures WHERE username = %s", (username,))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
 from dashboard.errors import ApiError
-from dashboard.security import BEARER_TTL, Conn, current_user, issue_token, revoke_token, sign_in
+from dashboard.security import BEARER_TTL, Conn, current_user, issue_token, sign_in, sign_out
 from dashboard.users import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -44,9 +44,9 @@ def token(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenOut:
-    """OAuth2 password grant (form fields ``username`` and ``password``). 401 on bad credentials; 429 after
-    10 failures for the username within 15 minutes."""
-    user = sign_in(conn, username, password)
+    """OAuth2 password grant (form fields ``username`` and ``password``). 401 on bad credentials; 429 with
+    ``Retry-After`` while failures from your address have to wait (docs/api.md, "Sign-in throttling")."""
+    user = sign_in(request, conn, username, password, via="token")
     if user is None:
         raise ApiError(401, "bad_credentials", "wrong username or password")
     value, _ = issue_token(conn, request.app.state.secret_key, user, "bearer")
@@ -61,7 +61,7 @@ def me(user: Annotated[User, Depends(current_user)]) -> UserOut:
 
 @router.post("/logout", status_code=204, summary="Revoke the bearer token used for this call")
 def logout(request: Request, conn: Conn, user: Annotated[User, Depends(current_user)]) -> None:
-    """The token stops working at once."""
+    """The token stops working at once; the sign-out is audited."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and value:
-        revoke_token(conn, request.app.state.secret_key, value.strip())
+        sign_out(request, conn, user, value.strip(), via="token")

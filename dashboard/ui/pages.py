@@ -28,8 +28,8 @@ from dashboard.security import (
     form_user,
     issue_token,
     optional_user,
-    revoke_token,
     sign_in,
+    sign_out,
 )
 from dashboard.ui import charts
 from dashboard.users import User
@@ -102,20 +102,32 @@ def login(request: Request, conn: Conn, username: Annotated[str, Form(max_length
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
-    user = sign_in(conn, username, password)
+    try:
+        user = sign_in(request, conn, username, password, via="session")
+    except ApiError as refused:
+        if refused.status != 429:
+            raise
+        return _login_again(request, next, "login_throttled", 429, refused.headers)
     if user is None:
-        token = secrets.token_urlsafe(24)
-        response = render(request, "login.html", None, login_csrf=token,
-                          error=translate("bad_login", lang_of(request)), next=next)
-        response.status_code = 401
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
-        return response
+        return _login_again(request, next, "bad_login", 401)
     value, _ = issue_token(conn, request.app.state.secret_key, user, "session")
-    target = next if _local_path(next) else HOME.get(user.role, "/")
+    target = next if _local_path(next) else home_of(user)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", max_age=int(SESSION_TTL.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+def _login_again(request: Request, next: str, error: str, status: int,
+                 headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The login form again with ``error`` shown and a fresh double-submit token."""
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, login_csrf=token, error=translate(error, lang_of(request)),
+                      next=next)
+    response.status_code = status
+    response.headers.update(headers or {})
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600)
     return response
 
 
@@ -126,7 +138,7 @@ def logout(request: Request, conn: Conn, user: Annotated[User | None, Depends(fo
         return RedirectResponse("/login", status_code=303)
     if not hmac.compare_digest(csrf_token, getattr(request.state, "csrf_token", "") or ""):
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
-    revoke_token(conn, request.app.state.secret_key, request.cookies.get(SESSION_COOKIE, ""))
+    sign_out(request, conn, user, request.cookies.get(SESSION_COOKIE, ""), via="session")
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -142,12 +154,25 @@ def switch_language(code: str, request: Request) -> Response:
     return response
 
 
+def home_of(user: User) -> str:
+    """Where ``user`` lands after signing in: their role's page; the public role, their estate's public board."""
+    target = HOME.get(user.role, "/console")
+    if target == "/board" and user.site_ids:
+        return f"/board/{user.site_ids[0]}"
+    return target
+
+
 @router.get("/")
 def home(user: Annotated[User, Depends(page_user())]) -> Response:
-    target = HOME.get(user.role, "/console")
-    if target == "/board":
-        target = f"/board/{user.site_ids[0]}" if user.site_ids else "/login"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(home_of(user), status_code=303)
+
+
+@router.get("/board")
+def board_home(request: Request, user: Annotated[User | None, Depends(optional_user)]) -> Response:
+    """The public board of the signed-in user's estate; 404 for a caller linked to no estate."""
+    if user is not None and user.site_ids:
+        return RedirectResponse(f"/board/{user.site_ids[0]}", status_code=303)
+    raise ApiError(404, "not_found", translate("no_board", lang_of(request)))
 
 
 @router.get("/console")

@@ -141,10 +141,17 @@ def test_login_never_redirects_off_site(client: TestClient, make_user) -> None:
     assert res.headers["location"] == "/console"
 
 
-def test_ten_failed_sign_ins_lock_the_username_for_a_while(client: TestClient, make_user) -> None:
-    user = make_user("operator")
-    for _ in range(10):
-        client.post("/api/v1/auth/token", data={"username": user.username, "password": "guess-guess"})
-    res = client.post("/api/v1/auth/token", data={"username": user.username, "password": PASSWORD})
-    assert res.status_code == 429 and res.json()["error"]["code"] == "rate_limited"
-    assert res.headers["retry-after"] == "900"
+def test_the_public_role_lands_on_its_estates_public_board(client: TestClient, make_user, estate: str) -> None:
+    make_user("public")
+    res = _login(client, "public1")
+    assert res.status_code == 303 and res.headers["location"] == f"/board/{estate}"
+    board = client.get(res.headers["location"])
+    assert board.status_code == 200 and "阳光花园" in board.text
+
+
+def test_the_board_without_an_estate_redirects_a_public_user_to_theirs(client: TestClient, make_user,
+                                                                        estate: str) -> None:
+    make_user("public")
+    _login(client, "public1")
+    res = client.get("/board", follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == f"/board/{estate}"
