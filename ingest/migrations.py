@@ -165,7 +165,7 @@ def storage_mode(conn: psycopg.Connection, choice: StorageChoice = "auto") -> St
             with conn.transaction():
                 conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
         except psycopg.Error as exc:
-            # Usually missing rights: the extension is not trusted, so only a superuser may create it.
+            # Usually missing rights: creating it takes the CREATE privilege on the database (or a superuser).
             if choice == "timescaledb":
                 raise StorageModeError(f"storage 'timescaledb' asked for, but CREATE EXTENSION timescaledb "
                                        f"failed: {exc}") from exc
