@@ -58,6 +58,12 @@ def record_sign_in(conn: psycopg.Connection, action: str, user: User | None, *, 
         _insert(conn, user.id, user.username, user.role, action, "user", str(user.id), None, details)
 
 
+def record_system(conn: psycopg.Connection, actor: str, action: str, target_type: str, target_id: str, *,
+                  detail: dict[str, Any] | None = None) -> None:
+    """Append one audit row for a change made by a command rather than a signed-in person (role ``system``)."""
+    _insert(conn, None, actor, "system", action, target_type, target_id, None, detail)
+
+
 def _insert(conn: psycopg.Connection, actor_id: int | None, actor: str, role: str, action: str, target_type: str,
             target_id: str, site_id: str | None, detail: dict[str, Any] | None) -> None:
     clean = {k: v for k, v in (detail or {}).items() if k not in _SECRET_KEYS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import logging
 import signal
 import sys
@@ -61,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     device_password = broker.add_parser("device-password", help="print one device's broker password")
     device_password.add_argument("device_id")
     device_password.set_defaults(handler=_broker_device_password)
+
+    users = commands.add_parser("users", help="web users").add_subparsers(required=True, metavar="ACTION")
+    create_admin = users.add_parser("create-admin", help="create the first admin (password from "
+                                    "PROPWATCH_ADMIN_PASSWORD, else asked twice)")
+    create_admin.add_argument("--username", default="admin")
+    create_admin.add_argument("--display-name", default="Administrator")
+    create_admin.set_defaults(handler=_users_create_admin)
 
     # Listed for --help only: main() hands `simulate ...` to the simulators' own command line.
     commands.add_parser("simulate", help="run device simulators (see `propwatch simulate --help`)")
@@ -146,14 +154,49 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from dashboard.app import create_app
+    from dashboard.limits import Limits
     from propwatch import services
     from propwatch.demo import GRACEFUL_SHUTDOWN_S
 
     with contextlib.ExitStack() as stack:
         app = create_app(database_url=services.database_url(settings, stack), secret_key=settings.secret_key,
-                         uploads_dir=settings.data_dir / "uploads")
-        uvicorn.run(app, host=settings.web_host, port=settings.web_port,
+                         uploads_dir=settings.data_dir / "uploads", limits=Limits(body=settings.web_max_body_bytes),
+                         statement_timeout_s=settings.web_statement_timeout_s,
+                         log_client_address=settings.web_log_client_address)
+        # The app logs each request itself, without personal data; uvicorn's access log would add a second line.
+        uvicorn.run(app, host=settings.web_host, port=settings.web_port, access_log=False,
                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    return 0
+
+
+def _users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from dashboard.accounts import AccountExists, create_admin
+    from ingest.database import connect
+    from propwatch import services
+    from propwatch.schema import upgrade_database
+
+    if settings.admin_password is not None:
+        password = settings.admin_password.get_secret_value()
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("propwatch: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        print("propwatch: set PROPWATCH_ADMIN_PASSWORD or run this in a terminal to be asked", file=sys.stderr)
+        return 2
+    with contextlib.ExitStack() as stack:
+        database_url = services.database_url(settings, stack)
+        upgrade_database(database_url)
+        with connect(database_url) as conn:
+            try:
+                user = create_admin(conn, username=args.username, password=password,
+                                    display_name=args.display_name)
+            except (AccountExists, ValueError) as exc:
+                print(f"propwatch: {exc}", file=sys.stderr)
+                return 1
+            conn.commit()
+    print(f"created admin {user.username} (id {user.id})")
     return 0
 
 

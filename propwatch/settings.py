@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".data"), description="Embedded database, broker and uploads")
     web_host: str = Field(default="127.0.0.1", description="Address the web app listens on")
     web_port: int = Field(default=8000, ge=1, le=65535, description="Port the web app listens on")
+    web_max_body_bytes: int = Field(default=1024 * 1024, ge=1024,
+                                    description="Largest JSON or form body the web app reads (uploads: 8 MiB)")
+    web_statement_timeout_s: float = Field(default=10.0, gt=0, le=600,
+                                           description="Longest a web request's query may run before it gets 503")
+    web_log_client_address: bool = Field(default=False,
+                                         description="Put the client's address in the access log (personal data)")
+    admin_password: SecretStr | None = Field(default=None, min_length=8,
+                                             description="Password for `propwatch users create-admin`; unset = ask")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO")
     storage: Literal["auto", "timescaledb", "plain"] = Field(
         default="auto", description="Storage mode of a new database (docs/operations.md)")
