@@ -67,7 +67,7 @@ NOT_STARTED = ("the server did not start the job: make max_worker_processes at l
                " + max_parallel_workers + 3 and timescaledb.max_background_workers at least the number of databases"
                " using TimescaleDB + 2, then restart PostgreSQL (docs/operations.md); until then propwatch runs the"
                " job itself")
-JOB_ERROR = "the job's own error above: fix its cause; until then propwatch runs the job itself"
+JOB_ERROR = "fix the cause of the job's own error; until then propwatch runs the job itself"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs every run of every job at INFO; the dispatch scan runs each second.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
-    return args.handler(settings, args)
+    from ingest.migrations import StorageModeError
+
+    try:
+        return args.handler(settings, args)
+    except StorageModeError as exc:  # a server that cannot give the storage asked for: say what to change
+        print(f"propwatch: {exc}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database administration").add_subparsers(required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=_db_upgrade)
+    db.add_parser("maintain", help="run storage maintenance now: rollups, retention, compression").set_defaults(
+        handler=_db_maintain)
 
     commands.add_parser("pipeline", help="run gateway, rules and dispatch").set_defaults(handler=_pipeline)
     commands.add_parser("gateway", help="run a gateway worker alone (external PostgreSQL and broker)").set_defaults(
@@ -96,11 +104,25 @@ def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     from propwatch.schema import upgrade_database
 
     with contextlib.ExitStack() as stack:
-        report = upgrade_database(services.database_url(settings, stack))
+        report = upgrade_database(services.database_url(settings, stack), storage=settings.storage)
     print(f"storage mode: {report.mode}; applied {len(report.applied)} migrations")
     for label in report.applied:
         print(f"  {label}")
     return 0
+
+
+def _db_maintain(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest import maintenance
+    from ingest.database import connect
+    from propwatch import services
+
+    with contextlib.ExitStack() as stack, connect(services.database_url(settings, stack), autocommit=True) as conn:
+        report = maintenance.run(conn, every_job=True)
+    for task, error in report.tasks.items():
+        print(f"  {task}: {error or 'ok'}")
+    for job in report.failing_jobs:
+        print(f"  the server fails to run {job.task}: {job.error or 'not started'}. Fix: {job.fix}")
+    return 0 if report.ok else 1
 
 
 def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
@@ -110,7 +132,7 @@ def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
 
     with contextlib.ExitStack() as stack:
         database_url = services.database_url(settings, stack)
-        upgrade_database(database_url)
+        upgrade_database(database_url, storage=settings.storage)
         endpoint, protocol = services.broker(settings, stack, database_url)
         pipeline = Pipeline(database_url=database_url, endpoint=endpoint, protocol=protocol,
                             rules_file=settings.rules_file, client_id=settings.gateway_client_id,
@@ -131,7 +153,7 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
         print("propwatch: PROPWATCH_DATABASE_URL and PROPWATCH_MQTT_URL must be set to run the gateway alone",
               file=sys.stderr)
         return 2
-    upgrade_database(settings.database_url)
+    upgrade_database(settings.database_url, storage=settings.storage)
     gateway = Gateway(
         endpoint=external_endpoint(settings),
         database_url=settings.database_url,
@@ -187,7 +209,7 @@ def _users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     with contextlib.ExitStack() as stack:
         database_url = services.database_url(settings, stack)
-        upgrade_database(database_url)
+        upgrade_database(database_url, storage=settings.storage)
         with connect(database_url) as conn:
             try:
                 user = create_admin(conn, username=args.username, password=password,

@@ -71,7 +71,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
     options.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         database_url = services.database_url(settings, stack, options.data_dir)
-        upgrade_database(database_url)
+        upgrade_database(database_url, storage=settings.storage)
         layout = demo_estate(DEMO_SITE)
         with connect(database_url) as conn:
             logins = seed_demo(conn, layout)
