@@ -3,7 +3,8 @@
 ``model`` the records (``WorkOrder``, ``WorkOrderEvent``, ``NewOrder``); ``queries`` reading orders and their
 history; ``journal`` what every change writes beside the row (event, NOTIFY, outbox); ``opening`` opening orders
 and spotting repeats; ``lifecycle`` the state machine moves; ``offers`` offering orders to crew and accepting
-them; ``assignment`` the control room's hand assignment; ``photos`` photo uploads. The errors live in
+them; ``assignment`` the control room's hand assignment; ``photos`` photo uploads; ``detail`` one order with its
+place, costs, photos and timeline; ``addresses`` address normalisation. The errors live in
 ``dispatch.errors`` and are re-exported here.
 """
 
@@ -19,25 +20,27 @@ from dispatch.errors import (
     UnknownPlace,
     WorkOrderNotFound,
 )
+from dispatch.workorders.addresses import address_key
 from dispatch.workorders.assignment import assign
+from dispatch.workorders.detail import Costs, Location, OrderDetail, PartUsed, order_detail
 from dispatch.workorders.lifecycle import transition
 from dispatch.workorders.model import NewOrder, WorkOrder, WorkOrderEvent
 from dispatch.workorders.offers import accept, reassign_expired
 from dispatch.workorders.opening import (
     DEFAULT_REPEAT_WINDOW,
     REPORT_ORIGINS,
-    address_key,
     find_repeat,
     open_from_report,
     open_order,
 )
-from dispatch.workorders.photos import MAX_PHOTO_BYTES, Photo, attach_photo, detect_image_type
-from dispatch.workorders.queries import events, get_work_order, list_work_orders, page_work_orders
+from dispatch.workorders.photos import MAX_PHOTO_BYTES, Photo, attach_photo, detect_image_type, list_photos
+from dispatch.workorders.queries import OrderFilter, events, get_work_order, list_work_orders, page_work_orders
 
 __all__ = [
     "DEFAULT_REPEAT_WINDOW", "MAX_PHOTO_BYTES", "REPORT_ORIGINS", "AcceptConflict", "AcceptRefused", "AssignRefused",
-    "AssigneeRequired", "IllegalTransition", "InvalidOrder", "NewOrder", "Photo", "PhotoRejected", "ReasonRequired",
-    "UnknownPlace", "WorkOrder", "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key", "assign",
-    "attach_photo", "detect_image_type", "events", "find_repeat", "get_work_order", "list_work_orders",
-    "open_from_report", "open_order", "page_work_orders", "reassign_expired", "transition",
+    "AssigneeRequired", "Costs", "IllegalTransition", "InvalidOrder", "Location", "NewOrder", "OrderDetail",
+    "OrderFilter", "PartUsed", "Photo", "PhotoRejected", "ReasonRequired", "UnknownPlace", "WorkOrder",
+    "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key", "assign", "attach_photo", "detect_image_type",
+    "events", "find_repeat", "get_work_order", "list_photos", "list_work_orders", "open_from_report", "open_order",
+    "order_detail", "page_work_orders", "reassign_expired", "transition",
 ]

@@ -13,7 +13,8 @@ CENT = Decimal("0.01")
 @dataclass(frozen=True)
 class WorkOrder:
     """One work order. ``due`` maps SLA steps (ack, dispatch, arrive, resolve) to deadlines;
-    ``cost_total`` is labour plus parts over all its events."""
+    ``cost_total`` is labour plus parts over all its events. ``building_unit`` (单元) and ``floor`` place a
+    complaint inside its building; ``reporter_user`` is the web user who filed it when an owner did."""
 
     id: int
     number: str
@@ -51,6 +52,9 @@ class WorkOrder:
     platform_dispatch: bool = False
     cost_total: Decimal = Decimal("0.00")
     responsibility_version: int | None = None
+    building_unit: str | None = None
+    floor: str | None = None
+    reporter_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class NewOrder:
     reporter_contact: str | None = None
     incident_key: str | None = None
     repeat_of: int | None = None
+    building_unit: str | None = None
+    floor: str | None = None
+    reporter_user: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ earlier order (``repeat_of``).
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from dispatch.places import check_place
 from dispatch.responsibility import lookup
 from dispatch.states import State
 from dispatch.workorders import journal, offers, queries
+from dispatch.workorders.addresses import address_key
 from dispatch.workorders.model import NewOrder, WorkOrder
 from ingest.registry import Site
 from rules.categories import categories
@@ -45,15 +45,15 @@ def open_order(
             """INSERT INTO work_orders (number, site_id, building_id, device_id, category, component, severity,
                    origin, state, title, description, address, address_key, reporter_contact, incident_key,
                    repeat_of, unit_id, skill, accept_timeout_s, escalation, on_breach, emergency, fund_category,
-                   responsibility_version, created_at, updated_at)
+                   responsibility_version, created_at, updated_at, building_unit, floor, reporter_user)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'NEW', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                       %s, %s, %s, %s)
+                       %s, %s, %s, %s, %s, %s, %s)
                RETURNING id""",
             (number, spec.site_id, spec.building_id, spec.device_id, spec.category, spec.component, spec.severity,
              spec.origin, spec.title, spec.description, spec.address, address_key(spec.address),
              spec.reporter_contact, spec.incident_key, spec.repeat_of, resp.unit_id, resp.skill,
              int(resp.accept_timeout.total_seconds()), Jsonb(resp.escalation), Jsonb(resp.on_breach), resp.emergency,
-             resp.fund_category, resp.version, now, now),
+             resp.fund_category, resp.version, now, now, spec.building_unit, spec.floor, spec.reporter_user),
         ).fetchone()[0]
         due = {step: now + limit for step, limit in resp.sla.items()}
         if resolve_due is not None:
@@ -85,13 +85,6 @@ def _next_number(conn: psycopg.Connection, site: Site, now: datetime) -> str:
     return f"WO-{day:%Y%m%d}-{seq:04d}"
 
 
-def address_key(address: str | None) -> str | None:
-    """An address normalised for repeat detection: NFKC (full-width → half-width), no spaces, lower case."""
-    if not address:
-        return None
-    return "".join(unicodedata.normalize("NFKC", address).split()).lower()
-
-
 def find_repeat(
     conn: psycopg.Connection, *, category: str, now: datetime, window: timedelta, device_id: str | None = None,
     address: str | None = None,
@@ -119,14 +112,19 @@ def open_from_report(
     address: str,
     reporter_contact: str,
     building_id: str | None = None,
+    building_unit: str | None = None,
+    floor: str | None = None,
+    device_id: str | None = None,
+    reporter_user: str | None = None,
     actor: str,
     now: datetime | None = None,
     repeat_window: timedelta = DEFAULT_REPEAT_WINDOW,
 ) -> WorkOrder:
     """Open an order from an owner's report or a 12345 hotline ticket, marking repeats at the same address.
 
+    Any category of the catalogue may be reported, equipment or estate matters (noise, parking, fire lanes …).
     Raises ``InvalidOrder`` for an unknown origin or category and ``UnknownPlace`` for a site that does not
-    exist or a building of another site.
+    exist or a building or device of another site.
     """
     now = now or datetime.now(UTC)
     if origin not in REPORT_ORIGINS:
@@ -135,12 +133,13 @@ def open_from_report(
     if known is None:
         raise InvalidOrder(f"unknown category {category!r} (see rules/categories.yaml)")
     component = "*" if known.component == "any" else known.component
-    check_place(conn, site_id, building_id=building_id)
+    check_place(conn, site_id, building_id=building_id, device_id=device_id)
     with conn.transaction():
         repeat_of = find_repeat(conn, category=category, now=now, window=repeat_window, address=address)
         spec = NewOrder(
-            site_id=site_id, building_id=building_id, category=category, component=component,
+            site_id=site_id, building_id=building_id, device_id=device_id, category=category, component=component,
             severity=known.severity, origin=origin, title=f"{known.zh} / {known.en}", description=description,
-            address=address, reporter_contact=reporter_contact, repeat_of=repeat_of,
+            address=address, reporter_contact=reporter_contact, repeat_of=repeat_of, building_unit=building_unit,
+            floor=floor, reporter_user=reporter_user,
         )
         return open_order(conn, spec, actor=actor, now=now)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import class_row
 
 from dispatch.errors import PhotoRejected
 from dispatch.workorders import journal, queries
@@ -89,3 +90,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(path.suffix + ".part")
     temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+def list_photos(conn: psycopg.Connection, order_id: int) -> list[Photo]:
+    """The photos of an order, oldest first."""
+    with conn.cursor(row_factory=class_row(Photo)) as cur:
+        return cur.execute(
+            """SELECT id, order_id, path, content_type, size, sha256, uploaded_by, uploaded_at
+               FROM work_order_photos WHERE order_id = %s ORDER BY id""",
+            (order_id,),
+        ).fetchall()

@@ -6,7 +6,9 @@ a transaction).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +19,7 @@ from psycopg.rows import dict_row
 
 from dispatch.errors import WorkOrderNotFound
 from dispatch.states import GOV_CODES, OPEN_STATES, State
+from dispatch.workorders.addresses import address_key
 from dispatch.workorders.model import CENT, Routing, WorkOrder, WorkOrderEvent
 
 _OPEN = [s.value for s in OPEN_STATES]
@@ -90,14 +93,56 @@ _FILTERS = sql.SQL(
     """(%(sites)s::text[] IS NULL OR wo.site_id = ANY (%(sites)s))
        AND (%(states)s::text[] IS NULL OR wo.state = ANY (%(states)s))
        AND (%(unit)s::text IS NULL OR wo.unit_id = %(unit)s)
-       AND (%(assignee)s::text IS NULL OR wo.assignee_id = %(assignee)s)"""
+       AND (%(assignee)s::text IS NULL OR wo.assignee_id = %(assignee)s)
+       AND (%(origins)s::text[] IS NULL OR wo.origin = ANY (%(origins)s))
+       AND (%(category)s::text IS NULL OR wo.category = %(category)s)
+       AND (%(severity)s::text IS NULL OR wo.severity = %(severity)s)
+       AND (%(building)s::text IS NULL OR wo.building_id = %(building)s)
+       AND (%(device)s::text IS NULL OR wo.device_id = %(device)s)
+       AND (%(reporter)s::text IS NULL OR wo.reporter_user = %(reporter)s)
+       AND (%(since)s::timestamptz IS NULL OR wo.created_at >= %(since)s)
+       AND (%(until)s::timestamptz IS NULL OR wo.created_at < %(until)s)
+       AND (%(search)s::text IS NULL OR wo.number ILIKE %(search)s OR wo.title ILIKE %(search)s
+            OR wo.description ILIKE %(search)s OR wo.address ILIKE %(search)s OR wo.address_key LIKE %(search_key)s)"""
 )
 
 
-def _filters(sites: Sequence[str] | None, states: Sequence[str] | None, unit_id: str | None,
-             assignee_id: str | None) -> dict[str, Any]:
-    return {"sites": None if sites is None else list(sites), "states": list(states) if states else None,
-            "unit": unit_id, "assignee": assignee_id}
+@dataclass(frozen=True)
+class OrderFilter:
+    """What a listing of orders is narrowed to; every field left ``None`` matches everything.
+
+    ``search`` finds the words as typed in the number, title, description and address, and in the address
+    normalised as repeat detection does (``address_key``), so "3号楼２单元" finds "3号楼 2单元".
+    """
+
+    states: Sequence[str] | None = None
+    unit_id: str | None = None
+    assignee_id: str | None = None
+    origins: Sequence[str] | None = None
+    category: str | None = None
+    severity: str | None = None
+    building_id: str | None = None
+    device_id: str | None = None
+    reporter_user: str | None = None
+    created_since: datetime | None = None
+    created_until: datetime | None = None
+    search: str | None = None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(sites: Sequence[str] | None, found: OrderFilter) -> dict[str, Any]:
+    search = (found.search or "").strip() or None
+    key = address_key(search) if search else None
+    return {"sites": None if sites is None else list(sites), "states": list(found.states) if found.states else None,
+            "unit": found.unit_id, "assignee": found.assignee_id,
+            "origins": list(found.origins) if found.origins else None, "category": found.category,
+            "severity": found.severity, "building": found.building_id, "device": found.device_id,
+            "reporter": found.reporter_user, "since": found.created_since, "until": found.created_until,
+            "search": _like(search) if search else None, "search_key": _like(key) if key else None}
 
 
 def _newest_first(conn: psycopg.Connection, filters: dict[str, Any], *, limit: int, offset: int) -> list[WorkOrder]:
@@ -116,14 +161,18 @@ def page_work_orders(
     states: Sequence[str] | None = None,
     unit_id: str | None = None,
     assignee_id: str | None = None,
+    where: OrderFilter | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[WorkOrder], int]:
     """One page of the orders matching every given filter, newest first, and how many match in all.
 
-    ``sites=None`` means every site; an empty sequence matches nothing (a user scoped to no estate).
+    ``sites=None`` means every site; an empty sequence matches nothing (a user scoped to no estate). ``where``
+    holds the other filters and the search; ``states``, ``unit_id`` and ``assignee_id`` given here override it.
     """
-    filters = _filters(sites, states, unit_id, assignee_id)
+    chosen = dataclasses.replace(where or OrderFilter(), **{k: v for k, v in (
+        ("states", states), ("unit_id", unit_id), ("assignee_id", assignee_id)) if v is not None})
+    filters = _filters(sites, chosen)
     count = sql.SQL("SELECT count(*) FROM work_orders wo WHERE {}").format(_FILTERS)
     total = conn.execute(count, filters).fetchone()[0]
     return _newest_first(conn, filters, limit=limit, offset=offset), total
@@ -140,7 +189,8 @@ def list_work_orders(
     offset: int = 0,
 ) -> list[WorkOrder]:
     """Orders matching every given filter, newest first."""
-    filters = _filters(None if site_id is None else [site_id], states, unit_id, assignee_id)
+    filters = _filters(None if site_id is None else [site_id],
+                       OrderFilter(states=states, unit_id=unit_id, assignee_id=assignee_id))
     return _newest_first(conn, filters, limit=limit, offset=offset)
 
 

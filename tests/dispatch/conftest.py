@@ -74,7 +74,8 @@ def estate(db: psycopg.Connection) -> psycopg.Connection:
         ("em-1", "elevator-maint", ["elevator"]),
         ("em-2", "elevator-maint", ["elevator"]),
         ("fm-1", "fire-maint", ["fire_system"]),
-        ("pe-1", "property-eng", ["water_supply", "drainage", "fire_system", "elevator"]),
+        ("pe-1", "property-eng", ["water_supply", "drainage", "fire_system", "elevator", "inspection"]),
+        ("ps-1", "property-service", ["patrol", "cleaning", "greening"]),
         ("wu-1", "water-utility", ["water_supply"]),
     ]
     for crew_id, unit_id, skills in crews:
@@ -83,7 +84,8 @@ def estate(db: psycopg.Connection) -> psycopg.Connection:
     return db
 
 
-CREW_OF_UNIT = {"elevator-maint": "em-1", "fire-maint": "fm-1", "property-eng": "pe-1", "water-utility": "wu-1"}
+CREW_OF_UNIT = {"elevator-maint": "em-1", "fire-maint": "fm-1", "property-eng": "pe-1", "water-utility": "wu-1",
+                "property-service": "ps-1"}
 
 
 def step_to(conn: psycopg.Connection, order_id: int, state: str, *, now: datetime, actor: str = "user:op",
