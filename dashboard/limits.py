@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fastapi import params
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.datastructures import Headers
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashboard.errors import error_body
@@ -96,7 +97,7 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, limits: Limits) -> None:
         self.app = app
         self.limits = limits
-        self._kinds: dict[int, BodyKind] = {}
+        self._table: list[tuple[re.Pattern[str], frozenset[str], BodyKind]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -163,16 +164,23 @@ class RequestLimits:
             await too_large(limit).send(send)
 
     def _kind(self, scope: Scope) -> BodyKind:
-        app = scope.get("app")
-        router = getattr(app, "router", None)
-        for route in getattr(router, "routes", ()):
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                key = id(route)
-                if key not in self._kinds:
-                    self._kinds[key] = body_kind(route)
-                return self._kinds[key]
+        if self._table is None:  # the routes are final once the first request arrives
+            self._table = route_table(getattr(scope.get("app"), "routes", ()))
+        for pattern, methods, kind in self._table:
+            if scope["method"] in methods and pattern.match(scope["path"]):
+                return kind
         return BodyKind.NONE
+
+
+def route_table(routes: Iterable[BaseRoute]) -> list[tuple[re.Pattern[str], frozenset[str], BodyKind]]:
+    """(path pattern, methods, body kind) of every endpoint that reads a body, included routers' too."""
+    table = []
+    for context in iter_route_contexts(list(routes)):
+        kind = body_kind(context.original_route)
+        if kind is not BodyKind.NONE and context.path and context.methods:
+            pattern, _, _ = compile_path(context.path)
+            table.append((pattern, frozenset(context.methods), kind))
+    return table
 
 
 class BodyTooLarge(Exception):

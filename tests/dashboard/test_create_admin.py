@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg.conninfo import conninfo_to_dict
 
 from dashboard.app import create_app
 from propwatch.cli import main
 
+from .live_server import as_url
+
 PASSWORD = "first-admin-pass-1"
-
-
-def as_url(conninfo: str) -> str:
-    """The test database as the postgresql:// URL the settings take (a socket directory as ``host=``)."""
-    params = {k: str(v) for k, v in conninfo_to_dict(conninfo).items()}
-    return f"postgresql:///{params.pop('dbname')}?{urlencode(params)}"
 
 
 @pytest.fixture
