@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi.testclient import TestClient
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
 from dashboard.app import create_app
@@ -18,8 +20,15 @@ from ingest import maintenance
 from ingest.database import connect
 from ingest.records import Batch, Sample
 from ingest.writer import Writer
+from propwatch import cli
 
 NOW = datetime.now(UTC)
+
+
+def as_url(conninfo: str) -> str:
+    """``conninfo`` as the postgresql:// URL that PROPWATCH_DATABASE_URL takes."""
+    params = conninfo_to_dict(conninfo)
+    return f"postgresql:///{params.pop('dbname')}?{urlencode(params)}"
 
 
 def write_readings(url: str, start: datetime, count: int) -> None:
@@ -151,3 +160,11 @@ def test_metrics_export_failing_tasks_and_server_jobs(storage_db_url: str) -> No
     assert 'propwatch_storage_task_failures_total{task="rollup readings_hourly"} 1' in text
     for job in jobs:
         assert f'propwatch_storage_job_failing{{job_id="{job.job_id}",' in text
+
+
+def test_propwatch_db_maintain_runs_the_maintenance_and_says_what_it_did(
+    storage_db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PROPWATCH_DATABASE_URL", as_url(storage_db_url))
+    assert cli.main(["db", "maintain"]) == 0
+    assert "  rollup readings_hourly: ok" in capsys.readouterr().out.splitlines()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from ingest.database import connect
 from ingest.history import latest, raw_points
@@ -20,11 +22,18 @@ from ingest.migrations import (
     storage_mode,
     upgrade,
 )
+from propwatch import cli
 from propwatch.schema import MIGRATION_PACKAGES, upgrade_database
 
 INSTALLED_NOT_PRELOADED = ServerSupport(available="2.28.3", preloaded=False)
 NOT_INSTALLED = ServerSupport(available=None, preloaded=False)
 USABLE = ServerSupport(available="2.28.3", preloaded=True)
+
+
+def as_url(conninfo: str) -> str:
+    """``conninfo`` as the postgresql:// URL that PROPWATCH_DATABASE_URL takes."""
+    params = conninfo_to_dict(conninfo)
+    return f"postgresql:///{params.pop('dbname')}?{urlencode(params)}"
 
 
 def test_rerunning_upgrade_applies_nothing(db: psycopg.Connection) -> None:
@@ -144,3 +153,16 @@ def test_narrow_readings_of_an_older_database_are_converted_to_one_row_per_messa
         assert [p.value for p in raw_points(conn, "D1", "pressure", t0, t0 + timedelta(hours=1))] == [0.3, 0.4]
         assert [p.value for p in raw_points(conn, "D1", "flow", t0, t0 + timedelta(hours=1))] == [2.5]
         assert latest(conn, "D1") == {"flow": (t0, 2.5), "pressure": (t0 + timedelta(seconds=10), 0.4)}
+
+
+def test_propwatch_db_upgrade_names_the_setting_when_the_server_cannot_give_timescaledb(
+    scratch_database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    with scratch_database() as url:
+        with connect(url) as conn:
+            if probe_server(conn).usable:
+                pytest.skip("the test server gives TimescaleDB")
+        monkeypatch.setenv("PROPWATCH_DATABASE_URL", as_url(url))
+        monkeypatch.setenv("PROPWATCH_STORAGE", "timescaledb")
+        assert cli.main(["db", "upgrade"]) == 2
+    assert "PROPWATCH_STORAGE=timescaledb" in capsys.readouterr().err
