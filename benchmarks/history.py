@@ -116,9 +116,10 @@ def queries(conn: psycopg.Connection, device: str, days: int, prefix: str) -> di
 
 def shorten_raw_retention(conn: psycopg.Connection, mode: str) -> None:
     """Declare raw rows older than 8 days past retention without dropping them, so history reads the rollups."""
-    if mode == "timescaledb":
-        conn.execute("SELECT remove_retention_policy('readings')")
-        conn.execute("SELECT add_retention_policy('readings', interval '8 days')")
+    if mode == "timescaledb":  # the job stays held (``configure``), so the new threshold is never applied
+        conn.execute("""SELECT alter_job(job_id, config => jsonb_set(config, '{drop_after}', '"8 days"'))
+                        FROM timescaledb_information.jobs
+                        WHERE proc_name = 'policy_retention' AND hypertable_name = 'readings'""")
     else:
         conn.execute("UPDATE retention_policies SET drop_after = interval '8 days' WHERE relation = 'readings'")
 
@@ -155,6 +156,8 @@ def run(url: str, args: argparse.Namespace) -> dict[str, object]:
             figures["compressed_mb"] = compressed / 2**20
             figures["compression_ratio"] = size / compressed
             figures.update(queries(conn, device, args.days, "compressed_"))
+            conn.execute("SELECT count(compress_chunk(c)) FROM show_chunks('readings_hourly') c")
+            figures["rollup_compressed_mb"] = size_of(conn, mode, "readings_hourly") / 2**20
     return figures
 
 
