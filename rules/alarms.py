@@ -1,7 +1,8 @@
 """Alarms as the rest of propwatch sees them: query, acknowledge, assign, clear, silence, follow transitions.
 
 Operator actions are transitions with an ``actor``; each writes its row, its transition and a NOTIFY on
-``pw_alarms`` in one transaction. A running engine picks them up from the transition log.
+``pw_alarms`` in one transaction. A running engine picks them up from the transition log. Dispatch closes the
+alarms of a finished work order through ``close_for_work_order``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 import psycopg
@@ -17,14 +18,15 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from rules.errors import AlarmNotFound, InvalidAlarmTransition, InvalidSilence, UnknownAlarmState
+from rules.errors import AlarmNotFound, InvalidAlarmTransition, UnknownAlarmState
 from rules.lifecycle import ACKNOWLEDGED, ACTIVE, CLEARED, PENDING, STATES
-from rules.silences import parse_recurrence
+from rules.silences import silence
 from rules.store import CHANNEL
 
 ALARM_COLUMNS = sql.SQL("""a.id, a.fingerprint, a.rule_id, a.category, a.severity, a.state, a.site_id, a.building_id,
     a.device_id, a.title_zh, a.title_en, a.value, a.detail, a.first_seen, a.last_seen, a.activated_at, a.acked_at,
-    a.acked_by, a.ack_comment, a.assigned_to, a.cleared_at, a.suppressed""")
+    a.acked_by, a.ack_comment, a.assigned_to, a.cleared_at, a.suppressed, a.raised_in_silence, a.silence_id,
+    a.returned_at, a.self_clearing""")
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,26 @@ class Alarm:
     assigned_to: str | None
     cleared_at: datetime | None
     suppressed: bool
+    raised_in_silence: bool
+    silence_id: int | None
+    returned_at: datetime | None
+    self_clearing: bool
+
+    @property
+    def latched(self) -> bool:
+        """Active and unacknowledged although its condition returned to normal (at ``returned_at``): it stays
+        until someone acknowledges it."""
+        return self.returned_at is not None and self.state == ACTIVE
+
+    @property
+    def maintenance_in_progress(self) -> bool:
+        """Raised during a silence marked as maintenance in progress (a P0 is dispatched all the same)."""
+        return bool(self.detail.get("maintenance_in_progress"))
 
 
 @dataclass(frozen=True)
 class AlarmTransition:
-    """One recorded state change; ``alarm`` is the alarm as it is now."""
+    """One recorded state change (``actor`` set for an operator's); ``alarm`` is the alarm as it is now."""
 
     id: int
     alarm_id: int
@@ -133,11 +150,23 @@ def get_alarm(conn: psycopg.Connection, alarm_id: int) -> Alarm | None:
         return cur.fetchone()
 
 
-def _locked(conn: psycopg.Connection, alarm_id: int) -> tuple[str, bool]:
-    row = conn.execute("SELECT state, manual_clear FROM alarms WHERE id = %s FOR UPDATE", (alarm_id,)).fetchone()
+@dataclass(frozen=True, slots=True)
+class _Locked:
+    state: str
+    manual_clear: bool
+    latched: bool
+    self_clearing: bool
+
+
+def _locked(conn: psycopg.Connection, alarm_id: int) -> _Locked:
+    row = conn.execute(
+        """SELECT state, manual_clear, returned_at IS NOT NULL AND state = 'active', self_clearing FROM alarms
+           WHERE id = %s FOR UPDATE""",
+        (alarm_id,),
+    ).fetchone()
     if row is None:
         raise AlarmNotFound(f"no alarm {alarm_id}")
-    return row[0], row[1]
+    return _Locked(*row)
 
 
 def _record(conn: psycopg.Connection, alarm_id: int, from_state: str, to_state: str, cause: str,
@@ -160,24 +189,39 @@ def _done(conn: psycopg.Connection, alarm_id: int) -> Alarm:
 
 
 def acknowledge(conn: psycopg.Connection, alarm_id: int, *, actor: str, comment: str) -> Alarm:
-    """Acknowledge an active alarm: someone owns it now. It still clears when its condition ends."""
+    """Acknowledge an active alarm: someone owns it now. It still clears when its condition ends.
+
+    A latched alarm (its condition already returned to normal) is acknowledged and then cleared: two
+    transitions, so dispatch sees the acknowledgement as it does for any other.
+    """
     with conn.transaction():
-        state, _ = _locked(conn, alarm_id)
-        if state != ACTIVE:
-            raise InvalidAlarmTransition(f"alarm {alarm_id} is {state}; only an active alarm can be acknowledged")
+        locked = _locked(conn, alarm_id)
+        if locked.state != ACTIVE:
+            raise InvalidAlarmTransition(
+                f"alarm {alarm_id} is {locked.state}; only an active alarm can be acknowledged")
         conn.execute(
             """UPDATE alarms SET state = 'acknowledged', acked_at = now(), acked_by = %s, ack_comment = %s
                WHERE id = %s""",
             (actor, comment, alarm_id),
         )
-        _record(conn, alarm_id, state, ACKNOWLEDGED, f"acknowledged: {comment}", actor, {"comment": comment})
+        _record(conn, alarm_id, ACTIVE, ACKNOWLEDGED, f"acknowledged: {comment}", actor, {"comment": comment})
+        if locked.latched:
+            _close(conn, alarm_id, ACKNOWLEDGED, "cleared on acknowledgement: it had returned to normal", actor,
+                   {"comment": comment})
     return _done(conn, alarm_id)
+
+
+def _close(conn: psycopg.Connection, alarm_id: int, from_state: str, cause: str, actor: str,
+           values: dict[str, Any]) -> None:
+    conn.execute("UPDATE alarms SET state = 'cleared', cleared_at = now(), recovering_since = NULL WHERE id = %s",
+                 (alarm_id,))
+    _record(conn, alarm_id, from_state, CLEARED, cause, actor, values)
 
 
 def assign(conn: psycopg.Connection, alarm_id: int, *, actor: str, assignee: str, comment: str) -> Alarm:
     """Give an open alarm to ``assignee`` (recorded as a transition to the same state)."""
     with conn.transaction():
-        state, _ = _locked(conn, alarm_id)
+        state = _locked(conn, alarm_id).state
         if state == CLEARED:
             raise InvalidAlarmTransition(f"alarm {alarm_id} is cleared; it cannot be assigned")
         conn.execute("UPDATE alarms SET assigned_to = %s WHERE id = %s", (assignee, alarm_id))
@@ -189,42 +233,40 @@ def assign(conn: psycopg.Connection, alarm_id: int, *, actor: str, assignee: str
 def clear(conn: psycopg.Connection, alarm_id: int, *, actor: str, comment: str) -> Alarm:
     """Clear an alarm by hand, if its rule allows it (event-driven rules do; measured conditions do not)."""
     with conn.transaction():
-        state, manual_clear = _locked(conn, alarm_id)
-        if state == CLEARED:
+        locked = _locked(conn, alarm_id)
+        if locked.state == CLEARED:
             raise InvalidAlarmTransition(f"alarm {alarm_id} is already cleared")
-        if not manual_clear:
+        if not locked.manual_clear:
             raise InvalidAlarmTransition(
                 f"alarm {alarm_id}: its rule does not allow a manual clear; it clears when the condition ends")
-        conn.execute("UPDATE alarms SET state = 'cleared', cleared_at = now(), recovering_since = NULL "
-                     "WHERE id = %s", (alarm_id,))
-        _record(conn, alarm_id, state, CLEARED, f"cleared by hand: {comment}", actor, {"comment": comment})
+        _close(conn, alarm_id, locked.state, f"cleared by hand: {comment}", actor, {"comment": comment})
     return _done(conn, alarm_id)
 
 
-def silence(conn: psycopg.Connection, *, scope_type: Literal["device", "building", "site"], scope_id: str,
-            starts_at: datetime, ends_at: datetime, actor: str, reason: str,
-            recurrence: str | None = None) -> int:
-    """Record a silence or maintenance window; alarms starting inside it are stored as suppressed.
+def close_for_work_order(conn: psycopg.Connection, alarm_ids: Sequence[int], *, actor: str,
+                         reason: str) -> list[Alarm]:
+    """Clear the alarms of a work order that has closed (or was cancelled or found a false alarm), where nothing
+    else would clear them: latched alarms (their condition already returned to normal) and alarms whose rule has
+    no clearing event (``self_clearing`` false, e.g. a lift's alarm button). Alarms whose condition can still end
+    by itself are left to it, and pending or cleared ones are left alone. Returns the alarms cleared.
 
-    ``recurrence`` is ``FREQ=DAILY`` or ``FREQ=WEEKLY[;BYDAY=MO,WE]`` with optional ``;UNTIL=20261231T000000Z``.
-    Returns the silence id. Running engines pick it up within their reload interval.
+    Runs in the caller's transaction when there is one (dispatch calls it from the close of the order), so the
+    order and its alarms close together.
     """
-    if scope_type not in ("device", "building", "site"):
-        raise InvalidSilence(f"scope_type must be device, building or site, got {scope_type!r}")
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise InvalidSilence("starts_at and ends_at must be timezone-aware")
-    if ends_at <= starts_at:
-        raise InvalidSilence("ends_at must be after starts_at")
-    if recurrence is not None:
-        parse_recurrence(recurrence)
+    closed = []
     with conn.transaction():
-        row = conn.execute(
-            """INSERT INTO silences (scope_type, scope_id, starts_at, ends_at, recurrence, actor, reason)
-               VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            (scope_type, scope_id, starts_at, ends_at, recurrence, actor, reason),
-        ).fetchone()
-    assert row is not None
-    return row[0]
+        for alarm_id in sorted(set(alarm_ids)):
+            try:
+                locked = _locked(conn, alarm_id)
+            except AlarmNotFound:
+                continue
+            if locked.state not in (ACTIVE, ACKNOWLEDGED) or (locked.self_clearing and not locked.latched):
+                continue
+            why = "its condition had returned to normal" if locked.latched else "its rule has no clearing event"
+            _close(conn, alarm_id, locked.state, f"cleared as its work order closed ({why}): {reason}", actor,
+                   {"reason": reason})
+            closed.append(alarm_id)
+    return [_done(conn, alarm_id) for alarm_id in closed]
 
 
 def transitions_since(conn: psycopg.Connection, after_id: int, limit: int = 500) -> list[AlarmTransition]:
@@ -253,6 +295,6 @@ def alarm_history(conn: psycopg.Connection, alarm_id: int) -> list[AlarmTransiti
 
 __all__ = [
     "ACKNOWLEDGED", "ACTIVE", "CLEARED", "PENDING", "Alarm", "AlarmNotFound", "AlarmTransition",
-    "InvalidAlarmTransition", "acknowledge", "alarm_history", "assign", "clear", "get_alarm", "list_alarms",
-    "page_alarms", "silence", "transitions_since",
+    "InvalidAlarmTransition", "acknowledge", "alarm_history", "assign", "clear", "close_for_work_order", "get_alarm",
+    "list_alarms", "page_alarms", "silence", "transitions_since",
 ]

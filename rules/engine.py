@@ -78,7 +78,7 @@ class RuleEngine:
         self._open: dict[str, OpenAlarm] = {}
         self._life = Lifecycle(self._open, Suppression().mutes)
         self.urgency = Urgency()
-        self._marks: tuple[int, int, int] = (0, 0, 0)
+        self._marks: tuple[int, ...] = ()
         self._last_poll: datetime | None = None
         self._last_checkpoint: datetime | None = None
         self._action_mark = store.last_transition_id(self._conn)
@@ -255,7 +255,8 @@ class RuleEngine:
             restored.append(OpenAlarm(
                 row.fingerprint, rule, site_id, building_id, device_id, row.state, row.first_seen, row.last_seen,
                 row.value, dict(row.detail), id=row.id, activated_at=row.activated_at,
-                recovering_since=row.recovering_since, suppressed=row.suppressed, persisted_seen=row.last_seen))
+                recovering_since=row.recovering_since, suppressed=row.suppressed, persisted_seen=row.last_seen,
+                raised_in_silence=row.raised_in_silence, silence_id=row.silence_id, returned_at=row.returned_at))
         for alarm in restored:
             self._open[alarm.fingerprint] = alarm
         devices = self._routing.devices

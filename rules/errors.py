@@ -39,7 +39,19 @@ class InvalidAlarmTransition(Conflict):
 
 
 class InvalidSilence(Invalid):
-    """A silence's scope, window or recurrence cannot be used."""
+    """A silence's scope, window, expiry or recurrence cannot be used; ``field`` names the offending field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class SilenceNotFound(NotFound):
+    """No silence has the given id."""
+
+
+class SilenceEnded(Conflict):
+    """The silence has already ended (by hand or by expiring); there is nothing left to end."""
 
 
 class UnknownAlarmState(Invalid):

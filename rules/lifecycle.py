@@ -1,4 +1,5 @@
-"""The alarm lifecycle in memory: pending → active → acknowledged → cleared, with keep-firing and recovery.
+"""The alarm lifecycle in memory: pending → active → acknowledged → cleared, with keep-firing, recovery and
+latching.
 
 ``Lifecycle`` is the one place that changes an open alarm's state. Evaluators tell it that a condition holds
 (``fire``) or no longer holds (``calm``) at a data timestamp; ``tick`` applies the passage of time (``for``
@@ -8,6 +9,11 @@ change is collected as a ``Change`` for the store to write in one transaction pe
 Against flapping: a condition must hold for ``for`` before the alarm is active, and must stay false for
 ``clear_for`` before an active alarm clears; a relapse while recovering keeps the same alarm (no new row,
 no transition), so a value dancing around its threshold raises one alarm, not one per crossing.
+
+Latching (ISA-18.2 "return to normal unacknowledged"): a P0 or P1 alarm whose condition ends while it is still
+active and unacknowledged does not clear; it stays active with ``returned_at`` set until someone acknowledges
+it, so an entrapment that resolved itself at 3 a.m. is still on the console in the morning. A P0 (life safety)
+is never muted: a silence or inhibition covering it is recorded, and the alarm is raised and dispatched.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ if TYPE_CHECKING:
 
 PENDING, ACTIVE, ACKNOWLEDGED, CLEARED = "pending", "active", "acknowledged", "cleared"
 STATES = (PENDING, ACTIVE, ACKNOWLEDGED, CLEARED)
+# Life safety (DOMAIN.md §8.2): never muted by a silence or an inhibition.
+LIFE_SAFETY = "P0"
+# Severities whose alarms latch when they return to normal unacknowledged.
+LATCHING = frozenset({"P0", "P1"})
 # A re-fire only moves last_seen; writing that more often than this per alarm buys nothing.
 TOUCH_INTERVAL = timedelta(seconds=5)
 
@@ -64,6 +74,9 @@ class OpenAlarm:
     suppressed: bool = False
     owner: Owner | None = None
     persisted_seen: datetime | None = None
+    raised_in_silence: bool = False
+    silence_id: int | None = None
+    returned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +138,12 @@ class Lifecycle:
         alarm.value = value
         if detail:
             alarm.detail.update(detail)
+        if alarm.returned_at is not None:
+            alarm.returned_at = None
+            cause, values = owner.describe(value)
+            self._record(alarm, alarm.state, alarm.state, ts, f"{cause}; again before it was acknowledged",
+                         {**values, "relapse": True})
+            return
         if alarm.recovering_since is not None:
             alarm.recovering_since = None
             self.dirty.add(alarm)
@@ -138,7 +157,7 @@ class Lifecycle:
     def calm(self, owner: Owner, ts: datetime, value: float | None, cause: str | None = None) -> None:
         """The owner's condition no longer holds at ``ts`` (or a clearing event arrived)."""
         alarm = owner.alarm
-        if alarm is None:
+        if alarm is None or alarm.returned_at is not None:
             return
         if cause is None:
             cause = owner.describe(value)[0]
@@ -147,13 +166,13 @@ class Lifecycle:
             return
         clear_for = alarm.rule.clear_for_s
         if clear_for <= 0:
-            self.clear(alarm, ts, f"cleared: {cause}", {"value": value})
+            self._end(alarm, ts, f"cleared: {cause}", {"value": value})
         elif alarm.recovering_since is None:
             alarm.recovering_since = ts
             self.dirty.add(alarm)
         elif (ts - alarm.recovering_since).total_seconds() >= clear_for:
-            self.clear(alarm, alarm.recovering_since + timedelta(seconds=clear_for),
-                       f"recovered for {clear_for:g} s: {cause}", {"value": value})
+            self._end(alarm, alarm.recovering_since + timedelta(seconds=clear_for),
+                      f"recovered for {clear_for:g} s: {cause}", {"value": value})
 
     def tick(self, now: datetime) -> None:
         """Activate pending alarms whose ``for`` elapsed, clear those that recovered for ``clear_for``, and release
@@ -167,10 +186,20 @@ class Lifecycle:
             elif alarm.recovering_since is not None:
                 due = alarm.recovering_since + timedelta(seconds=rule.clear_for_s)
                 if now >= due:
-                    self.clear(alarm, due, f"recovered for {rule.clear_for_s:g} s", {"value": alarm.value})
+                    self._end(alarm, due, f"recovered for {rule.clear_for_s:g} s", {"value": alarm.value})
         for alarm in [a for a in self.open.values() if a.suppressed and a.detail.get("silenced")]:
             if alarm.state in (ACTIVE, ACKNOWLEDGED) and self.mutes(alarm, now) is None:
                 self.release(alarm, now)
+
+    def _end(self, alarm: OpenAlarm, at: datetime, cause: str, values: dict[str, Any]) -> None:
+        """The condition is over: clear the alarm, or latch it if it is an unacknowledged P0/P1 that counts (an
+        alarm muted by a silence was expected and clears)."""
+        if alarm.state == ACTIVE and not alarm.suppressed and alarm.rule.severity in LATCHING:
+            alarm.returned_at, alarm.recovering_since = at, None
+            self._record(alarm, ACTIVE, ACTIVE, at, f"returned to normal unacknowledged, kept until acknowledged "
+                         f"({cause})", {**values, "latched": True})
+        else:
+            self.clear(alarm, at, cause, values)
 
     def clear(self, alarm: OpenAlarm, at: datetime, cause: str, values: dict[str, Any]) -> None:
         """Close ``alarm`` and detach it from its evaluator."""
@@ -200,11 +229,13 @@ class Lifecycle:
     def follow(self, actions: Sequence[OperatorAction], changes: Sequence[Change] = ()) -> set[OpenAlarm]:
         """Apply acknowledgements and manual clears that operators made through ``rules.alarms``.
 
-        ``changes`` not yet written are corrected to start from the acknowledged state. Returns the alarms an
-        operator has cleared, whose pending writes must be dropped.
+        ``changes`` not yet written are corrected to start from the acknowledged state. An alarm that latched here
+        while an operator acknowledged it (before the latch was written) is cleared, as the acknowledgement of a
+        latched alarm does. Returns the alarms an operator has cleared, whose pending writes must be dropped.
         """
         by_id = {a.id: a for a in self.open.values() if a.id is not None}
         by_id.update((c.alarm.id, c.alarm) for c in changes if c.alarm.id is not None)
+        cleared_by_operator = {a.alarm_id for a in actions if a.to_state == CLEARED}
         cleared: set[OpenAlarm] = set()
         for action in actions:
             alarm = by_id.get(action.alarm_id)
@@ -222,16 +253,29 @@ class Lifecycle:
                 for change in changes:
                     if change.alarm is alarm and change.from_state == ACTIVE:
                         change.from_state = ACKNOWLEDGED
+                if alarm.returned_at is not None and alarm.state == ACKNOWLEDGED and \
+                        action.alarm_id not in cleared_by_operator:
+                    self.clear(alarm, max(alarm.returned_at, self.now or alarm.returned_at),
+                               "cleared on acknowledgement: it had returned to normal", {})
         return cleared
 
     def _suppress(self, alarm: OpenAlarm, at: datetime) -> None:
         mute = self.mutes(alarm, at)
-        if mute is not None:
-            alarm.suppressed = True
-            alarm.detail["suppressed_by"] = mute.reason
-            if mute.silence:
-                # Kept with the alarm (and so across restarts): only a silenced alarm is released.
-                alarm.detail["silenced"] = True
+        if mute is None:
+            return
+        if mute.silence:
+            alarm.raised_in_silence, alarm.silence_id = True, mute.silence_id
+        if mute.maintenance:
+            alarm.detail["maintenance_in_progress"] = True
+        if alarm.rule.severity == LIFE_SAFETY:
+            # Raised and dispatched all the same; what would have muted it is kept for the record.
+            alarm.detail["raised_despite"] = mute.reason
+            return
+        alarm.suppressed = True
+        alarm.detail["suppressed_by"] = mute.reason
+        if mute.silence:
+            # Kept with the alarm (and so across restarts): only a silenced alarm is released.
+            alarm.detail["silenced"] = True
 
     def _record(self, alarm: OpenAlarm, from_state: str | None, to_state: str, at: datetime, cause: str,
                 values: dict[str, Any]) -> None:

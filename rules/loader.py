@@ -132,9 +132,10 @@ def parse_pack(text: str, origin: str = "<memory>", *, base: RulePack | None = N
             chk.fail(node, "id", f"rules[{i}].id", f"duplicate rule id '{rule.id}' (first on line {seen[rule.id]})")
         seen[rule.id] = node.line
         rules.append(rule)
-    rule_ids = set(seen) | ({r.id for r in base.rules} if base else set())
+    known = {r.id: r for r in base.rules} if base else {}
+    known.update((r.id, r) for r in rules)
     overrides = [o for i, node in _mappings(chk, document, "overrides")
-                 if (o := parse_override(chk, node, f"overrides[{i}]", rule_ids)) is not None]
+                 if (o := parse_override(chk, node, f"overrides[{i}]", known)) is not None]
     inhibitions = [h for i, node in _mappings(chk, document, "inhibitions")
                    if (h := _inhibition(chk, node, f"inhibitions[{i}]")) is not None]
     if chk.problems:

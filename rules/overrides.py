@@ -47,12 +47,16 @@ SETTINGS: Mapping[str, Setting] = _settings()
 RULE_FIELDS = {setting.key: setting.field for setting in RULE_SETTINGS}
 
 
-def parse_override(chk: Checker, node: Node, path: str, rule_ids: set[str]) -> Override | None:
-    """One entry of ``overrides:``; ``rule_ids`` are the rules it may name (this pack's and the base pack's)."""
+def parse_override(chk: Checker, node: Node, path: str, rules: Mapping[str, Rule]) -> Override | None:
+    """One entry of ``overrides:``; ``rules`` are the rules it may name (this pack's and the base pack's), by id.
+
+    An override that would make its rule unsafe (a threshold's clear level past its trip level) is a problem
+    naming the rule, the setting and the values.
+    """
     chk.unknown_keys(node, ("rule", *SCOPE_TYPES, "set"), path)
     rule_id = chk.text(node, "rule", path)
-    if rule_id and rule_ids and rule_id not in rule_ids:
-        close = difflib.get_close_matches(rule_id, rule_ids, n=1)
+    if rule_id and rules and rule_id not in rules:
+        close = difflib.get_close_matches(rule_id, rules, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         chk.fail(node, "rule", f"{path}.rule", f"no rule '{rule_id}' in this pack or the defaults{hint}")
     scopes = [s for s in SCOPE_TYPES if s in node]
@@ -70,7 +74,22 @@ def parse_override(chk: Checker, node: Node, path: str, rule_ids: set[str]) -> O
         chk.fail(values, "severity", f"{path}.set.severity", f"expected one of {', '.join(SEVERITIES)}")
     if not rule_id:
         return None
-    return Override(rule_id, scopes[0], str(node[scopes[0]]), converted, node.line)
+    override = Override(rule_id, scopes[0], str(node[scopes[0]]), converted, node.line)
+    rule = rules.get(rule_id)
+    if rule is not None and None not in converted.values():
+        _check_safe(chk, values, f"{path}.set", rule, override)
+    return override
+
+
+def _check_safe(chk: Checker, values: Node, path: str, rule: Rule, override: Override) -> None:
+    kind = KINDS[rule.kind]
+    if kind.check_override is None:
+        return
+    applied = apply_overrides(rule, [override], {override.scope_type: override.scope_id})
+    problem = kind.check_override(applied, override.values.keys() & kind.by_key.keys())
+    if problem is not None:
+        key, message = problem
+        chk.fail(values, key, f"{path}.{key}", message)
 
 
 def apply_overrides(rule: Rule, overrides: Iterable[Override], scopes: Mapping[str, str | None]) -> Rule:

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from ingest.registry import device_count
+from rules.kinds import KINDS
 from rules.lifecycle import Change, OpenAlarm, OperatorAction
 from rules.loader import default_pack, parse_pack
 from rules.model import RulePack
@@ -34,6 +35,9 @@ class StoredAlarm:
     activated_at: datetime | None
     recovering_since: datetime | None
     suppressed: bool
+    raised_in_silence: bool
+    silence_id: int | None
+    returned_at: datetime | None
 
 
 def publish_pack(conn: psycopg.Connection, text: str, *, actor: str) -> tuple[str, int]:
@@ -66,20 +70,21 @@ def effective_pack(conn: psycopg.Connection, base: RulePack | None = None) -> Ru
     return pack
 
 
-def change_marks(conn: psycopg.Connection) -> tuple[int, int, int]:
-    """Cheap markers that move when packs, silences or the device registry change."""
+def change_marks(conn: psycopg.Connection) -> tuple[int, int, int, int]:
+    """Cheap markers that move when packs, silences (a new one, or one ended) or the device registry change."""
     row = conn.execute(
-        "SELECT (SELECT coalesce(max(id), 0) FROM rule_packs), (SELECT coalesce(max(id), 0) FROM silences)"
+        """SELECT (SELECT coalesce(max(id), 0) FROM rule_packs), (SELECT coalesce(max(id), 0) FROM silences),
+                  (SELECT count(*) FROM silences WHERE ended_at IS NOT NULL)"""
     ).fetchone()
     assert row is not None
-    return row[0], row[1], device_count(conn)
+    return row[0], row[1], row[2], device_count(conn)
 
 
 def open_alarms(conn: psycopg.Connection, sites: Sequence[str] = ()) -> list[StoredAlarm]:
     """Every alarm that is not cleared (pending timers included), of ``sites`` only if any are given."""
     rows = conn.execute(
         """SELECT id, fingerprint, rule_id, state, first_seen, last_seen, value, detail, activated_at,
-                  recovering_since, suppressed
+                  recovering_since, suppressed, raised_in_silence, silence_id, returned_at
            FROM alarms WHERE state <> 'cleared' AND (cardinality(%(sites)s::text[]) = 0 OR site_id = ANY(%(sites)s))
            ORDER BY id""",
         {"sites": list(sites)},
@@ -88,10 +93,11 @@ def open_alarms(conn: psycopg.Connection, sites: Sequence[str] = ()) -> list[Sto
 
 
 def replay_marks(conn: psycopg.Connection) -> dict[str, datetime]:
-    """Per fingerprint, the newest data time its alarms consumed (last seen or cleared), so that a batch
-    redelivered to a restarted engine cannot raise again an alarm that was already raised and cleared."""
+    """Per fingerprint, the newest data time its alarms consumed (last seen, returned to normal or cleared), so
+    that a batch redelivered to a restarted engine cannot raise again an alarm that was already raised and
+    cleared (or latched)."""
     rows = conn.execute(
-        """SELECT fingerprint, max(greatest(last_seen, coalesce(cleared_at, last_seen))) FROM alarms
+        """SELECT fingerprint, max(greatest(last_seen, cleared_at, returned_at)) FROM alarms
            GROUP BY fingerprint"""
     ).fetchall()
     return dict(rows)
@@ -116,10 +122,11 @@ def operator_actions(conn: psycopg.Connection, after_id: int) -> list[OperatorAc
 _INSERT_ALARM = """
 INSERT INTO alarms (fingerprint, rule_id, category, severity, state, site_id, building_id, device_id, title_zh,
                     title_en, value, detail, first_seen, last_seen, activated_at, cleared_at, recovering_since,
-                    suppressed, manual_clear)
+                    suppressed, manual_clear, raised_in_silence, silence_id, returned_at, self_clearing)
 VALUES (%(fingerprint)s, %(rule_id)s, %(category)s, %(severity)s, %(state)s, %(site_id)s, %(building_id)s,
         %(device_id)s, %(title_zh)s, %(title_en)s, %(value)s, %(detail)s, %(first_seen)s, %(last_seen)s,
-        %(activated_at)s, %(cleared_at)s, %(recovering_since)s, %(suppressed)s, %(manual_clear)s)
+        %(activated_at)s, %(cleared_at)s, %(recovering_since)s, %(suppressed)s, %(manual_clear)s,
+        %(raised_in_silence)s, %(silence_id)s, %(returned_at)s, %(self_clearing)s)
 ON CONFLICT (fingerprint) WHERE state <> 'cleared' DO NOTHING
 RETURNING id
 """
@@ -131,7 +138,8 @@ UPDATE alarms SET
     state = CASE WHEN state = 'acknowledged' AND %(state)s = 'active' THEN state ELSE %(state)s END,
     value = %(value)s, detail = %(detail)s, last_seen = greatest(last_seen, %(last_seen)s),
     activated_at = coalesce(activated_at, %(activated_at)s), cleared_at = %(cleared_at)s,
-    recovering_since = %(recovering_since)s, suppressed = %(suppressed)s
+    recovering_since = %(recovering_since)s, suppressed = %(suppressed)s,
+    raised_in_silence = %(raised_in_silence)s, silence_id = %(silence_id)s, returned_at = %(returned_at)s
 WHERE id = %(id)s AND state <> 'cleared'
 """
 
@@ -151,6 +159,8 @@ def _row(alarm: OpenAlarm) -> dict[str, Any]:
         "first_seen": alarm.first_seen, "last_seen": alarm.last_seen, "activated_at": alarm.activated_at,
         "cleared_at": alarm.cleared_at, "recovering_since": alarm.recovering_since,
         "suppressed": alarm.suppressed, "manual_clear": rule.manual_clear,
+        "raised_in_silence": alarm.raised_in_silence, "silence_id": alarm.silence_id,
+        "returned_at": alarm.returned_at, "self_clearing": KINDS[rule.kind].clears_itself(rule),
     }
 
 
@@ -161,7 +171,8 @@ def _notice(transition_id: int, alarm_id: int, change: Change) -> str:
         "rule_id": alarm.rule.id, "category": alarm.rule.category, "severity": alarm.rule.severity,
         "site_id": alarm.site_id, "building_id": alarm.building_id, "device_id": alarm.device_id,
         "from": change.from_state, "to": change.to_state, "at": change.at.isoformat(),
-        "suppressed": alarm.suppressed,
+        "suppressed": alarm.suppressed, "raised_in_silence": alarm.raised_in_silence,
+        "latched": alarm.returned_at is not None,
     }).decode()
 
 

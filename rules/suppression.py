@@ -3,7 +3,8 @@
 As in Alertmanager, where ``silence`` and ``inhibit`` each implement one ``Mutes()`` and the pipeline composes
 them, a ``Silencer`` and an ``Inhibitor`` each answer ``mutes(alarm, at) -> Mute | None`` and ``Suppression``
 asks them in turn. The lifecycle asks when an alarm becomes active; a muted alarm is still stored, flagged
-``suppressed`` with the reason in its detail.
+``suppressed`` with the reason in its detail. A P0 alarm is the exception (``rules.lifecycle``): it is recorded as
+raised in the silence and dispatched.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from rules.silences import Silence
 @dataclass(frozen=True, slots=True)
 class Mute:
     """Why an alarm is muted. A silence ends at a known time and the alarm is released then if it is still
-    open; an inhibition holds until the alarm clears (its source is the incident being handled)."""
+    open; an inhibition holds until the alarm clears (its source is the incident being handled). ``silence_id``
+    and ``maintenance`` describe the silence (maintenance in progress on the scope)."""
 
     reason: str
     silence: bool
+    silence_id: int | None = None
+    maintenance: bool = False
 
 
 class Muter(Protocol):
@@ -54,7 +58,8 @@ class Silencer:
         """The first silence over the alarm's scope that covers ``at``."""
         for silence in self._silences:
             if _scope_id(alarm, silence.scope_type) == silence.scope_id and silence.covers(at):
-                return Mute(f"silence {silence.id}: {silence.reason}", silence=True)
+                return Mute(f"silence {silence.id}: {silence.reason}", silence=True, silence_id=silence.id,
+                            maintenance=silence.maintenance)
         return None
 
 

@@ -45,7 +45,7 @@ class AbsenceEvaluator(Evaluator):
             return
         silent = (now - last_seen).total_seconds()
         if silent >= self.after:
-            if self.alarm is None:
+            if self.alarm is None or self.alarm.returned_at is not None:
                 life.fire(self, now, silent, {"last_seen": last_seen.isoformat()})
         elif self.alarm is not None:
             life.calm(self, last_seen, silent, f"telemetry resumed at {last_seen.isoformat()}")

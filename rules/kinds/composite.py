@@ -1,6 +1,7 @@
 """``composite``: every condition seen on devices of one building or site within ``within`` of each other.
 
-The alarm belongs to the scope (fingerprint ``fire.confirmed/building:S001-B03``, no device). One evaluator per
+The alarm belongs to the scope (fingerprint ``fire.confirmed/building:S001-B03``, no device); a device outside any
+building feeds the estate's scope (``fire.confirmed/site:S001``). One evaluator per
 scope is shared by the devices in it; each device feeds it through a leg per condition of its type.
 """
 
@@ -66,15 +67,16 @@ def _condition(chk: Checker, item: Node, where: str) -> Condition:
     return Condition(device_type or "", event, metric, above, below)
 
 
-def scope(rule: Rule, device: Device) -> Subject | None:
-    """The device's building or site, as the rule's ``scope`` says; none for a device outside any building."""
+def scope(rule: Rule, device: Device) -> Subject:
+    """The device's building or site, as the rule's ``scope`` says. A device registered at estate level (no
+    building: the usual fire control room, pump room or garage sump) belongs to the estate's scope, so a
+    building-scoped rule still fires for it (fingerprint ``fire.confirmed/site:S001``)."""
     spec = rule.spec
     assert isinstance(spec, Composite)
-    scope_id = device.building_id if spec.scope == "building" else device.site_id
-    if scope_id is None:
-        return None
-    return Subject(f"{spec.scope}:{scope_id}", device.site_id,
-                   device.building_id if spec.scope == "building" else None, None, {spec.scope: scope_id})
+    if spec.scope == "building" and device.building_id is not None:
+        return Subject(f"building:{device.building_id}", device.site_id, device.building_id, None,
+                       {"building": device.building_id, "site": device.site_id})
+    return Subject(f"site:{device.site_id}", device.site_id, None, None, {"site": device.site_id})
 
 
 def bind(rule: Rule, subject: Subject, binding: Binding) -> Evaluator:
@@ -167,8 +169,15 @@ class CompositeLeg:
         self.composite.mark(life, self.index, ts, self.device_id)
 
 
+def clears_itself(rule: Rule) -> bool:
+    """Only with ``clear_events`` from the scope."""
+    spec = rule.spec
+    assert isinstance(spec, Composite)
+    return bool(spec.clear_events)
+
+
 KIND = RuleKind(
     "composite", ("scope", "within", "conditions", "clear_events"), parse, bind,
     settings=(Setting("within", "within_s", Checker.duration),), scope=scope, device_typed=False,
-    manual_clear=True,
+    manual_clear=True, clears_itself=clears_itself,
 )

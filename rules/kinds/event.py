@@ -97,8 +97,15 @@ class EventEvaluator(Evaluator):
         return f"event {codes}", {"codes": list(self.spec.codes)}
 
 
+def clears_itself(rule: Rule) -> bool:
+    """Only with ``clear_events``: an event rule without them (a lift's alarm button) has nothing that ends it."""
+    spec = rule.spec
+    assert isinstance(spec, EventMatch)
+    return bool(spec.clear_events)
+
+
 KIND = RuleKind(
     "event", ("code", "codes", "count", "window", "clear_events"), parse, bind,
     settings=(Setting("window", "window_s", Checker.duration), Setting("count", "count", Checker.raw)),
-    manual_clear=True,
+    manual_clear=True, clears_itself=clears_itself,
 )

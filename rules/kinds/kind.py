@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,20 @@ when the rule does not apply to the device (e.g. an attribute its level needs is
 ScopeOf = Callable[[Rule, "Device"], Subject | None]
 """``(rule, device) -> subject``: for kinds whose alarm is about a building or site rather than the device."""
 
+ClearsItself = Callable[[Rule], bool]
+"""``(rule) -> bool``: whether the rule's alarms can end by themselves (a condition that stops holding, a
+clearing event); those that cannot are cleared by an operator or when their work order closes."""
+
+
+OverrideCheck = Callable[[Rule, Set[str]], tuple[str, str] | None]
+"""``(rule with an override applied, keys the override sets) -> (key, problem) | None``: what makes the
+override unsafe (a clear level past the trip level), checked where the pack is read."""
+
+
+def always(rule: Rule) -> bool:
+    """Every alarm of the kind clears when its condition stops holding."""
+    return True
+
 
 @dataclass(frozen=True)
 class RuleKind:
@@ -44,7 +58,8 @@ class RuleKind:
     ``keys`` are the kind's own YAML keys (besides those every rule has); ``settings`` what an override may change
     in its spec; ``scope`` the alarm subject when it is not the device itself; ``device_typed`` whether a rule
     names one ``device_type`` (a rule that does not is offered every device); ``manual_clear`` the default of
-    the rule's ``manual_clear``.
+    the rule's ``manual_clear``; ``clears_itself`` whether a rule's alarms can end without a person;
+    ``check_override`` what makes an override of the kind's rules unsafe.
     """
 
     name: str
@@ -55,6 +70,8 @@ class RuleKind:
     scope: ScopeOf | None = None
     device_typed: bool = True
     manual_clear: bool = False
+    clears_itself: ClearsItself = always
+    check_override: OverrideCheck | None = None
     by_key: Mapping[str, Setting] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

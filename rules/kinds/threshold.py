@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Set
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +15,8 @@ from rules.model import Level, Rule, Threshold
 
 if TYPE_CHECKING:
     from rules.routing import Binding
+
+log = logging.getLogger(__name__)
 
 
 def parse(chk: Checker, node: Node, path: str, device_type: str | None) -> Threshold | None:
@@ -31,6 +35,68 @@ def parse(chk: Checker, node: Node, path: str, device_type: str | None) -> Thres
     return Threshold(metric or "", above, below, clear) if metric else None
 
 
+def _show(level: Level) -> str:
+    if level.attribute is None:
+        return f"{level.constant:g}"
+    return level.attribute if level.factor == 1 else f"{level.attribute} × {level.factor:g}"
+
+
+def hysteresis_problem(spec: Threshold) -> str | None:
+    """Why the clear level is, or may be for some device, on the wrong side of the trip level (the alarm would
+    clear while the condition still holds and raise again at the next reading); ``None`` when it is right.
+
+    Two numbers, or two multiples of the same attribute, are compared; a number against an attribute level
+    depends on each device, so the break-even value of the attribute is named instead.
+    """
+    trip = spec.above or spec.below
+    clear = spec.clear
+    if trip is None or clear is None:
+        return None
+    upward = spec.above is not None
+    key = "above" if upward else "below"
+    side = "at or below" if upward else "at or above"
+    if trip.attribute is None and clear.attribute is None:
+        assert trip.constant is not None and clear.constant is not None
+        wrong = clear.constant > trip.constant if upward else clear.constant < trip.constant
+        return f"'clear' {_show(clear)} must be {side} '{key}' {_show(trip)}" if wrong else None
+    if trip.attribute == clear.attribute:
+        wrong = clear.factor > trip.factor if upward else clear.factor < trip.factor
+        return f"'clear' {_show(clear)} must be {side} '{key}' {_show(trip)}" if wrong else None
+    if trip.attribute is not None and clear.attribute is not None:
+        return (f"'clear' {_show(clear)} and '{key}' {_show(trip)} come from different attributes and cannot be "
+                "compared; give both from one attribute or both as numbers")
+    if trip.attribute is None:
+        assert trip.constant is not None and clear.attribute is not None
+        attribute, break_even = clear.attribute, trip.constant / clear.factor
+        # clear = attribute × factor exceeds (upward) or falls short of (downward) the fixed trip level
+        relation = ">" if upward else "<"
+    else:
+        assert clear.constant is not None
+        attribute, break_even = trip.attribute, clear.constant / trip.factor
+        relation = "<" if upward else ">"
+    return (f"'clear' {_show(clear)} is on the wrong side of '{key}' {_show(trip)} for every device whose "
+            f"{attribute} {relation} {break_even:.4g}")
+
+
+def check_override(rule: Rule, changed: Set[str]) -> tuple[str, str] | None:
+    """An override that moves a level must leave the clear level on the safe side of the trip level, for every
+    device it may apply to: ``(key, message)`` naming the rule, the levels and their values otherwise."""
+    spec = rule.spec
+    assert isinstance(spec, Threshold)
+    moved = [key for key in ("above", "below", "clear") if key in changed]
+    if not moved:
+        return None
+    if spec.above is not None and spec.below is not None:
+        wrong = "above" if "above" in changed else "below"
+        right = "below" if wrong == "above" else "above"
+        return wrong, f"rule '{rule.id}' trips {right} a level; an override sets '{right}', not '{wrong}'"
+    problem = hysteresis_problem(spec)
+    if problem is None:
+        return None
+    advice = "" if "clear" in changed else "; set 'clear' in the same override"
+    return moved[0], f"rule '{rule.id}': {problem} (the alarm would clear and raise again at every reading){advice}"
+
+
 def bind(rule: Rule, subject: Subject, binding: Binding) -> Evaluator | None:
     """Resolve the levels from the device's attributes; none when an attribute is missing without default.
     Without a ``for`` period, a reading crossing the trip level is urgent."""
@@ -39,7 +105,14 @@ def bind(rule: Rule, subject: Subject, binding: Binding) -> Evaluator | None:
     levels = _levels(spec, binding.device.attributes)
     if levels is None:
         return None
-    evaluator = ThresholdEvaluator(rule, subject, *levels)
+    trip, clear = levels
+    if (clear > trip) if spec.above is not None else (clear < trip):
+        # Packs are checked, but a device's attributes can still put the levels the wrong way round: without
+        # hysteresis the alarm at least holds while the condition does.
+        log.warning("%s on %s: clear level %g is past the trip level %g; clearing at the trip level",
+                    rule.id, subject.name, clear, trip)
+        clear = trip
+    evaluator = ThresholdEvaluator(rule, subject, trip, clear)
     binding.reading(spec.metric, evaluator)
     if rule.for_s == 0:
         binding.urgent_level(spec.metric, evaluator.upward, evaluator.trip)
@@ -76,7 +149,8 @@ class ThresholdEvaluator(Evaluator):
             return
         self.last_ts = ts
         alarm = self.alarm
-        holding = alarm is not None and alarm.state != PENDING
+        # A latched alarm's condition has ended: only the trip level raises it again.
+        holding = alarm is not None and alarm.state != PENDING and alarm.returned_at is None
         if self.upward:
             firing = value >= self.clear if holding else value > self.trip
         else:
@@ -97,4 +171,5 @@ KIND = RuleKind(
     "threshold", ("metric", "above", "below", "clear"), parse, bind,
     settings=(Setting("above", "above", Checker.level), Setting("below", "below", Checker.level),
               Setting("clear", "clear", Checker.level)),
+    check_override=check_override,
 )

@@ -33,6 +33,7 @@ rules:
     clear: 0.12
     for: 60s
     category: water_outage
+    severity: P2   # clears by itself (P0/P1 alarms latch until acknowledged)
     title: {zh: 出口压力低, en: outlet pressure low}
     source: test
 """
@@ -165,7 +166,7 @@ def test_acting_on_a_missing_alarm_raises_alarm_not_found(db):
 
 def test_acknowledging_a_cleared_alarm_is_an_invalid_transition(db, estate, make_engine):
     engine = make_engine()
-    engine.process(event(estate["el1"], "trapped", 0), now=at(0))
+    engine.process(event(estate["el1"], "door_close_fault", 0), now=at(0))
     engine.process(event(estate["el1"], "normal_operation", 5), now=at(5))
     with pytest.raises(InvalidAlarmTransition, match="only an active alarm"):
         acknowledge(db, list_alarms(db)[0].id, actor="x", comment="late")
@@ -200,11 +201,23 @@ def test_an_entrapment_right_after_a_manual_clear_opens_a_new_alarm(db, estate, 
 
 
 def test_redelivery_to_a_restarted_engine_does_not_raise_a_cleared_alarm_again(db, estate, make_engine):
-    batch = Batch(events=[DeviceEvent(estate["el1"], at(0), "trapped"),
+    batch = Batch(events=[DeviceEvent(estate["el1"], at(0), "door_close_fault"),
                           DeviceEvent(estate["el1"], at(60), "normal_operation")])
     first = make_engine()
     first.process(batch, now=at(60))
     first.close()
     make_engine().process(batch, now=at(65))
     assert [a.state for a in list_alarms(db)] == ["cleared"]
+    assert len(transitions_since(db, 0)) == 2
+
+
+def test_redelivery_to_a_restarted_engine_does_not_raise_a_latched_alarm_again(db, estate, make_engine):
+    batch = Batch(events=[DeviceEvent(estate["el1"], at(0), "trapped"),
+                          DeviceEvent(estate["el1"], at(60), "normal_operation")])
+    first = make_engine()
+    first.process(batch, now=at(60))
+    first.close()
+    make_engine().process(batch, now=at(65))
+    [alarm] = list_alarms(db)
+    assert alarm.latched
     assert len(transitions_since(db, 0)) == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules.alarms import list_alarms, transitions_since
+from rules.alarms import acknowledge, list_alarms, transitions_since
 
 from .conftest import at, event, pack
 
@@ -31,9 +31,10 @@ def test_trapped_passenger_is_an_active_p0_entrapment_alarm_at_once(db, estate, 
     assert [(t.from_state, t.to_state) for t in transitions_since(db, 0)] == [(None, "active")]
 
 
-def test_normal_operation_clears_the_entrapment(db, estate, make_engine):
+def test_normal_operation_clears_the_acknowledged_entrapment(db, estate, make_engine):
     engine = make_engine()
     engine.process(event(estate["el1"], "trapped", 0), now=at(0))
+    acknowledge(db, list_alarms(db)[0].id, actor="op", comment="rescue on the way")
     engine.process(event(estate["el1"], "normal_operation", 600), now=at(600))
     [alarm] = list_alarms(db)
     assert alarm.state == "cleared"

@@ -80,11 +80,11 @@ pack: t
 overrides:
   - rule: fire.tank_low
     site: S1
-    set: {window: 5m, below: 2.5}
+    set: {window: 5m, below: 2.5, clear: 2.6}
 """, base=default_pack())
     base = default_pack().rule("fire.tank_low")
     rule = apply_overrides(base, pack.overrides, {"site": "S1"})
-    assert rule.spec == replace(base.spec, below=Level(constant=2.5))
+    assert rule.spec == replace(base.spec, below=Level(constant=2.5), clear=Level(constant=2.6))
 
 
 CONFIRMED = """

@@ -85,10 +85,10 @@ pack: site
 overrides:
   - rule: fire.hydrant_pressure_low
     site: S1
-    set: {below: 0.30, for: 30s}
+    set: {below: 0.30, clear: 0.32, for: 30s}
   - rule: fire.hydrant_pressure_low
     building: B1
-    set: {below: 0.35}
+    set: {below: 0.35, clear: 0.37}
   - rule: fire.hydrant_pressure_low
     device: D1
     set: {enabled: false}
@@ -126,7 +126,7 @@ pack: site-{estate['site']}
 overrides:
   - rule: water.outlet_pressure_low
     device: {estate['ws1']}
-    set: {{below: 0.2, for: 0s}}
+    set: {{below: 0.2, clear: 0.22, for: 0s}}
 """
     publish_pack(db, disable, actor="admin")
     engine.tick(at(10))

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from ingest.records import Batch, DeviceEvent
-from rules.alarms import Alarm, list_alarms, silence, transitions_since
+from rules.alarms import Alarm, acknowledge, list_alarms, silence, transitions_since
 from rules.silences import Silence, parse_recurrence
 
 from .conftest import T0, at, event
@@ -52,7 +52,8 @@ def test_a_silence_created_while_the_engine_runs_applies_after_reload(db, estate
 def test_a_weekly_maintenance_window_recurs_on_its_days(db, estate, make_engine):
     # T0 is Monday 08:00 UTC; the window is Mondays and Wednesdays 08:00-10:00.
     silence(db, scope_type="device", scope_id=estate["el1"], starts_at=T0, ends_at=T0 + timedelta(hours=2),
-            actor="maint-wang", reason="half-monthly maintenance", recurrence="FREQ=WEEKLY;BYDAY=MO,WE")
+            actor="maint-wang", reason="half-monthly maintenance",
+            recurrence="FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261231T000000Z")
     engine = make_engine()
     wednesday, thursday = 2 * 86400 + 3600, 3 * 86400 + 3600
     engine.process(event(estate["el1"], "out_of_service", wednesday), now=at(wednesday))
@@ -99,6 +100,8 @@ def test_inhibited_alarms_still_resolve_cleanly(db, estate, make_engine):
     engine = make_engine()
     engine.process(event(estate["fs1"], "fire_alarm", 0), now=at(0))
     engine.process(event(estate["el1"], "fire_recall", 5), now=at(5))
+    fire = next(a for a in list_alarms(db) if a.rule_id == "fire.alarm")
+    acknowledge(db, fire.id, actor="op", comment="checked: drill")
     engine.process(event(estate["fs1"], "reset", 900), now=at(900))
     engine.process(event(estate["el1"], "normal_operation", 960), now=at(960))
     assert {a.rule_id: a.state for a in list_alarms(db)} == {"fire.alarm": "cleared", "elevator.fire_recall": "cleared"}
@@ -144,6 +147,8 @@ def test_an_inhibited_alarm_stays_suppressed_when_its_source_clears(db, estate, 
     engine = make_engine()
     engine.process(event(estate["fs1"], "fire_alarm", 0), now=at(0))
     engine.process(event(estate["el1"], "fire_recall", 5), now=at(5))
+    fire = next(a for a in list_alarms(db) if a.rule_id == "fire.alarm")
+    acknowledge(db, fire.id, actor="op", comment="checked: drill")
     engine.process(event(estate["fs1"], "reset", 900), now=at(900))
     engine.tick(at(901))
     # The lift reports normal operation once the fire linkage is reset: no order for the gap in between.

@@ -18,6 +18,7 @@ rules:
     for: 30s
     clear_for: 60s
     category: fire_water
+    severity: P2   # clears by itself (P0/P1 alarms latch until acknowledged)
     title: {zh: 喷淋末端压力不足, en: sprinkler pressure low}
     source: test
 """
