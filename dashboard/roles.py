@@ -43,5 +43,8 @@ APPROVERS: Group = ("committee", "subdistrict")
 OWNERS: Group = ("owner",)
 """Read their own household's fund account."""
 
+REPORTERS: Group = ("admin", "operator", "owner")
+"""File complaints: the control room for callers and 12345 tickets, owners for their own estate (and read them)."""
+
 EVERYONE: Group = ROLES
 """Any signed-in user."""

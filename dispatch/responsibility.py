@@ -450,3 +450,14 @@ def lookup(
         on_breach=row[9], escalation=row[10], accept_timeout=timedelta(seconds=row[11]), emergency=row[12],
         fund_category=row[13], source=row[14],
     )
+
+
+def responsible_unit(conn: psycopg.Connection, *, category: str, site_id: str) -> str | None:
+    """The unit the current list makes responsible for ``category`` site-wide at ``site_id``, or ``None`` when
+    nothing covers it."""
+    known = categories().get(category)
+    component = ANY if known is None or known.component == "any" else known.component
+    try:
+        return lookup(conn, category=category, component=component, site_id=site_id).unit_id
+    except ResponsibilityNotFound:
+        return None

@@ -1,8 +1,9 @@
-"""Work orders over ``dispatch.workorders``: list, show, transitions, crew acceptance, notes and photos."""
+"""Work orders over ``dispatch.workorders``: list and search, the full detail, the control room's actions (assign,
+hold, resume, cancel, false alarm, verify, close, reopen), transitions, crew acceptance, notes and photos."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -12,15 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from dashboard import audit, roles
 from dashboard.errors import ApiError, forbidden, not_found
 from dashboard.routers.common import Page, Pagination, pagination
-from dashboard.security import Conn, check_site, require, scope_site
+from dashboard.routers.complaints import HotlineTicketOut, ReportIn, file_report
+from dashboard.routers.crew import CrewOut, crew_out
+from dashboard.security import Conn, require, scope_site
 from dashboard.users import User
-from dispatch import workorders
-from dispatch.workorders import WorkOrder
+from dispatch import complaints, crew, workorders
+from dispatch.workorders import OrderFilter, WorkOrder
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work-orders"])
 
 State = Literal["NEW", "ACKED", "DISPATCHED", "EN_ROUTE", "ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED",
                 "VERIFIED", "CLOSED", "CANCELLED", "FALSE_ALARM"]
+Origin = Literal["alarm", "owner_report", "hotline_12345", "preventive"]
 CREW_STATES = frozenset({"EN_ROUTE", "ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED"})
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -57,6 +61,11 @@ class WorkOrderOut(BaseModel):
     on_site_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
+    offered_to: str | None
+    description: str | None
+    address: str | None
+    building_unit: str | None
+    floor: str | None
 
 
 class WorkOrderEventOut(BaseModel):
@@ -95,26 +104,85 @@ class PhotoAdded(BaseModel):
     photo: PhotoOut
 
 
+class LocationOut(BaseModel):
+    """Where the order is, with the registry's names."""
+
+    model_config = ConfigDict(from_attributes=True)
+    site_id: str
+    site_name: str | None
+    building_id: str | None
+    building_name: str | None
+    building_unit: str | None
+    floor: str | None
+    device_id: str | None
+    device_name: str | None
+    address: str | None
+
+
+class PartUsedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    quantity: Decimal
+    unit_cost: Decimal
+    amount: Decimal
+    at: datetime
+    actor: str
+
+
+class CostsOut(BaseModel):
+    """Labour and parts over the whole order; ``total`` equals ``cost_total``."""
+
+    model_config = ConfigDict(from_attributes=True)
+    labour: Decimal
+    parts: Decimal
+    total: Decimal
+    items: list[PartUsedOut]
+
+
+class ReporterOut(BaseModel):
+    """Who to call back: shown to the control room and the crew member the order is assigned to."""
+
+    contact: str | None
+
+
 class WorkOrderDetail(WorkOrderOut):
+    """The order with its place, reporter (when the caller may see it), costs, photos, 12345 ticket and its
+    full timeline (``events``, oldest first)."""
+
+    location: LocationOut
+    reporter: ReporterOut | None
+    costs: CostsOut
+    photos: list[PhotoOut]
+    hotline: HotlineTicketOut | None
     events: list[WorkOrderEventOut]
+
+
+class ActionIn(BaseModel):
+    """Why: required to hold, cancel, declare a false alarm and reopen (422 without)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    """Who takes the order; a reason is required when it replaces someone."""
+
+    model_config = ConfigDict(extra="forbid")
+    crew_member_id: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class CandidateOut(BaseModel):
+    """A crew member the order could be offered to now, with the open orders already on them."""
+
+    member: CrewOut
+    open_orders: int
 
 
 class PartIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     quantity: Decimal = Field(Decimal(1), gt=0, le=10_000)
     unit_cost: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2)
-
-
-class ReportIn(BaseModel):
-    """An owner's report or a 12345 hotline ticket taken by the control room."""
-
-    site_id: str = Field(min_length=1, max_length=64)
-    building_id: str | None = Field(None, max_length=64)
-    origin: Literal["owner_report", "hotline_12345"]
-    category: str = Field(min_length=1, max_length=64)
-    description: str = Field(min_length=1, max_length=4000)
-    address: str = Field(min_length=1, max_length=500)
-    reporter_contact: str = Field("", max_length=200)
 
 
 class TransitionIn(BaseModel):
@@ -156,7 +224,7 @@ def _crew_filter(user: User, unit_id: str | None, assignee_id: str | None) -> tu
     return None, user.crew_member_id
 
 
-@router.get("", response_model=Page[WorkOrderOut], summary="List work orders in your scope")
+@router.get("", response_model=Page[WorkOrderOut], summary="List and search work orders in your scope")
 def list_orders(
     conn: Conn,
     user: Annotated[User, Depends(require(roles.ORDER_READERS))],
@@ -165,15 +233,26 @@ def list_orders(
     site_id: Annotated[str | None, Query(max_length=64)] = None,
     unit_id: Annotated[str | None, Query(max_length=64)] = None,
     assignee_id: Annotated[str | None, Query(max_length=64)] = None,
+    origin: Annotated[list[Origin] | None, Query(description="repeat for several origins")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    severity: Annotated[Literal["P0", "P1", "P2", "P3"] | None, Query()] = None,
+    building_id: Annotated[str | None, Query(max_length=64)] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    created_since: datetime | None = None,
+    created_until: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="number, title, description or address")] = None,
 ) -> Page[WorkOrderOut]:
-    """Newest first, filtered by state, site, responsible unit and assignee. Crew get their own unit's orders."""
+    """Newest first; every filter narrows, ``q`` searches number, title, description and address (also as
+    normalised for repeats). ``total`` counts every match. Crew get their own unit's orders."""
     if user.role in roles.CREW:
         sites = None if site_id is None else [site_id]
         unit_id, assignee_id = _crew_filter(user, unit_id, assignee_id)
     else:
         sites = scope_site(user, site_id)
-    found, total = workorders.page_work_orders(conn, sites=sites, states=state, unit_id=unit_id,
-                                               assignee_id=assignee_id, limit=page.limit, offset=page.offset)
+    where = OrderFilter(states=state, unit_id=unit_id, assignee_id=assignee_id, origins=origin, category=category,
+                        severity=severity, building_id=building_id, device_id=device_id,
+                        created_since=created_since, created_until=created_until, search=q)
+    found, total = workorders.page_work_orders(conn, sites=sites, where=where, limit=page.limit, offset=page.offset)
     return Page[WorkOrderOut](items=[_out(o) for o in found], total=total, limit=page.limit, offset=page.offset)
 
 
@@ -181,25 +260,118 @@ def list_orders(
              summary="Open a work order from an owner's report or a 12345 hotline ticket")
 def open_from_report(body: ReportIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]
                      ) -> WorkOrderOut:
-    """Repeats at the same address within the window are linked (``repeat_of``). The reporter's contact is
-    stored for the crew's call-back but never returned by listings or written to the audit trail."""
-    check_site(user, body.site_id)
-    order = workorders.open_from_report(
-        conn, site_id=body.site_id, building_id=body.building_id, origin=body.origin, category=body.category,
-        description=body.description, address=body.address, reporter_contact=body.reporter_contact,
-        actor=user.username)
-    audit.record(conn, user, "work_order.open", "work_order", str(order.id), site_id=body.site_id,
-                 detail={"origin": body.origin, "category": body.category})
-    return _out(order)
+    """The control room's intake, the same as ``POST /api/v1/complaints``: a 12345 ticket needs its ``hotline``
+    block (number and deadlines). Repeats at the same address within the window are linked (``repeat_of``). The
+    reporter's contact is stored for the call-back but never returned by listings or written to the audit trail."""
+    return _out(file_report(conn, user, body).order)
 
 
-@router.get("/{order_id}", response_model=WorkOrderDetail, summary="One work order with its event history")
+@router.get("/{order_id}", response_model=WorkOrderDetail, summary="One work order with everything about it")
 def get_order(order_id: int, conn: Conn,
               user: Annotated[User, Depends(require(roles.ORDER_READERS))]) -> WorkOrderDetail:
-    """404 unknown, 403 outside scope."""
+    """Description, location (estate, building, unit, floor, device), photos, parts and costs, the 12345 ticket
+    and the full timeline. ``reporter`` (the complainant's contact) only for the control room and the assigned
+    crew member; ``null`` for everyone else. 404 unknown, 403 outside scope."""
     order = _order_or_404(conn, order_id, user)
-    events = [WorkOrderEventOut.model_validate(e) for e in workorders.events(conn, order_id)]
-    return WorkOrderDetail(**_out(order).model_dump(), events=events)
+    detail = workorders.order_detail(conn, order_id)
+    may_call = user.role in roles.HANDLERS or (user.role in roles.CREW and order.assignee_id is not None
+                                               and order.assignee_id == user.crew_member_id)
+    ticket = complaints.get_complaint(conn, order_id).hotline if order.origin == complaints.HOTLINE else None
+    return WorkOrderDetail(
+        **_out(detail.order).model_dump(), location=LocationOut.model_validate(detail.location),
+        reporter=ReporterOut(contact=detail.order.reporter_contact) if may_call else None,
+        costs=CostsOut.model_validate(detail.costs), photos=[PhotoOut.model_validate(p) for p in detail.photos],
+        hotline=HotlineTicketOut.of(ticket) if ticket else None,
+        events=[WorkOrderEventOut.model_validate(e) for e in detail.timeline])
+
+
+@router.get("/{order_id}/candidates", response_model=list[CandidateOut],
+            summary="Who the order could be offered to now, best first")
+def candidates(order_id: int, conn: Conn,
+               user: Annotated[User, Depends(require(roles.HANDLERS))]) -> list[CandidateOut]:
+    """Members of the responsible unit with the order's skill, on shift, covering its estate, least open work
+    first: the ranking automatic offers follow (unit → skill → shift → site → load)."""
+    order = _order_or_404(conn, order_id, user)
+    now = datetime.now(UTC)
+    skill = workorders.routing(conn, order_id).skill
+    ranked = crew.candidates(conn, unit_id=order.unit_id, skill=skill, site_id=order.site_id, at=now)
+    return [CandidateOut(member=crew_out(conn, c.member, now), open_orders=c.open_orders) for c in ranked]
+
+
+@router.post("/{order_id}/assign", response_model=WorkOrderOut, summary="Assign or reassign a crew member")
+def assign(order_id: int, body: AssignIn, conn: Conn,
+           user: Annotated[User, Depends(require(roles.HANDLERS))]) -> WorkOrderOut:
+    """A NEW or ACKED order becomes DISPATCHED; an order that already has someone keeps its state and needs a
+    ``reason``. 422 when the member cannot take it (inactive, other unit, no skill, not at this estate) or a
+    reason is missing; 409 for an order no longer open."""
+    order = _order_or_404(conn, order_id, user)
+    moved = workorders.assign(conn, order_id, body.crew_member_id, actor=user.username, reason=body.reason)
+    audit.record(conn, user, "work_order.assign", "work_order", str(order_id), site_id=order.site_id,
+                 detail={"from": order.assignee_id, "to": body.crew_member_id, "reason": body.reason})
+    return _out(moved)
+
+
+def _act(conn: Conn, user: User, order_id: int, action: str, to_state: str, reason: str | None,
+         from_states: tuple[str, ...] = ()) -> WorkOrderOut:
+    order = _order_or_404(conn, order_id, user)
+    if from_states and order.state not in from_states:
+        raise ApiError(409, "conflict", f"{order.number} is {order.state}; {action} applies to "
+                                        f"{' or '.join(from_states)} orders")
+    moved = workorders.transition(conn, order_id, to_state, actor=user.username, note=reason)
+    audit.record(conn, user, f"work_order.{action}", "work_order", str(order_id), site_id=order.site_id,
+                 detail={"from": order.state, "to": to_state, "reason": reason})
+    return _out(moved)
+
+
+Handler = Annotated[User, Depends(require(roles.HANDLERS))]
+
+
+@router.post("/{order_id}/ack", response_model=WorkOrderOut, summary="Acknowledge a new order")
+def ack_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """NEW → ACKED; 409 from any other state."""
+    return _act(conn, user, order_id, "ack", "ACKED", body.reason)
+
+
+@router.post("/{order_id}/hold", response_model=WorkOrderOut, summary="Put an order in progress on hold")
+def hold_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """IN_PROGRESS → ON_HOLD (waiting for parts, approval, access); the reason is required."""
+    return _act(conn, user, order_id, "hold", "ON_HOLD", body.reason)
+
+
+@router.post("/{order_id}/resume", response_model=WorkOrderOut, summary="Resume an order on hold")
+def resume_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """ON_HOLD → IN_PROGRESS; 409 from any other state."""
+    return _act(conn, user, order_id, "resume", "IN_PROGRESS", body.reason, ("ON_HOLD",))
+
+
+@router.post("/{order_id}/cancel", response_model=WorkOrderOut, summary="Cancel an open order")
+def cancel_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """Any open state → CANCELLED (duplicate, withdrawn, not ours); the reason is required."""
+    return _act(conn, user, order_id, "cancel", "CANCELLED", body.reason)
+
+
+@router.post("/{order_id}/false-alarm", response_model=WorkOrderOut, summary="Declare a false alarm")
+def false_alarm_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """Up to ON_SITE → FALSE_ALARM (government code 05); the reason is required."""
+    return _act(conn, user, order_id, "false_alarm", "FALSE_ALARM", body.reason)
+
+
+@router.post("/{order_id}/verify", response_model=WorkOrderOut, summary="Verify a resolved order")
+def verify_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """RESOLVED → VERIFIED: the control room checked the repair."""
+    return _act(conn, user, order_id, "verify", "VERIFIED", body.reason)
+
+
+@router.post("/{order_id}/close", response_model=WorkOrderOut, summary="Close a resolved or verified order")
+def close_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """RESOLVED or VERIFIED → CLOSED."""
+    return _act(conn, user, order_id, "close", "CLOSED", body.reason)
+
+
+@router.post("/{order_id}/reopen", response_model=WorkOrderOut, summary="Reopen a resolved order")
+def reopen_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """RESOLVED → IN_PROGRESS (the fault came back, the repair did not hold); the reason is required."""
+    return _act(conn, user, order_id, "reopen", "IN_PROGRESS", body.reason, ("RESOLVED",))
 
 
 @router.post("/{order_id}/transition", response_model=WorkOrderOut, summary="Move a work order to another state")

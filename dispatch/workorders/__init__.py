@@ -34,7 +34,14 @@ from dispatch.workorders.opening import (
     open_order,
 )
 from dispatch.workorders.photos import MAX_PHOTO_BYTES, Photo, attach_photo, detect_image_type, list_photos
-from dispatch.workorders.queries import OrderFilter, events, get_work_order, list_work_orders, page_work_orders
+from dispatch.workorders.queries import (
+    OrderFilter,
+    events,
+    get_work_order,
+    list_work_orders,
+    page_work_orders,
+    routing,
+)
 
 __all__ = [
     "DEFAULT_REPEAT_WINDOW", "MAX_PHOTO_BYTES", "REPORT_ORIGINS", "AcceptConflict", "AcceptRefused", "AssignRefused",
@@ -42,5 +49,5 @@ __all__ = [
     "OrderFilter", "PartUsed", "Photo", "PhotoRejected", "ReasonRequired", "UnknownPlace", "WorkOrder",
     "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key", "assign", "attach_photo", "detect_image_type",
     "events", "find_repeat", "get_work_order", "list_photos", "list_work_orders", "open_from_report", "open_order",
-    "order_detail", "page_work_orders", "reassign_expired", "transition",
+    "order_detail", "page_work_orders", "reassign_expired", "routing", "transition",
 ]

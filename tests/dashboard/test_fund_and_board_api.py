@@ -99,6 +99,7 @@ def test_an_admin_saves_the_list_as_a_new_version(api: TestClient, as_role) -> N
     current = api.get("/api/v1/responsibility", headers=as_role("admin")).json()
     edited = current["document"].replace("resolve: 2h", "resolve: 3h", 1)
     assert edited != current["document"]
-    res = api.put("/api/v1/responsibility", json={"document": edited}, headers=as_role("admin"))
+    res = api.put("/api/v1/responsibility", json={"document": edited, "base_version": current["version"]},
+                  headers=as_role("admin"))
     assert res.status_code == 200, res.text
     assert res.json()["version"] == current["version"] + 1

@@ -124,7 +124,9 @@ def test_a_non_image_upload_is_415(api: TestClient, as_role, trapped, order_for)
 def test_the_control_room_opens_an_order_from_a_12345_ticket(api: TestClient, as_role, world) -> None:
     res = api.post("/api/v1/work-orders", headers=as_role("operator"), json={
         "site_id": world.site_id, "origin": "hotline_12345", "category": "drainage_flood",
-        "description": "地下车库积水", "address": "地下车库B区", "reporter_contact": "139-0000-0000"})
+        "description": "地下车库积水", "address": "地下车库B区", "reporter_contact": "139-0000-0000",
+        "hotline": {"ticket_no": "T-garage-1", "received_at": "2026-11-25T02:00:00Z",
+                    "reply_due": "2026-11-30T02:00:00Z"}})
     assert res.status_code == 201, res.text
     assert res.json()["origin"] == "hotline_12345" and res.json()["state"] == "NEW"
     assert "139-0000-0000" not in res.text
