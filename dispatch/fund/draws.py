@@ -1,8 +1,12 @@
-"""Fund draws: emergency draws opened from work orders, voted draws, their review, completion and charging.
+"""Fund draws: emergency and committee-authorised draws opened from work orders, voted draws, their review,
+completion and charging.
 
 Lifecycle: ``pending`` (awaiting review) → ``approved`` | ``rejected``; ``approved`` → ``completed`` (actual
 cost apportioned, ledger charged, disclosure published). Voted draws start ``approved``: the owners' vote
 was the approval. Every step is recorded in ``fund_draw_events`` with the actor and time.
+
+A work order's draw follows its repair: it opens once the repair has been assessed on site, takes the order's
+fund category, and completes only when the repair is verified, at the cost the order records.
 
 A work order draws at most once: a unique index on ``work_order_id`` settles races between openers, the draw
 row lock serialises approvals and completion, and a unique index on (draw, household) in the ledger refuses
@@ -24,23 +28,38 @@ from psycopg.rows import class_row
 from dispatch.fund import disclosure
 from dispatch.fund.apportion import apportion
 from dispatch.fund.errors import (
+    CategoryMismatch,
+    CostMismatch,
     EmptyScope,
     InvalidAmount,
     InvalidState,
     NotEmergency,
     NotFound,
     UnknownWorkOrder,
+    VoteRequired,
     WrongApprover,
+    WrongOrderState,
+    WrongOrganiser,
 )
-from dispatch.fund.estate import Household, Scope, ScopeType, get_site_settings, list_households
+from dispatch.fund.estate import Household, Scope, ScopeType, SiteSettings, get_site_settings, list_households
 from dispatch.fund.ledger import post, refresh_topup_flags
 from dispatch.fund.regions import load_regions
 from dispatch.fund.workdays import working_days_deadline
-from dispatch.workorders import get_work_order
+from dispatch.workorders import WorkOrder, events, get_work_order, journal
 from ingest.registry import site_timezone
 
 DrawState = Literal["pending", "approved", "rejected", "completed"]
 ApproverRole = Literal["committee", "subdistrict"]
+Organiser = Literal["property", "subdistrict"]
+# A draw is asked for once someone has assessed the repair on site and before the order is closed; NEW to EN_ROUTE
+# have no assessment (nor, often, a confirmed fault), CANCELLED and FALSE_ALARM no repair.
+DRAWABLE_ORDER_STATES = frozenset({"ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED", "VERIFIED"})
+# Who hears that a review ran past its deadline: the sub-district office supervises the committee (notice
+# clauses 6-8), the housing authority (the fund's regulator) every reviewer. Unit ids for notification routing.
+REVIEW_OVERDUE_RECIPIENTS: dict[str, tuple[str, ...]] = {
+    "committee": ("subdistrict", "housing-authority"),
+    "subdistrict": ("housing-authority",),
+}
 DEEMED_ACTOR = "system:deemed-approval"
 ESCALATION_ACTOR = "system:review-deadline"
 CENT = Decimal("0.01")
@@ -66,6 +85,7 @@ class Draw:
     variance_flagged: bool | None
     state: str
     route: str
+    organiser: str
     rule_set: str
     area_basis: str
     review_due_at: datetime | None
@@ -95,7 +115,7 @@ class DrawEvent:
 
 
 DRAW_COLUMNS = """id, site_id, kind, work_order_id, work_order_number, vote_id, item, fund_category, contractor,
-    scope_type, scope_id, estimate, actual_cost, variance_flagged, state, route, rule_set, area_basis,
+    scope_type, scope_id, estimate, actual_cost, variance_flagged, state, route, organiser, rule_set, area_basis,
     review_due_at, deemed_approval, escalated_at, opened_by, opened_at, decided_by, decided_role, decided_at,
     decision_comment, completed_by, completed_at"""
 
@@ -199,51 +219,145 @@ def open_emergency_draw(
     *,
     site_id: str,
     work_order_id: int,
-    work_order_number: str,
     item: str,
-    fund_category: str | None,
     contractor: str,
     scope_type: ScopeType,
     scope_id: str,
     estimate: Decimal,
     actor: str,
+    fund_category: str | None = None,
+    organiser: Organiser = "property",
     now: datetime | None = None,
 ) -> Draw:
-    """Open an emergency draw for a work order on the site's emergency list, or return the one it has.
+    """Open an emergency draw for a work order whose category is on the site's emergency list, or return the one
+    it has.
 
-    The review goes to the owners' committee where the site has one, else to the sub-district office, due
-    after the region's working-day limit (counted in the site's time zone). Raises ``UnknownWorkOrder`` when the
-    work order does not exist or is another site's.
+    The fund category is the work order's; ``fund_category``, when given, must be the same (``CategoryMismatch``).
+    The review goes to the owners' committee where the site has one, else to the sub-district office, due after
+    the region's working-day limit (counted in the site's time zone). Raises ``UnknownWorkOrder`` when the work
+    order does not exist or is another site's, ``WrongOrderState`` unless its repair has been assessed on site
+    (``DRAWABLE_ORDER_STATES``), ``NotEmergency`` when its category is not on the list, ``WrongOrganiser`` when
+    the sub-district organises the draw of an estate that has a committee.
     """
     now = _now(now)
     existing = _fetch(conn, "work_order_id = %s", (work_order_id,))
     if existing:
         return existing[0]
-    order = get_work_order(conn, work_order_id)
-    if order is None or order.site_id != site_id:
-        raise UnknownWorkOrder(f"work order {work_order_id} is not a work order of site {site_id}")
+    order = _drawable_order(conn, site_id, work_order_id)
+    if fund_category is not None and fund_category != order.fund_category:
+        raise CategoryMismatch(
+            f"{order.number} is fund category {order.fund_category!r}, not {fund_category!r}: a draw takes the "
+            "category of its work order")
     settings = get_site_settings(conn, site_id)
     rules = settings.rules
-    if not rules.is_emergency(fund_category):
-        raise NotEmergency(f"fund category {fund_category!r} is not on the {rules.id} emergency list")
+    if not rules.is_emergency(order.fund_category):
+        raise NotEmergency(
+            f"{order.number} ({order.category}, fund category {order.fund_category!r}) is not on the {rules.id} "
+            "emergency list; an ordinary repair needs the committee's authorisation or an owners' vote")
+    _check_organiser(settings, organiser)
     _positive_money(estimate, "estimate")
     _scope_households(conn, site_id, scope_type, scope_id)
     due = working_days_deadline(now, rules.review_working_days, site_timezone(conn, site_id).key)
+    return _insert_order_draw(
+        conn, kind="emergency", order=order, item=item, fund_category=order.fund_category, contractor=contractor,
+        scope_type=scope_type, scope_id=scope_id, estimate=estimate, route=_route(settings), settings=settings,
+        review_due_at=due, deemed_approval=rules.deemed_approval, organiser=organiser, actor=actor, now=now)
+
+
+def open_authorised_draw(
+    conn: psycopg.Connection,
+    *,
+    site_id: str,
+    work_order_id: int,
+    item: str,
+    contractor: str,
+    scope_type: ScopeType,
+    scope_id: str,
+    estimate: Decimal,
+    actor: str,
+    organiser: Organiser = "property",
+    now: datetime | None = None,
+) -> Draw:
+    """Open a draw for an ordinary (non-emergency) repair that the owners' committee may approve alone because
+    the estimate is within the amount the owners' assembly authorised it (notice clause 6), or return the one the
+    order has.
+
+    Raises ``VoteRequired`` where the estate has no committee, no authorised amount, or the estimate is above it
+    (then the owners vote: ``votes.open_vote`` and ``open_voted_draw``); otherwise as ``open_emergency_draw``.
+    The committee has the region's working-day limit to decide; silence is never approval here, only escalated.
+    """
+    now = _now(now)
+    existing = _fetch(conn, "work_order_id = %s", (work_order_id,))
+    if existing:
+        return existing[0]
+    order = _drawable_order(conn, site_id, work_order_id)
+    settings = get_site_settings(conn, site_id)
+    _positive_money(estimate, "estimate")
+    _within_committee_limit(settings, estimate, "estimate")
+    _check_organiser(settings, organiser)
+    _scope_households(conn, site_id, scope_type, scope_id)
+    due = working_days_deadline(now, settings.rules.review_working_days, site_timezone(conn, site_id).key)
+    return _insert_order_draw(
+        conn, kind="authorised", order=order, item=item, fund_category=order.fund_category, contractor=contractor,
+        scope_type=scope_type, scope_id=scope_id, estimate=estimate, route="committee", settings=settings,
+        review_due_at=due, deemed_approval=False, organiser=organiser, actor=actor, now=now)
+
+
+def _drawable_order(conn: psycopg.Connection, site_id: str, work_order_id: int) -> WorkOrder:
+    order = get_work_order(conn, work_order_id)
+    if order is None or order.site_id != site_id:
+        raise UnknownWorkOrder(f"work order {work_order_id} is not a work order of site {site_id}")
+    if order.state not in DRAWABLE_ORDER_STATES:
+        raise WrongOrderState(
+            f"{order.number} is {order.state}: a draw needs a repair assessed on site (order "
+            f"{', '.join(sorted(DRAWABLE_ORDER_STATES))}); cancelled, false-alarm and closed orders draw nothing")
+    return order
+
+
+def _route(settings: SiteSettings) -> ApproverRole:
+    return "committee" if settings.has_committee else "subdistrict"
+
+
+def _check_organiser(settings: SiteSettings, organiser: Organiser) -> None:
+    if organiser == "subdistrict" and settings.has_committee:
+        raise WrongOrganiser(
+            f"site {settings.site_id} has an owners' committee: the sub-district office organises draws only for "
+            "an estate without one (notice clause 16)")
+
+
+def _within_committee_limit(settings: SiteSettings, amount: Decimal, what: str) -> None:
+    if not settings.has_committee:
+        raise VoteRequired(
+            f"site {settings.site_id} has no owners' committee to approve an ordinary repair: the owners must vote "
+            "(Civil Code art. 278)")
+    limit = settings.committee_limit
+    if limit is None or amount > limit:
+        authorised = "no amount" if limit is None else f"¥{limit}"
+        raise VoteRequired(
+            f"the {what} ¥{amount} is above what the owners' assembly authorised the committee of site "
+            f"{settings.site_id} to approve alone ({authorised}, notice clause 6): the owners must vote")
+
+
+def _insert_order_draw(
+    conn: psycopg.Connection, *, kind: str, order: WorkOrder, item: str, fund_category: str | None,
+    contractor: str, scope_type: str, scope_id: str, estimate: Decimal, route: str, settings: SiteSettings,
+    review_due_at: datetime, deemed_approval: bool, organiser: Organiser, actor: str, now: datetime,
+) -> Draw:
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO fund_draws (site_id, kind, work_order_id, work_order_number, item, fund_category,
                    contractor, scope_type, scope_id, estimate, state, route, rule_set, area_basis, review_due_at,
-                   deemed_approval, opened_by, opened_at)
-               VALUES (%s, 'emergency', %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s)
+                   deemed_approval, organiser, opened_by, opened_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', %s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (work_order_id) WHERE work_order_id IS NOT NULL DO NOTHING
                RETURNING id""",
-            (site_id, work_order_id, work_order_number, item, fund_category, contractor, scope_type, scope_id,
-             estimate, "committee" if settings.has_committee else "subdistrict", rules.id,
-             settings.effective_basis, due, rules.deemed_approval, actor, now),
+            (order.site_id, kind, order.id, order.number, item, fund_category, contractor, scope_type, scope_id,
+             estimate, route, settings.rule_set, settings.effective_basis, review_due_at, deemed_approval,
+             organiser, actor, now),
         ).fetchone()
         if row is None:  # a concurrent request for the same work order won the insert
-            return _fetch(conn, "work_order_id = %s", (work_order_id,))[0]
-        _record(conn, row[0], "opened", actor, now, comment=f"estimate {estimate}")
+            return _fetch(conn, "work_order_id = %s", (order.id,))[0]
+        _record(conn, row[0], "opened", actor, now, role=organiser, comment=f"{kind}; estimate {estimate}")
     return _fetch(conn, "id = %s", (row[0],))[0]
 
 
@@ -277,10 +391,10 @@ def open_voted_draw(
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO fund_draws (site_id, kind, vote_id, item, contractor, scope_type, scope_id, estimate,
-                   state, route, rule_set, area_basis, deemed_approval, opened_by, opened_at, decided_by,
+                   state, route, organiser, rule_set, area_basis, deemed_approval, opened_by, opened_at, decided_by,
                    decided_role, decided_at)
-               VALUES (%s, 'voted', %s, %s, %s, %s, %s, %s, 'approved', 'owners_vote', %s, %s, false, %s, %s,
-                       %s, 'owners_vote', %s)
+               VALUES (%s, 'voted', %s, %s, %s, %s, %s, %s, 'approved', 'owners_vote', 'owners', %s, %s, false, %s,
+                       %s, %s, 'owners_vote', %s)
                ON CONFLICT (vote_id) WHERE vote_id IS NOT NULL DO NOTHING RETURNING id""",
             (site_id, vote_id, item, contractor, scope_type, scope_id, estimate, settings.rule_set,
              settings.effective_basis, actor, now, closed_by, closed_at),
@@ -302,6 +416,9 @@ def _decide(conn: psycopg.Connection, draw_id: int, verdict: Literal["approved",
             return draw  # a retried or concurrent identical decision: the first one stands
         if draw.state != "pending":
             raise InvalidState(f"draw {draw_id} is {draw.state}; it cannot be {verdict}")
+        if verdict == "approved" and draw.kind == "authorised":
+            # The assembly may have lowered the amount since the draw was opened.
+            _within_committee_limit(get_site_settings(conn, draw.site_id), draw.estimate, "estimate")
         conn.execute(
             """UPDATE fund_draws SET state = %s, decided_by = %s, decided_role = %s, decided_at = %s,
                    decision_comment = %s WHERE id = %s""",
@@ -327,7 +444,9 @@ def apply_deemed_approvals(conn: psycopg.Connection, now: datetime) -> list[Draw
     """Act on pending draws past their review deadline and return those acted on.
 
     Where the region deems silence to be approval (e.g. Fujian), the draw becomes approved; elsewhere it is
-    escalated once (``escalated_at`` set) and stays pending for the reviewer or the housing authority.
+    escalated once (``escalated_at`` set) and stays pending for the reviewer or the housing authority, and a
+    ``fund_review_overdue`` notification goes out on the work order (``REVIEW_OVERDUE_RECIPIENTS``). The dispatch
+    scheduler runs this on every pass; all state is in the draw rows, so a restart neither repeats nor loses one.
     """
     now = _now(now)
     acted: list[int] = []
@@ -349,47 +468,98 @@ def apply_deemed_approvals(conn: psycopg.Connection, now: datetime) -> list[Draw
                 comment = f"no decision by {draw.review_due_at.isoformat()}; escalated to the housing authority"
                 conn.execute("UPDATE fund_draws SET escalated_at = %s WHERE id = %s", (now, draw.id))
                 _record(conn, draw.id, "escalated", ESCALATION_ACTOR, now, comment=comment)
+                _notify_overdue(conn, draw, now)
             acted.append(draw.id)
     return _fetch(conn, "id = ANY(%s)", (acted,))
+
+
+def _notify_overdue(conn: psycopg.Connection, draw: Draw, now: datetime) -> None:
+    order = get_work_order(conn, draw.work_order_id) if draw.work_order_id is not None else None
+    if order is None:
+        return
+    recipients = [{"kind": "unit", "id": unit} for unit in REVIEW_OVERDUE_RECIPIENTS[draw.route]]
+    journal.enqueue(conn, order, "fund_review_overdue", recipients, now=now, draw_id=draw.id, route=draw.route,
+                    review_due_at=draw.review_due_at.isoformat() if draw.review_due_at else None)
 
 
 def _weights(households: Sequence[Household], basis: str) -> dict[str, Decimal]:
     return {h.id: h.building_area if basis == "building" else h.exclusive_area for h in households}
 
 
-def complete(conn: psycopg.Connection, draw_id: int, *, actual_cost: Decimal, actor: str,
+def complete(conn: psycopg.Connection, draw_id: int, *, actor: str, actual_cost: Decimal | None = None,
              now: datetime | None = None) -> Draw:
-    """Record the actual cost of an approved draw and charge it; completing again returns it unchanged.
+    """Record the actual cost of an approved draw and charge it; completing again at the same cost returns it
+    unchanged.
 
-    In one transaction: apportion the cost by area over the scope's households (cent-exact), post one ledger
-    charge per household, flag a variance beyond the region's ratio, publish the disclosure and flag accounts
-    that fell below their top-up threshold.
+    A work order's draw completes only once its repair is verified, at the cost the order records (labour and
+    parts): ``actual_cost``, when given, must equal it. A voted draw takes ``actual_cost``. In one transaction:
+    apportion the cost by area over the scope's households (cent-exact), post one ledger charge per household,
+    flag a variance beyond the region's ratio, publish the disclosure and flag accounts that fell below their
+    top-up threshold. Raises ``WrongOrderState`` before verification, ``CostMismatch`` for a cost that disagrees
+    with the order's or with the draw's completed cost, ``VoteRequired`` for a committee-authorised draw that
+    came out above the committee's authorised amount, ``InvalidState`` unless the draw is approved.
     """
     now = _now(now)
-    _positive_money(actual_cost, "actual cost")
+    if actual_cost is not None:
+        _positive_money(actual_cost, "actual cost")
     with conn.transaction():
         draw = _locked(conn, draw_id)
         if draw.state == "completed":
+            cost = actual_cost if actual_cost is not None else _recorded_cost(conn, draw)
+            if cost is not None and cost != draw.actual_cost:
+                raise CostMismatch(f"draw {draw_id} was completed at ¥{draw.actual_cost}, not ¥{cost}")
             return draw
         if draw.state != "approved":
             raise InvalidState(f"draw {draw_id} is {draw.state}; only an approved draw can be completed")
-        rules = load_regions().get(draw.rule_set)
-        households = _scope_households(conn, draw.site_id, draw.scope_type, draw.scope_id)
-        weights = _weights(households, draw.area_basis)
-        shares = apportion(actual_cost, weights)
-        memo = f"draw {draw.id}: {draw.item}" + (f" ({draw.work_order_number})" if draw.work_order_number else "")
-        for household in households:  # ordered by id, so concurrent charges lock accounts in the same order
-            if shares[household.id] > 0:
-                post(conn, household.id, "draw", -shares[household.id], actor=actor, memo=memo, draw_id=draw.id,
-                     now=now)
-        variance = abs(actual_cost - draw.estimate) > draw.estimate * rules.variance_ratio
-        conn.execute(
-            """UPDATE fund_draws SET state = 'completed', actual_cost = %s, variance_flagged = %s,
-                   completed_by = %s, completed_at = %s WHERE id = %s""",
-            (actual_cost, variance, actor, now, draw.id),
-        )
-        disclosure.publish(conn, draw_id=draw.id, households=households, weights=weights, shares=shares, now=now)
-        refresh_topup_flags(conn, [h.id for h in households], ratio=rules.topup_ratio, now=now)
-        note = f"actual {actual_cost} vs estimate {draw.estimate}" + ("; variance flagged" if variance else "")
-        _record(conn, draw.id, "completed", actor, now, comment=note)
+        cost = _recorded_cost(conn, draw) if draw.work_order_id is not None else actual_cost
+        if cost is None:
+            raise InvalidAmount(f"draw {draw_id} has no work order: its completion needs the actual cost")
+        if actual_cost is not None and actual_cost != cost:
+            raise CostMismatch(f"{draw.work_order_number} records a cost of ¥{cost}, not ¥{actual_cost}")
+        if draw.kind == "authorised":
+            _within_committee_limit(get_site_settings(conn, draw.site_id), cost, "actual cost")
+        _charge(conn, draw, cost, actor=actor, now=now)
     return _fetch(conn, "id = %s", (draw_id,))[0]
+
+
+def _recorded_cost(conn: psycopg.Connection, draw: Draw) -> Decimal | None:
+    """The cost the draw's work order records once its repair is verified; ``None`` for a voted draw."""
+    if draw.work_order_id is None:
+        return None
+    order = get_work_order(conn, draw.work_order_id)
+    if order is None or not _verified(conn, order):
+        state = order.state if order else "missing"
+        raise WrongOrderState(
+            f"{draw.work_order_number} is {state}: draw {draw.id} completes only after its repair is verified")
+    if order.cost_total <= 0:
+        raise InvalidAmount(f"{order.number} records no cost: record its labour and parts before completing")
+    return order.cost_total
+
+
+def _verified(conn: psycopg.Connection, order: WorkOrder) -> bool:
+    if order.state == "VERIFIED":
+        return True
+    # Once verified an order can only be closed; a CLOSED order was verified if it passed through VERIFIED.
+    return order.state == "CLOSED" and any(
+        e.kind == "transition" and e.to_state == "VERIFIED" for e in events(conn, order.id))
+
+
+def _charge(conn: psycopg.Connection, draw: Draw, actual_cost: Decimal, *, actor: str, now: datetime) -> None:
+    rules = load_regions().get(draw.rule_set)
+    households = _scope_households(conn, draw.site_id, draw.scope_type, draw.scope_id)
+    weights = _weights(households, draw.area_basis)
+    shares = apportion(actual_cost, weights)
+    memo = f"draw {draw.id}: {draw.item}" + (f" ({draw.work_order_number})" if draw.work_order_number else "")
+    for household in households:  # ordered by id, so concurrent charges lock accounts in the same order
+        if shares[household.id] > 0:
+            post(conn, household.id, "draw", -shares[household.id], actor=actor, memo=memo, draw_id=draw.id, now=now)
+    variance = abs(actual_cost - draw.estimate) > draw.estimate * rules.variance_ratio
+    conn.execute(
+        """UPDATE fund_draws SET state = 'completed', actual_cost = %s, variance_flagged = %s,
+               completed_by = %s, completed_at = %s WHERE id = %s""",
+        (actual_cost, variance, actor, now, draw.id),
+    )
+    disclosure.publish(conn, draw_id=draw.id, households=households, weights=weights, shares=shares, now=now)
+    refresh_topup_flags(conn, [h.id for h in households], ratio=rules.topup_ratio, now=now)
+    note = f"actual {actual_cost} vs estimate {draw.estimate}" + ("; variance flagged" if variance else "")
+    _record(conn, draw.id, "completed", actor, now, comment=note)

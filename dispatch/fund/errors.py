@@ -55,3 +55,26 @@ class UnknownWorkOrder(FundError, errors.Invalid):
 
 class CalendarError(FundError, errors.Invalid):
     """The holiday file is malformed; the message names the year and the date at fault."""
+
+
+class CategoryMismatch(FundError, errors.Invalid):
+    """A draw request names a fund category other than its work order's; only the order's category counts."""
+
+
+class WrongOrderState(FundError, errors.Conflict):
+    """The work order is not in a state that allows this fund step: a draw needs a repair assessed on site, a
+    completion a repair verified; cancelled, false-alarm and closed orders open none."""
+
+
+class CostMismatch(FundError, errors.Conflict):
+    """A completion's cost disagrees with the cost the work order records, or with the draw's completed cost."""
+
+
+class VoteRequired(FundError, errors.Conflict):
+    """The amount is above what the owners' assembly authorised the committee to approve alone (notice clause 6),
+    or the estate has no committee: the owners must vote (Civil Code art. 278)."""
+
+
+class WrongOrganiser(FundError, errors.Forbidden):
+    """The sub-district office organises repairs and draws only for an estate without an owners' committee
+    (notice clause 16)."""

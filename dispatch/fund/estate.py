@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
-from dispatch.fund.errors import SiteNotConfigured, UnknownPlace
+from dispatch.fund.errors import InvalidAmount, SiteNotConfigured, UnknownPlace
 from dispatch.fund.regions import AreaBasis, RuleSet, load_regions
 from ingest.registry import Site, get_site, list_buildings
 
@@ -57,13 +57,15 @@ class Household:
 
 @dataclass(frozen=True)
 class SiteSettings:
-    """Whether the estate has an owners' committee, and which regional rules apply."""
+    """Whether the estate has an owners' committee, the amount its owners' assembly authorised the committee to
+    approve alone (``None``: none, notice clause 6), and which regional rules apply."""
 
     site_id: str
     has_committee: bool
     rule_set: str
     area_basis: AreaBasis | None = None
     updated_by: str = SYSTEM_ACTOR
+    committee_limit: Decimal | None = None
 
     @property
     def rules(self) -> RuleSet:
@@ -84,31 +86,47 @@ def configure_site(
     actor: str,
     rule_set: str | None = None,
     area_basis: AreaBasis | None = None,
+    committee_limit: Decimal | None = None,
 ) -> SiteSettings:
     """Record the site's fund settings; the rule set defaults to the one matching the site's region code.
 
-    Raises ``UnknownPlace`` for a site that does not exist."""
+    ``has_committee=False`` marks an estate without an owners' committee: its draws are reviewed by the sub-district
+    office (notice clause 16). ``committee_limit`` is the amount the owners' assembly authorised the committee to
+    approve alone (clause 6). Raises ``UnknownPlace`` for a site that does not exist, ``InvalidAmount`` for a
+    limit that is not a non-negative amount in whole cents or that is given for an estate without a committee."""
     site = _site(conn, site_id)
+    _check_limit(committee_limit, has_committee)
     regions = load_regions()
     if rule_set is None:
         rule_set = regions.for_area_code(site.region).id
     regions.get(rule_set)  # unknown ids fail here, before anything is written
     conn.execute(
-        """INSERT INTO fund_site_settings (site_id, has_committee, rule_set, area_basis, updated_by, updated_at)
-           VALUES (%s, %s, %s, %s, %s, now())
+        """INSERT INTO fund_site_settings (site_id, has_committee, rule_set, area_basis, committee_limit, updated_by,
+               updated_at)
+           VALUES (%s, %s, %s, %s, %s, %s, now())
            ON CONFLICT (site_id) DO UPDATE SET has_committee = excluded.has_committee,
                rule_set = excluded.rule_set, area_basis = excluded.area_basis,
+               committee_limit = excluded.committee_limit,
                updated_by = excluded.updated_by, updated_at = excluded.updated_at""",
-        (site_id, has_committee, rule_set, area_basis, actor),
+        (site_id, has_committee, rule_set, area_basis, committee_limit, actor),
     )
     return get_site_settings(conn, site_id)
+
+
+def _check_limit(limit: Decimal | None, has_committee: bool) -> None:
+    if limit is None:
+        return
+    if not has_committee:
+        raise InvalidAmount("an estate without an owners' committee has no committee authorised amount")
+    if not isinstance(limit, Decimal) or limit < 0 or limit != limit.quantize(Decimal("0.01")):
+        raise InvalidAmount(f"the committee's authorised amount must be a Decimal >= 0 in whole cents, got {limit!r}")
 
 
 def get_site_settings(conn: psycopg.Connection, site_id: str) -> SiteSettings:
     """The site's fund settings; ``SiteNotConfigured`` if there are none."""
     with conn.cursor(row_factory=class_row(SiteSettings)) as cur:
         cur.execute(
-            """SELECT site_id, has_committee, rule_set, area_basis, updated_by
+            """SELECT site_id, has_committee, rule_set, area_basis, updated_by, committee_limit
                FROM fund_site_settings WHERE site_id = %s""",
             (site_id,),
         )

@@ -13,7 +13,7 @@ from dispatch.fund import draws, ledger
 from ingest.database import connect
 
 from .conftest import Estate
-from .helpers import new_work_order, open_draw
+from .helpers import new_work_order, open_draw, repaired_and_approved, verify_repair
 
 T = TypeVar("T")
 
@@ -60,10 +60,8 @@ def test_concurrent_approvals_record_one_decision(db: psycopg.Connection, db_url
 
 
 def test_concurrent_completions_charge_each_household_once(db: psycopg.Connection, db_url: str, estate: Estate) -> None:
-    draw = open_draw(db, estate.site_id)
-    draws.approve(db, draw.id, actor="committee:chen", role="committee", comment="")
-    race(db_url, lambda conn: draws.complete(conn, draw.id, actual_cost=Decimal("8000.00"), actor="crew:sun"),
-         threads=3)
+    draw = repaired_and_approved(db, estate.site_id, "8000.00")
+    race(db_url, lambda conn: draws.complete(conn, draw.id, actor="crew:sun"), threads=3)
     rows = db.execute("SELECT household_id, count(*) FROM fund_ledger WHERE draw_id = %s GROUP BY 1",
                       (draw.id,)).fetchall()
     assert sorted(h for h, _ in rows) == sorted(estate.households)
@@ -72,7 +70,7 @@ def test_concurrent_completions_charge_each_household_once(db: psycopg.Connectio
 
 
 def test_retrying_the_whole_emergency_path_draws_once(db: psycopg.Connection, estate: Estate) -> None:
-    order = new_work_order(db, estate.site_id)
+    order = verify_repair(db, new_work_order(db, estate.site_id), "1234.56")
     for _attempt in range(3):
         draw = open_draw(db, estate.site_id, work_order=order)
         draws.approve(db, draw.id, actor="committee:chen", role="committee", comment="")

@@ -12,14 +12,13 @@ from dispatch.fund import draws
 from dispatch.fund.disclosure import Disclosure, DisclosureShare, public_disclosures
 
 from .conftest import Estate
-from .helpers import open_draw
+from .helpers import open_draw, repaired_and_approved
 
 
 @pytest.fixture
 def completed(db: psycopg.Connection, estate: Estate) -> draws.Draw:
-    draw = open_draw(db, estate.site_id, scope=("building", "S1B1"))
-    draws.approve(db, draw.id, actor="committee:chen", role="committee", comment="")
-    return draws.complete(db, draw.id, actual_cost=Decimal("4072.10"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "4072.10", scope=("building", "S1B1"))
+    return draws.complete(db, draw.id, actor="dispatcher:zhao")
 
 
 def test_a_completed_draw_is_disclosed_with_item_work_order_contractor_and_total(

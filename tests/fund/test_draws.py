@@ -12,15 +12,16 @@ from dispatch.fund import draws, ledger
 from dispatch.fund.errors import EmptyScope, InvalidState, NotEmergency, UnknownWorkOrder, WrongApprover
 
 from .conftest import FIRST_DEPOSIT, FUJIAN, LAYOUT, Estate, EstateFactory
-from .helpers import MONDAY_10_SHANGHAI, new_work_order, open_draw
+from .helpers import MONDAY_10_SHANGHAI, new_work_order, open_draw, repaired_and_approved, verify_repair
 
 
-def test_a_category_off_the_emergency_list_cannot_open_an_emergency_draw(
+def test_a_category_off_the_regions_emergency_list_cannot_open_an_emergency_draw(
     db: psycopg.Connection, make_estate: EstateFactory
 ) -> None:
     estate = make_estate(region=FUJIAN)  # Fujian's list covers elevators only
-    with pytest.raises(NotEmergency):
-        open_draw(db, estate.site_id, fund_category="roof_leak")
+    fire_order = new_work_order(db, estate.site_id, category="fire_system_fault", component="fire_system")
+    with pytest.raises(NotEmergency, match="not on the fujian emergency list"):
+        open_draw(db, estate.site_id, work_order=fire_order)
 
 
 def test_a_draw_for_a_work_order_of_another_estate_is_refused(
@@ -76,18 +77,22 @@ def test_the_wrong_reviewer_is_refused(db: psycopg.Connection, make_estate: Esta
 
 
 def test_a_rejected_draw_cannot_be_approved_or_completed(db: psycopg.Connection, estate: Estate) -> None:
-    draw = open_draw(db, estate.site_id)
+    order = new_work_order(db, estate.site_id)
+    draw = open_draw(db, estate.site_id, work_order=order)
     draws.reject(db, draw.id, actor="committee:chen", role="committee", comment="quote too high")
+    verify_repair(db, order, "100.00")
     with pytest.raises(InvalidState):
         draws.approve(db, draw.id, actor="committee:chen", role="committee", comment="")
     with pytest.raises(InvalidState):
-        draws.complete(db, draw.id, actual_cost=Decimal("100.00"), actor="dispatcher:zhao")
+        draws.complete(db, draw.id, actor="dispatcher:zhao")
 
 
 def test_a_pending_draw_cannot_be_completed(db: psycopg.Connection, estate: Estate) -> None:
-    draw = open_draw(db, estate.site_id)
+    order = new_work_order(db, estate.site_id)
+    draw = open_draw(db, estate.site_id, work_order=order)
+    verify_repair(db, order, "100.00")
     with pytest.raises(InvalidState):
-        draws.complete(db, draw.id, actual_cost=Decimal("100.00"), actor="dispatcher:zhao")
+        draws.complete(db, draw.id, actor="dispatcher:zhao")
 
 
 def test_beijing_review_is_due_two_working_days_later_at_local_midnight(db: psycopg.Connection, estate: Estate) -> None:
@@ -122,16 +127,11 @@ def test_where_silence_is_not_approval_an_overdue_draw_is_escalated_once(
     assert [e.event for e in draws.draw_events(db, draw.id)] == ["opened", "escalated"]
 
 
-def _approved(db: psycopg.Connection, estate: Estate, **kwargs: object) -> draws.Draw:
-    draw = open_draw(db, estate.site_id, **kwargs)
-    return draws.approve(db, draw.id, actor="committee:chen", role="committee", comment="")
-
-
 def test_completion_charges_every_household_of_the_scope_by_building_area(
     db: psycopg.Connection, estate: Estate
 ) -> None:
-    draw = _approved(db, estate, scope=("building", "S1B1"))
-    draws.complete(db, draw.id, actual_cost=Decimal("4072.10"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "4072.10", scope=("building", "S1B1"))
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     charged = {h: FIRST_DEPOSIT - ledger.balance(db, h) for h in estate.households}
     areas = {f"S1{unit}-{room}": Decimal(area) for units in LAYOUT.values() for unit, homes in units.items()
              for room, area, _ in homes}
@@ -143,16 +143,16 @@ def test_completion_charges_every_household_of_the_scope_by_building_area(
 
 
 def test_a_unit_scope_charges_only_that_unit(db: psycopg.Connection, estate: Estate) -> None:
-    draw = _approved(db, estate, scope=("unit", "S1B2-U1"))
-    draws.complete(db, draw.id, actual_cost=Decimal("1000.00"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "1000.00", scope=("unit", "S1B2-U1"))
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     charged = {h for h in estate.households if ledger.balance(db, h) < FIRST_DEPOSIT}
     assert charged == set(estate.in_unit("S1B2-U1"))
 
 
 def test_exclusive_area_basis_when_the_site_agreed_it(db: psycopg.Connection, make_estate: EstateFactory) -> None:
     estate = make_estate(area_basis="exclusive")
-    draw = _approved(db, estate, scope=("unit", "S1B1-U1"))
-    draws.complete(db, draw.id, actual_cost=Decimal("165.10"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "165.10", scope=("unit", "S1B1-U1"))
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     # exclusive areas 70.10 and 95.00: exactly 70.10 and 95.00 yuan
     assert ledger.balance(db, "S1B1-U1-101") == FIRST_DEPOSIT - Decimal("70.10")
     assert ledger.balance(db, "S1B1-U1-102") == FIRST_DEPOSIT - Decimal("95.00")
@@ -162,44 +162,44 @@ def test_an_unsold_home_is_charged_to_the_developer_held_account(
     db: psycopg.Connection, make_estate: EstateFactory
 ) -> None:
     estate = make_estate(developer_held=("S1B1-U1-102",))
-    draw = _approved(db, estate, scope=("unit", "S1B1-U1"))
-    draws.complete(db, draw.id, actual_cost=Decimal("209.75"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "209.75", scope=("unit", "S1B1-U1"))
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     assert ledger.balance(db, "S1B1-U1-102") == FIRST_DEPOSIT - Decimal("120.25")
 
 
-def test_completion_records_the_actual_cost_and_flags_a_variance_over_ten_percent(
+def test_completion_takes_the_cost_the_work_order_records_and_flags_a_variance_over_ten_percent(
     db: psycopg.Connection, estate: Estate
 ) -> None:
-    draw = _approved(db, estate, estimate="10000.00")
-    done = draws.complete(db, draw.id, actual_cost=Decimal("11000.01"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "11000.01", estimate="10000.00")
+    done = draws.complete(db, draw.id, actor="dispatcher:zhao")
     assert (done.state, done.actual_cost, done.variance_flagged) == ("completed", Decimal("11000.01"), True)
 
 
 def test_a_variance_of_exactly_ten_percent_is_not_flagged(db: psycopg.Connection, estate: Estate) -> None:
-    draw = _approved(db, estate, estimate="10000.00")
-    assert not draws.complete(db, draw.id, actual_cost=Decimal("9000.00"), actor="dispatcher:zhao").variance_flagged
+    draw = repaired_and_approved(db, estate.site_id, "9000.00", estimate="10000.00")
+    assert not draws.complete(db, draw.id, actor="dispatcher:zhao").variance_flagged
 
 
-def test_completing_again_charges_nothing_more(db: psycopg.Connection, estate: Estate) -> None:
-    draw = _approved(db, estate)
-    first = draws.complete(db, draw.id, actual_cost=Decimal("5000.00"), actor="dispatcher:zhao")
-    again = draws.complete(db, draw.id, actual_cost=Decimal("7000.00"), actor="dispatcher:zhao")
+def test_completing_again_at_the_same_cost_charges_nothing_more(db: psycopg.Connection, estate: Estate) -> None:
+    draw = repaired_and_approved(db, estate.site_id, "5000.00")
+    first = draws.complete(db, draw.id, actor="dispatcher:zhao")
+    again = draws.complete(db, draw.id, actual_cost=Decimal("5000.00"), actor="dispatcher:zhao")
     assert again == first
     total = db.execute("SELECT sum(amount) FROM fund_ledger WHERE draw_id = %s", (draw.id,)).fetchone()[0]
     assert total == Decimal("-5000.00")
 
 
 def test_the_database_refuses_a_second_charge_for_the_same_draw(db: psycopg.Connection, estate: Estate) -> None:
-    draw = _approved(db, estate)
-    draws.complete(db, draw.id, actual_cost=Decimal("5000.00"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "5000.00")
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     with pytest.raises(psycopg.errors.UniqueViolation):
         ledger.post(db, "S1B1-U1-101", "draw", Decimal("-1.00"), actor="x", draw_id=draw.id)
 
 
 def test_ledger_stays_balanced_after_draws(db: psycopg.Connection, estate: Estate) -> None:
     for scope in [("site", "S1"), ("building", "S1B2"), ("unit", "S1B1-U2")]:
-        draw = _approved(db, estate, scope=scope)
-        draws.complete(db, draw.id, actual_cost=Decimal("3333.33"), actor="dispatcher:zhao")
+        draw = repaired_and_approved(db, estate.site_id, "3333.33", scope=scope)
+        draws.complete(db, draw.id, actor="dispatcher:zhao")
     report = ledger.reconcile(db, estate.site_id)
     assert report.balanced
     assert report.ledger_total == FIRST_DEPOSIT * len(estate.households) - 3 * Decimal("3333.33")
@@ -208,14 +208,14 @@ def test_ledger_stays_balanced_after_draws(db: psycopg.Connection, estate: Estat
 def test_an_account_below_thirty_percent_of_its_first_deposit_is_flagged(
     db: psycopg.Connection, estate: Estate
 ) -> None:
-    draw = _approved(db, estate, scope=("unit", "S1B1-U1"), estimate="15000.00")
+    draw = repaired_and_approved(db, estate.site_id, "15000.00", scope=("unit", "S1B1-U1"), estimate="15000.00")
     # 15,000 over 89.50 + 120.25 m²: 101 pays 6,400.48 (left 3,599.52 ≥ 3,000), 102 pays 8,599.52 (left 1,400.48)
-    draws.complete(db, draw.id, actual_cost=Decimal("15000.00"), actor="dispatcher:zhao")
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     assert [a.household_id for a in ledger.low_accounts(db, estate.site_id)] == ["S1B1-U1-102"]
 
 
 def test_a_deposit_that_covers_the_threshold_lifts_the_flag(db: psycopg.Connection, estate: Estate) -> None:
-    draw = _approved(db, estate, scope=("unit", "S1B1-U1"), estimate="15000.00")
-    draws.complete(db, draw.id, actual_cost=Decimal("15000.00"), actor="dispatcher:zhao")
+    draw = repaired_and_approved(db, estate.site_id, "15000.00", scope=("unit", "S1B1-U1"), estimate="15000.00")
+    draws.complete(db, draw.id, actor="dispatcher:zhao")
     ledger.deposit(db, "S1B1-U1-102", Decimal("2000.00"), actor="clerk:li", memo="top-up")
     assert ledger.low_accounts(db, estate.site_id) == []

@@ -13,16 +13,15 @@ from dispatch.fund import draws, ledger
 from dispatch.fund.statement import annual_statement, to_csv
 
 from .conftest import FIRST_DEPOSIT, Estate
-from .helpers import open_draw
+from .helpers import repaired_and_approved
 
 IN_2026 = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 NEW_YEAR_2027_SHANGHAI = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 00:30 on 1 Jan 2027 in Shanghai
 
 
 def _year_of_activity(db: psycopg.Connection, estate: Estate) -> None:
-    draw = open_draw(db, estate.site_id, scope=("unit", "S1B1-U1"), now=IN_2026)
-    draws.approve(db, draw.id, actor="committee:chen", role="committee", comment="", now=IN_2026)
-    draws.complete(db, draw.id, actual_cost=Decimal("1000.00"), actor="crew:sun", now=IN_2026)
+    draw = repaired_and_approved(db, estate.site_id, "1000.00", scope=("unit", "S1B1-U1"), now=IN_2026)
+    draws.complete(db, draw.id, actor="crew:sun", now=IN_2026)
     ledger.credit_interest(db, "S1B1-U1-101", Decimal("30.00"), actor="bank", memo="interest", now=IN_2026)
     ledger.deposit(db, "S1B1-U1-101", Decimal("5.00"), actor="clerk:li", now=NEW_YEAR_2027_SHANGHAI)
 
