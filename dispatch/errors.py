@@ -118,3 +118,13 @@ class ResponsibilityListError(Invalid):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("responsibility list rejected:\n  " + "\n  ".join(problems))
         self.problems = problems
+
+
+class NotificationConfigError(Invalid):
+    """The notification configuration is malformed, routes to a channel it does not declare, or names a secret
+    variable that is not set. ``problems`` holds one message each."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"notification configuration {source} rejected:\n  " + "\n  ".join(problems))
+        self.source = source
+        self.problems = problems

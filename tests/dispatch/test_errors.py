@@ -29,6 +29,7 @@ FAMILIES = {
     errors.AssignRefused: errors.Invalid,
     errors.InvalidHotlineTicket: errors.Invalid,
     errors.ResponsibilityListError: errors.Invalid,
+    errors.NotificationConfigError: errors.Invalid,
     fund_errors.NotFound: errors.NotFound,
     fund_errors.InvalidState: errors.Conflict,
     fund_errors.SiteNotConfigured: errors.Conflict,
@@ -40,6 +41,11 @@ FAMILIES = {
     fund_errors.UnknownPlace: errors.Invalid,
     fund_errors.UnknownWorkOrder: errors.Invalid,
     fund_errors.CalendarError: errors.Invalid,
+    fund_errors.CategoryMismatch: errors.Invalid,
+    fund_errors.WrongOrderState: errors.Conflict,
+    fund_errors.CostMismatch: errors.Conflict,
+    fund_errors.VoteRequired: errors.Conflict,
+    fund_errors.WrongOrganiser: errors.Forbidden,
 }
 EVERY_FAMILY = (errors.NotFound, errors.Conflict, errors.Forbidden, errors.Invalid)
 
