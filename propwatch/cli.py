@@ -31,11 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs every run of every job at INFO; the dispatch scan runs each second.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    from dispatch.errors import NotificationConfigError
     from ingest.migrations import StorageModeError
 
     try:
         return args.handler(settings, args)
-    except StorageModeError as exc:  # a server that cannot give the storage asked for: say what to change
+    except (StorageModeError, NotificationConfigError) as exc:  # say what to change, not a traceback
         print(f"propwatch: {exc}", file=sys.stderr)
         return 2
 

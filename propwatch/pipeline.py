@@ -20,7 +20,7 @@ import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from dispatch.alarm_sync import sync_alarms
-from dispatch.notify import LogNotifier
+from dispatch.notify import router_from_environment
 from dispatch.scheduler import DispatchScheduler
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
@@ -86,7 +86,8 @@ class Pipeline:
             on_committed=self._on_committed,
             urgent=self.engine.urgency,
         )
-        self.dispatcher = DispatchScheduler(database_url, notifier=LogNotifier())
+        # Channels and routes from PROPWATCH_NOTIFICATIONS_FILE; a bad file stops start-up naming the variable.
+        self.dispatcher = DispatchScheduler(database_url, notifier=router_from_environment())
         self._threads = [
             threading.Thread(target=self._tick_loop, name="rules-ticker", daemon=True),
             threading.Thread(target=self._alarm_listener, name="alarm-listener", daemon=True),

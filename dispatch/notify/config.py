@@ -21,6 +21,7 @@ be reviewed and versioned. A ``log`` channel exists without being declared.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +39,7 @@ from dispatch.notify.sms import HttpSmsGateway, TextNotifier
 from dispatch.notify.webhook import WebhookNotifier
 from dispatch.notify.wecom import WECOM_ROBOT_URL, WeComRobotNotifier
 
+log = logging.getLogger("dispatch.notify")
 FILE_VARIABLE = "PROPWATCH_NOTIFICATIONS_FILE"
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$", max_length=2000)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=128)]
@@ -176,6 +178,7 @@ def router_from_environment(environ: Mapping[str, str] | None = None) -> Router:
     env = os.environ if environ is None else environ
     path = env.get(FILE_VARIABLE, "").strip()
     if not path:
+        log.warning("%s is not set: notifications are only logged, no escalation reaches anyone", FILE_VARIABLE)
         return default_router()
     try:
         return load_config(Path(path), env)

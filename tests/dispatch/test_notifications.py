@@ -4,8 +4,10 @@ level, retried with backoff, and every delivery's status is recorded per order."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -21,6 +23,7 @@ from dispatch.notify import (
     deliver_pending,
     order_notifications,
     parse_config,
+    router_from_environment,
     verify_signature,
 )
 from dispatch.scheduler import DispatchScheduler
@@ -93,6 +96,34 @@ def test_a_missed_arrival_reaches_the_platform_by_signed_webhook_and_the_subdist
     assert order.number in message["Subject"] and "step arrive, level 3" in message.get_content()
     assert deliveries(estate, order.id, "sla_breach")[-2:] == [
         ("platform-hook", "sent", 1, ["platform-96333"]), ("duty-mail", "sent", 1, ["subdistrict"])]
+
+
+@pytest.mark.slow
+def test_the_running_scheduler_delivers_the_escalation_of_a_missed_step_end_to_end(
+    estate: psycopg.Connection, db_url: str, http_receiver: HttpReceiver, smtp_server: Mailbox, tmp_path: Path
+) -> None:
+    config = tmp_path / "notifications.yaml"
+    config.write_text(escalation_config(http_receiver.url, smtp_server), encoding="utf-8")
+    notifier = router_from_environment({"PROPWATCH_NOTIFICATIONS_FILE": str(config), **ENV})
+    order = entrapment(estate, at=datetime.now(UTC) - timedelta(minutes=31))  # arrival due a minute ago
+    scheduler = DispatchScheduler(db_url, notifier=notifier, interval_s=0.2, alarm_source=lambda *_: [])
+    scheduler.start()
+    try:
+        wait_until(lambda: len(http_receiver.requests) == 1 and len(smtp_server.messages) == 1)
+    finally:
+        scheduler.shutdown()
+    assert http_receiver.requests[0].json()["payload"]["step"] == "arrive"
+    assert smtp_server.messages[0][0] == ["duty@jiedao.example.cn"]
+    assert deliveries(estate, order.id, "sla_breach")[-2:] == [
+        ("platform-hook", "sent", 1, ["platform-96333"]), ("duty-mail", "sent", 1, ["subdistrict"])]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
 
 
 def test_a_breach_below_the_routed_levels_goes_only_to_the_log(
@@ -248,6 +279,18 @@ routes: [{channels: [hook]}]
     with pytest.raises(NotificationConfigError) as refused:
         router(text)
     assert any("channels.hook.webhook.secret: Extra inputs are not permitted" in p for p in refused.value.problems)
+
+
+def test_without_a_configuration_file_notifications_are_only_logged() -> None:
+    assert router_from_environment({}).channel("log") is not None
+    assert router_from_environment({}).channel("platform-hook") is None
+
+
+def test_a_bad_configuration_file_names_its_variable(tmp_path: Path) -> None:
+    config = tmp_path / "notifications.yaml"
+    config.write_text("format: propwatch-notifications/1\nroutes: []\n", encoding="utf-8")
+    with pytest.raises(NotificationConfigError, match=f"PROPWATCH_NOTIFICATIONS_FILE={config} rejected"):
+        router_from_environment({"PROPWATCH_NOTIFICATIONS_FILE": str(config)})
 
 
 def test_a_route_to_an_undeclared_channel_is_refused() -> None:
