@@ -35,6 +35,7 @@ from dashboard.routers import (
     preventive,
     public,
     responsibility,
+    silences,
     users,
     work_orders,
 )
@@ -137,7 +138,7 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
                        log_client_address=log_client_address)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (health, auth, alarms, work_orders, events, estate, gateway_ops, fund, kpi, responsibility, users,
-                   audit, public, docs, crew, complaints, preventive):
+                   audit, public, docs, crew, complaints, preventive, silences):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]

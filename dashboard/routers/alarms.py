@@ -1,4 +1,5 @@
-"""The alarm console API over ``rules.alarms``: list, show, acknowledge, assign, clear, silence."""
+"""The alarm console API over ``rules.alarms``: list, show, history, acknowledge, assign, clear; and publishing rule
+packs (``rules.store.publish_pack``). Silences are in ``dashboard.routers.silences``."""
 
 from __future__ import annotations
 
@@ -6,22 +7,22 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard import audit, roles
-from dashboard.errors import not_found
+from dashboard.errors import ApiError, not_found
 from dashboard.routers.common import Comment, Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
-from ingest import registry
 from rules import alarms
-from rules.alarms import Alarm
+from rules.alarms import Alarm, AlarmTransition
+from rules.errors import RulePackError
+from rules.store import publish_pack
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
 AlarmState = Literal["pending", "active", "acknowledged", "cleared"]
 Severity = Literal["P0", "P1", "P2", "P3"]
-ScopeType = Literal["site", "building", "device"]
 
 
 class AlarmOut(BaseModel):
@@ -49,7 +50,25 @@ class AlarmOut(BaseModel):
     ack_comment: str | None
     assigned_to: str | None
     cleared_at: datetime | None
-    suppressed: bool
+    suppressed: bool = Field(description="muted by a silence or an inhibition: no work order (never for a P0)")
+    raised_in_silence: bool = Field(description="a silence covered it when it started (a P0 is raised all the same)")
+    silence_id: int | None
+    maintenance_in_progress: bool = Field(description="raised during a silence marked as maintenance in progress")
+    latched: bool = Field(description="returned to normal unacknowledged: stays active until acknowledged")
+    returned_at: datetime | None
+
+
+class TransitionOut(BaseModel):
+    """One state change of an alarm: from, to, why, who (none for the engine) and when (data time)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    from_state: str | None
+    to_state: str
+    at: datetime
+    cause: str
+    actor: str | None
+    values: dict[str, Any]
 
 
 class AssignIn(BaseModel):
@@ -57,27 +76,15 @@ class AssignIn(BaseModel):
     comment: str = Field("", max_length=2000)
 
 
-class SilenceIn(BaseModel):
-    """Mute alarms in a scope for a window (maintenance)."""
+class RulePackIn(BaseModel):
+    """A rule pack in YAML (docs/rules.md), laid over the default pack once published."""
 
-    scope_type: ScopeType
-    scope_id: str = Field(min_length=1, max_length=128)
-    starts_at: datetime
-    ends_at: datetime
-    reason: str = Field(min_length=1, max_length=2000)
-    recurrence: str | None = Field(None, max_length=200)
-
-    @model_validator(mode="after")
-    def _window(self) -> SilenceIn:
-        if self.starts_at.tzinfo is None or self.ends_at.tzinfo is None:
-            raise ValueError("starts_at and ends_at need a time zone")
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
+    text: str = Field(min_length=1, max_length=200_000)
 
 
-class SilenceOut(SilenceIn):
-    id: int
+class RulePackOut(BaseModel):
+    name: str
+    version: int
 
 
 def _alarm_or_404(conn: Conn, alarm_id: int, user: User) -> Alarm:
@@ -90,6 +97,7 @@ def _alarm_or_404(conn: Conn, alarm_id: int, user: User) -> Alarm:
 
 def _out(alarm: Alarm) -> AlarmOut:
     return AlarmOut.model_validate(alarm)
+
 
 
 @router.get("/alarms", response_model=Page[AlarmOut], summary="List alarms in your scope")
@@ -148,27 +156,30 @@ def clear(alarm_id: int, body: Comment, conn: Conn,
     return _out(done)
 
 
-@router.post("/silences", response_model=SilenceOut, status_code=201,
-             summary="Silence alarms in a scope for a time window")
-def silence(body: SilenceIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> SilenceOut:
-    """Site scopes are checked against yours; building/device scopes resolve to their site (404 when unknown)."""
-    site = _scope_site(conn, body.scope_type, body.scope_id)
-    if site is None:
-        raise not_found(body.scope_type, body.scope_id)
-    check_site(user, site)
-    silence_id = alarms.silence(conn, scope_type=body.scope_type, scope_id=body.scope_id, starts_at=body.starts_at,
-                                ends_at=body.ends_at, actor=user.username, reason=body.reason,
-                                recurrence=body.recurrence)
-    audit.record(conn, user, "silence.create", "silence", str(silence_id), site_id=site,
-                 detail=body.model_dump(mode="json"))
-    return SilenceOut(id=silence_id, **body.model_dump())
+@router.get("/alarms/{alarm_id}/history", response_model=list[TransitionOut],
+            summary="Every transition of one alarm, oldest first")
+def history(alarm_id: int, conn: Conn,
+            user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> list[TransitionOut]:
+    """From, to, cause, actor (operators and work-order closes; none for the engine) and time of each change,
+    including latching and release from a silence; 404 when unknown, 403 outside your sites."""
+    _alarm_or_404(conn, alarm_id, user)
+    return [_transition_out(t) for t in alarms.alarm_history(conn, alarm_id)]
 
 
-def _scope_site(conn: Conn, scope_type: ScopeType, scope_id: str) -> str | None:
-    """The site a silence scope lies in, ``None`` when the scope names nothing known."""
-    if scope_type == "site":
-        return scope_id if registry.get_site(conn, scope_id) is not None else None
-    if scope_type == "building":
-        return next((b.site_id for b in registry.list_buildings(conn) if b.id == scope_id), None)
-    device = registry.get_device(conn, scope_id)
-    return device.site_id if device else None
+def _transition_out(transition: AlarmTransition) -> TransitionOut:
+    return TransitionOut.model_validate(transition)
+
+
+@router.post("/rule-packs", response_model=RulePackOut, status_code=201,
+             summary="Validate a rule pack and publish it as the next version of its name")
+def publish(body: RulePackIn, conn: Conn, user: Annotated[User, Depends(require(roles.ADMINS))]) -> RulePackOut:
+    """Running engines load it within seconds. 422 lists every problem with its line, e.g. an override whose
+    clear level would sit past its trip level (rule, setting and values named)."""
+    try:
+        name, version = publish_pack(conn, body.text, actor=user.username)
+    except RulePackError as exc:
+        problems = [{"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]
+        raise ApiError(422, "invalid", "; ".join(f"{p['path']}: {p['message']}" for p in problems),
+                       {"reason": "RulePackError", "problems": problems}) from None
+    audit.record(conn, user, "rule_pack.publish", "rule_pack", f"{name}@{version}", detail={"name": name})
+    return RulePackOut(name=name, version=version)
