@@ -1,7 +1,9 @@
 """Alarm benchmark: engine throughput on the default pack, and publish → alarm latency under background load.
 
 ``python -m benchmarks.alarms --json OUT.json`` prints the figures and writes them as JSON. The database is
-``PROPWATCH_DATABASE_URL`` if set, else a throwaway embedded PostgreSQL.
+``PROPWATCH_DATABASE_URL`` if set, else a throwaway embedded PostgreSQL. ``--overload`` runs only the overload
+scenario: telemetry offered at 1.5 times what the pipeline sustains (measured first), P0 entrapments timed while
+it backs up, and the telemetry lag reported beside them.
 
 Engine throughput: an estate of elevators, fire systems, pump rooms and sump pits sends every catalogue metric
 at its catalogue period; the batches are built in memory first, then timed through ``RuleEngine.process``
@@ -200,12 +202,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="pipeline processes, each taking its own sites (default: one per core here)")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between injected faults")
     parser.add_argument("--skip-end-to-end", action="store_true")
+    parser.add_argument("--overload", action="store_true",
+                        help="only the overload run: measure the sustainable telemetry rate, offer --factor times "
+                             "that, and time P0 entrapments while telemetry backs up")
+    parser.add_argument("--factor", type=float, default=1.5, help="overload: offered / sustainable telemetry rate")
+    parser.add_argument("--calibrate-rate", type=float, default=30_000.0,
+                        help="overload: telemetry offered while measuring what the pipeline sustains")
+    parser.add_argument("--calibrate-s", type=float, default=30.0, help="overload: seconds of calibration load")
     args = parser.parse_args(argv)
     results: dict[str, object] = {}
     with database() as url:
-        results.update(engine_throughput(url, buildings=args.buildings, seconds=args.seconds,
-                                         batch_size=args.batch_size, warmup_rows=args.anomaly_warmup_rows))
-        if not args.skip_end_to_end:
+        if args.overload:
+            results.update(overload(url, buildings=args.lifts_buildings, background_lifts=args.background_lifts,
+                                    partitions=args.partitions, interval_s=args.interval,
+                                    calibrate_rate=args.calibrate_rate, calibrate_s=args.calibrate_s,
+                                    factor=args.factor))
+        else:
+            results.update(engine_throughput(url, buildings=args.buildings, seconds=args.seconds,
+                                             batch_size=args.batch_size, warmup_rows=args.anomaly_warmup_rows))
+        if not args.skip_end_to_end and not args.overload:
             results.update(end_to_end(url, buildings=args.lifts_buildings, rate=args.background_rate,
                                       background_lifts=args.background_lifts, partitions=args.partitions,
                                       interval_s=args.interval))
@@ -311,6 +326,102 @@ def _partition_worker(url: str, broker_url: str, sites: list[str], client_id: st
     out.put(batch_ms)
 
 
+class _Partitions:
+    """Pipeline partitions in processes of their own (``_partition_worker``), one per list of sites."""
+
+    def __init__(self, url: str, broker_url: str, sites: list[list[str]], run: str) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        self.stop, self.out = spawn.Event(), spawn.Queue()
+        self.workers = []
+        for n, taken in enumerate(sites):
+            ready = spawn.Event()
+            worker = spawn.Process(target=_partition_worker, daemon=True,
+                                   args=(url, broker_url, taken, f"bench-gw-{run}-{n}", ready, self.stop, self.out))
+            worker.start()
+            self.workers.append((worker, ready))
+        for _, ready in self.workers:
+            ready.wait(60)
+
+    def close(self) -> list[float]:
+        """Stop every partition; their engine batch times in milliseconds."""
+        self.stop.set()
+        batch_ms: list[float] = []
+        for worker, _ in self.workers:
+            batch_ms.extend(self.out.get(timeout=60))
+            worker.join(30)
+        return batch_ms
+
+
+class _Background:
+    """Background telemetry from ``layouts``' lifts at ``rate`` in all, one load process per layout; forked
+    before the calling process starts any thread."""
+
+    def __init__(self, broker_url: str, layouts: list[EstateLayout], rate: float, duration_s: float) -> None:
+        fork = multiprocessing.get_context("fork")
+        self.duration_s = duration_s
+        self.reports = fork.Queue()
+        self.loads = [fork.Process(target=_background_load, daemon=True,
+                                   args=(broker_url, layout, rate / len(layouts), duration_s, self.reports))
+                      for layout in layouts]
+        for load in self.loads:
+            load.start()
+
+    def close(self) -> list[tuple[int, int, float]]:
+        """Wait for the load processes; (sent, acked, seconds) of each."""
+        background = [self.reports.get(timeout=self.duration_s + 60) for _ in self.loads]
+        for load in self.loads:
+            load.join(60)
+        return background
+
+
+def _inject(publisher: mqtt.Client, lifts: list[Device], interval_s: float, *,
+            entrapments_only: bool) -> dict[str, float]:
+    """Publish an entrapment (or, on every other lift unless ``entrapments_only``, an overspeed reading) per lift;
+    the wall time each alarm's fingerprint was published, the first ``WARM_UP`` left out."""
+    published: dict[str, float] = {}
+    for index, lift in enumerate(lifts):
+        if index == WARM_UP:
+            # The first faults warm caches and prepared statements along the path; they are not timed.
+            time.sleep(1.0)
+            published.clear()
+        now = datetime.now(UTC)
+        if entrapments_only or index % 2 == 0:
+            message: EventMessage | TelemetryMessage = EventMessage(ts=now, seq=1, code="trapped")
+            topic, fingerprint = topic_for(lift.site_id, lift.id, "event"), f"elevator.trapped/{lift.id}"
+        else:
+            message = TelemetryMessage(ts=now, seq=1, metrics={"speed": 3.0})
+            topic = topic_for(lift.site_id, lift.id, "telemetry")
+            fingerprint = f"elevator.overspeed/{lift.id}"
+        published[fingerprint] = time.time()
+        publisher.publish(topic, encode(message), qos=1)
+        time.sleep(interval_s)
+    return published
+
+
+def _await_alarms(observer: _Observer, published: dict[str, float], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and len(observer.alarm_active) < len(published):
+        time.sleep(0.1)
+    time.sleep(2.0)
+
+
+def _alarm_ms(observer: _Observer, published: dict[str, float]) -> list[float]:
+    return [(observer.alarm_active[f] - t) * 1000 for f, t in published.items() if f in observer.alarm_active]
+
+
+def _estates_and_lifts(url: str, buildings: int, partitions: int) -> tuple[list[list[Device]], list[Device]]:
+    """``partitions`` estates of ``buildings`` buildings in all, with the responsibility list imported; their
+    lifts interleaved, so consecutive faults go to different partitions."""
+    from dispatch.responsibility import default_list_path, import_list, parse_list
+
+    estates = [build_estate(url, max(buildings // partitions, 1)) for _ in range(partitions)]
+    with connect(url, autocommit=True) as conn:
+        import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor="bench")
+    lifts = [lift for group in itertools.zip_longest(*([d for d in e if d.type == "elevator"] for e in estates))
+             for lift in group if lift is not None]
+    return estates, lifts
+
+
 def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, partitions: int,
                interval_s: float) -> dict[str, object]:
     """Publish an entrapment or an overspeed reading per lift; time to committed active alarm and work order.
@@ -319,41 +430,17 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
     > 1 the estates are split over that many sites and pipeline processes (docs/scaling.md), each taking
     its share of the background load and of the injected faults.
     """
-    from dispatch.responsibility import default_list_path, import_list, parse_list
-
-    estates = [build_estate(url, max(buildings // partitions, 1)) for _ in range(partitions)]
-    with connect(url, autocommit=True) as conn:
-        import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor="bench")
-    # Interleaved, so consecutive faults go to different partitions.
-    lifts = [lift for group in itertools.zip_longest(*([d for d in e if d.type == "elevator"] for e in estates))
-             for lift in group if lift is not None]
-    seqs = {lift.id: itertools.count(1) for lift in lifts}
+    estates, lifts = _estates_and_lifts(url, buildings, partitions)
     run = uuid.uuid4().hex[:6]
-    fork, spawn = multiprocessing.get_context("fork"), multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="pw-bench-mqtt-") as tmp:
         broker = EmbeddedBroker(Path(tmp))
         endpoint = MqttEndpoint.parse(broker.handle.url)
         backgrounds = [register_background(url, f"BGLOAD{n}", background_lifts // partitions)
                        for n in range(partitions)]
         load_s = WARM_UP_S + len(lifts) * interval_s + SETTLE_S
-        stop, out = spawn.Event(), spawn.Queue()
-        workers = []
-        for n in range(partitions):
-            ready = spawn.Event()
-            worker = spawn.Process(target=_partition_worker, daemon=True, args=(
-                url, broker.handle.url, [backgrounds[n].site_id, estates[n][0].site_id], f"bench-gw-{run}-{n}",
-                ready, stop, out))
-            worker.start()
-            workers.append((worker, ready))
-        for _, ready in workers:
-            ready.wait(60)
-        # Forked before this process starts any thread.
-        load_reports = fork.Queue()
-        loads = [fork.Process(target=_background_load, daemon=True,
-                              args=(broker.handle.url, layout, rate / partitions, load_s, load_reports))
-                 for layout in backgrounds]
-        for load in loads:
-            load.start()
+        pipelines = _Partitions(url, broker.handle.url,
+                                [[backgrounds[n].site_id, estates[n][0].site_id] for n in range(partitions)], run)
+        load = _Background(broker.handle.url, backgrounds, rate, load_s)
         observer, dispatcher = _Observer(url), _Dispatcher(url)
         publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{run}")
         batch_ms: list[float] = []
@@ -365,38 +452,13 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
             publisher.connect(endpoint.host, endpoint.port)
             publisher.loop_start()
             time.sleep(WARM_UP_S)
-            published: dict[str, float] = {}
-            for index, lift in enumerate(lifts):
-                if index == WARM_UP:
-                    # The first faults warm caches and prepared statements along the path; they are not timed.
-                    time.sleep(1.0)
-                    published.clear()
-                now = datetime.now(UTC)
-                seq = next(seqs[lift.id])
-                if index % 2 == 0:
-                    message = EventMessage(ts=now, seq=seq, code="trapped")
-                    topic, fingerprint = topic_for(lift.site_id, lift.id, "event"), f"elevator.trapped/{lift.id}"
-                else:
-                    message = TelemetryMessage(ts=now, seq=seq, metrics={"speed": 3.0})
-                    topic = topic_for(lift.site_id, lift.id, "telemetry")
-                    fingerprint = f"elevator.overspeed/{lift.id}"
-                published[fingerprint] = time.time()
-                publisher.publish(topic, encode(message), qos=1)
-                time.sleep(interval_s)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and len(observer.alarm_active) < len(published):
-                time.sleep(0.1)
-            time.sleep(2.0)
+            published = _inject(publisher, lifts, interval_s, entrapments_only=False)
+            _await_alarms(observer, published)
         finally:
-            background = [load_reports.get(timeout=load_s + 60) for _ in loads]
-            for load in loads:
-                load.join(60)
+            background = load.close()
             publisher.loop_stop()
             publisher.disconnect()
-            stop.set()
-            for worker, _ in workers:
-                batch_ms.extend(out.get(timeout=60))
-                worker.join(30)
+            batch_ms = pipelines.close()
             observer.stop.set()
             dispatcher.stop.set()
             observer.join(5)
@@ -406,7 +468,7 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
         order_of = dict(conn.execute(
             """SELECT a.fingerprint, min(w.order_id) FROM work_order_alarms w JOIN alarms a ON a.id = w.alarm_id
                GROUP BY a.fingerprint""").fetchall())
-    alarm_ms = [(observer.alarm_active[f] - t) * 1000 for f, t in published.items() if f in observer.alarm_active]
+    alarm_ms = _alarm_ms(observer, published)
     order_ms = [(observer.order_opened[order_of[f]] - t) * 1000 for f, t in published.items()
                 if f in order_of and order_of[f] in observer.order_opened]
     return {
@@ -428,6 +490,107 @@ def end_to_end(url: str, *, buildings: int, rate: float, background_lifts: int, 
         "background_lifts": background_lifts,
         "partitions": partitions,
         "gateway_flush_interval_s": FLUSH_INTERVAL_S,
+        "broker": broker.handle.kind,
+    }
+
+
+def _stored(url: str) -> int:
+    with connect(url, autocommit=True) as conn:
+        return conn.execute("SELECT count(*) FROM readings").fetchone()[0]
+
+
+class _LagSampler(threading.Thread):
+    """Every second, how far behind the newest stored reading of each probe lift is (its device time is its
+    send time), while the background load runs."""
+
+    def __init__(self, url: str, probes: list[str]) -> None:
+        super().__init__(name="bench-lag", daemon=True)
+        self.url = url
+        self.probes = probes
+        self.lag_s: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(1.0):
+                for probe in self.probes:
+                    newest = conn.execute("SELECT max(ts) FROM readings WHERE device_id = %s", (probe,)).fetchone()[0]
+                    if newest is not None:
+                        self.lag_s.append((datetime.now(UTC) - newest).total_seconds())
+
+
+def overload(url: str, *, buildings: int, background_lifts: int, partitions: int, interval_s: float,
+             calibrate_rate: float, calibrate_s: float, factor: float) -> dict[str, object]:
+    """Life-safety events while telemetry backs up: the pipeline's sustainable telemetry rate measured first
+    (``calibrate_rate`` offered for ``calibrate_s``, stored readings counted after a warm-up), then ``factor``
+    times that offered while an entrapment per lift is injected. P0 event -> active alarm latency, and the
+    telemetry lag (now minus the device time of probe lifts' newest stored reading) sampled every second."""
+    estates, lifts = _estates_and_lifts(url, buildings, partitions)
+    run = uuid.uuid4().hex[:6]
+    with tempfile.TemporaryDirectory(prefix="pw-bench-mqtt-") as tmp:
+        broker = EmbeddedBroker(Path(tmp))
+        endpoint = MqttEndpoint.parse(broker.handle.url)
+        backgrounds = [register_background(url, f"BGLOAD{n}", background_lifts // partitions)
+                       for n in range(partitions)]
+        probes = [next(d.id for d in layout.devices if d.type == "elevator") for layout in backgrounds]
+        pipelines = _Partitions(url, broker.handle.url,
+                                [[backgrounds[n].site_id, estates[n][0].site_id] for n in range(partitions)], run)
+        observer = _Observer(url)
+        publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{run}")
+        sampler = _LagSampler(url, probes)
+        try:
+            # 1. What the pipeline sustains: stored readings per second from a backlog, after a warm-up.
+            calibration = _Background(broker.handle.url, backgrounds, calibrate_rate, calibrate_s)
+            time.sleep(WARM_UP_S)
+            first, started = _stored(url), time.monotonic()
+            time.sleep(max(calibrate_s - WARM_UP_S, 1.0))
+            sustained = (_stored(url) - first) / (time.monotonic() - started)
+            calibration.close()
+            drained = _stored(url)
+            while True:  # the calibration backlog drains before the measured run starts
+                time.sleep(2.0)
+                now_stored = _stored(url)
+                if now_stored == drained:
+                    break
+                drained = now_stored
+            # 2. factor x that rate, with an entrapment per lift once the backlog has built up.
+            offered = factor * sustained
+            load_s = WARM_UP_S + len(lifts) * interval_s + SETTLE_S
+            observer.start()
+            observer.ready.wait(10)
+            publisher.connect(endpoint.host, endpoint.port)
+            publisher.loop_start()
+            load = _Background(broker.handle.url, backgrounds, offered, load_s)
+            sampler.start()
+            time.sleep(WARM_UP_S)
+            published = _inject(publisher, lifts, interval_s, entrapments_only=True)
+            _await_alarms(observer, published)
+            background = load.close()
+        finally:
+            sampler.stop.set()
+            publisher.loop_stop()
+            publisher.disconnect()
+            batch_ms = pipelines.close()
+            observer.stop.set()
+            observer.join(5)
+            broker.stop()
+    alarm_ms = _alarm_ms(observer, published)
+    return {
+        "sustained_msgs_per_s": sustained,
+        "calibration_offered_msgs_per_s": calibrate_rate,
+        "offered_msgs_per_s": offered,
+        "background_msgs_per_s": sum(sent / elapsed for sent, _, elapsed in background),
+        "background_sent": sum(sent for sent, _, _ in background),
+        "p0_alarm_p50_ms": percentile(alarm_ms, 0.5) if alarm_ms else None,
+        "p0_alarm_p99_ms": percentile(alarm_ms, 0.99) if alarm_ms else None,
+        "p0_alarm_max_ms": max(alarm_ms) if alarm_ms else None,
+        "p0_samples": len(alarm_ms),
+        "p0_injected": len(published),
+        "telemetry_lag_p50_s": percentile(sampler.lag_s, 0.5) if sampler.lag_s else None,
+        "telemetry_lag_max_s": max(sampler.lag_s) if sampler.lag_s else None,
+        "engine_batch_p50_ms": percentile(batch_ms, 0.5) if batch_ms else None,
+        "engine_batch_p99_ms": percentile(batch_ms, 0.99) if batch_ms else None,
+        "partitions": partitions,
         "broker": broker.handle.kind,
     }
 

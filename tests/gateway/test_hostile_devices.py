@@ -8,10 +8,14 @@ message is in the dead-letter table with its reason.
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import secrets
 import shutil
 import subprocess
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,15 +24,20 @@ from pathlib import Path
 import orjson
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.credentials import BrokerAccess, Credential, DeviceCredential
-from gateway.dead_letters import list_dead_letters
-from gateway.protocol import topic_for
+from gateway.dead_letters import DeadLetterPolicy, list_dead_letters
+from gateway.protocol import Rejection, TopicKind, topic_for
+from gateway.protocol.catalog import device_type
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
+from gateway.validation import check_payload
 from ingest.records import Batch
 from ingest.registry import Device, Site, upsert_device, upsert_site
 from propwatch.embedded import EmbeddedBroker
+from rules.alarms import clear
 from rules.engine import RuleEngine
 
 from .conftest import now_ms, wait_until
@@ -36,25 +45,33 @@ from .conftest import now_ms, wait_until
 pytestmark = pytest.mark.skipif(shutil.which("mosquitto_pub") is None, reason="mosquitto-clients not installed")
 
 ALARM_WITHIN_S = 2.0
+ELEVATOR = device_type("elevator")
 
 
 @dataclass(frozen=True)
 class Estate:
     site: str
     hostile: str  # an elevator whose login the outsider holds
-    good: str  # another elevator, whose entrapment must still raise its alarm
+    goods: tuple[str, ...]  # other elevators, each of whose first entrapment must raise its alarm
     access: BrokerAccess
+
+    @property
+    def good(self) -> str:
+        return self.goods[0]
+
+
+GOOD_LIFTS = 3
 
 
 @pytest.fixture
 def estate(db: psycopg.Connection, site_id: str) -> Estate:
     upsert_site(db, Site(site_id, f"Estate {site_id}"))
-    lifts = [f"{site_id}-EL01", f"{site_id}-EL02"]
+    lifts = [f"{site_id}-EL{n:02d}" for n in range(GOOD_LIFTS + 1)]
     for lift in lifts:
         upsert_device(db, Device(lift, site_id, "elevator", lift, attributes={"rated_speed": 1.75}))
     gateway = Credential(f"gw-{site_id}", secrets.token_urlsafe(12))
     devices = tuple(DeviceCredential(lift, site_id, secrets.token_urlsafe(12)) for lift in lifts)
-    return Estate(site_id, lifts[0], lifts[1], BrokerAccess((gateway,), devices))
+    return Estate(site_id, lifts[0], tuple(lifts[1:]), BrokerAccess((gateway,), devices))
 
 
 @pytest.fixture
@@ -70,14 +87,14 @@ def broker(tmp_path: Path, estate: Estate) -> Iterator[EmbeddedBroker]:
 class Pipeline:
     """A gateway with the rules engine on its commit path, as ``propwatch pipeline`` runs them."""
 
-    def __init__(self, db_url: str, broker: EmbeddedBroker, estate: Estate) -> None:
+    def __init__(self, db_url: str, broker: EmbeddedBroker, estate: Estate, **options: object) -> None:
         login = estate.access.gateways[0]
         self.engine = RuleEngine(db_url, sites=[estate.site])
         self.committed: list[Batch] = []
         self.gateway = Gateway(
             endpoint=MqttEndpoint(broker.handle.host, broker.handle.port, login.username, login.password),
             database_url=db_url, client_id=login.username, on_committed=self._process,
-            urgent=self.engine.urgency, flush_interval_s=0.05,
+            urgent=self.engine.urgency, flush_interval_s=0.05, **options,
         )
         self.gateway.start()
         self.gateway.wait_connected()
@@ -86,8 +103,12 @@ class Pipeline:
         self.committed.append(batch)
         self.engine.process(batch)
 
-    def alarm_active(self, device_id: str) -> bool:
-        return any(a.device_id == device_id and a.state == "active" for a in self.engine.open_alarms())
+    def active_alarm(self, device_id: str, since: datetime) -> int | None:
+        """The id of the device's active alarm first seen at or after ``since``, if there is one."""
+        for alarm in self.engine.open_alarms():
+            if alarm.device_id == device_id and alarm.state == "active" and alarm.first_seen >= since:
+                return alarm.id
+        return None
 
     def stop(self) -> None:
         self.gateway.stop()
@@ -98,8 +119,8 @@ class Pipeline:
 def start_pipeline(db_url: str, broker: EmbeddedBroker, estate: Estate) -> Iterator:
     started: list[Pipeline] = []
 
-    def start() -> Pipeline:
-        started.append(Pipeline(db_url, broker, estate))
+    def start(**options: object) -> Pipeline:
+        started.append(Pipeline(db_url, broker, estate, **options))
         return started[-1]
 
     yield start
@@ -113,13 +134,15 @@ def pipeline(start_pipeline) -> Pipeline:
 
 
 def mosquitto_pub(broker: EmbeddedBroker, estate: Estate, device: str, kind: str, payload: bytes | dict, *,
-                  retain: bool = False) -> None:
-    """Publish one QoS 1 message as ``device`` with its own login and client id, the way a stock client does."""
+                  retain: bool = False, lines: bool = False) -> None:
+    """Publish one QoS 1 message as ``device`` with its own login and client id, the way a stock client does
+    (with ``lines``, one message per line of ``payload``)."""
     login = estate.access.device(device)
     data = payload if isinstance(payload, bytes) else orjson.dumps(payload)
     command = ["mosquitto_pub", "-h", broker.handle.host, "-p", str(broker.handle.port), "-u", device,
-               "-P", login.password, "-i", device, "-q", "1", "-t", topic_for(estate.site, device, kind), "-s"]
-    subprocess.run([*command, "-r"] if retain else command, input=data, check=True, timeout=10)
+               "-P", login.password, "-i", device, "-q", "1", "-t", topic_for(estate.site, device, kind),
+               "-l" if lines else "-s"]
+    subprocess.run([*command, "-r"] if retain else command, input=data, check=True, timeout=120)
 
 
 def dead_letter_reasons(db: psycopg.Connection, device: str) -> list[str]:
@@ -132,12 +155,15 @@ def assert_dead_lettered(db: psycopg.Connection, device: str, reasons: list[str]
 
 
 def assert_monitoring_continues(pipeline: Pipeline, broker: EmbeddedBroker, estate: Estate,
-                                db: psycopg.Connection) -> None:
+                                db: psycopg.Connection, good: str | None = None) -> None:
     """Another device's entrapment is stored and its alarm active within 2 s; the gateway is connected."""
-    mosquitto_pub(broker, estate, estate.good, "event", {"ts": now_ms(), "seq": 1, "code": "trapped"})
-    wait_until(lambda: pipeline.alarm_active(estate.good), timeout=ALARM_WITHIN_S)
-    stored = db.execute("SELECT count(*) FROM device_events WHERE device_id = %s AND code = 'trapped'",
-                        (estate.good,)).fetchone()[0]
+    good = good or estate.good
+    ts = now_ms()
+    device_time = datetime.fromtimestamp(ts / 1000, tz=UTC)
+    mosquitto_pub(broker, estate, good, "event", {"ts": ts, "seq": 1, "code": "trapped"})
+    wait_until(lambda: pipeline.active_alarm(good, device_time) is not None, timeout=ALARM_WITHIN_S)
+    stored = db.execute("SELECT count(*) FROM device_events WHERE device_id = %s AND code = 'trapped' AND ts = %s",
+                        (good, device_time)).fetchone()[0]
     assert stored == 1
     assert pipeline.gateway.stats().connected
 
@@ -202,3 +228,98 @@ def test_an_entrapment_six_days_old_is_stored_and_raised_as_late_with_its_receip
     assert (event.late, event.received_at) == (True, received_at)
     [good] = [e for batch in pipeline.committed for e in batch.events if e.device_id == estate.good]
     assert not good.late
+
+
+def test_a_flood_of_malformed_messages_keeps_a_bounded_sample_and_counts_the_rest(start_pipeline, broker, estate,
+                                                                                  db) -> None:
+    policy = DeadLetterPolicy(burst=20, per_minute=60.0)
+    pipeline = start_pipeline(dead_letters=policy)
+    flood = 5_000
+    started = time.monotonic()
+    mosquitto_pub(broker, estate, estate.hostile, "telemetry", b"not json\n" * flood, lines=True)
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    wait_until(lambda: pipeline.gateway.stats().rejected_by_reason.get("bad_json") == flood, timeout=60)
+    allowance = policy.burst + (time.monotonic() - started) * policy.per_minute / 60
+    stored = len(dead_letter_reasons(db, estate.hostile))
+    assert 20 <= stored <= allowance
+    assert pipeline.gateway.stats().dead_letters_suppressed == flood - stored
+
+
+def test_dead_letters_are_pruned_to_the_newest_max_rows(start_pipeline, broker, estate, db) -> None:
+    policy = DeadLetterPolicy(burst=1_000, max_rows=50, prune_interval_s=0.5)
+    pipeline = start_pipeline(dead_letters=policy)
+    mosquitto_pub(broker, estate, estate.hostile, "telemetry", b"not json\n" * 300, lines=True)
+    wait_until(lambda: pipeline.gateway.stats().rejected_by_reason.get("bad_json") == 300, timeout=60)
+    wait_until(lambda: len(list_dead_letters(db, limit=1_000)) == 50, timeout=10)
+
+
+# Arbitrary JSON: any strings (NUL, lone surrogates, escapes), any numbers (beyond 64 bits, NaN), and depths from
+# none to beyond the JSON decoder's own limit.
+json_scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text())
+json_values = st.recursive(json_scalars, lambda kids: st.lists(kids, max_size=4)
+                           | st.dictionaries(st.text(max_size=10), kids, max_size=4), max_leaves=30)
+near_valid = st.fixed_dictionaries({"seq": json_values},
+                                   optional={"metrics": json_values, "code": json_values, "detail": json_values,
+                                             "status": json_values, "firmware": json_values, "extra": json_values})
+
+
+def dumps(value: object) -> bytes:
+    """Stdlib JSON, which writes what devices may send and orjson refuses (NaN, integers beyond 64 bits)."""
+    return json.dumps(value).encode()
+
+
+def deep(depth: int) -> bytes:
+    return b'{"ts": %d, "seq": 1, "code": "trapped", "detail": {"x": %s}}' % (now_ms(), b"[" * depth + b"]" * depth)
+
+
+payloads = (st.builds(dumps, json_values) | st.builds(lambda v: dumps({**v, "ts": now_ms()}), near_valid)
+            | st.builds(deep, st.integers(0, 3000)))
+
+
+def verdict(kind: str, payload: bytes) -> str | None:
+    """What the gateway's own checks say of a payload from an elevator: the reason, or ``None`` if accepted."""
+    try:
+        check_payload(TopicKind(kind), payload, datetime.now(UTC), ELEVATOR, "elevator")
+    except Rejection as rejection:
+        return str(rejection.reason)
+    return None
+
+
+@pytest.fixture
+def generous_pipeline(start_pipeline) -> Pipeline:
+    """Every dead letter kept: all examples come from one device, far beyond its usual allowance."""
+    return start_pipeline(dead_letters=DeadLetterPolicy(burst=100_000))
+
+
+@pytest.fixture
+def good_lifts(estate: Estate) -> Iterator[str]:
+    """The good lifts in turn, one per example."""
+    return itertools.cycle(estate.goods)
+
+
+def rescue(pipeline: Pipeline, db: psycopg.Connection, lift: str) -> None:
+    """An operator clears the lift's entrapment alarm, so its next entrapment raises a new one."""
+    alarm_id = pipeline.active_alarm(lift, datetime.min.replace(tzinfo=UTC))
+    assert alarm_id is not None
+    clear(db, alarm_id, actor="test", comment="passenger released")
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(messages=st.lists(st.tuples(st.sampled_from(["telemetry", "event", "state"]), payloads), min_size=1,
+                         max_size=6))
+def test_arbitrary_json_on_every_topic_kind_never_stops_monitoring(generous_pipeline, good_lifts, broker, estate,
+                                                                   db, messages) -> None:
+    before = Counter(dead_letter_reasons(db, estate.hostile))
+    acked = generous_pipeline.gateway.stats().acked
+    expected: Counter[str] = Counter()
+    for kind, payload in messages:
+        mosquitto_pub(broker, estate, estate.hostile, kind, payload)
+        reason = verdict(kind, payload)
+        if reason is not None:
+            expected[reason] += 1
+    good = next(good_lifts)
+    assert_monitoring_continues(generous_pipeline, broker, estate, db, good)
+    wait_until(lambda: generous_pipeline.gateway.stats().acked == acked + len(messages) + 1)
+    wait_until(lambda: Counter(dead_letter_reasons(db, estate.hostile)) - before == expected, timeout=5)
+    rescue(generous_pipeline, db, good)
