@@ -32,6 +32,7 @@ from dashboard.routers import (
     gateway_ops,
     health,
     kpi,
+    notifications,
     preventive,
     public,
     responsibility,
@@ -138,7 +139,7 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
                        log_client_address=log_client_address)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (health, auth, alarms, work_orders, events, estate, gateway_ops, fund, kpi, responsibility, users,
-                   audit, public, docs, crew, complaints, preventive, silences):
+                   audit, public, docs, crew, complaints, preventive, silences, notifications):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]

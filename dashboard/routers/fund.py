@@ -1,4 +1,5 @@
-"""Maintenance-fund draws and approvals (``dispatch.fund``) and the owner's own balance."""
+"""Maintenance-fund draws and approvals (``dispatch.fund``), each estate's fund settings, and the owner's own
+balance."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
 from dispatch import workorders
-from dispatch.fund import draws, ledger
-from dispatch.fund.draws import ApproverRole, Draw, DrawState
+from dispatch.fund import draws, estate, ledger
+from dispatch.fund.draws import ApproverRole, Draw, DrawState, Organiser
+from dispatch.fund.estate import SiteSettings
+from dispatch.fund.regions import load_regions
+from ingest import registry
 
 router = APIRouter(prefix="/api/v1/fund", tags=["fund"])
 
@@ -26,19 +30,43 @@ class Decision(BaseModel):
 
 
 class EmergencyDrawIn(BaseModel):
-    """Apply for an emergency draw for a work order (notice clause 16; 165号令 art. 24)."""
+    """Apply for a draw for a work order: an emergency repair (notice clause 16; Order 165 art. 24), or an ordinary
+    repair the owners' committee approves within the amount the owners' assembly authorised (clause 6)."""
 
     work_order_id: int = Field(ge=1)
+    kind: Literal["emergency", "authorised"] = "emergency"
     item: str = Field(min_length=1, max_length=500)
     contractor: str = Field(min_length=1, max_length=200)
     scope_type: Literal["site", "building", "unit"] = "building"
     scope_id: str = Field(min_length=1, max_length=128)
     estimate: Decimal = Field(gt=0, le=100_000_000, decimal_places=2)
-    fund_category: str | None = Field(None, max_length=64)
+    fund_category: str | None = Field(
+        None, max_length=64, description="optional; the work order's category is used, a different one is refused")
 
 
 class CompletionIn(BaseModel):
-    actual_cost: Decimal = Field(gt=0, le=100_000_000, decimal_places=2)
+    actual_cost: Decimal | None = Field(
+        None, gt=0, le=100_000_000, decimal_places=2,
+        description="a work order's draw costs what its verified order records; a voted draw needs it")
+
+
+class SiteSettingsIn(BaseModel):
+    """Whether the estate has an owners' committee and what its owners' assembly authorised it to approve alone."""
+
+    has_committee: bool
+    committee_limit: Decimal | None = Field(None, ge=0, le=100_000_000, decimal_places=2)
+    rule_set: str | None = Field(None, max_length=64, description="default: the rule set of the estate's region")
+    area_basis: Literal["building", "exclusive"] | None = None
+
+
+class SiteSettingsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    site_id: str
+    has_committee: bool
+    committee_limit: Decimal | None
+    rule_set: str
+    area_basis: str | None
+    updated_by: str
 
 
 class DrawOut(BaseModel):
@@ -61,6 +89,7 @@ class DrawOut(BaseModel):
     variance_flagged: bool | None
     state: str
     route: str
+    organiser: str
     rule_set: str
     area_basis: str
     review_due_at: datetime | None
@@ -155,34 +184,67 @@ def reject(draw_id: int, body: Decision, conn: Conn,
 
 
 @router.post("/draws", response_model=DrawOut, status_code=201,
-             summary="Apply for an emergency draw for a work order")
-def open_emergency(body: EmergencyDrawIn, conn: Conn,
-                   user: Annotated[User, Depends(require(roles.HANDLERS))]) -> DrawOut:
-    """The draw goes to the site's reviewer (committee, or the sub-district office where there is none);
-    422 when the order's category is not on the site's emergency list."""
+             summary="Apply for a draw for a work order (emergency, or within the committee's authorised amount)")
+def open_draw(body: EmergencyDrawIn, conn: Conn,
+              user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> DrawOut:
+    """The draw takes the work order's fund category and goes to the site's reviewer (the committee, or the
+    sub-district office where there is none, which then also organises it). 409 unless the repair has been
+    assessed on site, or above the committee's authorised amount; 422 off the emergency list or for another
+    category; 403 for the sub-district office where the estate has a committee."""
     order = workorders.get_work_order(conn, body.work_order_id)
     if order is None:
         raise not_found("work order", body.work_order_id)
     check_site(user, order.site_id)
-    draw = draws.open_emergency_draw(
-        conn, site_id=order.site_id, work_order_id=order.id, work_order_number=order.number, item=body.item,
-        fund_category=body.fund_category or order.fund_category, contractor=body.contractor,
-        scope_type=body.scope_type, scope_id=body.scope_id, estimate=body.estimate, actor=user.username)
+    organiser: Organiser = "subdistrict" if user.role == "subdistrict" else "property"
+    opener = draws.open_emergency_draw if body.kind == "emergency" else draws.open_authorised_draw
+    draw = opener(conn, site_id=order.site_id, work_order_id=order.id, item=body.item, contractor=body.contractor,
+                  scope_type=body.scope_type, scope_id=body.scope_id, estimate=body.estimate,
+                  fund_category=body.fund_category, organiser=organiser, actor=user.username)
     audit.record(conn, user, "fund_draw.open", "fund_draw", str(draw.id), site_id=order.site_id,
                  detail=body.model_dump(mode="json"))
     return _out(draw)
 
 
 @router.post("/draws/{draw_id}/complete", response_model=DrawOut,
-             summary="Report the repair done with its actual cost (publishes the disclosure)")
+             summary="Report the repair done (publishes the disclosure)")
 def complete(draw_id: int, body: CompletionIn, conn: Conn,
              user: Annotated[User, Depends(require(roles.HANDLERS))]) -> DrawOut:
-    """Apportions the actual cost by area over the scope and posts the public disclosure; 409 unless approved."""
+    """Charges the cost the verified work order records, apportioned by area over the scope, and posts the
+    public disclosure. 409 unless approved and the repair verified, or when a cost given disagrees with the
+    order's or with the draw's completed cost."""
     draw = _draw_or_404(conn, user, draw_id)
     completed = draws.complete(conn, draw_id, actual_cost=body.actual_cost, actor=user.username)
     audit.record(conn, user, "fund_draw.complete", "fund_draw", str(draw_id), site_id=draw.site_id,
-                 detail={"actual_cost": str(body.actual_cost)})
+                 detail={"actual_cost": str(completed.actual_cost)})
     return _out(completed)
+
+
+@router.get("/sites/{site_id}/settings", response_model=SiteSettingsOut, summary="An estate's fund settings")
+def get_settings(site_id: str, conn: Conn, user: Annotated[User, Depends(require(roles.OVERSIGHT))]
+                 ) -> SiteSettingsOut:
+    """Whether it has an owners' committee, the committee's authorised amount, the rule set; 409 unconfigured."""
+    check_site(user, site_id)
+    return SiteSettingsOut.model_validate(estate.get_site_settings(conn, site_id))
+
+
+@router.put("/sites/{site_id}/settings", response_model=SiteSettingsOut,
+            summary="Record an estate's committee (or its absence) and the committee's authorised amount")
+def put_settings(site_id: str, body: SiteSettingsIn, conn: Conn,
+                 user: Annotated[User, Depends(require(roles.ADMINS))]) -> SiteSettingsOut:
+    """Without a committee the sub-district office organises and approves draws (notice clause 16), and there is
+    no authorised amount (422 if one is given). 404 for an unknown estate."""
+    if registry.get_site(conn, site_id) is None:
+        raise not_found("site", site_id)
+    check_site(user, site_id)
+    known = load_regions().rule_sets
+    if body.rule_set is not None and body.rule_set not in known:
+        raise ApiError(422, "invalid", f"unknown rule set {body.rule_set!r}; known: {', '.join(sorted(known))}")
+    saved: SiteSettings = estate.configure_site(
+        conn, site_id, has_committee=body.has_committee, committee_limit=body.committee_limit,
+        rule_set=body.rule_set, area_basis=body.area_basis, actor=user.username)
+    audit.record(conn, user, "fund_settings.update", "fund_site", site_id, site_id=site_id,
+                 detail=body.model_dump(mode="json"))
+    return SiteSettingsOut.model_validate(saved)
 
 
 @router.get("/me", response_model=AccountOut, summary="The owner's own household account: balance and movements")

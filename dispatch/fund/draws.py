@@ -240,21 +240,17 @@ def open_emergency_draw(
     the sub-district organises the draw of an estate that has a committee.
     """
     now = _now(now)
+    settings = get_site_settings(conn, site_id)
+    _check_organiser(settings, organiser)
     existing = _fetch(conn, "work_order_id = %s", (work_order_id,))
     if existing:
         return existing[0]
-    order = _drawable_order(conn, site_id, work_order_id)
-    if fund_category is not None and fund_category != order.fund_category:
-        raise CategoryMismatch(
-            f"{order.number} is fund category {order.fund_category!r}, not {fund_category!r}: a draw takes the "
-            "category of its work order")
-    settings = get_site_settings(conn, site_id)
+    order = _drawable_order(conn, site_id, work_order_id, fund_category)
     rules = settings.rules
     if not rules.is_emergency(order.fund_category):
         raise NotEmergency(
             f"{order.number} ({order.category}, fund category {order.fund_category!r}) is not on the {rules.id} "
             "emergency list; an ordinary repair needs the committee's authorisation or an owners' vote")
-    _check_organiser(settings, organiser)
     _positive_money(estimate, "estimate")
     _scope_households(conn, site_id, scope_type, scope_id)
     due = working_days_deadline(now, rules.review_working_days, site_timezone(conn, site_id).key)
@@ -275,6 +271,7 @@ def open_authorised_draw(
     scope_id: str,
     estimate: Decimal,
     actor: str,
+    fund_category: str | None = None,
     organiser: Organiser = "property",
     now: datetime | None = None,
 ) -> Draw:
@@ -287,14 +284,14 @@ def open_authorised_draw(
     The committee has the region's working-day limit to decide; silence is never approval here, only escalated.
     """
     now = _now(now)
+    settings = get_site_settings(conn, site_id)
+    _check_organiser(settings, organiser)
     existing = _fetch(conn, "work_order_id = %s", (work_order_id,))
     if existing:
         return existing[0]
-    order = _drawable_order(conn, site_id, work_order_id)
-    settings = get_site_settings(conn, site_id)
+    order = _drawable_order(conn, site_id, work_order_id, fund_category)
     _positive_money(estimate, "estimate")
     _within_committee_limit(settings, estimate, "estimate")
-    _check_organiser(settings, organiser)
     _scope_households(conn, site_id, scope_type, scope_id)
     due = working_days_deadline(now, settings.rules.review_working_days, site_timezone(conn, site_id).key)
     return _insert_order_draw(
@@ -303,10 +300,15 @@ def open_authorised_draw(
         review_due_at=due, deemed_approval=False, organiser=organiser, actor=actor, now=now)
 
 
-def _drawable_order(conn: psycopg.Connection, site_id: str, work_order_id: int) -> WorkOrder:
+def _drawable_order(conn: psycopg.Connection, site_id: str, work_order_id: int,
+                    fund_category: str | None) -> WorkOrder:
     order = get_work_order(conn, work_order_id)
     if order is None or order.site_id != site_id:
         raise UnknownWorkOrder(f"work order {work_order_id} is not a work order of site {site_id}")
+    if fund_category is not None and fund_category != order.fund_category:
+        raise CategoryMismatch(
+            f"{order.number} is fund category {order.fund_category!r}, not {fund_category!r}: a draw takes the "
+            "category of its work order")
     if order.state not in DRAWABLE_ORDER_STATES:
         raise WrongOrderState(
             f"{order.number} is {order.state}: a draw needs a repair assessed on site (order "
