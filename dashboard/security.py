@@ -176,6 +176,7 @@ def require(group: Group) -> Callable[[User], User]:
         return user
 
     check.__name__ = f"require_{'_'.join(group)}"
+    check.group = group  # type: ignore[attr-defined]  # read by the scope matrix test
     return check
 
 

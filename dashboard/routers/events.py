@@ -25,10 +25,12 @@ MAX_STREAM_S = 120.0
 def _allowed(user: User, event: LiveEvent) -> bool:
     if user.role in roles.ADMINS:
         return True
+    if event.site_id is None or event.site_id not in user.site_ids:
+        return False
     if user.role in roles.CREW:
         return event.name == "work_order" and (
             event.data.get("unit_id") == user.unit_id or event.data.get("assignee_id") == user.crew_member_id)
-    return event.site_id is not None and event.site_id in user.site_ids
+    return True
 
 
 def frame(event: LiveEvent) -> str:

@@ -40,16 +40,16 @@ def users(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))],
 
 @router.post("", response_model=UserOut, status_code=201, summary="Create a user")
 def add_user(body: UserIn, conn: Conn, admin: Annotated[User, Depends(require(roles.ADMINS))]) -> UserOut:
-    """409 when the username is taken or a site does not exist."""
+    """409 when the username is taken; 422 naming ``site_ids`` when a site does not exist."""
     try:
         user = create_user(conn, username=body.username, password=body.password, role=body.role,
                            display_name=body.display_name, site_ids=body.site_ids,
                            crew_member_id=body.crew_member_id, unit_id=body.unit_id,
                            household_id=body.household_id)
     except psycopg.errors.UniqueViolation as exc:
-        raise ApiError(409, "conflict", "username already taken") from exc
+        raise ApiError(409, "conflict", "username already taken", {"field": "username"}) from exc
     except psycopg.errors.ForeignKeyViolation as exc:
-        raise ApiError(409, "conflict", "unknown site id") from exc
+        raise ApiError(422, "invalid", "site_ids names a site that does not exist", {"field": "site_ids"}) from exc
     audit.record(conn, admin, "user.create", "user", str(user.id),
                  detail={"role": user.role, "site_ids": user.site_ids})
     return UserOut.of(user)
