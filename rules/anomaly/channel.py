@@ -9,13 +9,14 @@ skipped: a channel's windows are its own consecutive readings.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from rules.anomaly.arrays import pack, unpack
 from rules.anomaly.config import DetectorConfig
-from rules.anomaly.likelihood import TailProbability
+from rules.anomaly.likelihood import TailProbability, calibration_block
 from rules.anomaly.neighbours import QUANTUM, quantise, robust_scale
 
 # A channel's tail probability is the smaller of its two tests', counted twice (Bonferroni).
@@ -27,10 +28,65 @@ _BAND = 4.0 * _FAR
 # A channel's windows carry their time of day once it has been observed this long: before it has seen a day,
 # every time of day is new to it (and its reference, which lags by up to a run, is hours behind on slow data).
 CONTEXT_AFTER_S = 2 * 86_400.0
+# Readings that decide whether a channel is a counter, and how often its steps must not go down.
+_COUNTER_EVIDENCE = 32
+_MONOTONIC_SHARE = 0.99
+# Long-memory samples (in neighbours) a channel needs before readings are compared with its long memory alone.
+_LONG_POINT = 4
 # The time of day a window ends at, to the minute, as a point on a circle.
 _MINUTES = 1440
 _CIRCLE = np.stack([np.cos(2 * np.pi * np.arange(_MINUTES) / _MINUTES),
                     np.sin(2 * np.pi * np.arange(_MINUTES) / _MINUTES)], axis=1)
+
+
+class LongMemory:
+    """One reading in every ``stride`` of a channel, with the window it ends, over a span of days.
+
+    The recent reference covers a few minutes of a fast channel (2,000 readings at 1 Hz are half an hour); what
+    is normal over a day (the morning rush of a lift, the nightly pump test) must also be remembered, or each of
+    it is new every time.
+    """
+
+    def __init__(self, size: int, length: int) -> None:
+        self.values = np.zeros(size)
+        self.windows = np.full((size, length), np.nan)
+        self.minutes = np.zeros(size, dtype=int)
+        self.counts = np.full(size, -1, dtype=int)
+        self.next = 0
+
+    def sample(self, value: float, window: np.ndarray, minute: int, count: int) -> None:
+        """Keep one reading (its value, the window it ends, its minute of the day, its index in the channel)."""
+        slot = self.next % len(self.values)
+        self.values[slot], self.windows[slot], self.minutes[slot], self.counts[slot] = value, window, minute, count
+        self.next += 1
+
+    def kept(self, before: int) -> np.ndarray:
+        """Slots holding readings with an index below ``before``."""
+        return np.flatnonzero((self.counts >= 0) & (self.counts < before))
+
+    def state_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state."""
+        return {"values": pack(self.values), "windows": pack(self.windows), "minutes": self.minutes.tolist(),
+                "counts": self.counts.tolist(), "next": self.next}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], length: int) -> LongMemory:
+        """Rebuild from :meth:`state_dict`."""
+        memory = cls(len(state["minutes"]), length)
+        memory.values = unpack(state["values"])
+        memory.windows = unpack(state["windows"]).reshape(-1, length)
+        memory.minutes = np.asarray(state["minutes"], dtype=int)
+        memory.counts = np.asarray(state["counts"], dtype=int)
+        memory.next = state["next"]
+        return memory
+
+
+def memory_readings(config: DetectorConfig, first: float, last: float, count: int) -> float:
+    """How many readings a channel with ``count`` readings from ``first`` to ``last`` (epoch seconds) makes in
+    ``memory_days`` (0 while its rate is unknown)."""
+    if count < 2 or not last > first:
+        return 0.0
+    return config.memory_days * 86_400.0 * (count - 1) / (last - first)
 
 
 def minute_of_day(times: np.ndarray) -> np.ndarray:
@@ -56,13 +112,23 @@ class ChannelBank:
         self.counts = np.zeros(channels, dtype=int)
         self._at_refresh = np.zeros(channels, dtype=int)
         self._first_time = np.full(channels, np.nan)
+        self._last_time = np.full(channels, np.nan)
+        # Counters (a lift's trip count, running hours) only ever rise: every reading would be new. They are
+        # recognised from their first readings and scored by their increments instead.
+        self._decided = np.zeros(channels, dtype=bool)
+        self._counter = np.zeros(channels, dtype=bool)
+        self._last_raw = np.full(channels, np.nan)
         self._contextual = np.zeros(channels, dtype=bool)
         self.tails = [[self._tail(), self._tail()] for _ in range(channels)]
-        self._build([self._history(c) for c in range(channels)], [self._minutes_of(c) for c in range(channels)])
+        self._long_size = reference_size // 2
+        self.memories = [LongMemory(self._long_size, config.pattern_window) for _ in range(channels)]
+        self.strides = np.ones(channels, dtype=int)
+        self._build(self._at_refresh)
 
-    def _tail(self) -> TailProbability:
+    def _tail(self, block: int = 1) -> TailProbability:
         cfg = self.config
-        return TailProbability(cfg.calibration_history, cfg.tail_quantile, cfg.tail_prior_weight, cfg.min_calibration)
+        return TailProbability(cfg.calibration_history, cfg.tail_quantile, cfg.tail_prior_weight, cfg.min_calibration,
+                               block)
 
     def _history(self, channel: int) -> np.ndarray:
         return self._values[channel, : self._lengths[channel]]
@@ -73,23 +139,56 @@ class ChannelBank:
     def refresh(self, now: float) -> None:
         """Rebuild every channel's reference and, where due, its calibration (at the start of a refresh run whose
         first row is at ``now``)."""
-        if self.config.daily_context > 0:
+        cfg = self.config
+        for c in np.flatnonzero(~self._decided & (self.counts >= _COUNTER_EVIDENCE)):
+            self._decide_counter(c)
+        for c in range(self.channels):
+            readings = memory_readings(cfg, self._first_time[c], self._last_time[c], self.counts[c])
+            self.strides[c] = max(1, math.ceil(readings / self._long_size))
+            block = calibration_block(readings, cfg.calibration_history)
+            if block != self.tails[c][0].block:
+                # The channel's rate is now known (or changed): its calibration starts afresh at that rate.
+                self.tails[c] = [self._tail(block), self._tail(block)]
+        if cfg.daily_context > 0:
             starting = ~self._contextual & (now - self._first_time >= CONTEXT_AFTER_S)
             for c in np.flatnonzero(starting):
                 # The pattern novelty changes meaning: its calibration starts afresh (quiet until it has enough).
-                self.tails[c][1] = self._tail()
+                self.tails[c][1] = self._tail(self.tails[c][1].block)
             self._contextual |= starting
         for pair in self.tails:
             for tail in pair:
                 if tail.due:
                     tail.refresh()
         self._at_refresh = self.counts.copy()
-        self._build([self._history(c) for c in range(self.channels)],
-                    [self._minutes_of(c) for c in range(self.channels)])
+        self._build(self._at_refresh)
 
-    def _build(self, pasts: list[np.ndarray], minutes: list[np.ndarray]) -> None:
+    def _decide_counter(self, c: int) -> None:
+        past = self._history(c)
+        self._decided[c] = True
+        if past[-1] > past[0] and np.mean(np.diff(past) >= 0) >= _MONOTONIC_SHARE:
+            self._counter[c] = True
+            self._last_raw[c] = past[-1]
+            # What was learnt on raw values means nothing for increments: start the channel afresh.
+            self._lengths[c] = 0
+            self.memories[c] = LongMemory(self._long_size, self.config.pattern_window)
+            self.tails[c] = [self._tail(), self._tail()]
+
+    def _increments(self, rows: np.ndarray) -> np.ndarray:
+        rows = rows.copy()
+        for c in np.flatnonzero(self._counter):
+            at = np.flatnonzero(rows[:, c] == rows[:, c])
+            if len(at):
+                raw = rows[at, c]
+                rows[at, c] = np.diff(raw, prepend=self._last_raw[c])
+                self._last_raw[c] = raw[-1]
+        return rows
+
+    def _build(self, at: np.ndarray) -> None:
+        """Build each channel's reference from its readings before index ``at[c]``: its last readings (and the
+        windows they end) and its long memory."""
         cfg = self.config
         size, length = self.reference_size, cfg.pattern_window
+        recent_size = size - self._long_size
         k_point, k_pattern = cfg.point_neighbours, cfg.pattern_neighbours
         self._centre = np.zeros(self.channels)
         self._scale = np.ones(self.channels)
@@ -97,27 +196,33 @@ class ChannelBank:
         self._pattern_ready = np.zeros(self.channels, dtype=bool)
         bands = []
         windows = np.full((self.channels, size, length + 2), _FAR)
-        for c, past in enumerate(pasts):
-            recent = np.sort(past[-size:])  # sorted: robust_scale reads its quantiles by position
+        for c in range(self.channels):
+            past = self._history(c)[: self._lengths[c] - (self.counts[c] - at[c])]
+            minutes = self._minutes_of(c)[: len(past)]
+            memory = self.memories[c]
+            kept = memory.kept(at[c])
+            values = np.sort(np.concatenate([past[-recent_size:], memory.values[kept]]))
             band = np.full(size + 2 * k_point, _FAR)
             band[:k_point] = -_FAR
-            if len(recent) >= 2 * k_point:
-                self._centre[c], self._scale[c] = robust_scale(recent)
-                steps = quantise(recent, self._centre[c], self._scale[c])
-                band[k_point : k_point + len(steps)] = steps
+            if len(values) >= 2 * k_point:
+                self._centre[c], self._scale[c] = robust_scale(values)  # sorted: quantiles read by position
+                # A reading is compared with the long memory once it has a few neighbours' worth: the recent
+                # readings would follow a slow drift (a door closing a little slower every hour) and hide it.
+                known = np.sort(memory.values[kept]) if len(kept) >= _LONG_POINT * k_point else values
+                band[k_point : k_point + len(known)] = quantise(known, self._centre[c], self._scale[c])
                 self._point_ready[c] = True
-                # Pattern windows must not overlap the windows they will be compared with: drop the last
-                # length - 1 readings.
-                first, end = max(0, len(past) - size - 2 * (length - 1)), len(past) - (length - 1)
-                earlier = quantise(past[first:end], self._centre[c], self._scale[c])
-                count = len(earlier) - length + 1
+                # Pattern windows must not overlap the windows they will be compared with: none may end in the
+                # last length - 1 readings.
+                first, end = max(0, len(past) - recent_size - 2 * (length - 1)), len(past) - (length - 1)
+                recent = past[first:end]
+                count = max(0, len(recent) - length + 1)
+                old = kept[(memory.counts[kept] <= at[c] - length) & ~np.isnan(memory.windows[kept, 0])]
+                shapes = np.concatenate([recent[np.arange(count)[:, None] + np.arange(length)], memory.windows[old]])
+                ends = np.concatenate([minutes[first + length - 1 : end][:count], memory.minutes[old]])
                 # A constant channel has no pattern to speak of (only its time of day would differ).
-                if count >= 2 * k_pattern and recent[0] != recent[-1]:
-                    windows[c, :count, :length] = earlier[np.arange(count)[:, None] + np.arange(length)]
-                    if self._contextual[c]:
-                        windows[c, :count, length:] = self._phases[minutes[c][first + length - 1 : end]]
-                    else:
-                        windows[c, :count, length:] = 0.0
+                if len(shapes) >= 2 * k_pattern and values[0] != values[-1]:
+                    windows[c, : len(shapes), :length] = quantise(shapes, self._centre[c], self._scale[c])
+                    windows[c, : len(shapes), length:] = self._phases[ends] if self._contextual[c] else 0.0
                     self._pattern_ready[c] = True
             bands.append(band + c * _BAND)
         self._point_reference = np.concatenate(bands)
@@ -129,6 +234,8 @@ class ChannelBank:
         it is missing; the readings
         are learnt after being scored. A run must not cross a multiple of ``refresh_rows`` rows, and
         :meth:`refresh` must be called at the start of a run that begins on one."""
+        if self._counter.any():
+            rows = self._increments(rows)
         observed = rows == rows
         steps = quantise(rows, self._centre, self._scale)
         point = np.where(observed & self._point_ready, self._value_novelty(steps), np.nan)
@@ -146,8 +253,11 @@ class ChannelBank:
             point_tail.learn(point[mature, c])
             pattern_tail.learn(pattern[mature, c])
             self._append(c, rows[observed[:, c], c], minutes[observed[:, c]])
-            if self._first_time[c] != self._first_time[c] and observed[:, c].any():
-                self._first_time[c] = times[observed[:, c]][0]
+            if observed[:, c].any():
+                seen = times[observed[:, c]]
+                if self._first_time[c] != self._first_time[c]:
+                    self._first_time[c] = seen[0]
+                self._last_time[c] = seen[-1]
         return result
 
     def _value_novelty(self, steps: np.ndarray) -> np.ndarray:
@@ -197,7 +307,13 @@ class ChannelBank:
         self._values[channel, length : length + len(readings)] = readings
         self._minutes[channel, length : length + len(readings)] = minutes
         self._lengths[channel] = length + len(readings)
+        first = self.counts[channel]
         self.counts[channel] += len(readings)
+        window = self.config.pattern_window
+        for j in np.flatnonzero((first + np.arange(len(readings))) % self.strides[channel] == 0).tolist():
+            at = length + j
+            shape = self._values[channel, at - window + 1 : at + 1] if at + 1 >= window else np.full(window, np.nan)
+            self.memories[channel].sample(readings[j], shape, minutes[j], first + j)
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
@@ -206,20 +322,30 @@ class ChannelBank:
                 "contextual": self._contextual.tolist(),
                 "values": [pack(self._history(c)[-self._keep :]) for c in range(self.channels)],
                 "minutes": [self._minutes_of(c)[-self._keep :].tolist() for c in range(self.channels)],
-                "tails": [[tail.state_dict() for tail in pair] for pair in self.tails]}
+                "tails": [[tail.state_dict() for tail in pair] for pair in self.tails],
+                "memories": [memory.state_dict() for memory in self.memories], "strides": self.strides.tolist(),
+                "last_time": pack(self._last_time), "decided": self._decided.tolist(),
+                "counter": self._counter.tolist(), "last_raw": pack(self._last_raw)}
 
     @classmethod
     def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> ChannelBank:
         """Rebuild from :meth:`state_dict`, with the references of the last refresh."""
         bank = cls(config, len(state["counts"]), state["reference_size"])
         for c, (values, minutes) in enumerate(zip(state["values"], state["minutes"], strict=True)):
-            bank._append(c, unpack(values), np.asarray(minutes, dtype=int))
+            readings = unpack(values)
+            bank._values[c, : len(readings)] = readings
+            bank._minutes[c, : len(readings)] = minutes
+            bank._lengths[c] = len(readings)
         bank.counts = np.asarray(state["counts"], dtype=int)
         bank._at_refresh = np.asarray(state["at_refresh"], dtype=int)
         bank._first_time = unpack(state["first_time"])
         bank._contextual = np.asarray(state["contextual"], dtype=bool)
         bank.tails = [[TailProbability.from_state(tail) for tail in pair] for pair in state["tails"]]
-        since = bank.counts - bank._at_refresh
-        bank._build([bank._history(c)[: bank._lengths[c] - since[c]] for c in range(bank.channels)],
-                    [bank._minutes_of(c)[: bank._lengths[c] - since[c]] for c in range(bank.channels)])
+        bank.memories = [LongMemory.from_state(memory, config.pattern_window) for memory in state["memories"]]
+        bank.strides = np.asarray(state["strides"], dtype=int)
+        bank._last_time = unpack(state["last_time"])
+        bank._decided = np.asarray(state["decided"], dtype=bool)
+        bank._counter = np.asarray(state["counter"], dtype=bool)
+        bank._last_raw = unpack(state["last_raw"])
+        bank._build(bank._at_refresh)
         return bank

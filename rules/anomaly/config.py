@@ -47,6 +47,9 @@ class DetectorConfig:
     of day: the same shape at another time of day is a worse match (0: time of day ignored)."""
     reference_size: int = 2000
     """Past values (and windows) a channel compares with, for a single-channel device..."""
+    memory_days: float = 7.0
+    """Half of each reference is a long memory: one reading in so many, with the window it ends, spread over this
+    many days, so what is normal over a day or a week is not new again every hour on fast channels."""
     reference_budget: int = 4096
     """...and the total over all channels of a device: each channel gets ``budget // channels``, at least 256,
     so the cost per row stays bounded however many channels a device has."""

@@ -104,10 +104,13 @@ class StreamingDetector:
         interval, within the configured bounds. Fixed for each ``refresh_rows`` rows."""
         return self._level
 
+    def _interval(self) -> float:
+        return DEFAULT_INTERVAL_S if self._log_interval is None else math.exp(self._log_interval)
+
     def _current_level(self) -> float:
         cfg = self.config
-        interval = DEFAULT_INTERVAL_S if self._log_interval is None else math.exp(self._log_interval)
-        return min(cfg.max_row_probability, max(cfg.min_row_probability, cfg.alarm_rate_per_day * interval / DAY_S))
+        return min(cfg.max_row_probability,
+                   max(cfg.min_row_probability, cfg.alarm_rate_per_day * self._interval() / DAY_S))
 
     def update(self, ts: datetime, values: Mapping[str, float | None]) -> Score:
         """Process one row: ``values`` maps channel name to reading (absent, None or NaN = missing)."""
@@ -152,7 +155,7 @@ class StreamingDetector:
         single = probabilities.min(axis=1)
         residual = self._residual
         if residual is not None:
-            residual.prepare()
+            residual.prepare(self._interval())
             single = np.minimum(single, residual.probabilities(rows))
         device = np.minimum(1.0, tests * single)
         values = scores_of(device, level).tolist()

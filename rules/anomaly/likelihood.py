@@ -7,8 +7,9 @@ channels and series, so one threshold serves all of them. This is the anomaly li
 detector (the probability of the recent anomaly score under the distribution learnt so far), with the tail
 modelled by peaks over a threshold (Siffer et al., "Anomaly detection in streams with extreme value theory",
 KDD 2017) instead of a normal fit: in the body the probability is the empirical share of the history at least as
-large; above the history's ``quantile`` the excesses are taken as exponential, so probabilities far below one
-over the history length, which an alarm level needs, can still be estimated. The exponential's mean excess is
+large; above the history's ``quantile`` the excesses follow a generalised Pareto distribution (exponential or
+heavier), so probabilities far below one over the history length, which an alarm level needs, can still be
+estimated. The exponential's mean excess is
 shrunk towards the threshold itself by a few pseudo-observations, so a tail fitted on little data errs on the
 quiet side.
 
@@ -30,6 +31,10 @@ from rules.anomaly.arrays import pack, unpack
 # astronomically unlikely.
 _MIN_EXCESS = 1e-3
 _TINY = 1e-12
+# The tail's shape is estimated from at least this many excesses, and kept below this (beyond it the moment
+# estimator does not hold: the excesses' variance is infinite).
+_MIN_SHAPE_EXCESSES = 20
+_MAX_SHAPE = 0.45
 # Refresh schedule (see TailProbability.due): at least this many new values, at most this many.
 _MIN_PENDING = 16
 _MAX_PENDING = 512
@@ -38,11 +43,17 @@ _MAX_PENDING = 512
 class TailProbability:
     """Tail probability of a non-negative statistic under its last ``size`` values."""
 
-    def __init__(self, size: int, quantile: float, prior_weight: float, min_count: int) -> None:
+    def __init__(self, size: int, quantile: float, prior_weight: float, min_count: int, block: int = 1) -> None:
         self.size = size
         self.quantile = quantile
         self.prior_weight = prior_weight
         self.min_count = min_count
+        # With ``block`` > 1 the history holds the maximum of each ``block`` consecutive values, so it spans
+        # ``block`` times longer (a day of a 1 Hz channel instead of an hour and a half); a value's probability
+        # is then the per-value probability that gives its block maximum's: 1 - (1 - P_block) ** (1 / block).
+        self.block = block
+        self._block_max = -math.inf
+        self._block_count = 0
         # Learnt values, oldest first; the values learnt since the last refresh are kept beyond ``size`` so a
         # saved state can rebuild the estimate in use.
         self._history = np.empty(2 * size + _MAX_PENDING)
@@ -53,6 +64,7 @@ class TailProbability:
         self._threshold = math.inf
         self._above = 0.0
         self._excess = 1.0
+        self._shape = 0.0
 
     @property
     def ready(self) -> bool:
@@ -69,6 +81,8 @@ class TailProbability:
     def learn(self, values: np.ndarray) -> None:
         """Add values (NaN ignored) to the history; they count from the next :meth:`refresh`."""
         values = values[values == values]
+        if self.block > 1:
+            values = self._block_maxima(values)
         if not len(values):
             return
         if self._length + len(values) > len(self._history):
@@ -81,6 +95,23 @@ class TailProbability:
         self._length += len(values)
         self._learnt += len(values)
 
+    def _block_maxima(self, values: np.ndarray) -> np.ndarray:
+        maxima = []
+        head = values[: self.block - self._block_count]
+        if len(head):
+            self._block_max = max(self._block_max, float(head.max()))
+            self._block_count += len(head)
+        if self._block_count == self.block:
+            maxima.append(self._block_max)
+            self._block_max, self._block_count = -math.inf, 0
+            rest = values[len(head) :]
+            whole = len(rest) // self.block * self.block
+            maxima.extend(rest[:whole].reshape(-1, self.block).max(axis=1).tolist())
+            tail = rest[whole:]
+            if len(tail):
+                self._block_max, self._block_count = float(tail.max()), len(tail)
+        return np.asarray(maxima)
+
     def refresh(self) -> None:
         """Rebuild the estimate from the last ``size`` learnt values."""
         self._refreshed_at = self._learnt
@@ -91,15 +122,23 @@ class TailProbability:
         self._sorted = ordered
         n = len(ordered)
         if n < self.min_count:
-            self._threshold, self._above, self._excess = math.inf, 0.0, 1.0
+            self._threshold, self._above, self._excess, self._shape = math.inf, 0.0, 1.0, 0.0
             return
         threshold = float(ordered[min(n - 1, int(self.quantile * n))])
         excesses = ordered[ordered > threshold] - threshold
         prior = max(threshold, _TINY)
         self._threshold = threshold
         self._above = len(excesses) / (n + 1)
-        self._excess = max((float(excesses.sum()) + self.prior_weight * prior) / (len(excesses) + self.prior_weight),
-                           _MIN_EXCESS * prior, _TINY)
+        mean = max((float(excesses.sum()) + self.prior_weight * prior) / (len(excesses) + self.prior_weight),
+                   _MIN_EXCESS * prior, _TINY)
+        # Generalised Pareto tail by the method of moments (Hosking and Wallis, 1987): shape 0 is the
+        # exponential; a heavier tail (shape > 0) decays as a power, so a value twice the largest seen on a
+        # heavy-tailed statistic is not called impossible. Lighter-than-exponential tails are not assumed.
+        self._shape = 0.0
+        if len(excesses) >= _MIN_SHAPE_EXCESSES:
+            ratio = mean * mean / max(float(excesses.var()), _TINY)
+            self._shape = min(_MAX_SHAPE, max(0.0, 0.5 * (1.0 - ratio)))
+        self._excess = mean * (1.0 - self._shape)
 
     def probabilities(self, values: np.ndarray) -> np.ndarray:
         """Tail probability of each value (1 for NaN, and for everything until the history is long enough)."""
@@ -110,8 +149,15 @@ class TailProbability:
         finite = values == values
         known = values[finite]
         body = (n - np.searchsorted(self._sorted, known, side="left") + 1.0) / (n + 1.0)
-        tail = self._above * np.exp(-np.maximum(known - self._threshold, 0.0) / self._excess)
+        over = np.maximum(known - self._threshold, 0.0) / self._excess
+        if self._shape > 0.0:
+            tail = self._above * np.exp(-np.log1p(self._shape * over) / self._shape)
+        else:
+            tail = self._above * np.exp(-over)
         result[finite] = np.where(known > self._threshold, np.minimum(body, tail), body)
+        if self.block > 1:
+            result = -np.expm1(np.log1p(-np.minimum(result, 1.0 - 1e-16)) / self.block)
+            result[~finite] = 1.0
         return result
 
     def state_dict(self) -> dict[str, Any]:
@@ -120,12 +166,15 @@ class TailProbability:
         kept = self._history[max(0, self._length - self.size - pending) : self._length]
         return {"size": self.size, "quantile": self.quantile, "prior_weight": self.prior_weight,
                 "min_count": self.min_count, "history": pack(kept), "learnt": self._learnt,
-                "refreshed_at": self._refreshed_at}
+                "refreshed_at": self._refreshed_at, "block": self.block,
+                "block_max": None if self._block_count == 0 else self._block_max, "block_count": self._block_count}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TailProbability:
         """Rebuild from :meth:`state_dict`, with the estimate of the last refresh."""
-        tail = cls(state["size"], state["quantile"], state["prior_weight"], state["min_count"])
+        tail = cls(state["size"], state["quantile"], state["prior_weight"], state["min_count"], state["block"])
+        if state["block_count"]:
+            tail._block_max, tail._block_count = state["block_max"], state["block_count"]
         history = unpack(state["history"])
         tail._learnt = state["learnt"]
         tail._refreshed_at = state["refreshed_at"]
@@ -134,6 +183,12 @@ class TailProbability:
         before = history[: len(history) - (tail._learnt - tail._refreshed_at)]
         tail._fit(before[max(0, len(before) - tail.size) :])
         return tail
+
+
+def calibration_block(readings: float, history: int) -> int:
+    """Block length (a power of two) whose maxima let a calibration history of ``history`` values span
+    ``readings`` readings."""
+    return 2 ** max(0, math.floor(math.log2(readings / history))) if readings > history else 1
 
 
 def scores_of(probabilities: np.ndarray, level: float) -> np.ndarray:

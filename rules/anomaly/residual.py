@@ -17,6 +17,7 @@ channel in a fixed order, so they are the same whether rows come one at a time o
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 
 from rules.anomaly.arrays import pack, unpack
 from rules.anomaly.config import DetectorConfig
-from rules.anomaly.likelihood import TailProbability
+from rules.anomaly.likelihood import TailProbability, calibration_block
 
 # Rows needed for a fit (each half must estimate a covariance).
 MIN_FIT_ROWS = 64
@@ -33,6 +34,10 @@ MIN_FIT_ROWS = 64
 # not turn its first ordinary wobble into an infinite distance.
 _VARIANCE_FLOOR = 0.01
 _IQR_TO_SIGMA = 1.349
+# Channels with fewer distinct values in the training rows are states or switches, not measurements.
+_MIN_DISTINCT = 10
+# A channel whose training steps go one way this often is a counter.
+_MONOTONIC_SHARE = 0.99
 
 
 def is_fit_row(row: int, config: DetectorConfig) -> bool:
@@ -53,14 +58,17 @@ def next_fit_row(row: int, config: DetectorConfig) -> int:
 class Components:
     """Standardisation and principal components of one fit."""
 
+    channels: np.ndarray
     centre: np.ndarray
     scale: np.ndarray
     loadings: np.ndarray
     variances: np.ndarray
 
     @classmethod
-    def fit(cls, rows: np.ndarray, variance_share: float) -> Components:
-        """Components of ``rows`` (n, channels) keeping ``variance_share`` of the standardised variance."""
+    def fit(cls, rows: np.ndarray, variance_share: float, channels: np.ndarray) -> Components:
+        """Components of the ``channels`` (column indices) of ``rows`` keeping ``variance_share`` of the
+        standardised variance."""
+        rows = rows[:, channels]
         centre = np.median(rows, axis=0)
         low, high = np.quantile(rows, (0.25, 0.75), axis=0)
         scale = np.maximum(np.maximum((high - low) / _IQR_TO_SIGMA, rows.std(axis=0)), 1e-6 * (1.0 + np.abs(centre)))
@@ -72,11 +80,11 @@ class Components:
         share = np.cumsum(values) / values.sum()
         # At least one component, and at least one direction left over for Q.
         kept = min(int(np.searchsorted(share, variance_share)) + 1, rows.shape[1] - 1)
-        return cls(centre, scale, np.ascontiguousarray(vectors[:, :kept]), values[:kept])
+        return cls(channels, centre, scale, np.ascontiguousarray(vectors[:, :kept]), values[:kept])
 
     def statistics(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """T² and Q of each row, accumulated channel by channel (the same for any number of rows)."""
-        standard = (rows - self.centre) / self.scale
+        standard = (rows[:, self.channels] - self.centre) / self.scale
         channels, kept = self.loadings.shape
         scores = np.zeros((len(rows), kept))
         for c in range(channels):
@@ -95,14 +103,26 @@ class Components:
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"shape": list(self.loadings.shape), "centre": pack(self.centre), "scale": pack(self.scale),
+        return {"channels": self.channels.tolist(), "shape": list(self.loadings.shape), "centre": pack(self.centre),
+                "scale": pack(self.scale),
                 "loadings": pack(self.loadings), "variances": pack(self.variances)}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Components:
         """Rebuild from :meth:`state_dict`."""
-        return cls(unpack(state["centre"]), unpack(state["scale"]), unpack(state["loadings"]).reshape(state["shape"]),
-                   unpack(state["variances"]))
+        return cls(np.asarray(state["channels"], dtype=int), unpack(state["centre"]), unpack(state["scale"]),
+                   unpack(state["loadings"]).reshape(state["shape"]), unpack(state["variances"]))
+
+
+def modelled_channels(rows: np.ndarray) -> np.ndarray:
+    """Columns of ``rows`` a joint Gaussian model can describe: at least ``_MIN_DISTINCT`` distinct values (not a
+    state code or a switch) and not a counter (counters only ever rise, so every new reading would be out of
+    bounds)."""
+    steps = np.diff(rows, axis=0)
+    rising = np.mean(steps >= 0, axis=0) >= _MONOTONIC_SHARE
+    falling = np.mean(steps <= 0, axis=0) >= _MONOTONIC_SHARE
+    distinct = np.array([len(np.unique(column)) for column in rows.T])
+    return np.flatnonzero((distinct >= _MIN_DISTINCT) & ~rising & ~falling)
 
 
 def _smooth(values: np.ndarray, previous: float | None, weight: float) -> tuple[list[float], float | None]:
@@ -113,6 +133,16 @@ def _smooth(values: np.ndarray, previous: float | None, weight: float) -> tuple[
     return out, previous
 
 
+def _rebased(tail: TailProbability, block: int) -> TailProbability:
+    """A calibration learning ``block`` maxima from now on, started from ``tail``'s per-row history: each
+    history value stands for a block whose maximum it is, which errs on the quiet side until real blocks come."""
+    rebased = TailProbability(tail.size, tail.quantile, tail.prior_weight, tail.min_count, block)
+    rebased._history = tail._history.copy()
+    rebased._length, rebased._learnt = tail._length, tail._learnt
+    rebased.refresh()
+    return rebased
+
+
 class ResidualModel:
     """T² and Q of a device's rows against its healthy operation, as one tail probability per row."""
 
@@ -121,42 +151,66 @@ class ResidualModel:
         self.channels = channels
         self.row = 0
         self.last = np.full(channels, np.nan)
-        self.history: deque[list[float]] = deque(maxlen=config.residual_train_rows)
+        # Training rows: the most recent learnt rows, and one in every ``stride`` learnt rows over
+        # ``memory_days`` (a fast device's recent rows are minutes; its normal operation is a day).
+        half = config.residual_train_rows // 2
+        self.history: deque[list[float]] = deque(maxlen=config.residual_train_rows - half)
+        self.memory: deque[list[float]] = deque(maxlen=half)
+        self.stride = 1
+        self.learnt = 0
         self.components: Components | None = None
         self.smoothed: list[float | None] = [None, None]
         self.tails = [self._tail(), self._tail()]
 
-    def _tail(self) -> TailProbability:
+    def _tail(self, block: int = 1) -> TailProbability:
         cfg = self.config
-        return TailProbability(cfg.calibration_history, cfg.tail_quantile, cfg.tail_prior_weight, MIN_FIT_ROWS)
+        return TailProbability(cfg.calibration_history, cfg.tail_quantile, cfg.tail_prior_weight, MIN_FIT_ROWS,
+                               block)
 
     @property
     def fitted(self) -> bool:
         """Whether rows are being scored."""
         return self.components is not None
 
-    def prepare(self) -> None:
-        """Call before a run of rows: fits on a fit row (if enough healthy rows are known) and refreshes the
-        calibration at the start of every ``refresh_rows`` rows."""
-        if self.row % self.config.refresh_rows == 0:
+    def prepare(self, interval_s: float) -> None:
+        """Call before a run of rows (``interval_s``: the device's sampling interval): fits on a fit row (if enough
+        healthy rows are known) and refreshes the calibration at the start of every ``refresh_rows`` rows."""
+        cfg = self.config
+        if self.row % cfg.refresh_rows == 0:
+            readings = cfg.memory_days * 86_400.0 / interval_s
+            self.stride = max(1, math.ceil(readings / (self.memory.maxlen or 1)))
             for tail in self.tails:
                 if tail.due:
                     tail.refresh()
-        if is_fit_row(self.row, self.config) and len(self.history) >= MIN_FIT_ROWS:
-            self._fit(np.asarray(self.history, dtype=float))
+        if is_fit_row(self.row, cfg) and len(self.history) + len(self.memory) >= MIN_FIT_ROWS:
+            self._fit(np.asarray([*self.memory, *self.history], dtype=float), calibration_block(
+                cfg.memory_days * 86_400.0 / interval_s, cfg.calibration_history))
 
-    def _fit(self, rows: np.ndarray) -> None:
+    def _fit(self, rows: np.ndarray, block: int) -> None:
+        channels = modelled_channels(rows)
+        if len(channels) < 2:
+            self.components = None
+            return
+        previous = self.components
+        self.components = Components.fit(rows, self.config.residual_variance, channels)
+        if previous is not None and np.array_equal(previous.channels, channels) and block == self.tails[0].block:
+            # A refit of the same channels: T² and Q keep their meaning, and their calibration, which has seen
+            # far more rows than one training set, carries on.
+            return
         half = len(rows) // 2
         share, weight = self.config.residual_variance, self.config.residual_smoothing
         # Calibrate on rows each half's model was not fitted on, in time order.
-        first = Components.fit(rows[half:], share).statistics(rows[:half])
-        second = Components.fit(rows[:half], share).statistics(rows[half:])
+        first = Components.fit(rows[half:], share, channels).statistics(rows[:half])
+        second = Components.fit(rows[:half], share, channels).statistics(rows[half:])
+        # The cross-fitted rows calibrate one row each (blocks start once rows are learnt one by one).
         self.tails = [self._tail(), self._tail()]
+        self.smoothed = [None, None]
         for index, tail in enumerate(self.tails):
             smoothed, _ = _smooth(np.concatenate([first[index], second[index]]), None, weight)
             tail.learn(np.asarray(smoothed))
             tail.refresh()
-        self.components = Components.fit(rows, share)
+        if block > 1:
+            self.tails = [_rebased(tail, block) for tail in self.tails]
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Tail probability of each row of a run (1 while unfitted, or before every channel has been seen):
@@ -192,7 +246,11 @@ class ResidualModel:
         """End a run: rows where ``learnt`` is true join the training rows and the calibration (rows in alarm are
         not learnt, so a fault is never taken for normal while it lasts)."""
         filled, complete, statistics = self._run
-        self.history.extend(filled[learnt & complete].tolist())
+        for row in filled[learnt & complete].tolist():
+            self.history.append(row)
+            if self.learnt % self.stride == 0:
+                self.memory.append(row)
+            self.learnt += 1
         if statistics is not None:
             for tail, values in zip(self.tails, statistics, strict=True):
                 tail.learn(values[learnt[complete]])
@@ -202,6 +260,8 @@ class ResidualModel:
         """JSON-serialisable state."""
         return {"channels": self.channels, "row": self.row, "last": pack(self.last),
                 "history": pack(np.asarray(self.history, dtype=float).reshape(-1)),
+                "memory": pack(np.asarray(self.memory, dtype=float).reshape(-1)), "stride": self.stride,
+                "learnt": self.learnt,
                 "components": None if self.components is None else self.components.state_dict(),
                 "smoothed": list(self.smoothed), "tails": [tail.state_dict() for tail in self.tails]}
 
@@ -212,6 +272,9 @@ class ResidualModel:
         model.row = state["row"]
         model.last = unpack(state["last"])
         model.history.extend(unpack(state["history"]).reshape(-1, model.channels).tolist())
+        model.memory.extend(unpack(state["memory"]).reshape(-1, model.channels).tolist())
+        model.stride = state["stride"]
+        model.learnt = state["learnt"]
         if state["components"] is not None:
             model.components = Components.from_state(state["components"])
         model.smoothed = list(state["smoothed"])

@@ -12,7 +12,7 @@ from simulators.synthetic_series import pump_rig
 
 def test_components_score_rows_the_same_one_at_a_time_as_all_at_once():
     rows = np.random.default_rng(0).normal(size=(400, 6)) @ np.random.default_rng(1).normal(size=(6, 6))
-    components = Components.fit(rows[:300], 0.95)
+    components = Components.fit(rows[:300], 0.95, np.arange(6))
     together = components.statistics(rows[300:])
     apart = [components.statistics(rows[i : i + 1]) for i in range(300, 400)]
     assert np.array_equal(together[0], np.concatenate([a[0] for a in apart]))
@@ -23,7 +23,7 @@ def test_a_row_that_breaks_the_channels_relation_has_a_large_q():
     rng = np.random.default_rng(0)
     common = rng.normal(size=500)
     rows = np.column_stack([common, 2 * common, -common]) + 0.05 * rng.normal(size=(500, 3))
-    components = Components.fit(rows, 0.95)
+    components = Components.fit(rows, 0.95, np.arange(3))
     _, q_normal = components.statistics(rows[:100])
     _, q_broken = components.statistics(np.array([[1.0, -2.0, -1.0]]))
     assert q_broken[0] > 100 * q_normal.max()
