@@ -22,7 +22,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboard import database
 from dispatch import errors as dispatch_errors
-from gateway import errors as gateway_errors
 from ingest import errors as ingest_errors
 from rules import errors as rules_errors
 
@@ -66,7 +65,7 @@ class Family:
     classes: tuple[type[Exception], ...]
 
 
-PACKAGES = (ingest_errors, gateway_errors, rules_errors, dispatch_errors)
+PACKAGES = (ingest_errors, rules_errors, dispatch_errors)
 FAMILIES = (
     Family(404, "not_found", tuple(p.NotFound for p in PACKAGES)),
     Family(409, "conflict", tuple(p.Conflict for p in PACKAGES)),
