@@ -82,7 +82,12 @@ class AcceptRefused(Forbidden):
 
 
 class UnknownPlace(Invalid):
-    """The site does not exist, or the building or device named with it is not one of that site's."""
+    """The site does not exist, or the building or device named with it is not one of that site's; ``field``
+    names the request field that holds the wrong place (``site_id``, ``building_id``, ``device_id``)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class InvalidOrder(Invalid):

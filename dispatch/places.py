@@ -18,11 +18,11 @@ def check_place(
     """The site, once it is known to exist and ``building_id`` and ``device_id`` (when given) to be its own."""
     site = get_site(conn, site_id)
     if site is None:
-        raise UnknownPlace(f"site {site_id!r} does not exist")
+        raise UnknownPlace(f"site {site_id!r} does not exist", field="site_id")
     if building_id is not None and building_id not in {b.id for b in list_buildings(conn, site_id=site_id)}:
-        raise UnknownPlace(f"building {building_id!r} is not a building of site {site_id!r}")
+        raise UnknownPlace(f"building {building_id!r} is not a building of site {site_id!r}", field="building_id")
     if device_id is not None:
         device = get_device(conn, device_id)
         if device is None or device.site_id != site_id:
-            raise UnknownPlace(f"device {device_id!r} is not a device of site {site_id!r}")
+            raise UnknownPlace(f"device {device_id!r} is not a device of site {site_id!r}", field="device_id")
     return site

@@ -193,15 +193,18 @@ def open_draw(body: EmergencyDrawIn, conn: Conn,
     category; 403 for the sub-district office where the estate has a committee."""
     order = workorders.get_work_order(conn, body.work_order_id)
     if order is None:
-        raise not_found("work order", body.work_order_id)
+        raise ApiError(422, "invalid", f"work order {body.work_order_id} does not exist", {"field": "work_order_id"})
     check_site(user, order.site_id)
     organiser: Organiser = "subdistrict" if user.role == "subdistrict" else "property"
     opener = draws.open_emergency_draw if body.kind == "emergency" else draws.open_authorised_draw
     draw = opener(conn, site_id=order.site_id, work_order_id=order.id, item=body.item, contractor=body.contractor,
                   scope_type=body.scope_type, scope_id=body.scope_id, estimate=body.estimate,
                   fund_category=body.fund_category, organiser=organiser, actor=user.username)
+    # What was stored, not what was asked: a repeated request returns the draw the order already has.
     audit.record(conn, user, "fund_draw.open", "fund_draw", str(draw.id), site_id=order.site_id,
-                 detail=body.model_dump(mode="json"))
+                 detail={"work_order_id": draw.work_order_id, "item": draw.item, "contractor": draw.contractor,
+                         "scope_type": draw.scope_type, "scope_id": draw.scope_id, "estimate": str(draw.estimate),
+                         "fund_category": draw.fund_category, "state": draw.state})
     return _out(draw)
 
 
