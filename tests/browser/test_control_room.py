@@ -8,7 +8,6 @@ public board shows the disclosure. Screenshots go to artifacts/screenshots/.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -92,16 +91,17 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
     expect(committee.locator(f'article.draw[data-draw-id="{draw_id}"]')).to_have_attribute(
         "data-state", "approved", timeout=10_000)
 
-    # The repair is completed; the public board (no sign-in) shows the disclosure with each home's share.
+    # The draw completes at the cost the verified order records (the crew's 450.00); the public board (no
+    # sign-in) shows the disclosure with each home's share.
     from dispatch.fund import draws
 
     with connect(world.database_url) as conn:
-        draws.complete(conn, draw_id, actual_cost=Decimal("8350.00"), actor="operator")
+        draws.complete(conn, draw_id, actor="operator")
         conn.commit()
     public = browser.new_context(base_url=base_url, viewport={"width": 1024, "height": 900}).new_page()
     public.goto(f"/board/{world.site_id}")
     disclosure = public.locator(f'article.draw[data-draw-id="{draw_id}"]')
-    expect(disclosure.locator(".total")).to_have_text("¥8350.00")
+    expect(disclosure.locator(".total")).to_have_text("¥450.00")
     expect(public.locator("#phones")).to_contain_text("12345")
     expect(public.locator("#units")).to_contain_text("电梯维保单位")
     disclosure.locator("summary").click()

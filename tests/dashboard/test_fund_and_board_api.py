@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from .world import open_emergency_draw
+from .world import on_site, open_emergency_draw, verify_repair
 
 
 def _draw(world, api, as_role, trapped, order_for) -> int:
@@ -39,6 +39,7 @@ def test_an_operator_applies_for_an_emergency_draw_through_the_api(world, api: T
                                                                     order_for) -> None:
     _, device_id = trapped()
     order_id = order_for(device_id)
+    on_site(world, order_id)
     res = api.post("/api/v1/fund/draws", headers=as_role("operator"), json={
         "work_order_id": order_id, "item": "曳引机制动器更换", "contractor": "某电梯维保有限公司",
         "scope_type": "building", "scope_id": world.building_id, "estimate": "12000.00",
@@ -49,10 +50,12 @@ def test_an_operator_applies_for_an_emergency_draw_through_the_api(world, api: T
 
 def test_a_completed_draw_is_disclosed_on_the_public_board(world, api: TestClient, as_role, trapped,
                                                           order_for) -> None:
-    draw_id = _draw(world, api, as_role, trapped, order_for)
+    _, device_id = trapped()
+    order_id = order_for(device_id)
+    draw_id = open_emergency_draw(world, order_id=order_id)
     api.post(f"/api/v1/fund/draws/{draw_id}/approve", json={"comment": "ok"}, headers=as_role("committee"))
-    done = api.post(f"/api/v1/fund/draws/{draw_id}/complete", json={"actual_cost": "8200.00"},
-                    headers=as_role("operator"))
+    verify_repair(world, order_id, "8200.00")
+    done = api.post(f"/api/v1/fund/draws/{draw_id}/complete", json={}, headers=as_role("operator"))
     assert done.status_code == 200, done.text
     board = api.get(f"/api/v1/public/sites/{world.site_id}/board").json()
     disclosed = next(d for d in board["fund_disclosures"] if d["draw_id"] == draw_id)

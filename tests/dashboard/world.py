@@ -103,17 +103,40 @@ def open_order_from_alarms(world: World) -> int:
     return orders[0].id
 
 
-def open_emergency_draw(world: World, *, estimate: str = "8600.00", order_id: int | None = None) -> int:
-    """An emergency fund draw for the elevator repair of the world's work order."""
-    from dispatch.fund import draws
-    from dispatch.workorders import get_work_order
+def on_site(world: World, order_id: int) -> None:
+    """The seeded crew member takes the order if nobody has and reports on site (a fund draw needs a repair
+    assessed there)."""
+    from dispatch.workorders import accept, get_work_order, transition
 
     with connect(world.database_url) as conn:
-        wanted = order_id or world.order_id
-        order = get_work_order(conn, wanted) if wanted else None
+        order = get_work_order(conn, order_id)
+        if order.state in ("NEW", "ACKED"):
+            order = accept(conn, order_id, world.crew_member_id)
+        if order.state in ("DISPATCHED", "EN_ROUTE"):
+            transition(conn, order_id, "ON_SITE", actor=f"crew:{world.crew_member_id}")
+        conn.commit()
+
+
+def verify_repair(world: World, order_id: int, cost: str) -> None:
+    """The crew resolves the order on site recording ``cost`` as labour; the operator verifies the repair."""
+    from dispatch.workorders import transition
+
+    on_site(world, order_id)
+    with connect(world.database_url) as conn:
+        transition(conn, order_id, "RESOLVED", actor=f"crew:{world.crew_member_id}", cost=Decimal(cost))
+        transition(conn, order_id, "VERIFIED", actor="operator")
+        conn.commit()
+
+
+def open_emergency_draw(world: World, *, estimate: str = "8600.00", order_id: int | None = None) -> int:
+    """An emergency fund draw for the elevator repair of the world's work order, the crew on site first."""
+    from dispatch.fund import draws
+
+    wanted = order_id or world.order_id
+    on_site(world, wanted)
+    with connect(world.database_url) as conn:
         draw = draws.open_emergency_draw(
-            conn, site_id=world.site_id, work_order_id=order.id if order else 1,
-            work_order_number=order.number if order else "WO-TEST-1",
+            conn, site_id=world.site_id, work_order_id=wanted,
             item="1号楼1号电梯困人故障抢修 门机更换 (door operator replacement)", fund_category="elevator",
             contractor="某电梯维保有限公司", scope_type="building", scope_id=world.building_id,
             estimate=Decimal(estimate), actor="operator")
