@@ -17,6 +17,7 @@ from dispatch.errors import AssigneeRequired, IllegalTransition, InvalidOrder, R
 from dispatch.states import SATISFIES, STAMPS, TERMINAL_STATES, TRANSITIONS, State, can_transition
 from dispatch.workorders import journal, queries
 from dispatch.workorders.model import CENT, WorkOrder
+from rules.alarms import close_for_work_order
 
 REASONED_TARGETS = frozenset({State.ON_HOLD, State.CANCELLED, State.FALSE_ALARM})
 
@@ -79,6 +80,10 @@ def move(
     if needs_reason(current, target) and not (note and note.strip()):
         raise ReasonRequired(f"{order.number}: {current} → {target} needs a reason")
     _apply_state(conn, order.id, current, target, now)
+    if target in TERMINAL_STATES:  # alarms with no clearing event, and latched ones, end with their order
+        alarm_ids = [r[0] for r in conn.execute("SELECT alarm_id FROM work_order_alarms WHERE order_id = %s",
+                                                (order.id,))]
+        close_for_work_order(conn, alarm_ids, actor=actor, reason=f"{order.number} {target.value}")
     journal.record_event(
         conn, order.id, at=now, actor=actor, kind="transition", from_state=current, to_state=target, note=note,
         labour_cost=labour_cost, parts=parts, parts_cost=parts_cost, photo_ids=photo_ids,

@@ -10,7 +10,7 @@ import pytest
 from dispatch.alarm_sync import sync_alarms
 from dispatch.workorders import list_work_orders
 from propwatch.seed import seed_demo
-from rules.alarms import list_alarms
+from rules.alarms import alarm_history, list_alarms
 from rules.silences import silence
 from simulators.estate import EstateLayout, demo_estate
 
@@ -55,3 +55,17 @@ def test_an_entrapment_in_a_two_hour_device_silence_opens_its_work_order(db, lay
     db.commit()
     [order] = list_work_orders(db, site_id=layout.site_id)
     assert (order.device_id, order.category, order.alarm_id) == (lift, "elevator_entrapment", alarm.id)
+
+
+def test_an_alarm_button_alarm_clears_when_its_work_order_is_closed(db, layout, make_engine):
+    from dispatch.workorders import transition
+
+    lift = next(d.id for d in layout.devices if d.type == "elevator")
+    make_engine().process(event(lift, "alarm_button", 0), now=at(0))
+    sync_alarms(db)
+    [order] = list_work_orders(db, site_id=layout.site_id)
+    transition(db, order.id, "FALSE_ALARM", actor="op-li", note="pressed by a child, nobody inside")
+    db.commit()
+    [alarm] = list_alarms(db)
+    assert alarm.state == "cleared"
+    assert alarm_history(db, alarm.id)[-1].actor == "op-li"
