@@ -10,12 +10,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard import audit, roles
-from dashboard.errors import ApiError, not_found
+from dashboard.errors import not_found
 from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
 from rules import silences
-from rules.errors import InvalidSilence
 from rules.silences import SilenceRecord
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
@@ -78,27 +77,19 @@ def _out(record: SilenceRecord) -> SilenceOut:
     return SilenceOut.model_validate(record)
 
 
-def _refused(exc: InvalidSilence) -> ApiError:
-    """The domain's refusal with the field it names, as a request error would name it."""
-    return ApiError(422, "invalid", str(exc), {"reason": type(exc).__name__, "field": exc.field})
-
-
 @router.post("/silences", response_model=SilenceOut, status_code=201,
              summary="Silence alarms in a scope for a time window")
 def create(body: SilenceIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> SilenceOut:
     """Site scopes are checked against yours; building/device scopes resolve to their site (404 when unknown).
-    422 names the field when the window has no end in time (longer than 7 days, a recurrence without ``UNTIL``
-    or one running over a year), is reversed or lacks a time zone."""
+    422 names the field (``details.field``) when the window has no end in time (longer than 7 days, a recurrence
+    without ``UNTIL`` or one running over a year), is reversed or lacks a time zone."""
     site = silences.scope_site(conn, body.scope_type, body.scope_id)
     if site is None:
         raise not_found(body.scope_type, body.scope_id)
     check_site(user, site)
-    try:
-        silence_id = silences.silence(conn, scope_type=body.scope_type, scope_id=body.scope_id,
-                                      starts_at=body.starts_at, ends_at=body.ends_at, actor=user.username,
-                                      reason=body.reason, recurrence=body.recurrence, maintenance=body.maintenance)
-    except InvalidSilence as exc:
-        raise _refused(exc) from None
+    silence_id = silences.silence(conn, scope_type=body.scope_type, scope_id=body.scope_id, starts_at=body.starts_at,
+                                  ends_at=body.ends_at, actor=user.username, reason=body.reason,
+                                  recurrence=body.recurrence, maintenance=body.maintenance)
     audit.record(conn, user, "silence.create", "silence", str(silence_id), site_id=site,
                  detail=body.model_dump(mode="json"))
     record = silences.get_silence(conn, silence_id)
