@@ -195,7 +195,8 @@ def open_draw(body: EmergencyDrawIn, conn: Conn,
     if order is None:
         raise ApiError(422, "invalid", f"work order {body.work_order_id} does not exist", {"field": "work_order_id"})
     check_site(user, order.site_id)
-    organiser: Organiser = "subdistrict" if user.role == "subdistrict" else "property"
+    # The control room's other member is the sub-district office, which organises draws where there is no committee.
+    organiser: Organiser = "property" if user.role in roles.HANDLERS else "subdistrict"
     opener = draws.open_emergency_draw if body.kind == "emergency" else draws.open_authorised_draw
     draw = opener(conn, site_id=order.site_id, work_order_id=order.id, item=body.item, contractor=body.contractor,
                   scope_type=body.scope_type, scope_id=body.scope_id, estimate=body.estimate,
