@@ -48,6 +48,8 @@ def load_document(text: str, origin: str) -> Node:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise RulePackError(origin, [Problem(line, "<yaml>", str(exc.problem))]) from None
+    except yaml.YAMLError as exc:  # the reader's refusals (e.g. a control character) carry no problem mark
+        raise RulePackError(origin, [Problem(0, "<yaml>", str(exc))]) from None
     if not isinstance(document, Node):
         raise RulePackError(origin, [Problem(1, "<document>", "expected a mapping with 'pack' and 'rules'")])
     return document
