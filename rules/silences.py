@@ -159,7 +159,10 @@ def expiry(starts_at: datetime, ends_at: datetime, recurrence: str | None) -> da
     if until - starts_at > MAX_SERIES:
         raise InvalidSilence(f"recurrence: UNTIL may be at most {MAX_SERIES.days} days after starts_at",
                              field="recurrence")
-    return until + (ends_at - starts_at)
+    try:
+        return until + (ends_at - starts_at)
+    except OverflowError:
+        raise InvalidSilence("recurrence: the last occurrence ends after the year 9999", field="recurrence") from None
 
 
 def _hours(span: timedelta) -> str:

@@ -66,16 +66,19 @@ def hysteresis_problem(spec: Threshold) -> str | None:
         return (f"'clear' {_show(clear)} and '{key}' {_show(trip)} come from different attributes and cannot be "
                 "compared; give both from one attribute or both as numbers")
     if trip.attribute is None:
-        assert trip.constant is not None and clear.attribute is not None
-        attribute, break_even = clear.attribute, trip.constant / clear.factor
-        # clear = attribute × factor exceeds (upward) or falls short of (downward) the fixed trip level
-        relation = ">" if upward else "<"
+        # clear = attribute × factor: wrong where it exceeds (upward) or falls short of (downward) the fixed trip
+        assert trip.constant is not None
+        fixed, per_device, wrong_if_greater = trip.constant, clear, upward
     else:
         assert clear.constant is not None
-        attribute, break_even = trip.attribute, clear.constant / trip.factor
-        relation = "<" if upward else ">"
+        fixed, per_device, wrong_if_greater = clear.constant, trip, not upward
+    assert per_device.attribute is not None
+    if per_device.factor == 0:
+        wrong = fixed < 0 if wrong_if_greater else fixed > 0
+        return f"'clear' {_show(clear)} must be {side} '{key}' {_show(trip)}" if wrong else None
+    relation = ">" if wrong_if_greater == (per_device.factor > 0) else "<"
     return (f"'clear' {_show(clear)} is on the wrong side of '{key}' {_show(trip)} for every device whose "
-            f"{attribute} {relation} {break_even:.4g}")
+            f"{per_device.attribute} {relation} {fixed / per_device.factor:.4g}")
 
 
 def check_override(rule: Rule, changed: Set[str]) -> tuple[str, str] | None:
