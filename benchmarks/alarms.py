@@ -68,6 +68,7 @@ PER_BUILDING = {"elevator": 2, "fire_system": 1, "water_supply": 1, "drainage": 
 WARM_UP_S = 10.0  # background load running before the first fault: start-up transients drain first
 SETTLE_S = 12.0  # background load running after the last fault, while the last alarms and orders land
 WARM_UP = 4
+DRAIN_TIMEOUT_S = 900.0  # overload: longest wait for the calibration backlog to be stored
 
 
 @contextmanager
@@ -540,19 +541,17 @@ def overload(url: str, *, buildings: int, background_lifts: int, partitions: int
         sampler = _LagSampler(url, probes)
         try:
             # 1. What the pipeline sustains: stored readings per second from a backlog, after a warm-up.
+            before = _stored(url)
             calibration = _Background(broker.handle.url, backgrounds, calibrate_rate, calibrate_s)
             time.sleep(WARM_UP_S)
             first, started = _stored(url), time.monotonic()
             time.sleep(max(calibrate_s - WARM_UP_S, 1.0))
             sustained = (_stored(url) - first) / (time.monotonic() - started)
-            calibration.close()
-            drained = _stored(url)
-            while True:  # the calibration backlog drains before the measured run starts
-                time.sleep(2.0)
-                now_stored = _stored(url)
-                if now_stored == drained:
-                    break
-                drained = now_stored
+            accepted = sum(acked for _, acked, _ in calibration.close())
+            # The whole calibration backlog is stored before the measured run starts.
+            deadline = time.monotonic() + DRAIN_TIMEOUT_S
+            while _stored(url) < before + accepted and time.monotonic() < deadline:
+                time.sleep(1.0)
             # 2. factor x that rate, with an entrapment per lift once the backlog has built up.
             offered = factor * sustained
             load_s = WARM_UP_S + len(lifts) * interval_s + SETTLE_S

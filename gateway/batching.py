@@ -110,7 +110,7 @@ class PendingBatch:
         self.rows += 1
         self.rejected[reason] += 1
         if self.admission.dead_letters.allow(_device_key(inbound.topic)):
-            self.dead_letters.append(dead_letter(inbound, reason, detail))
+            self.dead_letters.append(_dead_letter(inbound, reason, detail))
         else:
             self.suppressed += 1
 
@@ -134,22 +134,18 @@ class PendingBatch:
         head.batch.events, self.batch.events = _apart(self.batch.events, lambda e: e.device_id in devices)
         head.presence, self.presence = _apart(self.presence, lambda p: p.device_id in devices)
         head.sequences, self.sequences = _apart(self.sequences, lambda entry: entry[0] in devices)
-        head.messages, self.messages = _apart(self.messages, lambda m: _device_of(m.topic) in devices)
+        head.messages, self.messages = _apart(self.messages, lambda m: _device_key(m.topic) in devices)
         head.accepted = len(head.messages)
         self.accepted -= head.accepted
         return [head, self]
 
 
-def dead_letter(inbound: Inbound, reason: str, detail: str) -> DeadLetter:
+def _dead_letter(inbound: Inbound, reason: str, detail: str) -> DeadLetter:
     """A rejected message as it is stored, with its site and device when the topic has them."""
     parts = inbound.topic.split("/")
     site, device = (parts[2], parts[3]) if len(parts) == 5 else (None, None)
     return make_dead_letter(received_at=inbound.received_at, topic=inbound.topic, reason=reason, detail=detail,
                             payload=inbound.payload, site_id=site, device_id=device)
-
-
-def _device_of(topic: str) -> str:
-    return topic.split("/")[3]
 
 
 def _device_key(topic: str) -> str:
