@@ -64,9 +64,9 @@ SET started_at = excluded.started_at, finished_at = excluded.finished_at, ok = e
 RUNNER_FAULT = ("TimescaleDB's background job runner fails on this server (SQLSTATE 24000, a TimescaleDB/PostgreSQL "
                 "fault, not the job's): upgrade TimescaleDB or PostgreSQL; until then propwatch runs the job itself")
 NOT_STARTED = ("the server did not start the job: make max_worker_processes at least timescaledb.max_background_workers"
-               " + max_parallel_workers + 3 and timescaledb.max_background_workers at least the number of databases"
-               " using TimescaleDB + 2, then restart PostgreSQL (docs/operations.md); until then propwatch runs the"
-               " job itself")
+               " + max_parallel_workers + 3, and timescaledb.max_background_workers at least the databases using"
+               " TimescaleDB plus the jobs that may run at once, then restart PostgreSQL (docs/operations.md); until"
+               " then propwatch runs the job itself")
 JOB_ERROR = "fix the cause of the job's own error; until then propwatch runs the job itself"
 
 
