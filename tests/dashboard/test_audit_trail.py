@@ -12,8 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboard.users import User
+from ingest.database import connect
 
 from .conftest import PASSWORD
+from .world import World, on_site
 
 _roles = itertools.count()
 REWRITES = ["TRUNCATE audit_log", "DELETE FROM audit_log", "UPDATE audit_log SET actor = 'x'"]
@@ -107,3 +109,22 @@ def test_the_owner_has_no_privilege_to_rewrite_the_trail(db: psycopg.Connection,
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         db.execute(statement)
     assert db.execute("SELECT count(*) FROM audit_log").fetchone() == (1,)
+
+
+def test_a_repeated_fund_draw_request_is_audited_with_the_draw_as_stored(world: World, api: TestClient, as_role,
+                                                                         trapped, order_for) -> None:
+    _, device_id = trapped()
+    order_id = order_for(device_id)
+    on_site(world, order_id)
+    body = {"work_order_id": order_id, "item": "曳引机制动器更换", "contractor": "某电梯维保有限公司",
+            "scope_type": "building", "scope_id": world.building_id, "estimate": "12000.00"}
+    first = api.post("/api/v1/fund/draws", json=body, headers=as_role("operator"))
+    assert first.status_code == 201, first.text
+    again = api.post("/api/v1/fund/draws", json={**body, "estimate": "99999.00", "contractor": "另一家"},
+                     headers=as_role("operator"))
+    assert again.json()["id"] == first.json()["id"] and again.json()["estimate"] == "12000.00"
+    with connect(world.database_url) as conn:
+        details = [row[0] for row in conn.execute(
+            "SELECT detail FROM audit_log WHERE action = 'fund_draw.open' AND target_id = %s ORDER BY id",
+            (str(first.json()["id"]),))]
+    assert [(d["estimate"], d["contractor"]) for d in details] == [("12000.00", "某电梯维保有限公司")] * 2
