@@ -168,3 +168,24 @@ def test_propwatch_db_maintain_runs_the_maintenance_and_says_what_it_did(
     monkeypatch.setenv("PROPWATCH_DATABASE_URL", as_url(storage_db_url))
     assert cli.main(["db", "maintain"]) == 0
     assert "  rollup readings_hourly: ok" in capsys.readouterr().out.splitlines()
+
+
+def server_job(**state: object) -> maintenance.ServerJob:
+    defaults = {"job_id": 1000, "proc": "policy_compression", "relation": "readings",
+                "schedule_interval": timedelta(hours=12), "last_run_status": None, "last_success": None,
+                "total_failures": 0, "next_start": NOW, "error_code": None, "error": None, "overdue": False}
+    return maintenance.ServerJob(**{**defaults, **state})
+
+
+def test_the_job_runner_fault_is_told_apart_from_the_jobs_own_errors() -> None:
+    runner = server_job(last_run_status="Failed", error_code="24000",
+                        error='cannot drop portal "" while it is being set up')
+    own = server_job(last_run_status="Failed", error_code="P0001", error="config must have compress_after")
+    assert "upgrade TimescaleDB or PostgreSQL" in runner.fix
+    assert own.fix == maintenance.JOB_ERROR
+
+
+def test_a_job_the_server_never_starts_is_failing_and_points_at_the_worker_settings() -> None:
+    job = server_job(overdue=True, next_start=NOW - timedelta(hours=1))
+    assert job.failing
+    assert "max_worker_processes" in job.fix
