@@ -92,6 +92,7 @@ class Gateway:
         self.endpoint = endpoint
         self.database_url = database_url
         self.client_id = client_id
+        self.urgent = urgent
         self._stopping = threading.Event()
         self._counters = Counters()
         admission = Admission(DeadLetterLimiter(burst=dead_letters.burst, per_minute=dead_letters.per_minute),
