@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import psycopg
 
 from ingest.database import connect
-from ingest.registry import device_count, list_devices
+from ingest.registry import list_placements
 
 
 class DirectoryUnavailable(Exception):
@@ -26,13 +26,12 @@ class DeviceDirectory:
     """Device id -> site and type from ``ingest.registry``, checked every ``refresh_s`` and on a miss (at most
     once per ``miss_refresh_s``).
 
-    A check counts the registered devices (``ingest.registry.device_count``, about a millisecond) and reads
-    the whole registry (``list_devices``, ~0.2 s for 10,000 devices on the network thread) only when the count
-    moved, or at least every ``full_refresh_s`` for changes that keep the count (a device moved to another
-    site or type). The rate limit keeps a stream of messages from unknown devices from turning into a stream
-    of queries. While the registry cannot be read, known devices are served from the last copy, and a device
-    the copy does not list raises ``DirectoryUnavailable`` (it may have been registered since); reads are
-    retried at most once per ``miss_refresh_s``, so an outage costs no connection attempt per message.
+    A check reads every device's site and type (``ingest.registry.list_placements``, ~20 ms for 10,000
+    devices), so a device added, removed or moved is seen within ``refresh_s``. The rate limit keeps a stream
+    of messages from unknown devices from turning into a stream of queries. While the registry cannot be read,
+    known devices are served from the last copy, and a device the copy does not list raises
+    ``DirectoryUnavailable`` (it may have been registered since); reads are retried at most once per
+    ``miss_refresh_s``, so an outage costs no connection attempt per message.
     Not thread-safe: one thread owns it.
     """
 
@@ -42,17 +41,13 @@ class DeviceDirectory:
         *,
         refresh_s: float = 30.0,
         miss_refresh_s: float = 1.0,
-        full_refresh_s: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._url = database_url
         self._refresh_s = refresh_s
         self._miss_refresh_s = miss_refresh_s
-        self._full_refresh_s = full_refresh_s
         self._clock = clock
         self._devices: dict[str, KnownDevice] = {}
-        self._count: int | None = None
-        self._loaded_at: float | None = None
         self._checked_at: float | None = None
         self._failed_at: float | None = None
         self._conn: psycopg.Connection | None = None
@@ -92,14 +87,9 @@ class DeviceDirectory:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = connect(self._url, autocommit=True)
-            count = device_count(self._conn)
-            stale = self._loaded_at is None or now - self._loaded_at >= self._full_refresh_s
-            devices = list_devices(self._conn) if stale or count != self._count else None
+            placements = list_placements(self._conn)
         except psycopg.Error as exc:
             self.close()
             raise DirectoryUnavailable(f"device registry unreadable: {type(exc).__name__}") from exc
-        if devices is not None:
-            self._devices = {device.id: KnownDevice(device.site_id, device.type) for device in devices}
-            self._count = count
-            self._loaded_at = now
+        self._devices = {p.id: KnownDevice(p.site_id, p.type) for p in placements}
         self._checked_at = now

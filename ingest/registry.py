@@ -107,6 +107,22 @@ def get_devices(conn: psycopg.Connection, device_ids: Sequence[str]) -> list[Dev
         return cur.fetchall()
 
 
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a device is and what it is: all the gateway needs to accept its messages."""
+
+    id: str
+    site_id: str
+    type: str
+
+
+def list_placements(conn: psycopg.Connection) -> list[Placement]:
+    """Every device's site and type: the registry without names and attributes (~10x cheaper to read)."""
+    with conn.cursor(row_factory=class_row(Placement)) as cur:
+        cur.execute("SELECT id, site_id, type FROM devices")
+        return cur.fetchall()
+
+
 def device_count(conn: psycopg.Connection) -> int:
     """How many devices are registered: a cheap marker that moves when devices are added or removed."""
     row = conn.execute("SELECT count(*) FROM devices").fetchone()

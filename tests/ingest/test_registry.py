@@ -89,3 +89,9 @@ def test_page_devices_filters_by_type(db: psycopg.Connection) -> None:
     registry.upsert_device(db, Device(id="d2", site_id="S1", type="pump", name="pump"))
     found, total = registry.page_devices(db, sites=None, type="pump", limit=10, offset=0)
     assert ([d.id for d in found], total) == (["d2"], 1)
+
+
+def test_placements_give_each_devices_site_and_type(db: psycopg.Connection) -> None:
+    _site(db, "S1")
+    registry.upsert_device(db, Device(id="d1", site_id="S1", type="elevator", name="Lift 1", model="X"))
+    assert registry.list_placements(db) == [registry.Placement(id="d1", site_id="S1", type="elevator")]
