@@ -70,7 +70,7 @@ def open_order(
         )
         order = queries.fetch(conn, order_id)
         journal.enqueue(conn, order, "opened", [{"kind": "unit", "id": resp.unit_id}], now=now, level=0)
-        journal.publish(conn, order.id)
+        # The offer (or the escalation when nobody can take it) announces the new order, offeree included.
         return offers.offer(conn, order, skill=resp.skill, timeout=resp.accept_timeout, now=now)
 
 
