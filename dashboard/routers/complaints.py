@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dashboard import audit, roles
 from dashboard.errors import forbidden
@@ -30,9 +30,9 @@ class HotlineIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     ticket_no: str = Field(min_length=1, max_length=64)
-    received_at: datetime
-    reply_due: datetime
-    contact_due: datetime | None = None
+    received_at: AwareDatetime
+    reply_due: AwareDatetime
+    contact_due: AwareDatetime | None = None
 
 
 class ReportIn(BaseModel):
