@@ -49,13 +49,14 @@ def record(
 
 def record_sign_in(conn: psycopg.Connection, action: str, user: User | None, *, source: str,
                    detail: dict[str, Any] | None = None) -> None:
-    """Append a sign-in event (``auth.login``, ``auth.login_failed``, ``auth.logout``) of ``user``, or of an
-    unknown username when ``user`` is ``None``; ``source`` is the client's address as throttling counts it."""
+    """Append a sign-in event (``auth.login``, ``auth.login_failed``, ``auth.logout``; target type ``sign_in``,
+    target the user's id) of ``user``, or of an unknown username when ``user`` is ``None``; ``source`` is the
+    client's address as throttling counts it."""
     details = {"source": source, **(detail or {})}
     if user is None:
-        _insert(conn, None, UNKNOWN_ACTOR, "anonymous", action, "user", "-", None, details)
+        _insert(conn, None, UNKNOWN_ACTOR, "anonymous", action, "sign_in", "-", None, details)
     else:
-        _insert(conn, user.id, user.username, user.role, action, "user", str(user.id), None, details)
+        _insert(conn, user.id, user.username, user.role, action, "sign_in", str(user.id), None, details)
 
 
 def record_system(conn: psycopg.Connection, actor: str, action: str, target_type: str, target_id: str, *,

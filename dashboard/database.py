@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool
 from ingest.database import SESSION_OPTIONS
 
 CONNECT_TIMEOUT_S = 2
-WAIT_S = 1.5
+WAIT_S = 1.2
 DEFAULT_STATEMENT_TIMEOUT_S = 10.0
 RETRY_AFTER_S = 2
 TCP_USER_TIMEOUT_MS = 5000

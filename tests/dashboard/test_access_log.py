@@ -4,6 +4,7 @@ client's address only when configured."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -20,10 +21,16 @@ def _requests(server: LiveServer) -> None:
         client.get("/api/v1/alarms?site_id=S001")
 
 
-def _access_lines(server: LiveServer) -> list[dict]:
-    # The start-up probes of /healthz are the fixture's, not the test's.
-    return [entry for entry in (json.loads(line) for line in server.log_lines() if line.startswith("{"))
-            if entry["logger"] == "propwatch.web.access" and entry["path"] != "/healthz"]
+def _access_lines(server: LiveServer, expected: int = 3) -> list[dict]:
+    """The test's access lines (not the fixture's start-up probes of /healthz), once ``expected`` are written: a
+    request's line follows its response."""
+    deadline = time.monotonic() + 5
+    while True:
+        found = [entry for entry in (json.loads(line) for line in server.log_lines() if line.startswith("{"))
+                 if entry["logger"] == "propwatch.web.access" and entry["path"] != "/healthz"]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def test_each_request_is_logged_once_without_query_string_or_client_address(db_url: str, tmp_path: Path) -> None:
