@@ -111,6 +111,8 @@ def test_the_operator_takes_a_12345_ticket_on_the_board(browser, base_url: str, 
     page.goto("/work-orders")
     page.click("#new-ticket summary")
     page.select_option("select[name=origin]", "hotline_12345")
+    page.fill("input[name=ticket_no]", "12345-20261125-0099")
+    page.fill("input[name=reply_due]", "2030-01-05T18:00")
     page.select_option("select[name=category]", "drainage_flood")
     page.fill("input[name=address]", "地下车库B区")
     page.fill("textarea[name=description]", "车库积水约10厘米")

@@ -58,7 +58,11 @@ async function refresh() {
 
 document.getElementById('ticket-form')?.addEventListener('submit', async (e) => {
   e.preventDefault();
-  const body = Object.fromEntries(new FormData(e.target).entries());
+  const { ticket_no: ticketNo, reply_due: replyDue, ...body } = Object.fromEntries(new FormData(e.target).entries());
+  if (body.origin === 'hotline_12345') {
+    body.hotline = { ticket_no: ticketNo, received_at: new Date().toISOString(),
+      reply_due: replyDue ? new Date(replyDue).toISOString() : null };
+  }
   const msg = document.getElementById('ticket-msg');
   try {
     const order = await api('/api/v1/work-orders', { method: 'POST', body });
