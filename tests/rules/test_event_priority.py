@@ -1,0 +1,61 @@
+"""An event batch goes ahead of telemetry in the engine: a committed entrapment never waits for a whole
+telemetry batch being evaluated, only for the chunk in progress."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ingest.database import connect
+from ingest.records import Batch, Sample
+from ingest.registry import Device, upsert_device
+from rules.alarms import list_alarms
+
+from .conftest import at, event
+
+DEVICES = 400
+SAMPLES_PER_DEVICE = 200
+REPEATS = 20  # the same readings again (a redelivered backlog): seconds of evaluation in little memory
+
+
+def many_lifts(db, estate: dict[str, str]) -> list[str]:
+    ids = [f"{estate['site']}-L{n:04d}" for n in range(DEVICES)]
+    for device_id in ids:
+        upsert_device(db, Device(device_id, estate["site"], "elevator", device_id, estate["b1"],
+                                 attributes={"rated_speed": 1.75}))
+    db.commit()
+    return ids
+
+
+def telemetry(device_ids: list[str]) -> Batch:
+    """Every lift reporting in turn, second after second, the whole of it ``REPEATS`` times."""
+    return Batch([Sample(d, at(s), {"speed": 1.0}) for s in range(SAMPLES_PER_DEVICE) for d in device_ids] * REPEATS)
+
+
+def test_an_entrapment_is_committed_while_a_telemetry_batch_is_still_being_evaluated(db, db_url, estate,
+                                                                                     make_engine):
+    lifts = many_lifts(db, estate)
+    engine = make_engine()
+    engine.process(telemetry(lifts[:1]), now=at(0))  # first sight of the devices is not what is measured
+    backlog = telemetry(lifts)
+    finished: dict[str, float] = {}
+
+    def evaluate_telemetry() -> None:
+        engine.process(backlog, now=at(SAMPLES_PER_DEVICE))
+        finished["telemetry"] = time.monotonic()
+
+    worker = threading.Thread(target=evaluate_telemetry)
+    worker.start()
+    time.sleep(0.3)
+    asked = time.monotonic()
+    engine.process(event(estate["el1"], "trapped", SAMPLES_PER_DEVICE), now=at(SAMPLES_PER_DEVICE))
+    alarm_at = time.monotonic()
+    telemetry_running = worker.is_alive()
+    with connect(db_url) as other:
+        alarms = [a for a in list_alarms(other) if a.rule_id == "elevator.trapped"]
+    worker.join()
+
+    assert [a.state for a in alarms] == ["active"]
+    assert telemetry_running, "the telemetry batch was over before the entrapment was committed"
+    # Waiting for the chunk in progress, not for the rest of the batch.
+    assert alarm_at - asked < 0.5 * (finished["telemetry"] - asked)
