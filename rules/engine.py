@@ -18,7 +18,7 @@ import psycopg
 
 from ingest.database import connect
 from ingest.history import last_seen
-from ingest.records import Batch
+from ingest.records import Batch, DeviceEvent
 from ingest.registry import get_devices, list_devices
 from rules import store
 from rules.anomaly.dbstore import DatabaseModelStore
@@ -168,11 +168,12 @@ class RuleEngine:
                 continue
             if event.code not in PRESENCE and (ctx.last_seen is None or event.ts > ctx.last_seen):
                 ctx.last_seen = event.ts
+            at, detail = _when(event)
             for handler, clearing in ctx.by_event.get(event.code, ()):
                 if clearing:
-                    handler.clearing_event(life, event.code, event.ts)
+                    handler.clearing_event(life, event.code, at)
                 else:
-                    handler.event(life, event.code, event.ts, event.detail)
+                    handler.event(life, event.code, at, detail)
         for deferred in routing.deferred:
             deferred.flush(life)
         routing.deferred.clear()
@@ -341,3 +342,16 @@ class RuleEngine:
             except psycopg.Error:
                 self._conn.close()
         self._conn = connect(self._url)
+
+
+def _when(event: DeviceEvent) -> tuple[datetime, dict[str, Any]]:
+    """The time an alarm takes from ``event``, and the detail it carries.
+
+    A late event (device time long before receipt: a replayed buffer, a clock behind) acts at its receipt, so
+    the alarm's activation and every deadline counted from it (SLA, escalation) start when the platform could
+    first respond, never in the past. Its alarm is marked ``late`` with the device time; the stored event keeps
+    its device time.
+    """
+    if not event.late or event.received_at is None:
+        return event.ts, event.detail
+    return event.received_at, {**event.detail, "late": True, "device_ts": event.ts.isoformat()}
