@@ -137,7 +137,7 @@ def _pipeline(settings: Settings, args: argparse.Namespace) -> int:
         endpoint, protocol = services.broker(settings, stack, database_url)
         pipeline = Pipeline(database_url=database_url, endpoint=endpoint, protocol=protocol,
                             rules_file=settings.rules_file, client_id=settings.gateway_client_id,
-                            sites=settings.sites)
+                            sites=settings.sites, limits=settings.gateway_limits)
         pipeline.start()
         stack.callback(pipeline.stop)
         _wait_for_stop_signal()
@@ -164,6 +164,9 @@ def _gateway(settings: Settings, args: argparse.Namespace) -> int:
         sites=settings.sites,
         session_expiry_s=settings.mqtt_session_expiry_s,
         tls_ca_file=settings.gateway_tls_ca_file,
+        dead_letters=settings.gateway_limits.dead_letters,
+        late_event_after_s=settings.gateway_limits.late_event_after_s,
+        stall_after_s=settings.gateway_limits.stall_after_s,
     )
     gateway.start()
     try:

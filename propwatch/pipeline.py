@@ -27,12 +27,14 @@ from gateway.service import Gateway
 from ingest.database import connect
 from ingest.maintenance import schedule_maintenance
 from ingest.records import Batch
+from propwatch.settings import GatewayLimits
 from rules.anomaly.refresh import schedule_refresh
 from rules.engine import RuleEngine
 from rules.packs import load_pack_file
 
 log = logging.getLogger(__name__)
 ALARM_CHANNEL = "pw_alarms"
+DEFAULT_LIMITS = GatewayLimits()  # frozen: shared safely
 
 
 def freeze_loaded_state() -> None:
@@ -60,10 +62,12 @@ class Pipeline:
         tick_interval_s: float = 1.0,
         client_id: str = "propwatch-gateway",
         sites: Sequence[str] = (),
+        limits: GatewayLimits = DEFAULT_LIMITS,
     ) -> None:
         """``sites`` partitions the work: this pipeline takes only those sites' messages (all when empty),
         and its rules see only them, which is right because no rule spans sites. Each partition needs its own
-        ``client_id`` (the broker keeps one persistent session per id)."""
+        ``client_id`` (the broker keeps one persistent session per id). ``limits`` bound the gateway's dead
+        letters and set its late-event and stall ages."""
         self._database_url = database_url
         self._tick_interval_s = tick_interval_s
         self._stopping = threading.Event()
@@ -85,6 +89,9 @@ class Pipeline:
             sites=sites,
             on_committed=self._on_committed,
             urgent=self.engine.urgency,
+            dead_letters=limits.dead_letters,
+            late_event_after_s=limits.late_event_after_s,
+            stall_after_s=limits.stall_after_s,
         )
         # Channels and routes from PROPWATCH_NOTIFICATIONS_FILE; a bad file stops start-up naming the variable.
         self.dispatcher = DispatchScheduler(database_url, notifier=router_from_environment())

@@ -5,15 +5,29 @@ A bad value stops the process with a message that names the variable, never a tr
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.batching import LATE_EVENT_AFTER
+from gateway.dead_letters import DeadLetterPolicy
 from gateway.protocol.endpoint import MqttEndpoint
+from gateway.service import STALL_AFTER_S
 
 ENV_PREFIX = "PROPWATCH_"
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """What a gateway keeps of bad traffic, when an event counts as late, and when a session reports a stall."""
+
+    dead_letters: DeadLetterPolicy = field(default_factory=DeadLetterPolicy)
+    late_event_after_s: float = LATE_EVENT_AFTER.total_seconds()
+    stall_after_s: float = STALL_AFTER_S
 
 
 class SettingsError(Exception):
@@ -64,6 +78,18 @@ class Settings(BaseSettings):
                                              description="Shared-subscription group of several gateway workers")
     gateway_sites: str = Field(default="", description="Comma-separated site ids this worker takes; empty = all")
     gateway_tls_ca_file: str | None = Field(default=None, description="The broker's CA for mqtts://")
+    gateway_dead_letter_burst: int = Field(default=DeadLetterPolicy.burst, ge=1,
+                                           description="Dead letters a device may cause at once before its rate")
+    gateway_dead_letter_per_minute: float = Field(default=DeadLetterPolicy.per_minute, gt=0,
+                                                  description="Dead letters kept per device per minute after a burst")
+    gateway_dead_letter_max_age_days: float = Field(default=DeadLetterPolicy.max_age / timedelta(days=1), gt=0,
+                                                    description="Dead letters older than this are pruned")
+    gateway_dead_letter_max_rows: int = Field(default=DeadLetterPolicy.max_rows, ge=1,
+                                              description="Dead letters kept at most (the newest)")
+    gateway_late_event_after_s: float = Field(default=LATE_EVENT_AFTER.total_seconds(), gt=0,
+                                              description="An event whose device time is older at receipt is late")
+    gateway_stall_after_s: float = Field(default=STALL_AFTER_S, gt=0,
+                                         description="Readiness fails when messages wait this long without a commit")
 
     @field_validator("database_url")
     @classmethod
@@ -91,6 +117,14 @@ class Settings(BaseSettings):
     def sites(self) -> tuple[str, ...]:
         """The site ids of ``gateway_sites``; empty for every site."""
         return _split_sites(self.gateway_sites)
+
+    @property
+    def gateway_limits(self) -> GatewayLimits:
+        """The dead-letter bounds, late-event age and stall age a gateway runs with."""
+        policy = DeadLetterPolicy(burst=self.gateway_dead_letter_burst, per_minute=self.gateway_dead_letter_per_minute,
+                                  max_age=timedelta(days=self.gateway_dead_letter_max_age_days),
+                                  max_rows=self.gateway_dead_letter_max_rows)
+        return GatewayLimits(policy, self.gateway_late_event_after_s, self.gateway_stall_after_s)
 
     @property
     def mqtt(self) -> MqttEndpoint | None:

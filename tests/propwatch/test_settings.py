@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from gateway.dead_letters import DeadLetterPolicy
 from gateway.protocol.endpoint import MqttEndpoint
-from propwatch.settings import SettingsError, load_settings
+from propwatch.settings import GatewayLimits, SettingsError, load_settings
 
 
 def test_unset_urls_mean_embedded_services(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,4 +65,38 @@ def test_gateway_sites_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatc
 def test_a_topic_wildcard_in_gateway_sites_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROPWATCH_GATEWAY_SITES", "S001,+")
     with pytest.raises(SettingsError, match="PROPWATCH_GATEWAY_SITES"):
+        load_settings()
+
+
+def test_gateway_limits_default_to_the_gateway_s_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BURST", "PER_MINUTE", "MAX_AGE_DAYS", "MAX_ROWS"):
+        monkeypatch.delenv(f"PROPWATCH_GATEWAY_DEAD_LETTER_{name}", raising=False)
+    monkeypatch.delenv("PROPWATCH_GATEWAY_LATE_EVENT_AFTER_S", raising=False)
+    monkeypatch.delenv("PROPWATCH_GATEWAY_STALL_AFTER_S", raising=False)
+    assert load_settings().gateway_limits == GatewayLimits(DeadLetterPolicy(), 60.0, 30.0)
+
+
+def test_gateway_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROPWATCH_GATEWAY_DEAD_LETTER_BURST", "5")
+    monkeypatch.setenv("PROPWATCH_GATEWAY_DEAD_LETTER_PER_MINUTE", "0.5")
+    monkeypatch.setenv("PROPWATCH_GATEWAY_DEAD_LETTER_MAX_AGE_DAYS", "2")
+    monkeypatch.setenv("PROPWATCH_GATEWAY_DEAD_LETTER_MAX_ROWS", "1000")
+    monkeypatch.setenv("PROPWATCH_GATEWAY_LATE_EVENT_AFTER_S", "300")
+    monkeypatch.setenv("PROPWATCH_GATEWAY_STALL_AFTER_S", "10")
+    limits = load_settings().gateway_limits
+    assert limits.dead_letters == DeadLetterPolicy(burst=5, per_minute=0.5, max_age=timedelta(days=2), max_rows=1000)
+    assert (limits.late_event_after_s, limits.stall_after_s) == (300.0, 10.0)
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("PROPWATCH_GATEWAY_DEAD_LETTER_BURST", "0"),
+    ("PROPWATCH_GATEWAY_DEAD_LETTER_PER_MINUTE", "-1"),
+    ("PROPWATCH_GATEWAY_DEAD_LETTER_MAX_AGE_DAYS", "a fortnight"),
+    ("PROPWATCH_GATEWAY_DEAD_LETTER_MAX_ROWS", "0"),
+    ("PROPWATCH_GATEWAY_LATE_EVENT_AFTER_S", "0"),
+    ("PROPWATCH_GATEWAY_STALL_AFTER_S", "soon"),
+])
+def test_a_bad_gateway_limit_names_its_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=variable):
         load_settings()
