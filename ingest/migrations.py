@@ -97,6 +97,9 @@ def discover(package: str, mode: StorageMode) -> list[Migration]:
         if match["mode"] not in (None, mode):
             continue
         version = match["version"]
+        if version in chosen and chosen[version].name != match["name"]:
+            raise MigrationError(f"{package}/migrations: {version}_{chosen[version].name} and {entry.name} share "
+                                 f"version {version}; give one of them the next free number")
         if version in chosen and match["mode"] is None:
             continue
         chosen[version] = Migration(package, version, match["name"], entry.read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 from ingest.database import connect
 from ingest.history import latest, raw_points
 from ingest.migrations import (
+    MigrationError,
     ServerSupport,
     StorageModeError,
     choose_mode,
@@ -166,3 +167,25 @@ def test_propwatch_db_upgrade_names_the_setting_when_the_server_cannot_give_time
         monkeypatch.setenv("PROPWATCH_STORAGE", "timescaledb")
         assert cli.main(["db", "upgrade"]) == 2
     assert "PROPWATCH_STORAGE=timescaledb" in capsys.readouterr().err
+
+
+def test_two_migrations_sharing_a_version_are_refused_naming_both(tmp_path, monkeypatch) -> None:
+    package = tmp_path / "clashing_migrations"
+    (package / "migrations").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations" / "0001_first.sql").write_text("SELECT 1;")
+    (package / "migrations" / "0001_second.sql").write_text("SELECT 2;")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(MigrationError, match=r"0001_first and 0001_second\.sql share version 0001"):
+        discover("clashing_migrations", "plain")
+
+
+def test_a_storage_mode_variant_replaces_the_shared_file_of_its_version(tmp_path, monkeypatch) -> None:
+    package = tmp_path / "variant_migrations"
+    (package / "migrations").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations" / "0001_tables.sql").write_text("SELECT 'shared';")
+    (package / "migrations" / "0001_tables.plain.sql").write_text("SELECT 'plain';")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert [m.sql for m in discover("variant_migrations", "plain")] == ["SELECT 'plain';"]
+    assert [m.sql for m in discover("variant_migrations", "timescaledb")] == ["SELECT 'shared';"]
