@@ -28,6 +28,8 @@ _BAND = 4.0 * _FAR
 # A channel's windows carry their time of day once it has been observed this long: before it has seen a day,
 # every time of day is new to it (and its reference, which lags by up to a run, is hours behind on slow data).
 CONTEXT_AFTER_S = 2 * 86_400.0
+# Readings a channel's reference needs before its novelties are learnt by its calibration.
+MATURITY = 100
 # Readings that decide whether a channel is a counter, and how often its steps must not go down.
 _COUNTER_EVIDENCE = 32
 _MONOTONIC_SHARE = 0.99
@@ -246,10 +248,10 @@ class ChannelBank:
             point_tail, pattern_tail = self.tails[c]
             result[:, c] = np.minimum(1.0, TESTS * np.minimum(point_tail.probabilities(point[:, c]),
                                                               pattern_tail.probabilities(pattern[:, c])))
-            # Novelties seen while the channel's reference was still forming (its first ``warmup_rows`` readings)
+            # Novelties seen while the channel's reference was still forming (its first ``MATURITY`` readings)
             # say more about the reference than about the data: a channel that has only seen nights finds its
             # first morning tens of scales away. They are not learnt, so they cannot inflate the tails for good.
-            mature = self.counts[c] + np.cumsum(observed[:, c]) > self.config.warmup_rows
+            mature = self.counts[c] + np.cumsum(observed[:, c]) > MATURITY
             point_tail.learn(point[mature, c])
             pattern_tail.learn(pattern[mature, c])
             self._append(c, rows[observed[:, c], c], minutes[observed[:, c]])

@@ -56,7 +56,8 @@ class DetectorConfig:
     refresh_rows: int = 64
     """A channel's reference, scale and calibration are rebuilt every this many of its readings."""
     calibration_history: int = 5000
-    """Recent values of each statistic that its tail probability is calibrated on."""
+    """Recent values of each statistic that its tail probability is calibrated on; on a fast channel they are
+    the maxima of blocks of values (a power of two long), so that they span ``memory_days``."""
     tail_quantile: float = 0.95
     """Above this quantile of its history a statistic's tail is modelled as exponential (peaks over
     threshold), so probabilities far smaller than one over the history length can be estimated."""
@@ -69,10 +70,14 @@ class DetectorConfig:
     """Fit a joint residual model (PCA: T² and Q) on a device's healthy start (needs at least 2 channels)."""
     residual_fit_rows: int = 300
     """Row at which the residual model is first fitted, on the rows before it (the healthy start)..."""
-    residual_refit_every: int = 2048
-    """...and refitted every this many rows after it, on the most recent non-alarm rows."""
+    residual_refit_every: int = 256
+    """...and refitted every this many rows after it, on the non-alarm rows: it follows slow drift (a casing
+    warming up) while nothing is wrong, and stays as it was while an alarm holds."""
     residual_train_rows: int = 2048
     """Most recent non-alarm rows used for a refit."""
+    residual_memory_days: float = 1.0
+    """Half of the residual model's training rows are one row in so many over this many days (the other half are
+    the most recent rows), so a refit knows every regime of the day (a standby pump at the demand peak)."""
     residual_variance: float = 0.95
     """Share of the standardised variance the principal components keep (T²); the rest is the residual (Q)."""
     residual_smoothing: float = 0.2

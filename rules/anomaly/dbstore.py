@@ -120,6 +120,13 @@ class DatabaseModelStore:
             "SELECT key, max(version) FROM anomaly_models WHERE key = ANY(%s) GROUP BY key", (list(keys),)).fetchall())
         return dict(rows)
 
+    def newest_rows(self, keys: Sequence[str]) -> dict[str, int]:
+        """The rows seen by the newest version of each of ``keys`` that has one, without reading any state."""
+        rows = self._run(lambda conn: conn.execute(
+            """SELECT DISTINCT ON (key) key, rows_seen FROM anomaly_models WHERE key = ANY(%s)
+               ORDER BY key, version DESC""", (list(keys),)).fetchall())
+        return dict(rows)
+
     def refreshed_on(self, key: str, day: date) -> bool:
         """Whether ``key`` has a version from the refresh of ``day`` (UTC)."""
         row = self._run(lambda conn: conn.execute(

@@ -35,7 +35,7 @@ _TINY = 1e-12
 # estimator does not hold: the excesses' variance is infinite).
 _MIN_SHAPE_EXCESSES = 20
 _MAX_SHAPE = 0.45
-# Refresh schedule (see TailProbability.due): at least this many new values, at most this many.
+# Refresh schedule (see TailProbability.due): at least this many new values (or their blocks), at most this many.
 _MIN_PENDING = 16
 _MAX_PENDING = 512
 
@@ -43,11 +43,13 @@ _MAX_PENDING = 512
 class TailProbability:
     """Tail probability of a non-negative statistic under its last ``size`` values."""
 
-    def __init__(self, size: int, quantile: float, prior_weight: float, min_count: int, block: int = 1) -> None:
+    def __init__(self, size: int, quantile: float, prior_weight: float, min_count: int, block: int = 1,
+                 min_blocks: int = 20) -> None:
         self.size = size
         self.quantile = quantile
         self.prior_weight = prior_weight
         self.min_count = min_count
+        self.min_blocks = min_blocks
         # With ``block`` > 1 the history holds the maximum of each ``block`` consecutive values, so it spans
         # ``block`` times longer (a day of a 1 Hz channel instead of an hour and a half); a value's probability
         # is then the per-value probability that gives its block maximum's: 1 - (1 - P_block) ** (1 / block).
@@ -68,8 +70,9 @@ class TailProbability:
 
     @property
     def ready(self) -> bool:
-        """Whether the last refresh had enough history for probabilities below 1."""
-        return len(self._sorted) >= self.min_count
+        """Whether the last refresh had enough history for probabilities below 1: ``min_count`` values, in at
+        least ``min_blocks`` blocks."""
+        return len(self._sorted) >= self.needed
 
     @property
     def due(self) -> bool:
@@ -95,6 +98,15 @@ class TailProbability:
         self._length += len(values)
         self._learnt += len(values)
 
+    @property
+    def needed(self) -> int:
+        """History values needed before probabilities go below 1."""
+        return max(self.min_blocks, math.ceil(self.min_count / self.block))
+
+    def learnt_since(self, count: int) -> int:
+        """Values learnt after the first ``count``."""
+        return self._learnt - count
+
     def _block_maxima(self, values: np.ndarray) -> np.ndarray:
         maxima = []
         head = values[: self.block - self._block_count]
@@ -112,6 +124,15 @@ class TailProbability:
                 self._block_max, self._block_count = float(tail.max()), len(tail)
         return np.asarray(maxima)
 
+    def forget_first(self, count: int) -> None:
+        """Drop the first ``count`` values ever learnt (if still held) and refresh: a calibration seeded with
+        provisional values lets them go once enough real ones have come."""
+        held_from = self._learnt - self._length
+        drop = max(0, min(self._length, count - held_from))
+        self._history[: self._length - drop] = self._history[drop : self._length]
+        self._length -= drop
+        self.refresh()
+
     def refresh(self) -> None:
         """Rebuild the estimate from the last ``size`` learnt values."""
         self._refreshed_at = self._learnt
@@ -121,7 +142,7 @@ class TailProbability:
         ordered = np.sort(history)
         self._sorted = ordered
         n = len(ordered)
-        if n < self.min_count:
+        if n < self.needed:
             self._threshold, self._above, self._excess, self._shape = math.inf, 0.0, 1.0, 0.0
             return
         threshold = float(ordered[min(n - 1, int(self.quantile * n))])
@@ -166,13 +187,14 @@ class TailProbability:
         kept = self._history[max(0, self._length - self.size - pending) : self._length]
         return {"size": self.size, "quantile": self.quantile, "prior_weight": self.prior_weight,
                 "min_count": self.min_count, "history": pack(kept), "learnt": self._learnt,
-                "refreshed_at": self._refreshed_at, "block": self.block,
+                "refreshed_at": self._refreshed_at, "block": self.block, "min_blocks": self.min_blocks,
                 "block_max": None if self._block_count == 0 else self._block_max, "block_count": self._block_count}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TailProbability:
         """Rebuild from :meth:`state_dict`, with the estimate of the last refresh."""
-        tail = cls(state["size"], state["quantile"], state["prior_weight"], state["min_count"], state["block"])
+        tail = cls(state["size"], state["quantile"], state["prior_weight"], state["min_count"], state["block"],
+                   state["min_blocks"])
         if state["block_count"]:
             tail._block_max, tail._block_count = state["block_max"], state["block_count"]
         history = unpack(state["history"])

@@ -1,4 +1,4 @@
-"""The daily model refresh: retrain every anomaly detector the rules define from the stored readings.
+"""Training detectors from stored readings: the daily model refresh, and the warm-up of detectors without a model.
 
 For each device and ``anomaly`` rule the engine binds (same pack, overrides and registry), the device's readings
 of the last ``lookback`` are replayed into a fresh detector that is stored as the next version. The running
@@ -10,27 +10,34 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from ingest.database import connect
 from ingest.history import MAX_POINTS, HistoryError, raw_points
 from ingest.registry import list_devices
 from rules import store as rule_store
+from rules.anomaly.config import DetectorConfig
 from rules.anomaly.dbstore import AlreadyRefreshed, DatabaseModelStore
 from rules.anomaly.store import train_detector
-from rules.engine import apply_overrides
 from rules.model import AnomalySpec, RulePack
+from rules.overrides import apply_overrides
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOOKBACK = timedelta(days=14)
 JOB_ID = "anomaly-model-refresh"
+# Warm-up: detectors without a usable model are trained from the last two days of readings (at most ~170,000
+# rows of a 1 Hz device, about 20 s of training), every ten minutes and once as soon as the scheduler starts.
+WARM_UP_JOB_ID = "anomaly-model-warm-up"
+WARM_UP_LOOKBACK = timedelta(days=2)
+WARM_UP_EVERY = timedelta(minutes=10)
 # History is read in slices so that one query stays under ingest.history's point limit up to ~4.6 Hz.
 SLICE = timedelta(hours=6)
 # A run delayed by a busy or briefly stopped scheduler still counts for its day.
@@ -116,15 +123,39 @@ def refresh_models(database_url: str, *, now: datetime, lookback: timedelta = DE
     ``pack`` is the engine's base pack (None: the default pack). Warm-up stays honest: a detector trained on
     less history than its warm-up still raises nothing until it has seen enough rows live.
     """
+    report = RefreshReport(day=_utc(now).date())
+    return _train(database_url, now, lookback, pack, report, lambda models, keys: {
+        key for key in keys if models.refreshed_on(key, report.day)}, refresh_day=report.day)
+
+
+def warm_up_models(database_url: str, *, now: datetime, lookback: timedelta = WARM_UP_LOOKBACK,
+                   pack: RulePack | None = None) -> RefreshReport:
+    """Train, from the device's readings in ``[now - lookback, now)``, every anomaly detector that has no stored
+    model or only one still warming up, and store it as the next version: a new device with stored history, or
+    a device whose detector the engine had to start fresh, is armed from its history instead of its next
+    readings. The running engine takes the versions up at its next checkpoint. Keys whose model has seen a
+    warm-up's worth of rows are left alone (``already_done``).
+    """
+    warm = DetectorConfig().warmup_rows
+    return _train(database_url, now, lookback, pack, RefreshReport(day=_utc(now).date()), lambda models, keys: {
+        key for key, rows in models.newest_rows(keys).items() if rows >= warm}, refresh_day=None)
+
+
+def _utc(now: datetime) -> datetime:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    report = RefreshReport(day=now.astimezone(UTC).date())
+    return now.astimezone(UTC)
+
+
+def _train(database_url: str, now: datetime, lookback: timedelta, pack: RulePack | None, report: RefreshReport,
+           done: Callable[[DatabaseModelStore, list[str]], set[str]], *, refresh_day: date | None) -> RefreshReport:
     models = DatabaseModelStore(database_url)
     with contextlib.closing(models), connect(database_url) as conn:
         targets = anomaly_targets(conn, pack)
         conn.commit()
+        finished = done(models, [target.key for target in targets])
         for target in targets:
-            if models.refreshed_on(target.key, report.day):
+            if target.key in finished:
                 report.already_done.append(target.key)
                 continue
             try:
@@ -140,7 +171,7 @@ def refresh_models(database_url: str, *, now: datetime, lookback: timedelta = DE
             detector = train_detector(target.channels, history)
             try:
                 record = models.put(target.key, detector.state_dict(), trained_at=now, rows=detector.rows_seen,
-                                    refresh_day=report.day)
+                                    refresh_day=refresh_day)
             except AlreadyRefreshed:
                 # Another run of the same day got there while this one trained.
                 report.already_done.append(target.key)
@@ -160,12 +191,27 @@ def run_scheduled_refresh(database_url: str, lookback: timedelta, pack: RulePack
     return report
 
 
+def run_scheduled_warm_up(database_url: str, pack: RulePack | None) -> RefreshReport:
+    """The scheduled warm-up: train detectors that have no usable model from their history, and log it."""
+    report = warm_up_models(database_url, now=datetime.now(UTC), pack=pack)
+    if report.refreshed:
+        log.info("anomaly models warmed up from history: %s", ", ".join(model.key for model in report.refreshed))
+    for key, reason in report.failed.items():
+        log.warning("anomaly model %s not warmed up: %s", key, reason)
+    return report
+
+
 def schedule_refresh(scheduler: BaseScheduler, database_url: str, *, hour_utc: int = 18,
                      lookback: timedelta = DEFAULT_LOOKBACK, pack: RulePack | None = None) -> None:
-    """Add (or replace) the daily refresh job at ``hour_utc``:00 UTC (18:00 UTC is 02:00 China time).
+    """Add (or replace) the daily refresh job at ``hour_utc``:00 UTC (18:00 UTC is 02:00 China time), and the
+    warm-up job (:func:`warm_up_models`) every ``WARM_UP_EVERY`` and once when the scheduler starts.
 
-    ``pack`` must be the base pack the engine was given, so the refresh trains the detectors it runs.
+    ``pack`` must be the base pack the engine was given, so the jobs train the detectors it runs.
     """
+    scheduler.add_job(
+        run_scheduled_warm_up, IntervalTrigger(seconds=WARM_UP_EVERY.total_seconds(), timezone=UTC),
+        args=(database_url, pack), id=WARM_UP_JOB_ID, name="anomaly model warm-up", replace_existing=True,
+        max_instances=1, coalesce=True, next_run_time=datetime.now(UTC))
     scheduler.add_job(
         run_scheduled_refresh, CronTrigger(hour=hour_utc, minute=0, timezone=UTC),
         args=(database_url, lookback, pack), id=JOB_ID, name="anomaly model refresh", replace_existing=True,

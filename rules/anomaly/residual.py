@@ -136,7 +136,7 @@ def _smooth(values: np.ndarray, previous: float | None, weight: float) -> tuple[
 def _rebased(tail: TailProbability, block: int) -> TailProbability:
     """A calibration learning ``block`` maxima from now on, started from ``tail``'s per-row history: each
     history value stands for a block whose maximum it is, which errs on the quiet side until real blocks come."""
-    rebased = TailProbability(tail.size, tail.quantile, tail.prior_weight, tail.min_count, block)
+    rebased = TailProbability(tail.size, tail.quantile, tail.prior_weight, tail.min_count, block, tail.min_blocks)
     rebased._history = tail._history.copy()
     rebased._length, rebased._learnt = tail._length, tail._learnt
     rebased.refresh()
@@ -161,6 +161,10 @@ class ResidualModel:
         self.components: Components | None = None
         self.smoothed: list[float | None] = [None, None]
         self.tails = [self._tail(), self._tail()]
+        # Values the calibration was seeded with at a fit (cross-fitted training rows), dropped at a later refit
+        # once the device's own rows have calibrated enough: a first fit on a few hundred rows scores its other
+        # half poorly, and those values would otherwise blunt the calibration for thousands of rows.
+        self.seeded = 0
 
     def _tail(self, block: int = 1) -> TailProbability:
         cfg = self.config
@@ -177,7 +181,7 @@ class ResidualModel:
         healthy rows are known) and refreshes the calibration at the start of every ``refresh_rows`` rows."""
         cfg = self.config
         if self.row % cfg.refresh_rows == 0:
-            readings = cfg.memory_days * 86_400.0 / interval_s
+            readings = cfg.residual_memory_days * 86_400.0 / interval_s
             self.stride = max(1, math.ceil(readings / (self.memory.maxlen or 1)))
             for tail in self.tails:
                 if tail.due:
@@ -195,7 +199,11 @@ class ResidualModel:
         self.components = Components.fit(rows, self.config.residual_variance, channels)
         if previous is not None and np.array_equal(previous.channels, channels) and block == self.tails[0].block:
             # A refit of the same channels: T² and Q keep their meaning, and their calibration, which has seen
-            # far more rows than one training set, carries on.
+            # far more rows than one training set, carries on (without its seed once it has enough of its own).
+            if self.seeded and self.tails[0].learnt_since(self.seeded) >= max(self.seeded, 10 * self.tails[0].needed):
+                for tail in self.tails:
+                    tail.forget_first(self.seeded)
+                self.seeded = 0
             return
         half = len(rows) // 2
         share, weight = self.config.residual_variance, self.config.residual_smoothing
@@ -204,13 +212,14 @@ class ResidualModel:
         second = Components.fit(rows[:half], share, channels).statistics(rows[half:])
         # The cross-fitted rows calibrate one row each (blocks start once rows are learnt one by one).
         self.tails = [self._tail(), self._tail()]
-        self.smoothed = [None, None]
         for index, tail in enumerate(self.tails):
-            smoothed, _ = _smooth(np.concatenate([first[index], second[index]]), None, weight)
+            # The running average carries on from the calibration rows, so the next rows are smoothed like them.
+            smoothed, self.smoothed[index] = _smooth(np.concatenate([first[index], second[index]]), None, weight)
             tail.learn(np.asarray(smoothed))
             tail.refresh()
         if block > 1:
             self.tails = [_rebased(tail, block) for tail in self.tails]
+        self.seeded = self.tails[0].learnt_since(0)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Tail probability of each row of a run (1 while unfitted, or before every channel has been seen):
@@ -263,7 +272,8 @@ class ResidualModel:
                 "memory": pack(np.asarray(self.memory, dtype=float).reshape(-1)), "stride": self.stride,
                 "learnt": self.learnt,
                 "components": None if self.components is None else self.components.state_dict(),
-                "smoothed": list(self.smoothed), "tails": [tail.state_dict() for tail in self.tails]}
+                "smoothed": list(self.smoothed), "tails": [tail.state_dict() for tail in self.tails],
+                "seeded": self.seeded}
 
     @classmethod
     def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> ResidualModel:
@@ -279,4 +289,5 @@ class ResidualModel:
             model.components = Components.from_state(state["components"])
         model.smoothed = list(state["smoothed"])
         model.tails = [TailProbability.from_state(tail) for tail in state["tails"]]
+        model.seeded = state["seeded"]
         return model

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from ingest.records import Batch
 from rules.alarms import list_alarms
 from rules.anomaly.dbstore import DatabaseModelStore
 from rules.anomaly.store import train_detector
 from rules.engine import RuleEngine
+from rules.errors import RulePackError
 from rules.hooks import ALARM_LEVEL, DetectorScorer
+from rules.loader import parse_pack
 
-from .conftest import CHANNELS, STEP, vibration_rows
+from .conftest import CHANNELS, PUMP_RULE, STEP, vibration_rows
 
 T0 = datetime(2026, 6, 1, 8, tzinfo=UTC)
 WS1_KEY = "pump.anomaly/S1-B1-WS1"
@@ -116,3 +120,20 @@ def test_first_sight_of_keys_without_a_stored_model_reads_no_model(db_url):
         scorer.score(f"anomaly.rule/new-device-{n}", CHANNELS, T0, {c: 0.1 for c in CHANNELS})
     scorer.score(WS1_KEY, CHANNELS, T0, {c: 0.1 for c in CHANNELS})
     assert store.latest_calls == 1  # only the key that has a stored model
+
+
+def test_a_rule_picks_its_alarm_style_and_an_unknown_style_is_refused():
+    event_rule = PUMP_RULE.replace("level: 0.5", "level: 0.5\n    alarm: event")
+    assert parse_pack(event_rule, "<test>").rules[0].spec.alarm == "event"
+    assert parse_pack(PUMP_RULE, "<test>").rules[0].spec.alarm == "state"
+    with pytest.raises(RulePackError, match="alarm"):
+        parse_pack(PUMP_RULE.replace("level: 0.5", "level: 0.5\n    alarm: sometimes"), "<test>")
+
+
+def test_the_state_style_scores_every_abnormal_row_above_the_level_and_the_event_style_only_the_onset():
+    rows = [*vibration_rows(400), *[{channel: 5.0 for channel in CHANNELS}] * 20]
+    event, state = DetectorScorer(), DetectorScorer()
+    event_scores = [event.score(WS1_KEY, CHANNELS, T0 + i * STEP, row, alarm="event") for i, row in enumerate(rows)]
+    state_scores = [state.score(WS1_KEY, CHANNELS, T0 + i * STEP, row) for i, row in enumerate(rows)]
+    assert sum(score >= ALARM_LEVEL for score in event_scores[400:]) == 1
+    assert all(score >= ALARM_LEVEL for score in state_scores[401:])

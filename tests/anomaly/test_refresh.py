@@ -1,4 +1,4 @@
-"""Specification of the daily model refresh from stored readings, and of its schedule."""
+"""Specification of training detectors from stored readings: the daily refresh, the warm-up, their schedule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from rules.anomaly.dbstore import DatabaseModelStore
-from rules.anomaly.refresh import JOB_ID, RefreshedModel, refresh_models, schedule_refresh
+from rules.anomaly.refresh import (
+    JOB_ID,
+    WARM_UP_JOB_ID,
+    RefreshedModel,
+    refresh_models,
+    schedule_refresh,
+    warm_up_models,
+)
 from rules.anomaly.store import train_detector
 from rules.loader import parse_pack
 
@@ -92,3 +99,38 @@ def test_the_scheduled_job_refreshes_as_of_the_current_day(db, db_url, devices, 
     report = job.func(*job.args, **job.kwargs)
     assert report.refreshed == [RefreshedModel(WS1_KEY, 1, 60)]
     assert DatabaseModelStore(db_url).refreshed_on(WS1_KEY, report.day)
+
+
+def test_warm_up_trains_a_detector_without_a_model_from_its_history(db, db_url, devices, pump_pack):
+    rows = vibration_rows(300)
+    times = write_rows(db, devices["ws1"], NOW - timedelta(hours=6), rows)
+    report = warm_up_models(db_url, now=NOW, pack=pump_pack)
+    assert report.refreshed == [RefreshedModel(WS1_KEY, 1, 300)]
+    stored = DatabaseModelStore(db_url).latest(WS1_KEY)
+    assert stored.state == train_detector(CHANNELS, list(zip(times, rows, strict=True))).state_dict()
+
+
+def test_warm_up_replaces_a_model_still_warming_up_and_leaves_an_armed_one(db, db_url, devices, pump_pack):
+    store = DatabaseModelStore(db_url)
+    write_rows(db, devices["ws1"], NOW - timedelta(hours=6), vibration_rows(300))
+    write_rows(db, devices["ws2"], NOW - timedelta(hours=6), vibration_rows(300, seed=1))
+    young = train_detector(CHANNELS, [(NOW - timedelta(hours=7), {c: 0.1 for c in CHANNELS})])
+    store.put(WS1_KEY, young.state_dict(), trained_at=NOW, rows=young.rows_seen)
+    armed = train_detector(CHANNELS, [(NOW - timedelta(hours=7) + i * timedelta(seconds=1), row)
+                                      for i, row in enumerate(vibration_rows(200, seed=2))])
+    store.put("pump.anomaly/S1-B1-WS2", armed.state_dict(), trained_at=NOW, rows=armed.rows_seen)
+    report = warm_up_models(db_url, now=NOW, pack=pump_pack)
+    assert report.refreshed == [RefreshedModel(WS1_KEY, 2, 300)]
+    assert report.already_done == ["pump.anomaly/S1-B1-WS2"]
+
+
+def test_schedule_refresh_warms_up_at_start_and_every_ten_minutes(db_url):
+    scheduler = BackgroundScheduler(timezone=UTC)
+    schedule_refresh(scheduler, db_url)
+    scheduler.start(paused=True)
+    try:
+        job = scheduler.get_job(WARM_UP_JOB_ID)
+        assert job.next_run_time <= datetime.now(UTC)
+        assert job.trigger.interval == timedelta(minutes=10)
+    finally:
+        scheduler.shutdown(wait=False)
