@@ -31,8 +31,10 @@ MIN_FORECAST_CONFIDENCE = 0.9
 class AnomalyScorer(Protocol):
     """Scores rows of one device's channels; a score at or above the rule's ``level`` is anomalous."""
 
-    def score(self, key: str, channels: Sequence[str], ts: datetime, values: Mapping[str, float]) -> float:
-        """Feed one row (``values`` may lack some channels) of the series ``key``; return its score."""
+    def score(self, key: str, channels: Sequence[str], ts: datetime, values: Mapping[str, float], *,
+              alarm: str = "state") -> float:
+        """Feed one row (``values`` may lack some channels) of the series ``key``; return its score (``alarm``:
+        the rule's alarm style, ``state`` or ``event``)."""
         ...
 
     def flush(self, now: datetime) -> None:
@@ -80,14 +82,17 @@ class DetectorScorer:
         self._running: dict[str, _Running] = {}
         self._stored_keys: set[str] | None = None  # None: to be read at the next first sight
 
-    def score(self, key: str, channels: Sequence[str], ts: datetime, values: Mapping[str, float]) -> float:
-        """Feed one row to the detector of ``key`` (loaded or created on first use) and return its score."""
+    def score(self, key: str, channels: Sequence[str], ts: datetime, values: Mapping[str, float], *,
+              alarm: str = "state") -> float:
+        """Feed one row to the detector of ``key`` (loaded or created on first use) and return its score: at or
+        above the alarm level on every abnormal row (``state``) or on an event's onset row (``event``)."""
         running = self._running.get(key)
         if running is None:
             running = self._first_sight(key, channels)
             self._running[key] = running
         result = running.detector.update(ts, values)
-        return max(result.value, ALARM_LEVEL) if result.is_anomaly else min(result.value, BELOW_ALARM_LEVEL)
+        flagged = result.onset if alarm == "event" else result.abnormal
+        return max(result.value, ALARM_LEVEL) if flagged else min(result.value, BELOW_ALARM_LEVEL)
 
     def flush(self, now: datetime) -> None:
         """Save detectors with unsaved rows and adopt newer stored versions; a failure is retried next time."""

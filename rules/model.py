@@ -86,6 +86,7 @@ class Composite:
 class AnomalySpec:
     metrics: tuple[str, ...]
     level: float
+    alarm: str = "state"
 
 
 @dataclass(frozen=True, slots=True)

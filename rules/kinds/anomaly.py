@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gateway.protocol.catalog import catalog
+from rules.anomaly.config import ALARM_STYLES
 from rules.checker import Checker, Node
 from rules.evaluators import Deferred, Evaluator, Subject
 from rules.hooks import AnomalyScorer
@@ -23,13 +24,18 @@ if TYPE_CHECKING:
 
 
 def parse(chk: Checker, node: Node, path: str, device_type: str | None) -> AnomalySpec | None:
-    """``metrics`` of the device type and the score ``level``."""
+    """``metrics`` of the device type, the score ``level`` and the ``alarm`` style (``state``, the default: the
+    alarm holds while the device is abnormal; ``event``: it fires on an episode's first row and no other for the
+    detector's quiet rows; docs/anomaly.md)."""
     metrics = chk.codes(node, "metrics", path)
     for metric in metrics:
         if device_type in catalog() and metric not in catalog()[device_type].metrics:
             chk.fail(node, "metrics", f"{path}.metrics", f"'{metric}' is not a {device_type} metric")
     level = chk.number(node, "level", path, required=True)
-    return AnomalySpec(metrics, level) if metrics and level is not None else None
+    alarm = chk.text(node, "alarm", path, required=False) or "state"
+    if alarm not in ALARM_STYLES:
+        chk.fail(node, "alarm", f"{path}.alarm", f"expected one of {', '.join(ALARM_STYLES)}, got {alarm!r}")
+    return AnomalySpec(metrics, level, alarm) if metrics and level is not None else None
 
 
 def bind(rule: Rule, subject: Subject, binding: Binding) -> Evaluator:
@@ -72,7 +78,7 @@ class AnomalyEvaluator(Evaluator):
         ts = self.row_ts
         if ts is None:
             return
-        score = self.scorer.score(self.fingerprint, self.spec.metrics, ts, self.row)
+        score = self.scorer.score(self.fingerprint, self.spec.metrics, ts, self.row, alarm=self.spec.alarm)
         self.last_ts, self.row_ts, self.row = ts, None, {}
         if score >= self.spec.level:
             life.fire(self, ts, score)
@@ -101,4 +107,5 @@ class AnomalyChannel:
             self.waiting.add(self.evaluator)
 
 
-KIND = RuleKind("anomaly", ("metrics", "level"), parse, bind, settings=(Setting("level", "level", Checker.raw),))
+KIND = RuleKind("anomaly", ("metrics", "level", "alarm"), parse, bind,
+                settings=(Setting("level", "level", Checker.raw),))
