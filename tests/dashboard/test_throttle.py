@@ -128,7 +128,7 @@ def test_login_from_127_0_0_1_succeeds_at_once_while_127_0_0_2_fails_100_times(
     print(f"\nreal user's sign-in during the flood: {res.status_code} in {elapsed * 1000:.0f} ms; "
           f"attacker: {statuses.count(401)} x 401, {statuses.count(429)} x 429")
     assert res.status_code == 200 and elapsed < 2.0
-    assert len(statuses) == 100 and set(statuses) <= {401, 429} and statuses.count(429) >= 90
+    assert len(statuses) == 100 and set(statuses) <= {401, 429} and statuses.count(429) >= 85
 
 
 def test_a_spray_over_48_usernames_is_throttled_and_the_alarm_list_stays_fast(world, as_role, api) -> None:
