@@ -140,8 +140,8 @@ class RuleEngine:
         unknown: list[Any] = []
         samples = batch.samples
         for start in range(0, len(samples), LEND_EVERY):
-            if start and self._lock.lend():
-                life.now = now or datetime.now(UTC)  # the event batch set its own
+            if start and self._lock.urgent_waiting:
+                self._lend(now)
             for sample in samples[start:start + LEND_EVERY]:
                 ctx = devices.get(sample.device_id)
                 if ctx is None:
@@ -179,6 +179,19 @@ class RuleEngine:
         routing.deferred.clear()
         routing.resume(life, self._open.values())
         self._flush()
+
+    def _lend(self, now: datetime | None) -> None:
+        """Let the event batches waiting run now, in the middle of this telemetry batch.
+
+        The anomaly scoring this batch has deferred stays its own: run by the event batch, it would put the
+        cost of a telemetry batch back on the entrapment's path.
+        """
+        deferred = self._routing.deferred
+        held_back = set(deferred)
+        deferred.clear()
+        self._lock.lend()
+        deferred |= held_back
+        self._life.now = now or datetime.now(UTC)  # the event batch set its own
 
     def _tick(self, now: datetime) -> None:
         life = self._life

@@ -43,6 +43,11 @@ class PriorityLock:
                 self._held = False
                 self._cond.notify_all()
 
+    @property
+    def urgent_waiting(self) -> bool:
+        """Whether an urgent caller waits (read without the lock: a hint for the holder)."""
+        return self._urgent_waiting > 0
+
     def lend(self) -> bool:
         """From the holder: let every urgent caller waiting now run, then take the lock back.
 
