@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -32,7 +33,7 @@ from propwatch import services
 from propwatch.embedded import EmbeddedBroker, SecuredBrokerUnavailable
 from propwatch.pipeline import Pipeline
 from propwatch.schema import upgrade_database
-from propwatch.seed import Login, seed_demo
+from propwatch.seed import Login, seed_anomaly_history, seed_demo
 from propwatch.settings import Settings
 from simulators.estate import EstateLayout, demo_estate
 from simulators.site import SiteSimulator
@@ -76,6 +77,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
         with connect(database_url) as conn:
             logins = seed_demo(conn, layout)
             broker = _broker(settings, stack, options.data_dir, conn, shown=_shown_device(layout))
+        seed_anomaly_history(database_url, layout, now=datetime.now(UTC))
 
         pipeline = Pipeline(database_url=database_url, endpoint=broker.endpoint, protocol=broker.protocol,
                             rules_file=settings.rules_file, client_id=settings.gateway_client_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,11 +14,21 @@ from dispatch import fund
 from dispatch.crew import CrewMember, upsert_crew_member
 from dispatch.preventive import create_plan
 from dispatch.responsibility import default_list_path, import_list, lookup, parse_list
+from ingest.database import connect
 from ingest.migrations import is_migrated
+from ingest.records import Batch, Sample
 from ingest.registry import Building, Device, Site, upsert_building, upsert_device, upsert_site
+from ingest.writer import Writer
+from rules.anomaly.config import DetectorConfig
+from rules.anomaly.dbstore import DatabaseModelStore
+from rules.anomaly.refresh import anomaly_targets, warm_up_models
 from simulators.estate import EstateLayout
+from simulators.offline import run_offline
 
 SEED_ACTOR = "system:seed"
+# Simulated history stored before the demo starts, so its anomaly rules are armed at once: a door close time
+# reported every minute needs about 4.3 h of readings before its detector is calibrated (docs/anomaly.md).
+ANOMALY_HISTORY = timedelta(hours=5)
 
 
 @dataclass(frozen=True)
@@ -90,3 +101,35 @@ def _ensure_login(conn: psycopg.Connection, role: str, site_id: str, *, crew: Cr
             household_id=household_id if role == "owner" else None,
         )
     return Login(role, username, password)
+
+
+def seed_anomaly_history(database_url: str, layout: EstateLayout, *, now: datetime,
+                         history: timedelta = ANOMALY_HISTORY) -> None:
+    """Store ``history`` of simulated readings of the metrics the anomaly rules watch, for the devices they
+    cover, and train their detectors from it, so those rules are armed when the pipeline starts. Nothing is done
+    when every detector already has a model past its warm-up (the demo's data directory is reused)."""
+    with connect(database_url) as conn:
+        targets = anomaly_targets(conn)
+    store = DatabaseModelStore(database_url)
+    try:
+        armed = store.newest_rows([target.key for target in targets])
+    finally:
+        store.close()
+    pending = [t for t in targets if armed.get(t.key, 0) < DetectorConfig().warmup_rows]
+    if not pending:
+        return
+    metrics: dict[str, set[str]] = {}
+    for target in pending:
+        metrics.setdefault(target.device_id, set()).update(target.channels)
+    sent = run_offline(layout, start=now - history, duration_s=history.total_seconds(), seed=7,
+                       devices=sorted(metrics))
+    samples = []
+    for message in sent:
+        if message.kind == "telemetry" and not message.malformed:
+            values = json.loads(message.payload)["metrics"]
+            watched = {name: value for name, value in values.items() if name in metrics[message.device]}
+            if watched:
+                samples.append(Sample(message.device, message.ts, watched))
+    with connect(database_url) as conn:
+        Writer(conn).write(Batch(samples, []))
+    warm_up_models(database_url, now=now)
