@@ -4,9 +4,10 @@ Equipment channels move together (a pump's current, vibration, pressure and flow
 breaks their usual relation even when each channel stays within its own range. The model standardises each
 channel, keeps the principal components that carry ``residual_variance`` of the variance, and scores a row by
 Hotelling's T² (how far along the usual directions) and Q, the squared prediction error (how far off them) —
-the classical PCA monitoring pair of process control. Both are smoothed over a few rows and calibrated into
-tail probabilities on rows the model was not fitted on (each half of the training rows scored by a model fitted
-on the other half), then on the device's own non-alarm rows.
+the classical PCA monitoring pair of process control. Both, as they are (a one-row spike) and smoothed over a
+few rows (a small persistent change), are calibrated into tail probabilities on rows the model was not fitted
+on (each half of the training rows scored by a model fitted on the other half), then on the device's own
+non-alarm rows.
 
 The model is first fitted on the rows before ``residual_fit_rows`` (the healthy start) and refitted every
 ``residual_refit_every`` rows on the most recent rows that were not in alarm, so a fault is never learnt while it
@@ -28,6 +29,8 @@ from rules.anomaly.arrays import pack, unpack
 from rules.anomaly.config import DetectorConfig
 from rules.anomaly.likelihood import TailProbability, calibration_block
 
+# T² and Q, each as it is and smoothed: four tests, the smallest probability counted four times (Bonferroni).
+_TESTS = 4
 # Rows needed for a fit (each half must estimate a covariance).
 MIN_FIT_ROWS = 64
 # A standardised direction has at least this variance, so a channel that was constant during training does
@@ -160,7 +163,8 @@ class ResidualModel:
         self.learnt = 0
         self.components: Components | None = None
         self.smoothed: list[float | None] = [None, None]
-        self.tails = [self._tail(), self._tail()]
+        # Calibrations of T² and Q as they are (a one-row spike) and smoothed (a small persistent change).
+        self.tails = [self._tail() for _ in range(_TESTS)]
         # Values the calibration was seeded with at a fit (cross-fitted training rows), dropped at a later refit
         # once the device's own rows have calibrated enough: a first fit on a few hundred rows scores its other
         # half poorly, and those values would otherwise blunt the calibration for thousands of rows.
@@ -211,20 +215,22 @@ class ResidualModel:
         first = Components.fit(rows[half:], share, channels).statistics(rows[:half])
         second = Components.fit(rows[:half], share, channels).statistics(rows[half:])
         # The cross-fitted rows calibrate one row each (blocks start once rows are learnt one by one).
-        self.tails = [self._tail(), self._tail()]
-        for index, tail in enumerate(self.tails):
+        self.tails = [self._tail() for _ in range(_TESTS)]
+        for index in range(2):
+            raw = np.concatenate([first[index], second[index]])
             # The running average carries on from the calibration rows, so the next rows are smoothed like them.
-            smoothed, self.smoothed[index] = _smooth(np.concatenate([first[index], second[index]]), None, weight)
-            tail.learn(np.asarray(smoothed))
-            tail.refresh()
+            smoothed, self.smoothed[index] = _smooth(raw, None, weight)
+            for tail, values in ((self.tails[index], raw), (self.tails[2 + index], np.asarray(smoothed))):
+                tail.learn(values)
+                tail.refresh()
         if block > 1:
             self.tails = [_rebased(tail, block) for tail in self.tails]
         self.seeded = self.tails[0].learnt_since(0)
 
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Tail probability of each row of a run (1 while unfitted, or before every channel has been seen):
-        the smaller of smoothed T²'s and Q's, counted twice. Call :meth:`prepare` before and :meth:`learn`
-        after; a run must not cross a multiple of ``refresh_rows`` rows."""
+        the smallest of T²'s and Q's, as they are and smoothed, counted four times. Call :meth:`prepare` before
+        and :meth:`learn` after; a run must not cross a multiple of ``refresh_rows`` rows."""
         filled = rows.copy()
         for c in range(self.channels):
             column = filled[:, c]
@@ -245,10 +251,11 @@ class ResidualModel:
         weight = self.config.residual_smoothing
         t2_smooth, self.smoothed[0] = _smooth(t2, self.smoothed[0], weight)
         q_smooth, self.smoothed[1] = _smooth(q, self.smoothed[1], weight)
-        statistics = np.asarray([t2_smooth, q_smooth])
+        statistics = np.asarray([t2, q, t2_smooth, q_smooth])
         self._run = filled, complete, statistics
-        smallest = np.minimum(self.tails[0].probabilities(statistics[0]), self.tails[1].probabilities(statistics[1]))
-        result[complete] = np.minimum(1.0, 2.0 * smallest)
+        smallest = np.min([tail.probabilities(values) for tail, values in zip(self.tails, statistics, strict=True)],
+                          axis=0)
+        result[complete] = np.minimum(1.0, _TESTS * smallest)
         return result
 
     def learn(self, learnt: np.ndarray) -> None:
