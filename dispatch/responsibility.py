@@ -382,6 +382,19 @@ def import_list(conn: psycopg.Connection, lst: ResponsibilityList, *, actor: str
     return version
 
 
+def import_default(conn: psycopg.Connection, lst: ResponsibilityList, *, actor: str) -> int:
+    """Import a shipped default list as ``actor`` unless a person has saved a version since ``actor`` last did.
+
+    A restart re-seeds the shipped list so that its new categories arrive, but it never overwrites an edit:
+    once the newest version is someone else's, the shipped list waits for a person to merge it.
+    """
+    row = conn.execute(
+        "SELECT version, imported_by FROM responsibility_versions ORDER BY version DESC LIMIT 1").fetchone()
+    if row is not None and row[1] != actor:
+        return row[0]
+    return import_list(conn, lst, actor=actor)
+
+
 def _check_units_exist(conn: psycopg.Connection, lst: ResponsibilityList) -> None:
     known = {row[0] for row in conn.execute("SELECT id FROM dispatch_units")}
     problems = [

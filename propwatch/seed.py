@@ -13,7 +13,7 @@ from dashboard.users import ROLES, create_user, set_password
 from dispatch import fund
 from dispatch.crew import CrewMember, upsert_crew_member
 from dispatch.preventive import create_plan
-from dispatch.responsibility import default_list_path, import_list, lookup, parse_list
+from dispatch.responsibility import default_list_path, import_default, lookup, parse_list
 from ingest.database import connect
 from ingest.migrations import is_migrated
 from ingest.records import Batch, Sample
@@ -56,7 +56,7 @@ def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
         register_estate(conn, layout)
         if not is_migrated(conn, "dispatch"):
             raise RuntimeError("database not migrated: run `propwatch db upgrade` first")
-        import_list(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor=SEED_ACTOR)
+        import_default(conn, parse_list(default_list_path().read_text(encoding="utf-8")), actor=SEED_ACTOR)
         elevator_unit = lookup(conn, category="elevator_entrapment", component="elevator",
                                site_id=layout.site_id).unit_id
         crew = CrewMember(id="crew-demo-1", unit_id=elevator_unit, name="维保工程师 甲", phone="",

@@ -236,6 +236,9 @@ def clear(conn: psycopg.Connection, alarm_id: int, *, actor: str, comment: str) 
         locked = _locked(conn, alarm_id)
         if locked.state == CLEARED:
             raise InvalidAlarmTransition(f"alarm {alarm_id} is already cleared")
+        if locked.latched:
+            raise InvalidAlarmTransition(
+                f"alarm {alarm_id} returned to normal unacknowledged and stays until acknowledged; acknowledge it")
         if not locked.manual_clear:
             raise InvalidAlarmTransition(
                 f"alarm {alarm_id}: its rule does not allow a manual clear; it clears when the condition ends")

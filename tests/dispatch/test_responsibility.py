@@ -14,6 +14,7 @@ from dispatch.responsibility import (
     current_version,
     default_list_path,
     export_list,
+    import_default,
     import_list,
     lookup,
     parse_list,
@@ -147,3 +148,20 @@ def test_lookup_of_offline_devices_follows_the_component(estate: psycopg.Connect
 def test_lookup_of_an_uncovered_category_fails(estate: psycopg.Connection) -> None:
     with pytest.raises(ResponsibilityNotFound):
         lookup(estate, category="gas_leak", component="gas", site_id=SITE)
+
+
+def test_a_shipped_default_is_imported_again_until_a_person_saves_a_version(db: psycopg.Connection) -> None:
+    shipped = parse_list(default_document())
+    first = import_default(db, shipped, actor="system:seed")
+    edited = default_document()
+    edited["items"][0]["sop"] = "call the duty engineer first"
+    mine = import_list(db, parse_list(edited), actor="user:admin")
+    assert import_default(db, shipped, actor="system:seed") == mine
+    assert mine == first + 1 and current_version(db) == mine
+
+
+def test_a_changed_shipped_default_replaces_an_earlier_shipped_one(db: psycopg.Connection) -> None:
+    first = import_default(db, parse_list(default_document()), actor="system:seed")
+    newer = default_document()
+    newer["items"][0]["sla"]["arrive"] = "15m"
+    assert import_default(db, parse_list(newer), actor="system:seed") == first + 1

@@ -3,7 +3,17 @@ clearing code clear when their work order closes."""
 
 from __future__ import annotations
 
-from rules.alarms import acknowledge, alarm_history, close_for_work_order, list_alarms, page_alarms
+import pytest
+
+from rules.alarms import (
+    InvalidAlarmTransition,
+    acknowledge,
+    alarm_history,
+    clear,
+    close_for_work_order,
+    list_alarms,
+    page_alarms,
+)
 
 from .conftest import at, event, reading
 
@@ -37,6 +47,15 @@ def test_acknowledging_a_latched_alarm_clears_it(db, estate, make_engine):
     assert (done.state, done.acked_by) == ("cleared", "op-li")
     assert [(t.from_state, t.to_state, t.actor) for t in alarm_history(db, done.id)][-2:] == [
         ("active", "acknowledged", "op-li"), ("acknowledged", "cleared", "op-li")]
+
+
+def test_a_latched_alarm_cannot_be_cleared_by_hand_without_its_acknowledgement(db, estate, make_engine):
+    engine = make_engine()
+    engine.process(event(estate["el1"], "trapped", 0), now=at(0))
+    engine.process(event(estate["el1"], "normal_operation", 300), now=at(300))
+    with pytest.raises(InvalidAlarmTransition, match="acknowledge it"):
+        clear(db, only(db).id, actor="op-li", comment="tidy the console")
+    assert only(db).state == "active"
 
 
 def test_the_engine_follows_the_acknowledgement_of_a_latched_alarm(db, estate, make_engine):
