@@ -7,6 +7,10 @@ TimescaleDB jobs; propwatch reads their outcome (``timescaledb_information.job_s
 a job itself (``CALL run_job``) while the server fails to: a job that failed its last run, or that is overdue
 because the server could not start a worker for it. Either way the policies are applied.
 
+In TimescaleDB mode nothing stops an operator from giving ``readings`` a retention policy shorter than the rollups
+need (plain mode's CHECK refuses it): each pass first checks the policy against ``rollups.RETENTION_FLOOR``, rolls
+up every day the policy is about to drop, puts the policy back at the floor and reports the task as failed.
+
 Every task propwatch runs is recorded in ``maintenance_runs``; ``status`` gives both views for ``/metrics``, and
 ``Maintenance`` logs a failing job once, with what fixes it, until it recovers.
 """
@@ -67,6 +71,11 @@ NOT_STARTED = ("the server did not start the job: make max_worker_processes at l
                " + max_parallel_workers + 3, and timescaledb.max_background_workers at least the databases using"
                " TimescaleDB plus the jobs that may run at once, then restart PostgreSQL (docs/operations.md); until"
                " then propwatch runs the job itself")
+RETENTION_BELOW_FLOOR = (
+    "raw retention of readings was {drop_after}, below the floor of {floor} (days are rolled up once settled, 7 days"
+    " after): the days it was about to drop were rolled up and the policy was put back at {floor}. Fix: keep raw"
+    " retention at {floor} or more (SELECT remove_retention_policy('readings'); SELECT add_retention_policy("
+    "'readings', interval '{floor}');)")
 JOB_ERROR = "fix the cause of the job's own error; until then propwatch runs the job itself"
 
 
@@ -197,8 +206,12 @@ def run(conn: psycopg.Connection, *, now: datetime | None = None, every_job: boo
         for relation, drop_after in conn.execute("SELECT relation, drop_after FROM retention_policies").fetchall():
             _record(conn, report, f"retention {relation}", lambda r=relation, d=drop_after: _drop_old(conn, r, d))
         return report
+    _record_outcome(conn, report, "retention floor readings", datetime.now(UTC),
+                    _restore_retention_floor(conn, now or datetime.now(UTC)))
+    jobs = server_jobs(conn)
+    _forget_removed_jobs(conn, jobs)
     ran = {t.task: t for t in task_runs(conn)}
-    for job in server_jobs(conn):
+    for job in jobs:
         if job.failing:
             report.failing_jobs.append(job)
         previous = ran.get(job.task)
@@ -206,6 +219,40 @@ def run(conn: psycopg.Connection, *, now: datetime | None = None, every_job: boo
         if every_job or (job.failing and due):
             _record(conn, report, job.task, lambda j=job.job_id: conn.execute("CALL run_job(%s)", (j,)))
     return report
+
+
+def _restore_retention_floor(conn: psycopg.Connection, now: datetime) -> str | None:
+    """Put a TimescaleDB retention policy of ``readings`` below the floor back at it; what was wrong, or ``None``.
+
+    Before that, every day the short policy is about to drop (all of it older than ``now - drop_after``) is rolled
+    up, settled or not, so what the server's job has not dropped yet keeps its hourly history.
+    """
+    row = conn.execute("SELECT min(drop_after) FROM retention_policies WHERE relation = 'readings'").fetchone()
+    drop_after = row[0]
+    if drop_after is None or drop_after >= rollups.RETENTION_FLOOR:
+        return None
+    rollups.refresh(conn, now=now)
+    day = rollups.done_until(conn) or rollups.first_day(conn)
+    while day is not None and day < now - drop_after:
+        with conn.transaction():
+            rollups.roll_up_day(conn, day)
+        day += rollups.DAY
+    with conn.transaction():
+        conn.execute("SELECT remove_retention_policy('readings')")
+        conn.execute("SELECT add_retention_policy('readings', %s::interval)", (rollups.RETENTION_FLOOR,))
+    message = RETENTION_BELOW_FLOOR.format(drop_after=drop_after, floor=_days(rollups.RETENTION_FLOOR))
+    log.error("storage maintenance: %s", message)
+    return message
+
+
+def _days(period: timedelta) -> str:
+    return f"{period.days} days"
+
+
+def _forget_removed_jobs(conn: psycopg.Connection, jobs: list[ServerJob]) -> None:
+    """Delete propwatch's runs of TimescaleDB jobs that no longer exist, so their series end with them."""
+    conn.execute("DELETE FROM maintenance_runs WHERE task LIKE 'job %%' AND task <> ALL (%s)",
+                 ([job.task for job in jobs],))
 
 
 def _drop_old(conn: psycopg.Connection, relation: str, drop_after: timedelta) -> None:
@@ -228,6 +275,11 @@ def _record(conn: psycopg.Connection, report: MaintenanceReport, task: str, work
     except psycopg.Error as exc:
         error = f"{type(exc).__name__}: {exc}".strip()
         log.warning("storage maintenance: %s failed: %s", task, error)
+    _record_outcome(conn, report, task, started, error)
+
+
+def _record_outcome(conn: psycopg.Connection, report: MaintenanceReport, task: str, started: datetime,
+                    error: str | None) -> None:
     report.tasks[task] = error
     conn.execute(RECORD_RUN, {"task": task, "started": started, "ok": error is None, "error": error})
 

@@ -19,6 +19,8 @@ import psycopg
 RELATION = "readings_hourly"
 SETTLE = timedelta(days=7)  # the protocol's MAX_PAST_S: the gateway refuses older messages
 DAY = timedelta(days=1)
+# The shortest raw retention that never drops a day before it is settled and rolled up (plain mode's CHECK).
+RETENTION_FLOOR = SETTLE + DAY
 ORIGIN = "2000-01-01T00:00:00Z"  # fixed origin of every bucket: the same edges whatever the query range
 
 # One row per (device, hour): per metric id, the aggregates of that hour in array position [id]. ``unnest`` of
@@ -66,8 +68,10 @@ def settled_until(now: datetime) -> datetime:
 def refresh(conn: psycopg.Connection, *, now: datetime | None = None) -> RefreshReport:
     """Roll up every settled day not rolled up yet, oldest first, one committed transaction per day.
 
-    The first refresh of a database starts at its oldest reading. A day without readings costs one empty
-    range scan. Safe to run concurrently: the progress row is locked for the whole day's work.
+    The first refresh of a database starts at its oldest reading, and progress is recorded only once that day
+    is settled and rolled up: readings imported into an empty or young database for older days are still
+    rolled up. A day without readings costs one empty range scan. Safe to run concurrently: the progress row is
+    locked for the whole day's work.
     """
     until = settled_until(now or datetime.now(UTC))
     report = RefreshReport()
@@ -76,14 +80,10 @@ def refresh(conn: psycopg.Connection, *, now: datetime | None = None) -> Refresh
             row = conn.execute(
                 "SELECT done_until FROM rollup_progress WHERE relation = %s FOR UPDATE", (RELATION,)
             ).fetchone()
-            start = row[0] if row else _first_day(conn, until)
+            start = row[0] if row else (first_day(conn) or until)
             if start >= until:
-                if row is None:
-                    conn.execute("INSERT INTO rollup_progress (relation, done_until) VALUES (%s, %s)",
-                                 (RELATION, until))
                 return report
-            cur = conn.execute(REFRESH_DAY, {"lo": start, "hi": start + DAY, "o": ORIGIN})
-            report.rows += cur.rowcount
+            report.rows += roll_up_day(conn, start)
             report.days.append(start)
             conn.execute(
                 """INSERT INTO rollup_progress (relation, done_until) VALUES (%s, %s)
@@ -92,10 +92,19 @@ def refresh(conn: psycopg.Connection, *, now: datetime | None = None) -> Refresh
             )
 
 
-def _first_day(conn: psycopg.Connection, until: datetime) -> datetime:
+def roll_up_day(conn: psycopg.Connection, day: datetime) -> int:
+    """Roll up the UTC day starting at ``day`` (again, if it was), without recording progress; returns the rows.
+
+    Rolling up a day that is not settled yet is safe: its refresh, once settled, overwrites the hours again.
+    """
+    return conn.execute(REFRESH_DAY, {"lo": day, "hi": day + DAY, "o": ORIGIN}).rowcount
+
+
+def first_day(conn: psycopg.Connection) -> datetime | None:
+    """The start of the UTC day of the oldest reading; ``None`` without readings."""
     oldest = conn.execute("SELECT min(ts) FROM readings").fetchone()[0]
     if oldest is None:
-        return until
+        return None
     return oldest.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 

@@ -189,3 +189,54 @@ def test_a_job_the_server_never_starts_is_failing_and_points_at_the_worker_setti
     job = server_job(overdue=True, next_start=NOW - timedelta(hours=1))
     assert job.failing
     assert "max_worker_processes" in job.fix
+
+
+def write_half_hourly(url: str, start: datetime, end: datetime) -> None:
+    """D1 every 30 minutes from ``start`` until ``end``."""
+    count = int((end - start) / timedelta(minutes=30))
+    with connect(url) as conn:
+        Writer(conn).write(Batch([Sample("D1", start + timedelta(minutes=30 * i), {"pressure": 1.0})
+                                  for i in range(count)]))
+
+
+def test_plain_mode_refuses_raw_retention_below_the_rollup_floor(mode_template, scratch_database) -> None:
+    with (scratch_database(mode_template("plain")) as url, connect(url, autocommit=True) as conn,
+          pytest.raises(psycopg.errors.CheckViolation)):
+        conn.execute("UPDATE retention_policies SET drop_after = interval '3 days' WHERE relation = 'readings'")
+
+
+def test_a_timescaledb_retention_below_the_floor_is_reported_rolled_up_and_put_back(
+    mode_template, scratch_database,
+) -> None:
+    with scratch_database(mode_template("timescaledb")) as url:
+        write_half_hourly(url, NOW - timedelta(days=12), NOW)
+        with connect(url, autocommit=True) as conn:
+            conn.execute("SELECT remove_retention_policy('readings')")
+            conn.execute("SELECT add_retention_policy('readings', interval '3 days')")
+            report = maintenance.run(conn, now=NOW)
+            drop_after = conn.execute(
+                "SELECT drop_after FROM retention_policies WHERE relation = 'readings'").fetchone()[0]
+            newest_rolled_up = conn.execute("SELECT max(hour) FROM readings_hourly").fetchone()[0]
+            again = maintenance.run(conn, now=NOW)
+
+    assert "below the floor of 8 days" in report.tasks["retention floor readings"]
+    assert not report.ok
+    assert drop_after == timedelta(days=8)
+    # Every hour older than the short policy's boundary has its rollup, settled or not.
+    assert newest_rolled_up >= (NOW - timedelta(days=3)).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    assert again.tasks["retention floor readings"] is None
+
+
+def test_runs_of_a_removed_job_are_forgotten(mode_template, scratch_database) -> None:
+    with scratch_database(mode_template("timescaledb")) as url, connect(url, autocommit=True) as conn:
+        maintenance.run(conn, now=NOW, every_job=True)
+        job_id, _ = fresh_compression_job(conn)
+        maintenance.run(conn, now=NOW, every_job=True)
+        before = {run.task for run in maintenance.status(conn).tasks}
+        conn.execute("SELECT remove_compression_policy('readings')")
+        maintenance.run(conn, now=NOW)
+        after = {run.task for run in maintenance.status(conn).tasks}
+
+    removed = f"job {job_id} policy_compression on readings"
+    assert removed in before
+    assert removed not in after and "rollup readings_hourly" in after

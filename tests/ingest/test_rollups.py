@@ -67,6 +67,17 @@ def test_days_that_may_still_change_are_not_rolled_up(db: psycopg.Connection, db
     write_days(db_url, recent, 1)
     rollups.refresh(db, now=NOW)
     assert db.execute("SELECT count(*) FROM readings_hourly").fetchone()[0] == 0
+    assert rollups.done_until(db) is None
+
+
+def test_readings_imported_after_a_pass_on_an_empty_database_are_rolled_up(
+    db: psycopg.Connection, db_url: str,
+) -> None:
+    rollups.refresh(db, now=NOW)
+    day = (NOW - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    write_days(db_url, day, 1)
+    report = rollups.refresh(db, now=NOW)
+    assert report.days[0] == day
     assert rollups.done_until(db) == rollups.settled_until(NOW)
 
 
@@ -114,7 +125,7 @@ def test_raw_readings_are_kept_until_rolled_up(mode_template, scratch_database) 
         write_days(url, OLD, 1)
         with connect(url, autocommit=True) as conn:
             maintenance.run(conn, now=OLD + rollups.SETTLE)  # as if the rollups had stopped at OLD
-            assert rollups.done_until(conn) == OLD
+            assert rollups.done_until(conn) is None  # nothing rolled up yet
         assert raw_count(url) == 288
 
 
