@@ -90,6 +90,10 @@ def storage_maintenance_lines(status: maintenance.MaintenanceStatus) -> list[str
               "# TYPE propwatch_storage_job_failures_total counter"]
     lines += [f"propwatch_storage_job_failures_total{{{job_labels[job.job_id]}}} {job.total_failures}"
               for job in status.jobs]
+    lines += ["# HELP propwatch_storage_job_backlog_chunks Chunks this TimescaleDB job should have compressed or "
+              "dropped by now and has not: the work itself, whatever the server reports of its runs.",
+              "# TYPE propwatch_storage_job_backlog_chunks gauge"]
+    lines += [f"propwatch_storage_job_backlog_chunks{{{job_labels[job.job_id]}}} {job.backlog}" for job in status.jobs]
     lines += ["# HELP propwatch_storage_task_ok 1 when propwatch's last run of this maintenance task succeeded.",
               "# TYPE propwatch_storage_task_ok gauge"]
     lines += [f'propwatch_storage_task_ok{{task="{task.task}"}} {int(task.ok)}' for task in status.tasks]

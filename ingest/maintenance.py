@@ -44,7 +44,15 @@ SELECT j.job_id, j.proc_name, j.hypertable_name, j.schedule_interval, s.last_run
        CASE WHEN isfinite(s.last_successful_finish) THEN s.last_successful_finish END,
        coalesce(s.total_failures, 0), CASE WHEN isfinite(s.next_start) THEN s.next_start END,
        e.sqlerrcode, e.err_message,
-       coalesce(j.scheduled AND isfinite(s.next_start) AND s.next_start < now() - %(overdue)s, false) AS overdue
+       coalesce(j.scheduled AND isfinite(s.next_start) AND s.next_start < now() - %(overdue)s, false) AS overdue,
+       (SELECT count(*) FROM timescaledb_information.chunks c
+        WHERE c.hypertable_schema = j.hypertable_schema AND c.hypertable_name = j.hypertable_name
+          AND CASE j.proc_name
+                WHEN 'policy_compression'
+                  THEN NOT c.is_compressed AND c.range_end < now() - (j.config ->> 'compress_after')::interval
+                WHEN 'policy_retention' THEN c.range_end < now() - (j.config ->> 'drop_after')::interval
+                ELSE false
+              END) AS backlog
 FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s USING (job_id)
 LEFT JOIN LATERAL (SELECT sqlerrcode, err_message FROM timescaledb_information.job_errors e
@@ -94,6 +102,9 @@ class ServerJob:
     error_code: str | None
     error: str | None
     overdue: bool
+    # Chunks the job should have handled by now and has not: past compress_after and not compressed, or past
+    # drop_after and still there. What says whether the work is done, whatever the server reports of its runs.
+    backlog: int = 0
 
     @property
     def task(self) -> str:
@@ -174,8 +185,11 @@ def task_runs(conn: psycopg.Connection) -> list[TaskRun]:
 
 
 def status(conn: psycopg.Connection) -> MaintenanceStatus:
-    """The server's jobs and propwatch's tasks, for monitoring."""
-    return MaintenanceStatus(mode=storage_mode(conn), jobs=server_jobs(conn), tasks=task_runs(conn))
+    """The server's jobs and propwatch's tasks, for monitoring; runs of jobs that no longer exist are left out."""
+    jobs = server_jobs(conn)
+    existing = {job.task for job in jobs}
+    tasks = [t for t in task_runs(conn) if not t.task.startswith("job ") or t.task in existing]
+    return MaintenanceStatus(mode=storage_mode(conn), jobs=jobs, tasks=tasks)
 
 
 def worker_shortfall(conn: psycopg.Connection) -> str | None:

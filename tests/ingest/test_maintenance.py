@@ -240,3 +240,19 @@ def test_runs_of_a_removed_job_are_forgotten(mode_template, scratch_database) ->
     removed = f"job {job_id} policy_compression on readings"
     assert removed in before
     assert removed not in after and "rollup readings_hourly" in after
+
+
+def test_a_compression_job_behind_its_work_has_a_backlog_until_the_chunks_are_compressed(
+    mode_template, scratch_database,
+) -> None:
+    with scratch_database(mode_template("timescaledb")) as url:
+        write_readings(url, NOW - timedelta(days=12), 2 * 1440)
+        with connect(url, autocommit=True) as conn:
+            job_id, _ = fresh_compression_job(conn)
+            before = {job.job_id: job.backlog for job in maintenance.status(conn).jobs}
+            maintenance.run(conn, now=NOW, every_job=True)
+            after = {job.job_id: job.backlog for job in maintenance.status(conn).jobs}
+            old_chunks = uncompressed_old_chunks(conn)
+
+    assert before[job_id] > 0
+    assert after[job_id] == old_chunks == 0
