@@ -4,17 +4,16 @@ Starts (or reuses) an embedded PostgreSQL and an MQTT broker under the data dire
 demo estate, runs the simulators, the pipeline and the web app, injects a trapped-passenger fault so a
 newcomer sees the whole path, and stops everything cleanly on Ctrl-C or after ``--duration`` seconds.
 
-The embedded broker runs the production configuration: logins and ACLs generated from the registry at start
-(a fresh random master key per run), nothing anonymous, client ids bound to user names. The gateway logs in
-with its own login and the simulated devices with their derived passwords.
+The embedded broker runs the production configuration: logins and ACLs generated from the registry at start,
+nothing anonymous, client ids bound to user names. The master key and the gateway's password are kept under the
+data directory as ``propwatch pipeline`` keeps them, so ``propwatch broker device-password`` works against a
+running demo. The gateway logs in with its own login and the simulated devices with their derived passwords.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
 import signal
 import threading
 from collections.abc import Mapping
@@ -26,10 +25,11 @@ import psycopg
 import uvicorn
 
 from dashboard.app import create_app
-from gateway.credentials import Credential, DeviceCredential, access_from_registry
+from gateway.credentials import DeviceCredential, access_from_registry
 from gateway.protocol.endpoint import MqttEndpoint
 from ingest.database import connect
 from propwatch import services
+from propwatch.broker_auth import embedded_secrets
 from propwatch.embedded import EmbeddedBroker, SecuredBrokerUnavailable
 from propwatch.pipeline import Pipeline
 from propwatch.schema import upgrade_database
@@ -42,9 +42,6 @@ log = logging.getLogger(__name__)
 DEMO_SITE = "S001"
 TRAPPED_AFTER_S = 5.0
 GRACEFUL_SHUTDOWN_S = 3
-
-
-MASTER_KEY_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -111,10 +108,11 @@ def _broker(settings: Settings, stack: contextlib.ExitStack, data_dir: Path, con
     every registered device; raises ``SystemExit`` when no Mosquitto is installed to secure."""
     if settings.mqtt is not None:
         return DemoBroker(settings.mqtt, settings.mqtt_protocol)
-    gateway = Credential(settings.gateway_client_id, secrets.token_urlsafe(18))
-    access = access_from_registry(conn, gateways=[gateway], master_key=os.urandom(MASTER_KEY_BYTES))
+    kept = embedded_secrets(settings, data_dir)
+    gateway = kept.gateway
+    access = access_from_registry(conn, gateways=[gateway], master_key=kept.master_key)
     try:
-        embedded = EmbeddedBroker(data_dir / "mqtt", access=access)
+        embedded = EmbeddedBroker(data_dir / "mqtt", port=settings.mqtt_embedded_port, access=access)
     except SecuredBrokerUnavailable as exc:
         raise SystemExit(f"propwatch demo: {exc}; or set PROPWATCH_MQTT_URL to a broker of your own") from None
     stack.callback(embedded.stop)

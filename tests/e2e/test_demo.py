@@ -84,6 +84,17 @@ def test_second_run_reuses_the_data_directory_with_fresh_passwords(first_run) ->
     assert (data_dir / "postgres" / "PG_VERSION").exists()
 
 
+def test_device_logins_survive_a_restart_and_the_cli_prints_them(first_run) -> None:
+    result, data_dir, _ = first_run
+    device, password = re.search(r"^device: (\S+) / (\S+)$", result.stdout, re.MULTILINE).groups()
+    printed = subprocess.run(
+        [sys.executable, "-m", "propwatch", "broker", "device-password", device],
+        capture_output=True, text=True, timeout=60, env={**ENV, "PROPWATCH_DATA_DIR": str(data_dir)},
+    )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert printed.stdout.strip() == password
+
+
 @dataclass(frozen=True)
 class RunningDemo:
     process: subprocess.Popen[bytes]
