@@ -72,9 +72,10 @@ SET started_at = excluded.started_at, finished_at = excluded.finished_at, ok = e
 """
 
 # What fixes a failing job, by what went wrong. The portal error is a fault of TimescaleDB's job runner seen with
-# TimescaleDB 2.28 on PostgreSQL 15.20: every background job fails with it, the same job run by CALL succeeds.
-RUNNER_FAULT = ("TimescaleDB's background job runner fails on this server (SQLSTATE 24000, a TimescaleDB/PostgreSQL "
-                "fault, not the job's): upgrade TimescaleDB or PostgreSQL; until then propwatch runs the job itself")
+# TimescaleDB 2.28 on PostgreSQL 15.20: every background job is recorded failed with it after doing its work.
+RUNNER_FAULT = ("TimescaleDB's background job runner records every run on this server as failed (SQLSTATE 24000, a "
+                "TimescaleDB/PostgreSQL fault, not the job's), though the run may have done its work: upgrade "
+                "TimescaleDB or PostgreSQL; until then propwatch runs the job itself")
 NOT_STARTED = ("the server did not start the job: make max_worker_processes at least timescaledb.max_background_workers"
                " + max_parallel_workers + 3, and timescaledb.max_background_workers at least the databases using"
                " TimescaleDB plus the jobs that may run at once, then restart PostgreSQL (docs/operations.md); until"
@@ -331,8 +332,10 @@ class Maintenance:
                 what = f"its last run failed: {job.error} (SQLSTATE {job.error_code})"
             else:
                 what = f"it was due at {job.next_start:%Y-%m-%d %H:%M} UTC and has not started"
-            log.error("TimescaleDB %s is not run by the server (%d failures so far): %s. Fix: %s",
-                      job.task, job.total_failures, what, job.fix)
+            done = ("its work is done all the same (no chunk behind)" if job.backlog == 0
+                    else f"{job.backlog} chunks are behind its horizon")
+            log.error("TimescaleDB %s is not run by the server (%d failures so far): %s; %s. Fix: %s",
+                      job.task, job.total_failures, what, done, job.fix)
         for job_id in set(self._reported) - {job.job_id for job in failing}:
             del self._reported[job_id]
             log.info("TimescaleDB job %d runs on the server again", job_id)
