@@ -98,7 +98,9 @@ def test_a_job_the_server_fails_to_run_is_reported_once_and_run_by_propwatch(
         reports = [r for r in caplog.records if f"job {job_id} " in r.getMessage() and r.levelno == logging.ERROR]
         assert len(reports) == 1
         assert "Fix:" in reports[0].getMessage()
-        assert "chunks are behind its horizon" in reports[0].getMessage()  # the failed run did not do the work
+        # Whether the work is done is told from the chunks (the server may retry the job before the pass).
+        said = "chunks are behind its horizon" if failing[0].backlog else "its work is done all the same"
+        assert said in reports[0].getMessage()
 
 
 def test_a_failing_task_is_reported_and_the_others_still_run(storage_db_url: str) -> None:
