@@ -1,6 +1,6 @@
 """The channels of a device: how novel is each reading, and each window of readings, against the channel's past.
 
-Each channel keeps its recent readings. At the start of every ``refresh_rows`` rows every channel rebuilds what
+Each channel keeps its recent readings. At the start of every ``period`` rows every channel rebuilds what
 it compares with (its last values and its last windows, on its current median and scale); the readings of those
 rows are then scored against that fixed reference, all channels at once, and each novelty becomes a tail
 probability under the channel's own history of it (:mod:`rules.anomaly.likelihood`). Missing readings are
@@ -99,12 +99,13 @@ def minute_of_day(times: np.ndarray) -> np.ndarray:
 class ChannelBank:
     """Novelty of a device's channels' readings (value and window), as a tail probability per reading."""
 
-    def __init__(self, config: DetectorConfig, channels: int, reference_size: int) -> None:
+    def __init__(self, config: DetectorConfig, channels: int, reference_size: int, period: int) -> None:
         self.config = config
         self.channels = channels
         self.reference_size = reference_size
         # Enough readings to rebuild the reference of the last refresh after a reload, and the next one.
-        self._keep = reference_size + 2 * config.pattern_window + config.refresh_rows
+        self.period = period
+        self._keep = reference_size + 2 * config.pattern_window + period
         self._values = np.empty((channels, 2 * self._keep))
         self._minutes = np.zeros((channels, 2 * self._keep), dtype=int)
         # A window's time of day weighs like one reading ``daily_context`` scales off: the same shape at another
@@ -234,7 +235,7 @@ class ChannelBank:
     def probabilities(self, times: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Tail probability of each reading of a run of rows (n, channels) at ``times`` (epoch seconds), 1 where
         it is missing; the readings
-        are learnt after being scored. A run must not cross a multiple of ``refresh_rows`` rows, and
+        are learnt after being scored. A run must not cross a multiple of ``period`` rows, and
         :meth:`refresh` must be called at the start of a run that begins on one."""
         if self._counter.any():
             rows = self._increments(rows)
@@ -319,7 +320,7 @@ class ChannelBank:
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"reference_size": self.reference_size, "counts": self.counts.tolist(),
+        return {"reference_size": self.reference_size, "period": self.period, "counts": self.counts.tolist(),
                 "at_refresh": self._at_refresh.tolist(), "first_time": pack(self._first_time),
                 "contextual": self._contextual.tolist(),
                 "values": [pack(self._history(c)[-self._keep :]) for c in range(self.channels)],
@@ -332,7 +333,7 @@ class ChannelBank:
     @classmethod
     def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> ChannelBank:
         """Rebuild from :meth:`state_dict`, with the references of the last refresh."""
-        bank = cls(config, len(state["counts"]), state["reference_size"])
+        bank = cls(config, len(state["counts"]), state["reference_size"], state["period"])
         for c, (values, minutes) in enumerate(zip(state["values"], state["minutes"], strict=True)):
             readings = unpack(values)
             bank._values[c, : len(readings)] = readings

@@ -50,7 +50,7 @@ class DetectorConfig:
     memory_days: float = 7.0
     """Half of each reference is a long memory: one reading in so many, with the window it ends, spread over this
     many days, so what is normal over a day or a week is not new again every hour on fast channels."""
-    reference_budget: int = 4096
+    reference_budget: int = 2048
     """...and the total over all channels of a device: each channel gets ``budget // channels``, at least 256,
     so the cost per row stays bounded however many channels a device has."""
     refresh_rows: int = 64

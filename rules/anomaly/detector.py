@@ -83,8 +83,12 @@ class StreamingDetector:
         self.config = cfg = config or DetectorConfig()
         count = len(self.channels)
         reference = cfg.reference_size if count == 1 else max(256, cfg.reference_budget // count)
-        self._bank = ChannelBank(cfg, count, reference)
-        self._residual = ResidualModel(count, cfg) if cfg.residual_model and count >= 2 else None
+        # Everything that is not per row (references, calibrations, the level) is rebuilt every refresh_rows rows,
+        # times one for each 4 channels: what a rebuild costs grows with the channels, and this keeps the cost per
+        # row bounded like the reference budget does.
+        self._period = cfg.refresh_rows * max(1, count // 4)
+        self._bank = ChannelBank(cfg, count, reference, self._period)
+        self._residual = ResidualModel(count, cfg, self._period) if cfg.residual_model and count >= 2 else None
         self._tests = count + (self._residual is not None)
         self._state = AlarmState(cfg.hold_probability, cfg.clear_rows)
         self._events = EventGate(cfg.event_quiet_rows)
@@ -101,7 +105,7 @@ class StreamingDetector:
     @property
     def level(self) -> float:
         """The alarm probability per row: the alarm rate per day over the rows in a day at the device's sampling
-        interval, within the configured bounds. Fixed for each ``refresh_rows`` rows."""
+        interval, within the configured bounds. Fixed for each ``refresh_rows`` rows (times one per 4 channels)."""
         return self._level
 
     def _interval(self) -> float:
@@ -137,17 +141,17 @@ class StreamingDetector:
         return scores
 
     def _run_length(self) -> int:
-        # Runs end where the level and the residual model's calibration may change (every refresh_rows rows) and
+        # Runs end where the level and the residual model's calibration may change (every period) and
         # before the residual model's fit rows, so within a run everything that is not per row stays fixed.
         cfg = self.config
-        length = cfg.refresh_rows - self._rows % cfg.refresh_rows
+        length = self._period - self._rows % self._period
         if self._residual is not None:
             length = min(length, next_fit_row(self._rows, cfg) - self._rows)
         return length
 
     def _process(self, times: list[float], rows: np.ndarray) -> list[Score]:
         cfg = self.config
-        if self._rows % cfg.refresh_rows == 0:
+        if self._rows % self._period == 0:
             self._level = self._current_level()
             self._bank.refresh(times[0])
         level, tests, names = self._level, self._tests, self.channels

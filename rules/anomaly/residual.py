@@ -149,8 +149,9 @@ def _rebased(tail: TailProbability, block: int) -> TailProbability:
 class ResidualModel:
     """T² and Q of a device's rows against its healthy operation, as one tail probability per row."""
 
-    def __init__(self, channels: int, config: DetectorConfig) -> None:
+    def __init__(self, channels: int, config: DetectorConfig, period: int) -> None:
         self.config = config
+        self.period = period
         self.channels = channels
         self.row = 0
         self.last = np.full(channels, np.nan)
@@ -182,9 +183,9 @@ class ResidualModel:
 
     def prepare(self, interval_s: float) -> None:
         """Call before a run of rows (``interval_s``: the device's sampling interval): fits on a fit row (if enough
-        healthy rows are known) and refreshes the calibration at the start of every ``refresh_rows`` rows."""
+        healthy rows are known) and refreshes the calibration at the start of every ``period`` rows."""
         cfg = self.config
-        if self.row % cfg.refresh_rows == 0:
+        if self.row % self.period == 0:
             readings = cfg.residual_memory_days * 86_400.0 / interval_s
             self.stride = max(1, math.ceil(readings / (self.memory.maxlen or 1)))
             for tail in self.tails:
@@ -230,7 +231,7 @@ class ResidualModel:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """Tail probability of each row of a run (1 while unfitted, or before every channel has been seen):
         the smallest of T²'s and Q's, as they are and smoothed, counted four times. Call :meth:`prepare` before
-        and :meth:`learn` after; a run must not cross a multiple of ``refresh_rows`` rows."""
+        and :meth:`learn` after; a run must not cross a multiple of ``period`` rows."""
         filled = rows.copy()
         for c in range(self.channels):
             column = filled[:, c]
@@ -274,7 +275,7 @@ class ResidualModel:
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"channels": self.channels, "row": self.row, "last": pack(self.last),
+        return {"channels": self.channels, "period": self.period, "row": self.row, "last": pack(self.last),
                 "history": pack(np.asarray(self.history, dtype=float).reshape(-1)),
                 "memory": pack(np.asarray(self.memory, dtype=float).reshape(-1)), "stride": self.stride,
                 "learnt": self.learnt,
@@ -285,7 +286,7 @@ class ResidualModel:
     @classmethod
     def from_state(cls, config: DetectorConfig, state: dict[str, Any]) -> ResidualModel:
         """Rebuild from :meth:`state_dict`."""
-        model = cls(state["channels"], config)
+        model = cls(state["channels"], config, state["period"])
         model.row = state["row"]
         model.last = unpack(state["last"])
         model.history.extend(unpack(state["history"]).reshape(-1, model.channels).tolist())

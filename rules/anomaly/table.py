@@ -69,18 +69,25 @@ def read_table(path: Path) -> SensorTable:
         times: list[float] = []
         values: list[list[float]] = []
         previous = 0.0
+        width = len(channels)
         for cells in reader:
             if not cells:
                 continue
             stamp = cells[0]
             parsed = parse_time(stamp)
             previous = previous if parsed is None else parsed
-            row = [parse_value(c) for c in cells[1 : len(channels) + 1]]
-            row.extend([math.nan] * (len(channels) - len(row)))
+            row = cells[1 : width + 1]
+            try:
+                # The common case first: every cell a number or empty (non-finite numbers are cleared below).
+                numbers = [float(cell) if cell else math.nan for cell in row]
+            except ValueError:
+                numbers = [parse_value(cell) for cell in row]
+            numbers.extend([math.nan] * (width - len(numbers)))
             stamps.append(stamp)
             times.append(previous)
-            values.append(row)
+            values.append(numbers)
     array = np.asarray(values, dtype=float).reshape(len(values), len(channels))
+    array[~np.isfinite(array)] = math.nan
     return SensorTable(channels, stamps, np.asarray(times, dtype=float), array)
 
 
