@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -74,36 +75,47 @@ def client_source(request: Request) -> str:
     return throttle.source_key(request.client.host if request.client else None)
 
 
-def sign_in(request: Request, conn: psycopg.Connection, username: str, password: str, *, via: str) -> User | None:
-    """Check a password under throttling (``dashboard.throttle``) and audit the outcome.
+@dataclass(frozen=True)
+class SignedIn:
+    """A good sign-in: the user and the token issued for them (a bearer token, or a session id)."""
 
-    429 with ``Retry-After`` while the (username, source) pair or the source has to wait; the attempt is committed
-    before the password is checked, and a failure's audit entry is committed before ``None`` is returned. At most
-    ``LOGIN_SLOTS`` checks run at once per process: each holds tens of MiB and a core for a fraction of a second.
+    user: User
+    token: str
+
+
+def sign_in(request: Request, username: str, password: str, *, via: str) -> SignedIn | None:
+    """Check a password under throttling (``dashboard.throttle``), audit the outcome and, when it is good, issue
+    a bearer token (``via="token"``) or a session (``via="session"``); ``None`` for bad credentials.
+
+    No pooled connection is held while the password check waits or runs, so sign-ins cannot starve the API:
+    a short transaction on the pool decides the throttle and counts the attempt (429 with ``Retry-After`` while
+    the (username, source) pair or the source has to wait); then, holding one of ``LOGIN_SLOTS`` turns per process
+    (each check holds tens of MiB and a core for a fraction of a second), the check runs on a connection of its
+    own, whose one transaction records the outcome, the audit entry and the token together.
     """
     source = client_source(request)
+    with request.app.state.pool.connection(timeout=database.WAIT_S) as conn:
+        wait, attempt = throttle.admit(conn, username, source)
+    if attempt is None:
+        raise ApiError(429, "rate_limited", f"too many failed sign-ins; try again in {wait} s",
+                       {"retry_after": wait}, headers={"Retry-After": str(wait)})
     slots = request.app.state.login_slots
     if not slots.acquire(timeout=LOGIN_SLOT_WAIT_S):
         raise ApiError(503, "unavailable", "too many sign-ins at once; try again shortly", headers={"Retry-After": "2"})
     try:
-        wait = throttle.wait_seconds(throttle.counts(conn, username, source))
-        if wait > 0:
-            raise ApiError(429, "rate_limited", f"too many failed sign-ins; try again in {wait} s",
-                           {"retry_after": wait}, headers={"Retry-After": str(wait)})
-        attempt = throttle.start_attempt(conn, username, source)
-        conn.commit()
-        user = authenticate(conn, username, password)
+        with database.open_connection(request.app.state.database_url) as conn:
+            user = authenticate(conn, username, password)
+            if user is None:
+                throttle.failed(conn, attempt)
+                audit.record_sign_in(conn, "auth.login_failed", find_user(conn, username), source=source,
+                                     detail={"via": via})
+                return None
+            throttle.succeeded(conn, username, source)
+            audit.record_sign_in(conn, "auth.login", user, source=source, detail={"via": via})
+            token, _ = issue_token(conn, request.app.state.secret_key, user, "bearer" if via == "token" else "session")
+            return SignedIn(user, token)
     finally:
         slots.release()
-    if user is None:
-        throttle.failed(conn, attempt)
-        audit.record_sign_in(conn, "auth.login_failed", find_user(conn, username), source=source,
-                             detail={"via": via})
-        conn.commit()
-        return None
-    throttle.succeeded(conn, username, source)
-    audit.record_sign_in(conn, "auth.login", user, source=source, detail={"via": via})
-    return user
 
 
 def sign_out(request: Request, conn: psycopg.Connection, user: User, token: str, *, via: str) -> None:

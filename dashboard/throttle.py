@@ -10,8 +10,10 @@ affected. Within a window of 15 minutes:
   growing delays apply to every attempt from that source, so spraying one password over many usernames slows to
   a crawl.
 
-An attempt is stored before its password is checked and deleted when it succeeds, so concurrent guesses are all
-counted. IPv6 sources count per /64 network, the block one subscriber usually holds.
+An attempt is stored as a failure before its password is checked, under a lock per source taken for the decision
+(``admit``), and deleted when it succeeds: concurrent guesses from one source are decided one after another and
+each sees the ones before it, so no more than the free allowance reach the check at once. IPv6 sources count
+per /64 network, the block one subscriber usually holds.
 """
 
 from __future__ import annotations
@@ -57,12 +59,23 @@ def source_key(address: str | None) -> str:
 
 
 def delay(failures: int, free: int) -> timedelta:
-    """How long after the last failure the next attempt must wait: nothing within the free allowance, then
-    1 s doubling per failure up to ``MAX_DELAY``."""
+    """How long after the last failure the next attempt must wait: nothing while fewer than ``free`` failures
+    are counted, then 1 s doubling per failure up to ``MAX_DELAY``."""
     over = failures - free
-    if over <= 0:
+    if over < 0:
         return timedelta(0)
-    return min(timedelta(seconds=2 ** min(over - 1, 20)), MAX_DELAY)
+    return min(timedelta(seconds=2 ** min(over, 20)), MAX_DELAY)
+
+
+def admit(conn: psycopg.Connection, username: str, source: str) -> tuple[int, int | None]:
+    """Decide an attempt of ``username`` from ``source``: (0, attempt id) when its password may be checked, the
+    attempt then counted as failed until ``failed`` or ``succeeded`` says how it ended; (seconds to wait, None)
+    otherwise. Holds a lock on ``source`` until the caller's transaction ends, which must be at once."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"web_login:{source}",))
+    wait = wait_seconds(counts(conn, username, source))
+    if wait > 0:
+        return wait, None
+    return 0, start_attempt(conn, username, source)
 
 
 def counts(conn: psycopg.Connection, username: str, source: str) -> Counts:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
 
 from dashboard.errors import ApiError
-from dashboard.security import BEARER_TTL, Conn, current_user, issue_token, sign_in, sign_out
+from dashboard.security import BEARER_TTL, Conn, current_user, sign_in, sign_out
 from dashboard.users import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -40,17 +40,15 @@ class UserOut(BaseModel):
 @router.post("/token", response_model=TokenOut, summary="Exchange username and password for a bearer token")
 def token(
     request: Request,
-    conn: Conn,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenOut:
     """OAuth2 password grant (form fields ``username`` and ``password``). 401 on bad credentials; 429 with
     ``Retry-After`` while failures from your address have to wait (docs/api.md, "Sign-in throttling")."""
-    user = sign_in(request, conn, username, password, via="token")
-    if user is None:
+    signed = sign_in(request, username, password, via="token")
+    if signed is None:
         raise ApiError(401, "bad_credentials", "wrong username or password")
-    value, _ = issue_token(conn, request.app.state.secret_key, user, "bearer")
-    return TokenOut(access_token=value, expires_in=int(BEARER_TTL.total_seconds()))
+    return TokenOut(access_token=signed.token, expires_in=int(BEARER_TTL.total_seconds()))
 
 
 @router.get("/me", response_model=UserOut, summary="The signed-in user")

@@ -26,7 +26,6 @@ from dashboard.security import (
     SESSION_TTL,
     Conn,
     form_user,
-    issue_token,
     optional_user,
     sign_in,
     sign_out,
@@ -96,24 +95,23 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, conn: Conn, username: Annotated[str, Form(max_length=64)],
+def login(request: Request, username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)], csrf_token: Annotated[str, Form(max_length=100)],
           next: Annotated[str, Form(max_length=200)] = "") -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise ApiError(403, "csrf", "missing or wrong CSRF token")
     try:
-        user = sign_in(request, conn, username, password, via="session")
+        signed = sign_in(request, username, password, via="session")
     except ApiError as refused:
         if refused.status != 429:
             raise
         return _login_again(request, next, "login_throttled", 429, refused.headers)
-    if user is None:
+    if signed is None:
         return _login_again(request, next, "bad_login", 401)
-    value, _ = issue_token(conn, request.app.state.secret_key, user, "session")
-    target = next if _local_path(next) else home_of(user)
+    target = next if _local_path(next) else home_of(signed.user)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="strict",
+    response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", max_age=int(SESSION_TTL.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
