@@ -28,7 +28,7 @@ from rules import errors as rules_errors
 log = logging.getLogger(__name__)
 _KEY_DETAIL = re.compile(r"Key \(([^)]*)\)=")
 
-_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
           422: "invalid", 429: "rate_limited", 503: "unavailable"}
 
@@ -117,6 +117,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot parse (broken multipart, JSON that is not UTF-8): the same
+            # 422 `invalid` as a body that parses but does not validate
+            details = [{"loc": ["body"], "msg": str(exc.detail), "type": "unparsable"}]
+            return JSONResponse(error_body("invalid", "request is not valid", details), 422)
         code = _CODES.get(exc.status_code, "error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
                             headers=getattr(exc, "headers", None))
