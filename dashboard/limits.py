@@ -11,6 +11,10 @@ connection, no password check and no parsing:
 
 The class of an endpoint comes from its parameters (``BodyKind``): an ``UploadFile``/``File`` parameter makes an
 upload, ``Form`` parameters a form, any other body JSON. A new endpoint is classified the day it is added.
+
+The middleware also names the route a request matched (``scope["route"]``, read by the access log and metrics)
+when the router does not: for the requests it refuses itself, and for routes that are not FastAPI endpoints
+(``/openapi.json``, the static files).
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ class RequestLimits:
     def __init__(self, app: ASGIApp, limits: Limits) -> None:
         self.app = app
         self.limits = limits
-        self._table: list[tuple[re.Pattern[str], frozenset[str], BodyKind]] | None = None
+        self._table: list[Endpoint] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,14 +110,24 @@ class RequestLimits:
         headers = Headers(scope=scope)
         declared = _content_length(headers)
         if declared == 0 or (declared is None and "chunked" not in headers.get("transfer-encoding", "").lower()):
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if "route" not in scope:
+                    self._name_route(scope, self._endpoint(scope))
             return
-        kind = self._kind(scope)
+        endpoint = self._endpoint(scope)
+        kind = endpoint.kind if endpoint is not None else BodyKind.NONE
         refusal = self._refusal(scope, headers, kind, declared)
         if refusal is not None:
+            self._name_route(scope, endpoint)
             await refusal.send(send)
             return
-        await self._stream(scope, receive, send, self.limits.for_kind(kind))
+        try:
+            await self._stream(scope, receive, send, self.limits.for_kind(kind))
+        finally:
+            if "route" not in scope:
+                self._name_route(scope, endpoint)
 
     def _refusal(self, scope: Scope, headers: Headers, kind: BodyKind, declared: int | None) -> Refusal | None:
         if is_protected_api_path(scope["path"]) and not _presents_credentials(headers):
@@ -163,23 +177,44 @@ class RequestLimits:
         if exceeded and not started:
             await too_large(limit).send(send)
 
-    def _kind(self, scope: Scope) -> BodyKind:
+    def _endpoint(self, scope: Scope) -> Endpoint | None:
         if self._table is None:  # the routes are final once the first request arrives
             self._table = route_table(getattr(scope.get("app"), "routes", ()))
-        for pattern, methods, kind in self._table:
-            if scope["method"] in methods and pattern.match(scope["path"]):
-                return kind
-        return BodyKind.NONE
+        for endpoint in self._table:
+            takes_method = endpoint.methods is None or scope["method"] in endpoint.methods
+            if takes_method and endpoint.pattern.match(scope["path"]):
+                return endpoint
+        return None
+
+    @staticmethod
+    def _name_route(scope: Scope, endpoint: Endpoint | None) -> None:
+        if endpoint is not None:
+            scope["route"] = endpoint.route
 
 
-def route_table(routes: Iterable[BaseRoute]) -> list[tuple[re.Pattern[str], frozenset[str], BodyKind]]:
-    """(path pattern, methods, body kind) of every endpoint that reads a body, included routers' too."""
+@dataclass(frozen=True)
+class Endpoint:
+    """One route as the middleware matches it: ``methods`` is ``None`` for a mount, which takes any method."""
+
+    pattern: re.Pattern[str]
+    methods: frozenset[str] | None
+    kind: BodyKind
+    route: BaseRoute
+
+
+def route_table(routes: Iterable[BaseRoute]) -> list[Endpoint]:
+    """Every route and mount with its path pattern, methods and body kind, included routers' too."""
     table = []
     for context in iter_route_contexts(list(routes)):
-        kind = body_kind(context.original_route)
-        if kind is not BodyKind.NONE and context.path and context.methods:
+        if not context.path:
+            continue
+        route = context.original_route
+        if context.methods:
             pattern, _, _ = compile_path(context.path)
-            table.append((pattern, frozenset(context.methods), kind))
+            table.append(Endpoint(pattern, frozenset(context.methods), body_kind(route), route))
+        else:
+            pattern, _, _ = compile_path(context.path.rstrip("/") + "/{path:path}")
+            table.append(Endpoint(pattern, None, BodyKind.NONE, route))
     return table
 
 
