@@ -17,20 +17,6 @@ from gateway import dead_letters, presence
 router = APIRouter(prefix="/api/v1", tags=["estate"])
 
 
-class PresenceOut(BaseModel):
-    """A device's online/offline state and since when."""
-
-    model_config = ConfigDict(from_attributes=True)
-    device_id: str
-    site_id: str
-    status: str
-    since: datetime
-    updated_at: datetime
-    type: str | None
-    model: str | None
-    firmware: str | None
-
-
 class DeadLetterOut(BaseModel):
     """A rejected message without its payload."""
 
@@ -44,15 +30,15 @@ class DeadLetterOut(BaseModel):
     device_id: str | None
 
 
-@router.get("/presence", response_model=list[PresenceOut],
+@router.get("/presence", response_model=list[presence.Presence],
             summary="Online/offline state of every device that ever reported")
 def list_presence(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
-                  site_id: Annotated[str | None, Query(max_length=64)] = None) -> list[PresenceOut]:
+                  site_id: Annotated[str | None, Query(max_length=64)] = None) -> list[presence.Presence]:
     """Ordered by device id within each site; limited to your sites."""
     sites = scope_site(user, site_id)
     found = presence.list_presence(conn) if sites is None else [
         p for site in sites for p in presence.list_presence(conn, site)]
-    return [PresenceOut.model_validate(p) for p in found]
+    return found
 
 
 @router.get("/dead-letters", response_model=Page[DeadLetterOut],

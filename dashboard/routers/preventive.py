@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -17,18 +16,6 @@ from dispatch import preventive
 from dispatch.preventive import Plan
 
 router = APIRouter(prefix="/api/v1/preventive-plans", tags=["preventive"])
-
-
-class PlanOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    template: str
-    site_id: str
-    building_id: str | None
-    device_id: str | None
-    next_due_at: datetime
-    active: bool
-    created_by: str
 
 
 class PlanIn(BaseModel):
@@ -81,7 +68,7 @@ def templates(user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> li
             for t in preventive.templates().values()]
 
 
-@router.get("", response_model=Page[PlanOut], summary="List preventive plans, the soonest due first")
+@router.get("", response_model=Page[Plan], summary="List preventive plans, the soonest due first")
 def list_plans(
     conn: Conn,
     user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
@@ -90,20 +77,19 @@ def list_plans(
     template: Annotated[str | None, Query(max_length=64)] = None,
     device_id: Annotated[str | None, Query(max_length=64)] = None,
     active: bool | None = None,
-) -> Page[PlanOut]:
+) -> Page[Plan]:
     found, total = preventive.page_plans(conn, sites=scope_site(user, site_id), template=template, active=active,
                                          device_id=device_id, limit=page.limit, offset=page.offset)
-    return Page[PlanOut](items=[PlanOut.model_validate(p) for p in found], total=total, limit=page.limit,
-                         offset=page.offset)
+    return Page[Plan](items=found, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/{plan_id}", response_model=PlanOut, summary="One preventive plan")
-def get_plan(plan_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> PlanOut:
-    return PlanOut.model_validate(_plan_or_404(conn, plan_id, user))
+@router.get("/{plan_id}", response_model=Plan, summary="One preventive plan")
+def get_plan(plan_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> Plan:
+    return _plan_or_404(conn, plan_id, user)
 
 
-@router.post("", response_model=PlanOut, status_code=201, summary="Schedule a template for a device or place")
-def add_plan(body: PlanIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> PlanOut:
+@router.post("", response_model=Plan, status_code=201, summary="Schedule a template for a device or place")
+def add_plan(body: PlanIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> Plan:
     """409 when the template is already planned there; 422 for an unknown template, or a building or device
     that is not the estate's."""
     check_site(user, body.site_id)
@@ -112,15 +98,15 @@ def add_plan(body: PlanIn, conn: Conn, user: Annotated[User, Depends(require(rol
     audit.record(conn, user, "preventive.add", "preventive_plan", str(plan.id), site_id=plan.site_id,
                  detail={"template": plan.template, "device_id": plan.device_id,
                          "first_due": plan.next_due_at.isoformat()})
-    return PlanOut.model_validate(plan)
+    return plan
 
 
-@router.patch("/{plan_id}", response_model=PlanOut, summary="Move or pause a preventive plan")
+@router.patch("/{plan_id}", response_model=Plan, summary="Move or pause a preventive plan")
 def change_plan(plan_id: int, body: PlanPatch, conn: Conn,
-                user: Annotated[User, Depends(require(roles.HANDLERS))]) -> PlanOut:
+                user: Annotated[User, Depends(require(roles.HANDLERS))]) -> Plan:
     """A paused plan opens no orders; moving the due date moves when the next order opens."""
     plan = _plan_or_404(conn, plan_id, user)
     changed = preventive.update_plan(conn, plan_id, next_due_at=body.next_due_at, active=body.active)
     audit.record(conn, user, "preventive.change", "preventive_plan", str(plan_id), site_id=plan.site_id,
                  detail=body.model_dump(mode="json", exclude_unset=True))
-    return PlanOut.model_validate(changed)
+    return changed
