@@ -3,7 +3,6 @@ balance."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, cast
 
@@ -19,6 +18,7 @@ from dispatch import workorders
 from dispatch.fund import draws, estate, ledger
 from dispatch.fund.draws import ApproverRole, Draw, DrawState, Organiser
 from dispatch.fund.estate import SiteSettings
+from dispatch.fund.ledger import LedgerEntry
 from dispatch.fund.regions import load_regions
 from ingest import registry
 
@@ -69,65 +69,10 @@ class SiteSettingsOut(BaseModel):
     updated_by: str
 
 
-class DrawOut(BaseModel):
-    """A draw with its route, review deadline and decision."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    site_id: str
-    kind: str
-    work_order_id: int | None
-    work_order_number: str | None
-    vote_id: int | None
-    item: str
-    fund_category: str | None
-    contractor: str
-    scope_type: str
-    scope_id: str
-    estimate: Decimal
-    actual_cost: Decimal | None
-    variance_flagged: bool | None
-    state: str
-    route: str
-    organiser: str
-    rule_set: str
-    area_basis: str
-    review_due_at: datetime | None
-    deemed_approval: bool
-    escalated_at: datetime | None
-    opened_by: str
-    opened_at: datetime
-    decided_by: str | None
-    decided_role: str | None
-    decided_at: datetime | None
-    decision_comment: str | None
-    completed_by: str | None
-    completed_at: datetime | None
-
-
-class LedgerEntryOut(BaseModel):
-    """One movement on a household's account (credits positive, debits negative)."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    household_id: str
-    kind: str
-    amount: Decimal
-    balance_after: Decimal
-    draw_id: int | None
-    memo: str
-    actor: str
-    created_at: datetime
-
-
 class AccountOut(BaseModel):
     household_id: str
     balance: Decimal
-    history: list[LedgerEntryOut]
-
-
-def _out(draw: Draw) -> DrawOut:
-    return DrawOut.model_validate(draw)
+    history: list[LedgerEntry]
 
 
 def _draw_or_404(conn: Conn, user: User, draw_id: int) -> Draw:
@@ -138,27 +83,27 @@ def _draw_or_404(conn: Conn, user: User, draw_id: int) -> Draw:
     return draw
 
 
-@router.get("/draws", response_model=Page[DrawOut], summary="Fund draws in your scope")
+@router.get("/draws", response_model=Page[Draw], summary="Fund draws in your scope")
 def list_draws(conn: Conn, user: Annotated[User, Depends(require(roles.OVERSIGHT))],
                page: Annotated[Pagination, Depends(pagination)],
                site_id: Annotated[str | None, Query(max_length=64)] = None,
-               state: Annotated[DrawState | None, Query()] = None) -> Page[DrawOut]:
+               state: Annotated[DrawState | None, Query()] = None) -> Page[Draw]:
     """Newest first; filter by site and state."""
     found, total = draws.page_draws(conn, sites=scope_site(user, site_id), states=[state] if state else None,
                                     limit=page.limit, offset=page.offset)
-    return Page[DrawOut](items=[_out(d) for d in found], total=total, limit=page.limit, offset=page.offset)
+    return Page[Draw](items=found, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/draws/{draw_id}", response_model=DrawOut, summary="One draw")
-def get_draw(draw_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.OVERSIGHT))]) -> DrawOut:
+@router.get("/draws/{draw_id}", response_model=Draw, summary="One draw")
+def get_draw(draw_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.OVERSIGHT))]) -> Draw:
     """404 when unknown, 403 outside your sites."""
-    return _out(_draw_or_404(conn, user, draw_id))
+    return _draw_or_404(conn, user, draw_id)
 
 
-@router.post("/draws/{draw_id}/approve", response_model=DrawOut,
+@router.post("/draws/{draw_id}/approve", response_model=Draw,
              summary="Approve a draw (owners' committee or sub-district office)")
 def approve(draw_id: int, body: Decision, conn: Conn,
-            user: Annotated[User, Depends(require(roles.APPROVERS))]) -> DrawOut:
+            user: Annotated[User, Depends(require(roles.APPROVERS))]) -> Draw:
     """403 unless you are the site's reviewer; 409 when the draw is not awaiting a decision."""
     draw = _draw_or_404(conn, user, draw_id)
     # require(APPROVERS) let only approver roles through
@@ -166,12 +111,12 @@ def approve(draw_id: int, body: Decision, conn: Conn,
                             comment=body.comment)
     audit.record(conn, user, "fund_draw.approve", "fund_draw", str(draw_id), site_id=draw.site_id,
                  detail={"comment": body.comment})
-    return _out(decided)
+    return decided
 
 
-@router.post("/draws/{draw_id}/reject", response_model=DrawOut, summary="Reject a draw with a reason")
+@router.post("/draws/{draw_id}/reject", response_model=Draw, summary="Reject a draw with a reason")
 def reject(draw_id: int, body: Decision, conn: Conn,
-           user: Annotated[User, Depends(require(roles.APPROVERS))]) -> DrawOut:
+           user: Annotated[User, Depends(require(roles.APPROVERS))]) -> Draw:
     """422 without a reason; otherwise as approving."""
     if not body.comment.strip():
         raise ApiError(422, "invalid", "a rejection needs a reason")
@@ -180,13 +125,13 @@ def reject(draw_id: int, body: Decision, conn: Conn,
                            comment=body.comment)
     audit.record(conn, user, "fund_draw.reject", "fund_draw", str(draw_id), site_id=draw.site_id,
                  detail={"comment": body.comment})
-    return _out(decided)
+    return decided
 
 
-@router.post("/draws", response_model=DrawOut, status_code=201,
+@router.post("/draws", response_model=Draw, status_code=201,
              summary="Apply for a draw for a work order (emergency, or within the committee's authorised amount)")
 def open_draw(body: EmergencyDrawIn, conn: Conn,
-              user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> DrawOut:
+              user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> Draw:
     """The draw takes the work order's fund category and goes to the site's reviewer (the committee, or the
     sub-district office where there is none, which then also organises it). 409 unless the repair has been
     assessed on site, or above the committee's authorised amount; 422 off the emergency list or for another
@@ -206,13 +151,13 @@ def open_draw(body: EmergencyDrawIn, conn: Conn,
                  detail={"work_order_id": draw.work_order_id, "item": draw.item, "contractor": draw.contractor,
                          "scope_type": draw.scope_type, "scope_id": draw.scope_id, "estimate": str(draw.estimate),
                          "fund_category": draw.fund_category, "state": draw.state})
-    return _out(draw)
+    return draw
 
 
-@router.post("/draws/{draw_id}/complete", response_model=DrawOut,
+@router.post("/draws/{draw_id}/complete", response_model=Draw,
              summary="Report the repair done (publishes the disclosure)")
 def complete(draw_id: int, body: CompletionIn, conn: Conn,
-             user: Annotated[User, Depends(require(roles.HANDLERS))]) -> DrawOut:
+             user: Annotated[User, Depends(require(roles.HANDLERS))]) -> Draw:
     """Charges the cost the verified work order records, apportioned by area over the scope, and posts the
     public disclosure. 409 unless approved and the repair verified, or when a cost given disagrees with the
     order's or with the draw's completed cost."""
@@ -220,7 +165,7 @@ def complete(draw_id: int, body: CompletionIn, conn: Conn,
     completed = draws.complete(conn, draw_id, actual_cost=body.actual_cost, actor=user.username)
     audit.record(conn, user, "fund_draw.complete", "fund_draw", str(draw_id), site_id=draw.site_id,
                  detail={"actual_cost": str(completed.actual_cost)})
-    return _out(completed)
+    return completed
 
 
 @router.get("/sites/{site_id}/settings", response_model=SiteSettingsOut, summary="An estate's fund settings")
@@ -257,4 +202,4 @@ def my_account(conn: Conn, user: Annotated[User, Depends(require(roles.OWNERS))]
     if not user.household_id:
         raise ApiError(409, "conflict", "your account is not linked to a household")
     return AccountOut(household_id=user.household_id, balance=ledger.balance(conn, user.household_id),
-                      history=[LedgerEntryOut.model_validate(e) for e in ledger.history(conn, user.household_id)])
+                      history=ledger.history(conn, user.household_id))
