@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from dashboard import audit, roles
 from dashboard.errors import not_found
@@ -36,50 +36,9 @@ class SilenceIn(BaseModel):
     maintenance: bool = Field(False, description="maintenance in progress on the scope (shown on P0 alarms)")
 
 
-class MatchedAlarmOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    rule_id: str
-    severity: str
-    state: str
-    device_id: str | None
-    building_id: str | None
-    first_seen: datetime
-    suppressed: bool
-    latched: bool
-
-
-class SilenceOut(BaseModel):
-    """A silence, its status now (scheduled, active, ended, expired) and the alarms that started inside it."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    scope_type: str
-    scope_id: str
-    site_id: str | None
-    starts_at: datetime
-    ends_at: datetime
-    recurrence: str | None
-    expires_at: datetime
-    maintenance: bool
-    reason: str
-    created_by: str
-    created_at: datetime
-    ended_at: datetime | None
-    ended_by: str | None
-    end_reason: str | None
-    status: str
-    matched: list[MatchedAlarmOut]
-    matched_total: int
-
-
-def _out(record: SilenceRecord) -> SilenceOut:
-    return SilenceOut.model_validate(record)
-
-
-@router.post("/silences", response_model=SilenceOut, status_code=201,
+@router.post("/silences", response_model=SilenceRecord, status_code=201,
              summary="Silence alarms in a scope for a time window")
-def create(body: SilenceIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> SilenceOut:
+def create(body: SilenceIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> SilenceRecord:
     """Site scopes are checked against yours; building/device scopes resolve to their site (404 when unknown).
     422 names the field (``details.field``) when the window has no end in time (longer than 7 days, a recurrence
     without ``UNTIL`` or one running over a year), is reversed or lacks a time zone."""
@@ -94,41 +53,41 @@ def create(body: SilenceIn, conn: Conn, user: Annotated[User, Depends(require(ro
                  detail=body.model_dump(mode="json"))
     record = silences.get_silence(conn, silence_id)
     assert record is not None
-    return _out(record)
+    return record
 
 
-@router.get("/silences", response_model=Page[SilenceOut], summary="Active and recent silences in your scope")
+@router.get("/silences", response_model=Page[SilenceRecord], summary="Active and recent silences in your scope")
 def list_silences(
     conn: Conn,
     user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
     page: Annotated[Pagination, Depends(pagination)],
     site_id: Annotated[str | None, Query(max_length=64)] = None,
     recent_hours: Annotated[int, Query(ge=0, le=24 * 31, description="ended or expired at most this long ago")] = 24,
-) -> Page[SilenceOut]:
+) -> Page[SilenceRecord]:
     """Scheduled and active silences, and those that ended or expired in the last ``recent_hours``, newest first,
     each with the alarms it matched (the newest 100, ``matched_total`` counts all)."""
     found, total = silences.page_silences(conn, sites=scope_site(user, site_id), recent=timedelta(hours=recent_hours),
                                           limit=page.limit, offset=page.offset)
-    return Page[SilenceOut](items=[_out(s) for s in found], total=total, limit=page.limit, offset=page.offset)
+    return Page[SilenceRecord](items=found, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/silences/{silence_id}", response_model=SilenceOut, summary="One silence")
+@router.get("/silences/{silence_id}", response_model=SilenceRecord, summary="One silence")
 def get_silence(silence_id: int, conn: Conn,
-                user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> SilenceOut:
+                user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> SilenceRecord:
     """404 when unknown, 403 outside your sites."""
-    return _out(_silence_or_404(conn, silence_id, user))
+    return _silence_or_404(conn, silence_id, user)
 
 
-@router.delete("/silences/{silence_id}", response_model=SilenceOut, summary="End a silence now")
+@router.delete("/silences/{silence_id}", response_model=SilenceRecord, summary="End a silence now")
 def end(silence_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))],
-        reason: Annotated[str, Query(max_length=2000)] = "") -> SilenceOut:
+        reason: Annotated[str, Query(max_length=2000)] = "") -> SilenceRecord:
     """Alarms starting from now are not muted by it, and those it still mutes are released (their work orders
     open). 409 when it has already ended or expired; audited."""
     record = _silence_or_404(conn, silence_id, user)
     ended = silences.end_silence(conn, silence_id, actor=user.username, reason=reason)
     audit.record(conn, user, "silence.end", "silence", str(silence_id), site_id=record.site_id,
                  detail={"reason": reason})
-    return _out(ended)
+    return ended
 
 
 def _silence_or_404(conn: Conn, silence_id: int, user: User) -> SilenceRecord:
