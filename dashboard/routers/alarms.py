@@ -26,7 +26,10 @@ Severity = Literal["P0", "P1", "P2", "P3"]
 
 
 class AlarmOut(BaseModel):
-    """An alarm as the console shows it."""
+    """An alarm as the console shows it.
+
+    Restates ``rules.alarms.Alarm`` on purpose: it leaves out the internal ``self_clearing`` and adds the
+    computed ``latched`` and ``maintenance_in_progress`` with their API descriptions."""
 
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/v1/work-orders", tags=["work-orders"])
 
 class DeliveryOut(BaseModel):
     """One notification through one channel: ``pending`` (retried at ``next_attempt_at``), ``sent``, ``failed``
-    (gave up) or ``unrouted`` (no channel is configured for these recipients)."""
+    (gave up) or ``unrouted`` (no channel is configured for these recipients).
+
+    Restates ``dispatch.notify.Delivery`` without its row ids, which the enclosing notification and order give."""
 
     model_config = ConfigDict(from_attributes=True)
     channel: str

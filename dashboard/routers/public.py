@@ -66,7 +66,10 @@ class PublicShare(BaseModel):
 
 
 class PublicDisclosure(BaseModel):
-    """A completed draw: item, totals, cost per m² and each home's share."""
+    """A completed draw: item, totals, cost per m² and each home's share.
+
+    Restates ``dispatch.fund.disclosure.Disclosure`` on purpose: this board needs no sign-in, so its fields are an
+    explicit list that a field added to the domain cannot join unnoticed."""
 
     model_config = ConfigDict(from_attributes=True)
     draw_id: int
