@@ -52,7 +52,10 @@ class ReportIn(BaseModel):
 
 
 class HotlineTicketOut(BaseModel):
-    """A 12345 ticket: deadlines, what was sent back when, what is still owed or late, the satisfaction."""
+    """A 12345 ticket: deadlines, what was sent back when, what is still owed or late, the satisfaction.
+
+    Restates ``dispatch.complaints.HotlineTicket`` without ``order_id`` (the enclosing order gives it) and with
+    the computed ``owed`` and ``overdue``."""
 
     ticket_no: str
     received_at: datetime
