@@ -18,7 +18,7 @@ from dashboard.routers.crew import CrewOut, crew_out
 from dashboard.security import Conn, require, scope_site
 from dashboard.users import User
 from dispatch import complaints, crew, workorders
-from dispatch.workorders import OrderFilter, WorkOrder
+from dispatch.workorders import Costs, Location, OrderFilter, WorkOrder
 
 router = APIRouter(prefix="/api/v1/work-orders", tags=["work-orders"])
 
@@ -103,41 +103,6 @@ class PhotoAdded(BaseModel):
     photo: PhotoOut
 
 
-class LocationOut(BaseModel):
-    """Where the order is, with the registry's names."""
-
-    model_config = ConfigDict(from_attributes=True)
-    site_id: str
-    site_name: str | None
-    building_id: str | None
-    building_name: str | None
-    building_unit: str | None
-    floor: str | None
-    device_id: str | None
-    device_name: str | None
-    address: str | None
-
-
-class PartUsedOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    name: str
-    quantity: Decimal
-    unit_cost: Decimal
-    amount: Decimal
-    at: datetime
-    actor: str
-
-
-class CostsOut(BaseModel):
-    """Labour and parts over the whole order; ``total`` equals ``cost_total``."""
-
-    model_config = ConfigDict(from_attributes=True)
-    labour: Decimal
-    parts: Decimal
-    total: Decimal
-    items: list[PartUsedOut]
-
-
 class ReporterOut(BaseModel):
     """Who to call back: shown to the control room and the crew member the order is assigned to."""
 
@@ -148,9 +113,9 @@ class WorkOrderDetail(WorkOrderOut):
     """The order with its place, reporter (when the caller may see it), costs, photos, 12345 ticket and its
     full timeline (``events``, oldest first)."""
 
-    location: LocationOut
+    location: Location
     reporter: ReporterOut | None
-    costs: CostsOut
+    costs: Costs
     photos: list[PhotoOut]
     hotline: HotlineTicketOut | None
     events: list[WorkOrderEventOut]
@@ -277,9 +242,9 @@ def get_order(order_id: int, conn: Conn,
                                                and order.assignee_id == user.crew_member_id)
     ticket = complaints.get_complaint(conn, order_id).hotline if order.origin == complaints.HOTLINE else None
     return WorkOrderDetail(
-        **_out(detail.order).model_dump(), location=LocationOut.model_validate(detail.location),
+        **_out(detail.order).model_dump(), location=detail.location,
         reporter=ReporterOut(contact=detail.order.reporter_contact) if may_call else None,
-        costs=CostsOut.model_validate(detail.costs), photos=[PhotoOut.model_validate(p) for p in detail.photos],
+        costs=detail.costs, photos=[PhotoOut.model_validate(p) for p in detail.photos],
         hotline=HotlineTicketOut.of(ticket) if ticket else None,
         events=[WorkOrderEventOut.model_validate(e) for e in detail.timeline])
 
