@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+from .pictures import png
+
+PNG = png(4, 3)
 
 
 def _order(api, as_role, trapped, order_for) -> int:
