@@ -83,10 +83,10 @@ class StreamingDetector:
         self.config = cfg = config or DetectorConfig()
         count = len(self.channels)
         reference = cfg.reference_size if count == 1 else max(256, cfg.reference_budget // count)
-        # Everything that is not per row (references, calibrations, the level) is rebuilt every refresh_rows rows,
-        # times one for each 4 channels: what a rebuild costs grows with the channels, and this keeps the cost per
-        # row bounded like the reference budget does.
-        self._period = cfg.refresh_rows * max(1, count // 4)
+        # Everything that is not per row (references, calibrations, the level) is rebuilt every refresh_rows rows.
+        # Stretching that period on many-channel devices cut their cost by a third but gave 1 Hz lift telemetry
+        # 9-15 false alarms a day (a door switch's references lagged), so it is not done (docs/anomaly.md).
+        self._period = cfg.refresh_rows
         self._bank = ChannelBank(cfg, count, reference, self._period)
         self._residual = ResidualModel(count, cfg, self._period) if cfg.residual_model and count >= 2 else None
         self._tests = count + (self._residual is not None)
@@ -105,7 +105,7 @@ class StreamingDetector:
     @property
     def level(self) -> float:
         """The alarm probability per row: the alarm rate per day over the rows in a day at the device's sampling
-        interval, within the configured bounds. Fixed for each ``refresh_rows`` rows (times one per 4 channels)."""
+        interval, within the configured bounds. Fixed for each ``refresh_rows`` rows."""
         return self._level
 
     def _interval(self) -> float:
