@@ -12,6 +12,7 @@ from gateway.protocol.endpoint import MqttEndpoint
 from ingest.database import connect
 from propwatch.embedded import EmbeddedBroker
 from propwatch.pipeline import Pipeline
+from rules.anomaly import refresh
 from rules.store import publish_pack
 
 
@@ -23,7 +24,7 @@ def pipeline(db_url: str, own_broker: EmbeddedBroker) -> Pipeline:
 def test_the_anomaly_models_are_retrained_nightly_at_18_utc(pipeline: Pipeline) -> None:
     pipeline.start()
     try:
-        (job,) = pipeline.model_scheduler.get_jobs()
+        job = pipeline.model_scheduler.get_job(refresh.JOB_ID)
         assert (job.next_run_time.hour, job.next_run_time.utcoffset().total_seconds()) == (18, 0)
     finally:
         pipeline.stop()
