@@ -33,10 +33,13 @@ from dashboard.routers import (
     health,
     kpi,
     notifications,
+    owners,
     preventive,
     public,
     responsibility,
+    services,
     silences,
+    supervision,
     users,
     work_orders,
 )
@@ -139,7 +142,8 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
                        log_client_address=log_client_address)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (health, auth, alarms, work_orders, events, estate, gateway_ops, fund, kpi, responsibility, users,
-                   audit, public, docs, crew, complaints, preventive, silences, notifications):
+                   audit, public, docs, crew, complaints, preventive, silences, notifications, owners, services,
+                   supervision):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]

@@ -24,6 +24,8 @@ from dashboard import database
 from dispatch import errors as dispatch_errors
 from ingest import errors as ingest_errors
 from rules import errors as rules_errors
+from services import errors as services_errors
+from supervision import errors as supervision_errors
 
 log = logging.getLogger(__name__)
 _KEY_DETAIL = re.compile(r"Key \(([^)]*)\)=")
@@ -65,7 +67,7 @@ class Family:
     classes: tuple[type[Exception], ...]
 
 
-PACKAGES = (ingest_errors, rules_errors, dispatch_errors)
+PACKAGES = (ingest_errors, rules_errors, dispatch_errors, services_errors, supervision_errors)
 FAMILIES = (
     Family(404, "not_found", tuple(p.NotFound for p in PACKAGES)),
     Family(409, "conflict", tuple(p.Conflict for p in PACKAGES)),

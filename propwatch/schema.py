@@ -9,7 +9,9 @@ from ingest.migrations import StorageChoice, StorageModeError, UpgradeReport, up
 
 log = logging.getLogger(__name__)
 
-MIGRATION_PACKAGES: tuple[str, ...] = ("ingest", "gateway", "rules", "dispatch", "dispatch.fund", "dashboard")
+MIGRATION_PACKAGES: tuple[str, ...] = (
+    "ingest", "gateway", "rules", "dispatch", "dispatch.fund", "services", "supervision", "dashboard",
+)
 
 
 def upgrade_database(url: str, *, storage: StorageChoice = "auto") -> UpgradeReport:

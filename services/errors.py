@@ -1,0 +1,28 @@
+"""Why a request to ``services`` was refused: one family per answer a caller can act on.
+
+The families subclass the built-in exception a Python caller would expect (``NotFound`` is a
+``LookupError``, ``Conflict`` and ``Invalid`` are ``ValueError``, ``Forbidden`` is a
+``PermissionError``); the web layer maps each family to one HTTP status by class (``dashboard.errors``).
+"""
+
+from __future__ import annotations
+
+
+class ServicesError(Exception):
+    """Base class: the request was understood and refused."""
+
+
+class NotFound(ServicesError, LookupError):
+    """What the request names does not exist (HTTP 404)."""
+
+
+class Conflict(ServicesError, ValueError):
+    """The request is well formed but the current state does not allow it (HTTP 409)."""
+
+
+class Forbidden(ServicesError, PermissionError):
+    """The caller may not do this (HTTP 403)."""
+
+
+class Invalid(ServicesError, ValueError):
+    """The request's content breaks a domain rule (HTTP 422)."""
