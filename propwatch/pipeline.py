@@ -31,6 +31,7 @@ from propwatch.settings import GatewayLimits
 from rules.anomaly.refresh import schedule_refresh
 from rules.engine import RuleEngine
 from rules.packs import load_pack_file
+from supervision.schedule import schedule_credit
 
 log = logging.getLogger(__name__)
 ALARM_CHANNEL = "pw_alarms"
@@ -81,6 +82,8 @@ class Pipeline:
         # Rollups, retention, and the TimescaleDB jobs the server fails to run (docs/operations.md).
         self.maintenance_scheduler = BackgroundScheduler(timezone=UTC)
         schedule_maintenance(self.maintenance_scheduler, database_url)
+        # The property companies' credit, evaluated on the first of each month (docs/supervision.md).
+        schedule_credit(self.maintenance_scheduler, database_url)
         self.gateway = Gateway(
             endpoint=endpoint,
             database_url=database_url,
