@@ -146,6 +146,7 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
                    supervision):
         app.include_router(module.router)
     app.include_router(pages.router)
+    errors.use_html_pages(app, pages.error_page)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 
     @app.exception_handler(pages.LoginRequired)

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboard import database
@@ -76,6 +76,31 @@ FAMILIES = (
 )
 
 
+# A browser's page request that fails gets a page (dashboard/templates/error.html), not JSON: the renderer is
+# set by ``use_html_pages``; the API (/api/) always answers JSON.
+HtmlErrorPage = Callable[[Request, int, str], Response]
+HTML_STATUSES = frozenset({403, 404, 503})
+
+
+def use_html_pages(app: FastAPI, page: HtmlErrorPage) -> None:
+    """Answer a failed page request from a browser (403, 404, 503) with ``page(request, status, message)``."""
+    app.state.html_error_page = page
+
+
+def respond(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    """``body`` as JSON, or the error page for a browser asking for a page outside /api/."""
+    page = getattr(request.app.state, "html_error_page", None)
+    if page is not None and status in HTML_STATUSES and _wants_html(request):
+        response = page(request, status, body["error"]["message"])
+        response.headers.update(headers or {})
+        return response
+    return JSONResponse(body, status, headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """The shared error body."""
     return {"error": {"code": code, "message": message, "details": details}}
@@ -86,15 +111,15 @@ def _json_safe(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for e in errors]
 
 
-def domain_handler(family: Family) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+def domain_handler(family: Family) -> Callable[[Request, Exception], Awaitable[Response]]:
     """The handler answering a family's errors: its status and code, the error's message and class name."""
 
-    async def handle(_: Request, exc: Exception) -> JSONResponse:
+    async def handle(request: Request, exc: Exception) -> Response:
         reason = type(exc).__name__
         details: dict[str, Any] = {"reason": reason}
         if getattr(exc, "field", None):
             details["field"] = exc.field  # type: ignore[attr-defined]
-        return JSONResponse(error_body(family.code, str(exc) or reason, details), family.status)
+        return respond(request, family.status, error_body(family.code, str(exc) or reason, details))
 
     return handle
 
@@ -114,19 +139,18 @@ def install(app: FastAPI) -> None:
             app.add_exception_handler(cls, handler)
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        return respond(request, exc.status, error_body(exc.code, exc.message, exc.details), exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400:
             # FastAPI's answer to a body it cannot parse (broken multipart, JSON that is not UTF-8): the same
             # 422 `invalid` as a body that parses but does not validate
             details = [{"loc": ["body"], "msg": str(exc.detail), "type": "unparsable"}]
             return JSONResponse(error_body("invalid", "request is not valid", details), 422)
         code = _CODES.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        return respond(request, exc.status_code, error_body(code, str(exc.detail)), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -152,12 +176,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(psycopg.InterfaceError)
-    async def _database_unavailable(_: Request, exc: psycopg.Error) -> JSONResponse:
+    async def _database_unavailable(request: Request, exc: psycopg.Error) -> Response:
         # Connection refused or lost, pool exhausted, statement timeout: the database, not the request, failed.
         log.warning("database unavailable: %s", type(exc).__name__)
-        return JSONResponse(error_body("unavailable", "the database is unavailable; try again shortly",
-                                       {"reason": type(exc).__name__}), 503,
-                            headers={"Retry-After": str(database.RETRY_AFTER_S)})
+        return respond(request, 503, error_body("unavailable", "the database is unavailable; try again shortly",
+                                                {"reason": type(exc).__name__}),
+                       {"Retry-After": str(database.RETRY_AFTER_S)})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

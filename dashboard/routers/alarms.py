@@ -14,15 +14,29 @@ from dashboard.errors import ApiError, not_found
 from dashboard.routers.common import Comment, Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
 from dashboard.users import User
-from rules import alarms
+from ingest import registry
+from rules import alarms, console_query, silences
 from rules.alarms import Alarm, AlarmTransition
-from rules.errors import RulePackError
+from rules.console_query import ConsoleFilter, ConsoleView
+from rules.errors import InvalidAlarmTransition, RulePackError
 from rules.store import publish_pack
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
 
 AlarmState = Literal["pending", "active", "acknowledged", "cleared"]
 Severity = Literal["P0", "P1", "P2", "P3"]
+
+
+class ShelfOut(BaseModel):
+    """Who shelved (silenced) an alarm's scope, until when and why."""
+
+    silence_id: int
+    scope_type: str
+    scope_id: str
+    by: str
+    until: datetime
+    reason: str
+    maintenance: bool
 
 
 class AlarmOut(BaseModel):
@@ -59,6 +73,34 @@ class AlarmOut(BaseModel):
     maintenance_in_progress: bool = Field(description="raised during a silence marked as maintenance in progress")
     latched: bool = Field(description="returned to normal unacknowledged: stays active until acknowledged")
     returned_at: datetime | None
+    shelf: ShelfOut | None = Field(None, description="the silence shelving it (console listing only)")
+
+
+class SeverityCountOut(BaseModel):
+    """Open alarms of one severity in your scope, and how many nobody has acknowledged (latched included)."""
+
+    severity: str
+    open: int
+    unacked: int
+
+
+class BulkAckIn(BaseModel):
+    """Acknowledge several alarms with one comment (the console's bulk action)."""
+
+    ids: list[int] = Field(min_length=1, max_length=200)
+    comment: str = Field(min_length=1, max_length=2000)
+
+
+class Skipped(BaseModel):
+    id: int
+    reason: str
+
+
+class BulkAckOut(BaseModel):
+    """The alarms acknowledged, and those left as they were with why (e.g. acknowledged meanwhile)."""
+
+    acknowledged: list[AlarmOut]
+    skipped: list[Skipped]
 
 
 class TransitionOut(BaseModel):
@@ -111,13 +153,95 @@ def list_alarms(
     state: Annotated[list[AlarmState] | None, Query(description="repeat for several states")] = None,
     site_id: Annotated[str | None, Query(max_length=64)] = None,
     device_id: Annotated[str | None, Query(max_length=64)] = None,
-    severity: Annotated[Severity | None, Query()] = None,
+    severity: Annotated[list[Severity] | None, Query(description="repeat for several severities")] = None,
+    console: Annotated[bool, Query(description="the console: open alarms, latched ones included")] = False,
+    view: Annotated[ConsoleView, Query(description="console only: all, unacked, latched, acknowledged, shelved")]
+    = "all",
+    building_id: Annotated[str | None, Query(max_length=64, description="console only")] = None,
+    category: Annotated[str | None, Query(max_length=64, description="console only")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="console only: title, device or building")] = None,
 ) -> Page[AlarmOut]:
     """Alarms filtered by state, site, device and severity, most severe then newest first; the site filter is
-    limited to your scope."""
-    found, total = alarms.page_alarms(conn, sites=scope_site(user, site_id), states=state, device_id=device_id,
-                                      severity=severity, limit=page.limit, offset=page.offset)
+    limited to your scope. With ``console=true``: the open alarms (a P0/P1 that returned to normal unacknowledged
+    stays, ``latched``), unacknowledged before acknowledged, narrowed by ``view``, ``building_id``, ``category``
+    and the search ``q``; each carries the silence shelving it (``shelf``). ``state`` and ``device_id`` are not
+    console filters (422)."""
+    sites = scope_site(user, site_id)
+    if console:
+        if state is not None or device_id is not None:
+            raise ApiError(422, "invalid", "state and device_id do not apply to console=true; use view or q")
+        return _console_page(conn, sites, page, severity, view, building_id, category, q)
+    if view != "all" or building_id or category or q:
+        raise ApiError(422, "invalid", "view, building_id, category and q apply to console=true only")
+    if severity is not None and len(severity) > 1:
+        raise ApiError(422, "invalid", "several severities apply to console=true only")
+    found, total = alarms.page_alarms(conn, sites=sites, states=state, device_id=device_id,
+                                      severity=severity[0] if severity else None, limit=page.limit,
+                                      offset=page.offset)
     return Page[AlarmOut](items=[_out(a) for a in found], total=total, limit=page.limit, offset=page.offset)
+
+
+def _console_page(conn: Conn, sites: list[str] | None, page: Pagination, severities: list[str] | None,
+                  view: ConsoleView, building_id: str | None, category: str | None,
+                  q: str | None) -> Page[AlarmOut]:
+    search = (q or "").strip() or None
+    devices, buildings = _named(conn, sites, search) if search else ([], [])
+    where = ConsoleFilter(sites=sites, severities=severities, building_id=building_id, category=category, view=view,
+                          search=search, named_devices=devices, named_buildings=buildings)
+    rows, total = console_query.page_console(conn, where, limit=page.limit, offset=page.offset)
+    shelves = _shelves(conn, {row.shelf_id for row in rows if row.shelf_id is not None})
+    items = [_out(row.alarm).model_copy(update={"shelf": shelves.get(row.shelf_id)}) for row in rows]
+    return Page[AlarmOut](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+def _named(conn: Conn, sites: list[str] | None, search: str) -> tuple[list[str], list[str]]:
+    """Ids of the devices and buildings in ``sites`` whose name holds ``search`` (names live in the registry)."""
+    wanted = search.casefold()
+    scoped = sites if sites is not None else [site.id for site in registry.list_sites(conn)]
+    devices, buildings = [], []
+    for site in scoped:
+        devices += [d.id for d in registry.list_devices(conn, site_id=site) if wanted in d.name.casefold()]
+        buildings += [b.id for b in registry.list_buildings(conn, site_id=site) if wanted in b.name.casefold()]
+    return devices, buildings
+
+
+def _shelves(conn: Conn, silence_ids: set[int]) -> dict[int | None, ShelfOut]:
+    found: dict[int | None, ShelfOut] = {}
+    for silence_id in silence_ids:
+        record = silences.get_silence(conn, silence_id)
+        if record is not None:
+            found[silence_id] = ShelfOut(silence_id=record.id, scope_type=record.scope_type, scope_id=record.scope_id,
+                                         by=record.created_by, until=record.ended_at or record.expires_at,
+                                         reason=record.reason, maintenance=record.maintenance)
+    return found
+
+
+@router.get("/alarms/counts", response_model=list[SeverityCountOut],
+            summary="Open and unacknowledged alarms per severity in your scope")
+def counts(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
+           site_id: Annotated[str | None, Query(max_length=64)] = None) -> list[SeverityCountOut]:
+    """One entry per severity, P0 first, zeros included: what the console's header shows."""
+    found = console_query.severity_counts(conn, sites=scope_site(user, site_id))
+    return [SeverityCountOut(severity=c.severity, open=c.open, unacked=c.unacked) for c in found]
+
+
+@router.post("/alarms/ack", response_model=BulkAckOut, summary="Acknowledge several alarms with one comment")
+def bulk_ack(body: BulkAckIn, conn: Conn, user: Annotated[User, Depends(require(roles.HANDLERS))]) -> BulkAckOut:
+    """Every alarm is checked first (404 for an unknown one, 403 for one outside your sites: then nothing is
+    acknowledged); alarms no longer active are skipped with the reason. One audit row per alarm acknowledged."""
+    wanted = list(dict.fromkeys(body.ids))
+    found = {alarm_id: _alarm_or_404(conn, alarm_id, user) for alarm_id in wanted}
+    done, skipped = [], []
+    for alarm_id, alarm in found.items():
+        try:
+            acked = alarms.acknowledge(conn, alarm_id, actor=user.username, comment=body.comment)
+        except InvalidAlarmTransition as refused:
+            skipped.append(Skipped(id=alarm_id, reason=str(refused)))
+            continue
+        audit.record(conn, user, "alarm.ack", "alarm", str(alarm_id), site_id=alarm.site_id,
+                     detail={"comment": body.comment, "bulk": True})
+        done.append(_out(acked))
+    return BulkAckOut(acknowledged=done, skipped=skipped)
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmOut, summary="One alarm")

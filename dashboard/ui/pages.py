@@ -30,7 +30,7 @@ from dashboard.security import (
     sign_in,
     sign_out,
 )
-from dashboard.ui import charts
+from dashboard.ui import alarm_detail, charts
 from dashboard.users import User
 from dispatch import kpi as dispatch_kpi
 from dispatch.fund import ledger
@@ -174,8 +174,36 @@ def board_home(request: Request, user: Annotated[User | None, Depends(optional_u
 
 
 @router.get("/console")
-def console(request: Request, user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
-    return render(request, "console.html", user, page="console")
+def console(request: Request, conn: Conn,
+            user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
+    """The alarm console; its rows load from the API (``console=true``) and follow the event stream."""
+    sites = [site for site in registry.list_sites(conn) if user.sees_site(site.id)]
+    english = lang_of(request) == "en"
+    names = {c.id: c.en if english else c.zh for c in categories().values()}
+    return render(request, "console.html", user, page="console", sites=sites, categories=list(categories().values()),
+                  category_names=names, zones={site.id: site.timezone for site in sites})
+
+
+@router.get("/alarms/{alarm_id}")
+def alarm_page(alarm_id: int, request: Request, conn: Conn,
+               user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
+    """One alarm: where, its timeline, the device's readings around it, its work order and the actions."""
+    alarm = alarms.get_alarm(conn, alarm_id)
+    if alarm is None:
+        raise ApiError(404, "not_found", translate("alarm_not_found", lang_of(request)))
+    if not user.sees_site(alarm.site_id):
+        raise ApiError(403, "forbidden", translate("forbidden", lang_of(request)))
+    category = categories().get(alarm.category)
+    category_name = (category.en if lang_of(request) == "en" else category.zh) if category else alarm.category
+    return render(request, "alarm.html", user, page="console", category_name=category_name,
+                  view=alarm_detail.alarm_page(conn, alarm, user, now=datetime.now(UTC)))
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The friendly page for a failed page request (403, 404, 503), with a way back home."""
+    response = render(request, "error.html", None, status=status, message=message)
+    response.status_code = status
+    return response
 
 
 @router.get("/estate")

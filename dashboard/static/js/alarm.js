@@ -1,0 +1,41 @@
+// Alarm detail: acknowledge, clear or shelve (silence the device) after a confirmation with a reason; then reload.
+import { api, i18n } from './api.js';
+
+const dialog = document.getElementById('action-dialog');
+const errorBox = document.getElementById('action-error');
+
+function ask(action) {
+  document.getElementById('action-title').textContent = i18n[action];
+  document.getElementById('hours-row').hidden = action !== 'shelve';
+  document.getElementById('reason').value = '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+}
+
+async function run(action, reason) {
+  if (action === 'shelve') {
+    const hours = Number(document.getElementById('hours').value || 2);
+    const now = new Date();
+    await api('/api/v1/silences', { method: 'POST', body: {
+      scope_type: 'device', scope_id: i18n.device_id, starts_at: now.toISOString(),
+      ends_at: new Date(now.getTime() + hours * 3600e3).toISOString(), reason } });
+  } else {
+    await api(`/api/v1/alarms/${i18n.alarm_id}/${action}`, { method: 'POST', body: { comment: reason } });
+  }
+}
+
+for (const button of document.querySelectorAll('[data-action]')) {
+  button.addEventListener('click', async () => {
+    const action = button.dataset.action;
+    if (!(await ask(action))) return;
+    const reason = document.getElementById('reason').value.trim();
+    try {
+      await run(action, reason);
+      location.reload();
+    } catch (err) {
+      errorBox.textContent = err.message;
+      errorBox.hidden = false;
+    }
+  });
+}

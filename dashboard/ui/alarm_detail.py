@@ -1,0 +1,155 @@
+"""What the alarm detail page shows: the alarm and where it is, its timeline in the estate's time zone, the
+device's readings around it and its work order. Gathered here so the page route stays one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+import psycopg
+
+from dashboard.ui import charts
+from dashboard.users import User
+from dispatch.workorders import OrderFilter, WorkOrder, page_work_orders
+from ingest import history, registry
+from rules import alarms
+from rules.alarms import Alarm
+from rules.errors import RulePackError
+from rules.store import effective_pack
+
+# The readings shown around an alarm: from this long before it became active to this long after.
+AROUND = timedelta(minutes=30)
+BUCKET = timedelta(seconds=30)
+# Event rules name no metric: the device's first few metrics are shown instead.
+FALLBACK_METRICS = 3
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One transition as the page shows it: ``kind`` names its translated label (``tl_*`` in dashboard.i18n);
+    ``cause`` is the engine's own wording, shown in English only."""
+
+    at: str
+    kind: str
+    from_state: str | None
+    to_state: str
+    actor: str | None
+    cause: str
+    comment: str | None
+
+
+# What an operator's or the engine's transition was, from the cause each writes (rules.alarms, rules.lifecycle).
+_CAUSES = (("cleared on acknowledgement", "tl_ack_cleared"), ("acknowledged", "tl_ack"), ("assigned to", "tl_assigned"),
+           ("cleared by hand", "tl_hand_cleared"), ("cleared as its work order closed", "tl_order_cleared"))
+
+
+def transition_kind(to_state: str, cause: str, values: dict[str, object]) -> str:
+    """The ``tl_*`` label key of one transition."""
+    for prefix, kind in _CAUSES:
+        if cause.startswith(prefix):
+            return kind
+    if values.get("latched"):
+        return "tl_latched"
+    return {"pending": "tl_pending", "active": "tl_raised", "cleared": "tl_cleared"}.get(to_state, "tl_other")
+
+
+@dataclass(frozen=True)
+class Chart:
+    metric: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class AlarmPage:
+    """Everything the alarm page renders."""
+
+    alarm: Alarm
+    site_name: str
+    building_name: str | None
+    floor: str | None
+    device_name: str | None
+    zone: str
+    first_seen: str
+    activated_at: str | None
+    returned_at: str | None
+    acked_at: str | None
+    open_for: str
+    timeline: list[TimelineEntry]
+    charts: list[Chart]
+    window: str
+    order: WorkOrder | None
+
+
+def local_time(at: datetime, zone: tzinfo) -> str:
+    """``at`` in the estate's zone with the offset as a marker: ``2026-12-07 20:01:02 UTC+8``."""
+    local = at.astimezone(zone)
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    marker = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    return f"{local:%Y-%m-%d %H:%M:%S} {marker}"
+
+
+def clock(span: timedelta) -> str:
+    """A duration as ``mm:ss`` under an hour, else ``h:mm``; never negative."""
+    seconds = max(0, int(span.total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
+
+
+def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datetime) -> AlarmPage:
+    """The page of ``alarm`` (already checked to lie in ``user``'s scope) as of ``now``."""
+    zone = registry.site_timezone(conn, alarm.site_id)
+    site = registry.get_site(conn, alarm.site_id)
+    device = registry.get_device(conn, alarm.device_id) if alarm.device_id else None
+    building = next((b for b in registry.list_buildings(conn, site_id=alarm.site_id)
+                     if b.id == alarm.building_id), None)
+    start = alarm.activated_at or alarm.first_seen
+    end = alarm.cleared_at or now
+    shown = lambda at: local_time(at, zone) if at else None  # noqa: E731 -- a local shorthand
+    return AlarmPage(
+        alarm=alarm, site_name=site.name if site else alarm.site_id,
+        building_name=building.name if building else alarm.building_id,
+        floor=str(device.attributes.get("floor")) if device and device.attributes.get("floor") is not None else None,
+        device_name=device.name if device else None, zone=str(zone),
+        first_seen=local_time(alarm.first_seen, zone), activated_at=shown(alarm.activated_at),
+        returned_at=shown(alarm.returned_at), acked_at=shown(alarm.acked_at), open_for=clock(end - start),
+        timeline=[TimelineEntry(local_time(t.at, zone), transition_kind(t.to_state, t.cause, t.values), t.from_state,
+                                t.to_state, t.actor, t.cause, t.values.get("comment") or t.values.get("reason"))
+                  for t in alarms.alarm_history(conn, alarm.id)],
+        charts=_charts(conn, alarm, start), window=f"{local_time(start - AROUND, zone)} – "
+                                                   f"{local_time(start + AROUND, zone)}",
+        order=_order_of(conn, alarm, user))
+
+
+def _metrics(conn: psycopg.Connection, alarm: Alarm) -> list[str]:
+    """The metric the alarm's rule watches, or the device's first few metrics for an event rule."""
+    try:
+        rule = effective_pack(conn).rule(alarm.rule_id)
+    except (KeyError, RulePackError):
+        rule = None
+    metric = getattr(rule.spec, "metric", None) if rule else None
+    if metric:
+        return [metric]
+    return list(history.latest(conn, alarm.device_id))[:FALLBACK_METRICS] if alarm.device_id else []
+
+
+def _charts(conn: psycopg.Connection, alarm: Alarm, around: datetime) -> list[Chart]:
+    if not alarm.device_id:
+        return []
+    found = []
+    for metric in _metrics(conn, alarm):
+        buckets = history.rollup(conn, alarm.device_id, metric, around - AROUND, around + AROUND, bucket=BUCKET)
+        found.append(Chart(metric, charts.line_chart([(b.bucket, b.avg) for b in buckets], label=metric)))
+    return found
+
+
+def _order_of(conn: psycopg.Connection, alarm: Alarm, user: User) -> WorkOrder | None:
+    """The work order dispatch opened for the alarm (an order lists the first alarm of its incident)."""
+    if not alarm.device_id or not user.sees_site(alarm.site_id):
+        return None
+    orders, _ = page_work_orders(conn, sites=[alarm.site_id], where=OrderFilter(device_id=alarm.device_id),
+                                 limit=50, offset=0)
+    return next((order for order in orders if order.alarm_id == alarm.id), None)
