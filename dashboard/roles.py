@@ -48,3 +48,18 @@ REPORTERS: Group = ("admin", "operator", "owner")
 
 EVERYONE: Group = ROLES
 """Any signed-in user."""
+
+PUBLISHERS: Group = ("admin", "operator")
+"""Maintain what the property company publishes: services, prices, board items; confirm and finish bookings."""
+
+SERVICE_READERS: Group = ("admin", "operator", "committee", "subdistrict", "owner")
+"""Read an estate's service list, price history and board items (owners: to book from it)."""
+
+BOOKING_PARTIES: Group = ("admin", "operator", "owner")
+"""Read and cancel home-service bookings (owners: their own household's)."""
+
+SUPERVISORS: Group = ("admin", "subdistrict")
+"""Read property companies and their contracts (sub-district: those serving its estates); recompute credit."""
+
+INSPECTORS: Group = ("subdistrict",)
+"""Inspect estates, give the monthly opinion of their companies, keep the red and black lists (notice 20-21)."""

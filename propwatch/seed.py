@@ -1,4 +1,5 @@
-"""The demo estate: registry, responsibility list, crews, fund households and one user per role."""
+"""The demo estate: registry, responsibility list, crews, fund households, the services and board items the
+property company publishes, and one user per role."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ingest.writer import Writer
 from rules.anomaly.config import DetectorConfig
 from rules.anomaly.dbstore import DatabaseModelStore
 from rules.anomaly.refresh import anomaly_targets, warm_up_models
+from services import demo as services_demo
 from simulators.estate import EstateLayout
 from simulators.offline import run_offline
 
@@ -64,6 +66,7 @@ def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
         upsert_crew_member(conn, crew)
         fund.seed_demo(conn, layout.site_id, [(b.id, b.name) for b in layout.buildings])
         schedule_preventive_maintenance(conn, layout)
+        services_demo.seed_demo(conn, layout.site_id, actor=SEED_ACTOR)
         owner_household = fund.estate.list_households(conn, layout.site_id)[0].id
         return [
             _ensure_login(conn, role, layout.site_id, crew=crew, household_id=owner_household)

@@ -1,39 +1,34 @@
-"""The public information board (信息公示栏, notice clause 19): no sign-in, no personal data."""
+"""The public information board (信息公示栏, notice clause 19): no sign-in, no personal data.
+
+Every section of the clause is answered by its fixed key (``services/data/board_sections.yaml``, docs/api.md), in
+that order, each with ``status`` (``ok`` or ``no_data``) and, where the company maintains it, when it was last
+changed and by which role. Names of people are never published, except the project manager's name and business
+phone, which the notice puts on the board.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from dashboard.errors import not_found
 from dashboard.security import Conn
-from dispatch import units
+from dispatch import units, workorders
 from dispatch.fund import disclosure
-from dispatch.fund.disclosure import Disclosure
 from dispatch.units import Unit
 from ingest import registry
+from services import board, catalog
+from services.catalog import Service
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
 PUBLIC_CONTACT_KEYS = ("duty_phone", "phone", "hotline", "emergency_phone", "office_phone")
-ELEVATOR_WORDS = ("elevator", "电梯")
-CENT = Decimal("0.01")
-
-
-class ComplaintPhone(BaseModel):
-    name_zh: str
-    name_en: str
-    phone: str
-
-
-COMPLAINT_PHONES = (
-    ComplaintPhone(name_zh="政务服务便民热线", name_en="Citizen service hotline", phone="12345"),
-    ComplaintPhone(name_zh="电梯应急救援", name_en="Elevator emergency rescue", phone="96333"),
-    ComplaintPhone(name_zh="火警", name_en="Fire", phone="119"),
-)
+MAINTENANCE_KINDS = ("elevator_maintenance", "fire_maintenance")
+Status = Literal["ok", "no_data"]
 
 
 class BoardSite(BaseModel):
@@ -44,6 +39,75 @@ class BoardSite(BaseModel):
     address: str | None
 
 
+class Section(BaseModel):
+    """What every section carries: its key and titles, whether it has data, and its last change (the role that
+    made it, never a person's name)."""
+
+    key: str
+    title_zh: str
+    title_en: str
+    status: Status
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ProjectManager(Section):
+    company_name: str | None = None
+    manager_name: str | None = None
+    manager_phone: str | None = None
+    company_phone: str | None = None
+    service_level: str | None = None
+    contract_starts_on: date | None = None
+    contract_ends_on: date | None = None
+    stars: int | None = None
+
+
+class PublicPhone(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    name_en: str | None
+    phone: str
+    hours: str
+
+
+class ComplaintPhones(Section):
+    phones: list[PublicPhone]
+
+
+class PublicService(BaseModel):
+    """A service or fee item as published: content, standard and today's price."""
+
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    kind: str
+    name: str
+    name_en: str | None
+    content: str
+    standard: str
+    price: Decimal | None
+    unit: str | None
+    price_since: date | None
+    bookable: bool
+
+
+class PriceChange(BaseModel):
+    """A price adjustment with the price it replaced, when it takes effect and its basis."""
+
+    code: str
+    name: str
+    previous_price: Decimal | None
+    previous_unit: str | None
+    price: Decimal
+    unit: str
+    effective_from: date
+    basis: str
+
+
+class ServiceList(Section):
+    items: list[PublicService]
+    price_changes: list[PriceChange]
+
+
 class PublicUnit(BaseModel):
     """A unit's name, kind and business phone numbers (no webhooks, no people)."""
 
@@ -52,6 +116,72 @@ class PublicUnit(BaseModel):
     name: str
     name_en: str | None
     phones: dict[str, str]
+
+
+class MaintenanceUnits(Section):
+    units: list[PublicUnit]
+
+
+class ParkingUse(Section):
+    total: int | None = None
+    sold: int | None = None
+    rented: int | None = None
+    visitor: int | None = None
+    vacant: int | None = None
+    note: str | None = None
+
+
+class PublicApportionment(BaseModel):
+    month: str
+    utility: str
+    total: Decimal
+    basis: str
+    method: str
+    rate: Decimal | None
+
+
+class UtilityApportionment(Section):
+    items: list[PublicApportionment]
+
+
+class PublicFeeStatement(BaseModel):
+    period: str
+    income: Decimal
+    spending: Decimal
+    balance: Decimal
+    note: str
+
+
+class FeeIncomeSpending(Section):
+    statements: list[PublicFeeStatement]
+
+
+class SharedIncomeSpending(Section):
+    year: int
+    income: Decimal | None = None
+    expenses: Decimal | None = None
+    balance: Decimal | None = None
+
+
+class SpendingMonth(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    month: str
+    work_orders: Decimal
+    fund_draws: Decimal
+    total: Decimal
+
+
+class ElevatorSpending(Section):
+    """Actual costs of accepted elevator repairs plus fund draws outside work orders, this month and year."""
+
+    year: int
+    month: str
+    month_total: Decimal
+    year_total: Decimal
+    year_work_orders: Decimal
+    year_fund_draws: Decimal
+    repairs: int
+    months: list[SpendingMonth]
 
 
 class PublicShare(BaseModel):
@@ -91,44 +221,154 @@ class PublicDisclosure(BaseModel):
     shares: list[PublicShare]
 
 
+class FundDisclosures(Section):
+    disclosures: list[PublicDisclosure]
+
+
+class BoardSections(BaseModel):
+    """One field per section key, in board order."""
+
+    project_manager: ProjectManager
+    complaint_phones: ComplaintPhones
+    service_standards: ServiceList
+    fee_standards: ServiceList
+    maintenance_units: MaintenanceUnits
+    parking: ParkingUse
+    utility_apportionment: UtilityApportionment
+    fee_income_spending: FeeIncomeSpending
+    shared_income_spending: SharedIncomeSpending
+    elevator_spending: ElevatorSpending
+    fund_disclosures: FundDisclosures
+
+
 class Board(BaseModel):
     site: BoardSite
-    maintenance_units: list[PublicUnit]
-    elevator_maintenance_spending: Decimal
-    fund_disclosures: list[PublicDisclosure]
-    complaint_phones: list[ComplaintPhone]
+    generated_at: datetime
+    section_keys: list[str]
+    sections: BoardSections
+
+
+def _head(key: str, ok: bool, updated_at: datetime | None = None, updated_by: str | None = None) -> dict:
+    title = next(t for t in board.section_titles() if t.key == key)
+    return {"key": key, "title_zh": title.zh, "title_en": title.en, "status": "ok" if ok else "no_data",
+            "updated_at": updated_at, "updated_by": updated_by}
+
+
+def _newest(items: list) -> tuple[datetime | None, str | None]:
+    """The last change among board items: its time and the role that made it."""
+    return max(((i.updated_at, i.updated_role) for i in items), default=(None, None))
 
 
 def public_unit(unit: Unit) -> PublicUnit:
-    """The public face of a unit: its business phone numbers only."""
-    phones = {k: str(v) for k, v in unit.contacts.items() if k in PUBLIC_CONTACT_KEYS and v}
+    """The public face of a unit: its business phone numbers only (a list of numbers is joined)."""
+    phones = {k: (", ".join(map(str, v)) if isinstance(v, list) else str(v))
+              for k, v in unit.contacts.items() if k in PUBLIC_CONTACT_KEYS and v}
     return PublicUnit(id=unit.id, kind=unit.kind, name=unit.name, name_en=unit.name_en, phones=phones)
 
 
-def elevator_spending(found: list[Disclosure]) -> Decimal:
-    """What the disclosed draws spent on elevators, told apart by their category or item."""
-    total = sum((d.total for d in found
-                 if any(word in f"{d.fund_category or ''} {d.item}".lower() for word in ELEVATOR_WORDS)), Decimal(0))
-    return total.quantize(CENT)
+def project_manager_section() -> ProjectManager:
+    """The project manager and contacts: the supervision package's project record, once it exists."""
+    return ProjectManager(**_head("project_manager", False))
 
 
-def board_data(conn: Conn, site_id: str) -> Board:
+def complaint_phones_section(conn: Conn, site_id: str) -> ComplaintPhones:
+    own = board.estate_phones(conn, site_id)
+    at, by = _newest(own)
+    phones = [PublicPhone.model_validate(p) for p in [*own, *board.national_phones()]]
+    return ComplaintPhones(**_head("complaint_phones", bool(phones), at, by), phones=phones)
+
+
+def service_section(conn: Conn, key: str, services: list[Service]) -> ServiceList:
+    """Published services with today's prices and every adjustment of their prices (with its basis)."""
+    prices = [(s, p) for s in services for p in catalog.price_history(conn, s.id)]
+    changes = [
+        PriceChange(code=s.code, name=s.name, previous_price=p.previous_price, previous_unit=p.previous_unit,
+                    price=p.price, unit=p.unit, effective_from=p.effective_from, basis=p.basis)
+        for s, p in prices if p.previous_price is not None
+    ]
+    at, by = max([(s.updated_at, s.updated_role) for s in services] + [(p.set_at, p.set_role) for _, p in prices],
+                 default=(None, None))
+    return ServiceList(**_head(key, bool(services), at, by), items=[PublicService.model_validate(s) for s in services],
+                       price_changes=sorted(changes, key=lambda c: c.effective_from, reverse=True))
+
+
+def maintenance_section(conn: Conn, site_id: str) -> MaintenanceUnits:
+    found = [public_unit(u) for u in units.list_units(conn, site_id=site_id) if u.kind in MAINTENANCE_KINDS]
+    return MaintenanceUnits(**_head("maintenance_units", bool(found)), units=found)
+
+
+def parking_section(conn: Conn, site_id: str) -> ParkingUse:
+    found = board.get_parking(conn, site_id)
+    if found is None:
+        return ParkingUse(**_head("parking", False))
+    return ParkingUse(**_head("parking", True, found.updated_at, found.updated_role), total=found.total,
+                      sold=found.sold, rented=found.rented, visitor=found.visitor, vacant=found.vacant,
+                      note=found.note)
+
+
+def apportionment_section(conn: Conn, site_id: str) -> UtilityApportionment:
+    found = board.list_apportionments(conn, site_id)
+    at, by = _newest(found)
+    items = [PublicApportionment(month=a.month.strftime("%Y-%m"), utility=a.utility, total=a.total, basis=a.basis,
+                                 method=a.method, rate=a.rate) for a in found]
+    return UtilityApportionment(**_head("utility_apportionment", bool(items), at, by), items=items)
+
+
+def fee_statement_section(conn: Conn, site_id: str) -> FeeIncomeSpending:
+    found = board.list_fee_statements(conn, site_id)
+    at, by = _newest(found)
+    statements = [PublicFeeStatement(period=s.period, income=s.income, spending=s.spending, balance=s.balance,
+                                     note=s.note) for s in found]
+    return FeeIncomeSpending(**_head("fee_income_spending", bool(statements), at, by), statements=statements)
+
+
+def shared_parts_section(today: date) -> SharedIncomeSpending:
+    """Shared-part income and spending: the fund's shared-part records, once they exist."""
+    return SharedIncomeSpending(**_head("shared_income_spending", False), year=today.year)
+
+
+def elevator_section(conn: Conn, site_id: str, today: date) -> ElevatorSpending:
+    spent = workorders.elevator_spending(conn, site_id, on=today)
+    return ElevatorSpending(
+        **_head("elevator_spending", True), year=spent.year, month=spent.month, month_total=spent.month_total,
+        year_total=spent.year_total, year_work_orders=spent.year_work_orders, year_fund_draws=spent.year_fund_draws,
+        repairs=spent.repairs, months=[SpendingMonth.model_validate(m) for m in spent.months])
+
+
+def disclosure_section(conn: Conn, site_id: str) -> FundDisclosures:
+    found = [PublicDisclosure.model_validate(d) for d in disclosure.public_disclosures(conn, site_id)]
+    at = max((d.published_at for d in found), default=None)
+    return FundDisclosures(**_head("fund_disclosures", bool(found), at, "system" if at else None),
+                           disclosures=found)
+
+
+def board_data(conn: Conn, site_id: str, *, now: datetime | None = None) -> Board:
     """Everything the board shows for one site; 404 for an unknown site."""
     site = registry.get_site(conn, site_id)
     if site is None:
         raise not_found("site", site_id)
-    found = disclosure.public_disclosures(conn, site_id)
-    return Board(
-        site=BoardSite.model_validate(site),
-        maintenance_units=[public_unit(u) for u in units.list_units(conn, site_id=site_id)],
-        elevator_maintenance_spending=elevator_spending(found),
-        fund_disclosures=[PublicDisclosure.model_validate(d) for d in found],
-        complaint_phones=list(COMPLAINT_PHONES),
+    now = now or datetime.now(UTC)
+    today = catalog.site_today(conn, site_id, now)
+    published = catalog.list_services(conn, site_id, published_only=True, now=now)
+    sections = BoardSections(
+        project_manager=project_manager_section(),
+        complaint_phones=complaint_phones_section(conn, site_id),
+        service_standards=service_section(conn, "service_standards", [s for s in published if s.kind != "fee"]),
+        fee_standards=service_section(conn, "fee_standards", [s for s in published if s.kind == "fee"]),
+        maintenance_units=maintenance_section(conn, site_id),
+        parking=parking_section(conn, site_id),
+        utility_apportionment=apportionment_section(conn, site_id),
+        fee_income_spending=fee_statement_section(conn, site_id),
+        shared_income_spending=shared_parts_section(today),
+        elevator_spending=elevator_section(conn, site_id, today),
+        fund_disclosures=disclosure_section(conn, site_id),
     )
+    return Board(site=BoardSite.model_validate(site), generated_at=now,
+                 section_keys=[t.key for t in board.section_titles()], sections=sections)
 
 
 @router.get("/sites/{site_id}/board", response_model=Board, summary="The public board of one site (no sign-in)")
-def board(site_id: str, conn: Conn) -> Board:
-    """Maintenance units and their public business phones, elevator maintenance spending, fund draws with
-    apportionment (by household and area, no names), complaint phone numbers."""
+def public_board(site_id: str, conn: Conn) -> Board:
+    """Every section of notice clause 19 by its key (docs/api.md, "Public board"), plus the fund's emergency-use
+    disclosures (clause 16); no sign-in, no personal data."""
     return board_data(conn, site_id)

@@ -307,4 +307,6 @@ def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_use
 
 @router.get("/board/{site_id}")
 def board(site_id: str, request: Request, conn: Conn) -> HTMLResponse:
-    return render(request, "board.html", None, board=public.board_data(conn, site_id), page="board")
+    """The public board (notice clause 19) without sign-in: phone-friendly, printable as an A4 poster."""
+    found = public.board_data(conn, site_id)
+    return render(request, "board.html", None, board=found, tz=registry.site_timezone(conn, site_id), page="board")

@@ -4,7 +4,8 @@
 history; ``journal`` what every change writes beside the row (event, NOTIFY, outbox); ``opening`` opening orders
 and spotting repeats; ``lifecycle`` the state machine moves; ``offers`` offering orders to crew and accepting
 them; ``assignment`` the control room's hand assignment; ``photos`` photo uploads; ``detail`` one order with its
-place, costs, photos and timeline; ``addresses`` address normalisation. The errors live in
+place, costs, photos and timeline; ``addresses`` address normalisation; ``spending`` what
+elevator repairs cost per month and year (the public board). The errors live in
 ``dispatch.errors`` and are re-exported here.
 """
 
@@ -42,12 +43,14 @@ from dispatch.workorders.queries import (
     page_work_orders,
     routing,
 )
+from dispatch.workorders.spending import ElevatorSpending, MonthSpending, elevator_spending
 
 __all__ = [
     "DEFAULT_REPEAT_WINDOW", "MAX_PHOTO_BYTES", "REPORT_ORIGINS", "AcceptConflict", "AcceptRefused", "AssignRefused",
-    "AssigneeRequired", "Costs", "IllegalTransition", "InvalidOrder", "Location", "NewOrder", "OrderDetail",
-    "OrderFilter", "PartUsed", "Photo", "PhotoRejected", "ReasonRequired", "UnknownPlace", "WorkOrder",
-    "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key", "assign", "attach_photo", "detect_image_type",
-    "events", "find_repeat", "get_work_order", "list_photos", "list_work_orders", "open_from_report", "open_order",
-    "order_detail", "page_work_orders", "reassign_expired", "routing", "transition",
+    "AssigneeRequired", "Costs", "ElevatorSpending", "IllegalTransition", "InvalidOrder", "Location",
+    "MonthSpending", "NewOrder", "OrderDetail", "OrderFilter", "PartUsed", "Photo", "PhotoRejected",
+    "ReasonRequired", "UnknownPlace", "WorkOrder", "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key",
+    "assign", "attach_photo", "detect_image_type", "elevator_spending", "events", "find_repeat", "get_work_order",
+    "list_photos", "list_work_orders", "open_from_report", "open_order", "order_detail", "page_work_orders",
+    "reassign_expired", "routing", "transition",
 ]

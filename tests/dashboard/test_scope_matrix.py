@@ -55,6 +55,8 @@ SCOPED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/alarms/{alarm_id}/assign"): {"assignee": "em-1", "comment": ""},
     ("POST", "/api/v1/alarms/{alarm_id}/clear"): {"comment": "x"},
     ("GET", "/api/v1/alarms/{alarm_id}/history"): None,
+    ("GET", "/api/v1/alarms/counts"): None,
+    ("POST", "/api/v1/alarms/ack"): {"ids": ["{alarm_id}"], "comment": "x"},
     ("GET", "/api/v1/silences"): None,
     ("GET", "/api/v1/silences/{silence_id}"): None,
     ("DELETE", "/api/v1/silences/{silence_id}"): None,
@@ -113,6 +115,29 @@ SCOPED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/preventive-plans"): {"template": "elevator_half_monthly", "site_id": "{site_id}",
                                            "device_id": "{device_id}", "first_due": "2030-01-01T00:00:00Z"},
     ("PATCH", "/api/v1/preventive-plans/{plan_id}"): {"active": False},
+    # services, prices, bookings and board items (issue 20, clauses 11, 15, 19)
+    ("GET", "/api/v1/sites/{site_id}/services"): None,
+    ("POST", "/api/v1/sites/{site_id}/services"): {"code": "matrix", "kind": "extra", "name": "x", "content": "x",
+                                                   "standard": "x", "price": "1.00", "unit": "元/次", "basis": "x",
+                                                   "effective_from": "2030-01-01"},
+    ("GET", "/api/v1/services/{service_id}"): None,
+    ("PATCH", "/api/v1/services/{service_id}"): {"standard": "x"},
+    ("GET", "/api/v1/services/{service_id}/prices"): None,
+    ("POST", "/api/v1/services/{service_id}/prices"): {"price": "1.00", "effective_from": "2031-01-01", "basis": "x"},
+    ("POST", "/api/v1/bookings"): {"service_id": "{service_id}", "slot_start": "2030-01-01T01:00:00Z",
+                                   "slot_end": "2030-01-01T03:00:00Z"},
+    ("GET", "/api/v1/bookings"): None,
+    ("GET", "/api/v1/bookings/{booking_id}"): None,
+    ("POST", "/api/v1/bookings/{booking_id}/confirm"): None,
+    ("POST", "/api/v1/bookings/{booking_id}/done"): None,
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): {"reason": "x"},
+    ("POST", "/api/v1/bookings/{booking_id}/rate"): {"rating": 5},
+    ("GET", "/api/v1/sites/{site_id}/board-items"): None,
+    ("PUT", "/api/v1/sites/{site_id}/board-items/parking"): {"total": 1, "sold": 0, "rented": 0, "visitor": 0},
+    ("PUT", "/api/v1/sites/{site_id}/board-items/apportionments/{month}/{utility}"): {"total": "1.00", "basis": "x",
+                                                                                     "method": "area"},
+    ("PUT", "/api/v1/sites/{site_id}/board-items/fee-statements/{period}"): {"income": "1.00", "spending": "1.00"},
+    ("PUT", "/api/v1/sites/{site_id}/board-items/complaint-phones"): {"phones": []},
 }
 QUERIES = {("GET", "/api/v1/devices/{device_id}/history"): "metric=speed"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -180,10 +205,16 @@ def ids(world: World, trapped, order_for, api: TestClient, as_role) -> Ids:
     with connect(world.database_url) as conn:
         plan = conn.execute("SELECT id FROM preventive_plans WHERE site_id = %s LIMIT 1", (world.site_id,)).fetchone()
         unit = conn.execute("SELECT unit_id FROM dispatch_crew WHERE id = %s", (world.crew_member_id,)).fetchone()
+        service = conn.execute("SELECT id FROM service_items WHERE site_id = %s AND bookable LIMIT 1",
+                               (world.site_id,)).fetchone()
+        booking = conn.execute("SELECT id FROM service_bookings WHERE site_id = %s LIMIT 1",
+                               (world.site_id,)).fetchone()
     return Ids({"alarm_id": str(alarm_id), "order_id": str(order_id), "draw_id": str(draw_id),
                 "site_id": world.site_id, "device_id": device_id, "building_id": world.building_id,
                 "crew_member_id": world.crew_member_id, "plan_id": str(plan[0]), "unit_id": unit[0],
-                "version": "1", "record": "reply", "silence_id": str(silence.json()["id"])})
+                "version": "1", "record": "reply", "silence_id": str(silence.json()["id"]),
+                "service_id": str(service[0]), "booking_id": str(booking[0]), "month": "2030-01", "utility": "water",
+                "period": "2030"})
 
 
 @pytest.fixture(scope="module")
