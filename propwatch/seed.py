@@ -1,5 +1,5 @@
 """The demo estate: registry, responsibility list, crews, fund households, the services and board items the
-property company publishes, and one user per role."""
+property company publishes, the company serving the estate with its credit, and one user per role."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from rules.anomaly.refresh import anomaly_targets, warm_up_models
 from services import demo as services_demo
 from simulators.estate import EstateLayout
 from simulators.offline import run_offline
+from supervision import demo as supervision_demo
 
 SEED_ACTOR = "system:seed"
 # Simulated history stored before the demo starts, so its anomaly rules are armed at once: a door close time
@@ -67,6 +68,7 @@ def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
         fund.seed_demo(conn, layout.site_id, [(b.id, b.name) for b in layout.buildings])
         schedule_preventive_maintenance(conn, layout)
         services_demo.seed_demo(conn, layout.site_id, actor=SEED_ACTOR)
+        supervision_demo.seed_demo(conn, layout.site_id)
         owner_household = fund.estate.list_households(conn, layout.site_id)[0].id
         return [
             _ensure_login(conn, role, layout.site_id, crew=crew, household_id=owner_household)

@@ -23,6 +23,7 @@ from dispatch.units import Unit
 from ingest import registry
 from services import board, catalog
 from services.catalog import Service
+from supervision import projects
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
@@ -60,6 +61,8 @@ class ProjectManager(Section):
     contract_starts_on: date | None = None
     contract_ends_on: date | None = None
     stars: int | None = None
+    redlisted: bool = False
+    blacklisted: bool = False
 
 
 class PublicPhone(BaseModel):
@@ -266,9 +269,17 @@ def public_unit(unit: Unit) -> PublicUnit:
     return PublicUnit(id=unit.id, kind=unit.kind, name=unit.name, name_en=unit.name_en, phones=phones)
 
 
-def project_manager_section() -> ProjectManager:
-    """The project manager and contacts: the supervision package's project record, once it exists."""
-    return ProjectManager(**_head("project_manager", False))
+def project_manager_section(conn: Conn, site_id: str, now: datetime) -> ProjectManager:
+    """The company serving the estate, its project manager and contacts (``supervision.projects``): the manager's
+    name and business phone are published because the notice puts them on the board."""
+    found = projects.current_project(conn, site_id, now)
+    if found is None:
+        return ProjectManager(**_head("project_manager", False))
+    return ProjectManager(
+        **_head("project_manager", True), company_name=found.company_name, manager_name=found.manager_name,
+        manager_phone=found.manager_phone, company_phone=found.company_phone, service_level=found.service_level,
+        contract_starts_on=found.starts_on, contract_ends_on=found.ends_on, stars=found.stars,
+        redlisted=found.redlisted, blacklisted=found.blacklisted)
 
 
 def complaint_phones_section(conn: Conn, site_id: str) -> ComplaintPhones:
@@ -351,7 +362,7 @@ def board_data(conn: Conn, site_id: str, *, now: datetime | None = None) -> Boar
     today = catalog.site_today(conn, site_id, now)
     published = catalog.list_services(conn, site_id, published_only=True, now=now)
     sections = BoardSections(
-        project_manager=project_manager_section(),
+        project_manager=project_manager_section(conn, site_id, now),
         complaint_phones=complaint_phones_section(conn, site_id),
         service_standards=service_section(conn, "service_standards", [s for s in published if s.kind != "fee"]),
         fee_standards=service_section(conn, "fee_standards", [s for s in published if s.kind == "fee"]),
