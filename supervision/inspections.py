@@ -73,15 +73,17 @@ def record_inspection(
     conn: psycopg.Connection,
     *,
     site_id: str,
-    company_id: int,
+    company_id: int | None,
     inspected_on: date,
     inspector_id: int,
     inspector: str,
     items: Sequence[InspectionItem],
     score: Decimal,
 ) -> Inspection:
-    """Record an inspection of ``company_id``'s service at ``site_id``. The company must serve the site under a
-    project on that day (``InvalidInspection`` otherwise)."""
+    """Record an inspection of ``company_id``'s service at ``site_id`` (``None``: the company serving the site
+    that day). The company must serve the site under a project on that day (``InvalidInspection`` otherwise)."""
+    if company_id is None:
+        company_id = _serving(conn, site_id, inspected_on)
     get_company(conn, company_id)
     if not items:
         raise InvalidInspection("an inspection lists the items checked")
@@ -104,6 +106,14 @@ def record_inspection(
         (site_id, company_id, inspected_on, inspector_id, inspector, Jsonb(payload), score),
     ).fetchone()
     return get_inspection(conn, row[0])
+
+
+def _serving(conn: psycopg.Connection, site_id: str, day: date) -> int:
+    row = conn.execute("SELECT company_id FROM supervision_projects WHERE site_id = %s AND %s BETWEEN starts_on "
+                       "AND ends_on", (site_id, day)).fetchone()
+    if row is None:
+        raise InvalidInspection(f"no company serves {site_id} on {day.isoformat()}")
+    return row[0]
 
 
 def get_inspection(conn: psycopg.Connection, inspection_id: int) -> Inspection:

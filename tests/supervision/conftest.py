@@ -1,5 +1,5 @@
 """Supervision fixtures: an estate with the default responsibility list and crews, a company serving it, and the
-web app fixtures of tests/dashboard for API tests."""
+seeded estate with one login per role of tests/dashboard for API tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dispatch.responsibility import default_list_path, import_list, parse_list
 from ingest.registry import Building, Site, upsert_building, upsert_site
 from supervision.companies import Company, create_company
 from supervision.projects import create_project
-from tests.dashboard.conftest import app, client, estate, make_user, token_for  # noqa: F401 - fixtures
+from tests.dashboard.conftest import api, as_role, world  # noqa: F401 - fixtures
 
 SITE = "S1"
 T0 = datetime(2026, 11, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
