@@ -41,7 +41,10 @@ APPROVERS: Group = ("committee", "subdistrict")
 """Approve or reject fund draws (the owners' committee, or the sub-district office where there is none)."""
 
 OWNERS: Group = ("owner",)
-"""Read their own household's fund account."""
+"""Read their own household's fund account and statement; vote for their household."""
+
+ESTATE_READERS: Group = ("admin", "operator", "committee", "subdistrict", "owner")
+"""Read an estate's owners' votes, published vote results, shared-part summaries and annual fund disclosures."""
 
 REPORTERS: Group = ("admin", "operator", "owner")
 """File complaints: the control room for callers and 12345 tickets, owners for their own estate (and read them)."""
