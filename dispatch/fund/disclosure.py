@@ -52,6 +52,7 @@ class Disclosure:
     approved_at: datetime | None
     completed_at: datetime | None
     published_at: datetime
+    purpose: str = "repair"  # or elevator_insurance: the board sums both into elevator spending
     shares: tuple[DisclosureShare, ...] = ()
 
 
@@ -98,7 +99,7 @@ def public_disclosures(conn: psycopg.Connection, site_id: str) -> list[Disclosur
             """SELECT d.draw_id, d.site_id, d.item, w.fund_category, w.scope_type, w.scope_id, d.work_order_number,
                       d.contractor, d.total, d.area_basis,
                       d.total_area, d.cost_per_m2, w.opened_at AS requested_at, w.decided_at AS approved_at,
-                      w.completed_at, d.published_at
+                      w.completed_at, d.published_at, w.purpose
                FROM fund_disclosures d JOIN fund_draws w ON w.id = d.draw_id
                WHERE d.site_id = %s ORDER BY d.published_at DESC, d.draw_id DESC""",
             (site_id,),

@@ -1,5 +1,5 @@
-"""Fund draws: emergency and committee-authorised draws opened from work orders, voted draws, their review,
-completion and charging.
+"""Fund draws: emergency and committee-authorised draws opened from work orders, voted draws, elevator insurance
+draws (``insurance``), their review, completion and charging.
 
 Lifecycle: ``pending`` (awaiting review) → ``approved`` | ``rejected``; ``approved`` → ``completed`` (actual
 cost apportioned, ledger charged, disclosure published). Voted draws start ``approved``: the owners' vote
@@ -99,6 +99,7 @@ class Draw:
     decision_comment: str | None
     completed_by: str | None
     completed_at: datetime | None
+    purpose: str = "repair"  # or elevator_insurance (notice clause 16)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ class DrawEvent:
 DRAW_COLUMNS = """id, site_id, kind, work_order_id, work_order_number, vote_id, item, fund_category, contractor,
     scope_type, scope_id, estimate, actual_cost, variance_flagged, state, route, organiser, rule_set, area_basis,
     review_due_at, deemed_approval, escalated_at, opened_by, opened_at, decided_by, decided_role, decided_at,
-    decision_comment, completed_by, completed_at"""
+    decision_comment, completed_by, completed_at, purpose"""
 
 
 def _now(now: datetime | None) -> datetime:
@@ -340,6 +341,13 @@ def _within_committee_limit(settings: SiteSettings, amount: Decimal, what: str) 
             f"{settings.site_id} to approve alone ({authorised}, notice clause 6): the owners must vote")
 
 
+def _within_authority(conn: psycopg.Connection, draw: Draw, amount: Decimal, what: str) -> None:
+    """A committee-authorised repair, and insurance the committee buys, stay within the committee's authorised
+    amount; the sub-district office buys insurance for an estate without a committee (clause 16) with no limit."""
+    if draw.kind == "authorised" or (draw.kind == "insurance" and draw.route == "committee"):
+        _within_committee_limit(get_site_settings(conn, draw.site_id), amount, what)
+
+
 def _insert_order_draw(
     conn: psycopg.Connection, *, kind: str, order: WorkOrder, item: str, fund_category: str | None,
     contractor: str, scope_type: str, scope_id: str, estimate: Decimal, route: str, settings: SiteSettings,
@@ -418,9 +426,9 @@ def _decide(conn: psycopg.Connection, draw_id: int, verdict: Literal["approved",
             return draw  # a retried or concurrent identical decision: the first one stands
         if draw.state != "pending":
             raise InvalidState(f"draw {draw_id} is {draw.state}; it cannot be {verdict}")
-        if verdict == "approved" and draw.kind == "authorised":
+        if verdict == "approved":
             # The assembly may have lowered the amount since the draw was opened.
-            _within_committee_limit(get_site_settings(conn, draw.site_id), draw.estimate, "estimate")
+            _within_authority(conn, draw, draw.estimate, "estimate")
         conn.execute(
             """UPDATE fund_draws SET state = %s, decided_by = %s, decided_role = %s, decided_at = %s,
                    decision_comment = %s WHERE id = %s""",
@@ -518,8 +526,7 @@ def complete(conn: psycopg.Connection, draw_id: int, *, actor: str, actual_cost:
             raise InvalidAmount(f"draw {draw_id} has no work order: its completion needs the actual cost")
         if actual_cost is not None and actual_cost != cost:
             raise CostMismatch(f"{draw.work_order_number} records a cost of ¥{cost}, not ¥{actual_cost}")
-        if draw.kind == "authorised":
-            _within_committee_limit(get_site_settings(conn, draw.site_id), cost, "actual cost")
+        _within_authority(conn, draw, cost, "actual cost")
         _charge(conn, draw, cost, actor=actor, now=now)
     return _fetch(conn, "id = %s", (draw_id,))[0]
 

@@ -78,3 +78,23 @@ class VoteRequired(FundError, errors.Conflict):
 class WrongOrganiser(FundError, errors.Forbidden):
     """The sub-district office organises repairs and draws only for an estate without an owners' committee
     (notice clause 16)."""
+
+
+class UnknownMatter(FundError, errors.Invalid):
+    """A vote's matter is not one of those ``data/vote_rules.yaml`` defines (Civil Code art. 278)."""
+
+
+class Immutable(FundError, errors.Conflict):
+    """A published annual disclosure is never changed; generate a new version instead."""
+
+
+class NotAnOrganisation(FundError, errors.Invalid):
+    """A shared-part record names a person, not a company or other organisation, as its counterparty."""
+
+
+class UnknownCategory(FundError, errors.Invalid):
+    """A shared-part record's category is not one ``data/shared_parts.yaml`` lists for its direction."""
+
+
+class UnknownElevator(FundError, errors.Invalid):
+    """An insurance policy names an elevator that is not a registered elevator of the site."""

@@ -66,6 +66,13 @@ class SiteSettings:
     area_basis: AreaBasis | None = None
     updated_by: str = SYSTEM_ACTOR
     committee_limit: Decimal | None = None
+    insurance_by_vote: bool = False
+
+    @property
+    def steward(self) -> Literal["committee", "subdistrict"]:
+        """Who acts for the owners between assemblies: the owners' committee, or the sub-district office where
+        the estate has none (notice clauses 6-8, 16)."""
+        return "committee" if self.has_committee else "subdistrict"
 
     @property
     def rules(self) -> RuleSet:
@@ -87,13 +94,16 @@ def configure_site(
     rule_set: str | None = None,
     area_basis: AreaBasis | None = None,
     committee_limit: Decimal | None = None,
+    insurance_by_vote: bool = False,
 ) -> SiteSettings:
     """Record the site's fund settings; the rule set defaults to the one matching the site's region code.
 
     ``has_committee=False`` marks an estate without an owners' committee: its draws are reviewed by the sub-district
     office (notice clause 16). ``committee_limit`` is the amount the owners' assembly authorised the committee to
-    approve alone (clause 6). Raises ``UnknownPlace`` for a site that does not exist, ``InvalidAmount`` for a
-    limit that is not a non-negative amount in whole cents or that is given for an estate without a committee."""
+    approve alone (clause 6). ``insurance_by_vote``: the assembly wants an owners' vote on each elevator insurance
+    purchase rather than the committee's approval within its amount (clause 16). Raises ``UnknownPlace`` for a
+    site that does not exist, ``InvalidAmount`` for a limit that is not a non-negative amount in whole cents or
+    that is given for an estate without a committee."""
     site = _site(conn, site_id)
     _check_limit(committee_limit, has_committee)
     regions = load_regions()
@@ -101,14 +111,14 @@ def configure_site(
         rule_set = regions.for_area_code(site.region).id
     regions.get(rule_set)  # unknown ids fail here, before anything is written
     conn.execute(
-        """INSERT INTO fund_site_settings (site_id, has_committee, rule_set, area_basis, committee_limit, updated_by,
-               updated_at)
-           VALUES (%s, %s, %s, %s, %s, %s, now())
+        """INSERT INTO fund_site_settings (site_id, has_committee, rule_set, area_basis, committee_limit,
+               insurance_by_vote, updated_by, updated_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, now())
            ON CONFLICT (site_id) DO UPDATE SET has_committee = excluded.has_committee,
                rule_set = excluded.rule_set, area_basis = excluded.area_basis,
-               committee_limit = excluded.committee_limit,
+               committee_limit = excluded.committee_limit, insurance_by_vote = excluded.insurance_by_vote,
                updated_by = excluded.updated_by, updated_at = excluded.updated_at""",
-        (site_id, has_committee, rule_set, area_basis, committee_limit, actor),
+        (site_id, has_committee, rule_set, area_basis, committee_limit, insurance_by_vote, actor),
     )
     return get_site_settings(conn, site_id)
 
@@ -126,7 +136,7 @@ def get_site_settings(conn: psycopg.Connection, site_id: str) -> SiteSettings:
     """The site's fund settings; ``SiteNotConfigured`` if there are none."""
     with conn.cursor(row_factory=class_row(SiteSettings)) as cur:
         cur.execute(
-            """SELECT site_id, has_committee, rule_set, area_basis, updated_by, committee_limit
+            """SELECT site_id, has_committee, rule_set, area_basis, updated_by, committee_limit, insurance_by_vote
                FROM fund_site_settings WHERE site_id = %s""",
             (site_id,),
         )
