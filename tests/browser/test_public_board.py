@@ -1,0 +1,56 @@
+"""The public information board in a real browser: desktop, a 375 px phone, and the printed A4 poster."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.dashboard.world import World
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+SECTIONS = ("project_manager", "complaint_phones", "service_standards", "fee_standards", "maintenance_units",
+            "parking", "utility_apportionment", "fee_income_spending", "shared_income_spending",
+            "elevator_spending", "fund_disclosures")
+
+
+def _open(browser, base_url: str, world: World, **options):
+    context = browser.new_context(base_url=base_url, locale="zh-CN", **options)
+    page = context.new_page()
+    page.goto(f"/board/{world.site_id}")
+    return page
+
+
+def test_the_board_shows_every_section_on_a_desktop(browser, base_url: str, world: World, shot) -> None:
+    page = _open(browser, base_url, world, viewport={"width": 1366, "height": 860})
+    for key in SECTIONS:
+        assert page.locator(f"section[data-section='{key}'] h2").is_visible(), key
+    assert "电梯维修保养支出情况" in page.inner_text("#elevator_spending")
+    shot(page, "board-desktop")
+
+
+def test_the_board_fits_a_375_px_phone(browser, base_url: str, world: World, shot) -> None:
+    page = _open(browser, base_url, world, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    shot(page, "board-phone")
+    wide = page.evaluate("""[...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 376)
+                            .slice(0, 5).map(e => `${e.tagName}.${e.className}#${e.id}`)""")
+    assert not wide, f"wider than the phone: {wide}"
+    assert page.locator("#complaint_phones a.phone[href^='tel:']").count() >= 3
+
+
+def test_the_printed_board_is_an_a4_poster_without_navigation(browser, base_url: str, world: World, shot) -> None:
+    page = _open(browser, base_url, world, viewport={"width": 794, "height": 1123})
+    page.emulate_media(media="print")
+    assert not page.locator("header.top").is_visible()
+    assert not page.locator(".print-link").is_visible()
+    for key in SECTIONS:
+        assert page.locator(f"section[data-section='{key}']").is_visible(), key
+    shot(page, "board-print")
+    assert page.pdf(format="A4")[:4] == b"%PDF"
+
+
+def test_the_public_login_lands_on_its_estates_board(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "public", mobile=True)
+    assert page.url.endswith(f"/board/{world.site_id}")
+    assert page.locator("section[data-section='parking']").is_visible()
