@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -23,13 +24,20 @@ from dashboard.roles import ADMINS
 from dashboard.users import create_user
 from dispatch.crew import CrewMember, upsert_crew_member
 from ingest.database import connect
+from supervision import current_project
+from supervision.inspections import list_inspections
+from supervision.lists import add_entry
 
 from .world import OTHER_SITE, World, crew_accepts, open_emergency_draw
 
-PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/public/sites/{site_id}/board")}
+PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/public/sites/{site_id}/board"),
+          ("GET", "/api/v1/public/companies/{company_id}/credit")}
 OWN = {("GET", "/api/v1/auth/me"): "the caller's own account",
        ("POST", "/api/v1/auth/logout"): "the caller's own token",
-       ("GET", "/api/v1/fund/me"): "the caller's own household"}
+       ("GET", "/api/v1/fund/me"): "the caller's own household",
+       ("GET", "/api/v1/owners/me/fund"): "the caller's own household",
+       ("GET", "/api/v1/owners/me/fund/statement/{year}"): "the caller's own household",
+       ("GET", "/api/v1/owners/me/votes"): "the caller's own household"}
 GLOBAL = {
     ("GET", "/api/v1/responsibility"): "one responsibility list serves every estate (its items name their sites)",
     ("GET", "/api/v1/responsibility/schema"): "the list's JSON schema",
@@ -46,6 +54,12 @@ GLOBAL = {
     ("GET", "/api/v1/preventive-plans/templates"): "the plan templates",
     ("GET", "/api/v1/events/stream"): "filtered per event, tested in test_events_stream.py",
     ("POST", "/api/v1/rule-packs"): "admins only: a rule pack serves every estate",
+    ("GET", "/api/v1/fund/vote-rules"): "Civil Code art. 278's thresholds, the same for every estate",
+    ("POST", "/api/v1/companies"): "admins only: the register of property companies",
+    ("PATCH", "/api/v1/companies/{company_id}"): "admins only: the register of property companies",
+    ("DELETE", "/api/v1/companies/{company_id}"): "admins only: the register of property companies",
+    ("POST", "/api/v1/projects"): "admins only: contracts are filed by the administrator",
+    ("PATCH", "/api/v1/projects/{project_id}"): "admins only: contracts are filed by the administrator",
 }
 # Site-scoped: (method, path template) -> request body (None: no body). Path parameters come from ``ids``.
 SCOPED: dict[tuple[str, str], Any] = {
@@ -109,6 +123,28 @@ SCOPED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/complaints/{order_id}/satisfaction"): {"rating": "satisfied"},
     ("GET", "/api/v1/fund/sites/{site_id}/settings"): None,
     ("PUT", "/api/v1/fund/sites/{site_id}/settings"): {"has_committee": False},
+    # owners and committees (issue 20): votes, shared parts, annual disclosures, elevator insurance
+    ("GET", "/api/v1/fund/sites/{site_id}/votes"): None,
+    ("POST", "/api/v1/fund/sites/{site_id}/votes"): {"matter": "use", "title": "x",
+                                                     "closes_at": "2030-01-01T00:00:00+08:00"},
+    ("GET", "/api/v1/fund/votes/{vote_id}"): None,
+    ("POST", "/api/v1/fund/votes/{vote_id}/close"): None,
+    ("POST", "/api/v1/owners/votes/{vote_id}/ballot"): {"choice": "yes"},
+    ("GET", "/api/v1/fund/sites/{site_id}/vote-results"): None,
+    ("GET", "/api/v1/fund/sites/{site_id}/shared-parts"): None,
+    ("POST", "/api/v1/fund/sites/{site_id}/shared-parts"): {"direction": "income", "category": "advertising",
+                                                            "amount": "1.00", "occurred_on": "2026-11-01",
+                                                            "counterparty": "某传媒有限公司", "basis": "x"},
+    ("GET", "/api/v1/fund/sites/{site_id}/shared-parts/summary/{year}"): None,
+    ("GET", "/api/v1/fund/sites/{site_id}/annual-disclosures"): None,
+    ("POST", "/api/v1/fund/sites/{site_id}/annual-disclosures"): {"year": 2030},
+    ("GET", "/api/v1/fund/annual-disclosures/{disclosure_id}"): None,
+    ("POST", "/api/v1/fund/annual-disclosures/{disclosure_id}/review"): {"comment": "x"},
+    ("POST", "/api/v1/fund/annual-disclosures/{disclosure_id}/publish"): None,
+    ("GET", "/api/v1/fund/sites/{site_id}/insurance"): None,
+    ("POST", "/api/v1/fund/sites/{site_id}/insurance"): {"policy_number": "M-1", "insurer": "某保险股份有限公司",
+                                                         "period_start": "2030-01-01", "period_end": "2031-01-01",
+                                                         "premium": "1.00", "elevators": ["{device_id}"]},
     ("GET", "/api/v1/work-orders/{order_id}/notifications"): None,
     ("GET", "/api/v1/preventive-plans"): None,
     ("GET", "/api/v1/preventive-plans/{plan_id}"): None,
@@ -138,6 +174,24 @@ SCOPED: dict[tuple[str, str], Any] = {
                                                                                      "method": "area"},
     ("PUT", "/api/v1/sites/{site_id}/board-items/fee-statements/{period}"): {"income": "1.00", "spending": "1.00"},
     ("PUT", "/api/v1/sites/{site_id}/board-items/complaint-phones"): {"phones": []},
+    # supervision of property companies (issue 20, clauses 20 and 21): a company is seen where it serves
+    ("GET", "/api/v1/companies"): None,
+    ("GET", "/api/v1/companies/{company_id}"): None,
+    ("GET", "/api/v1/projects"): None,
+    ("GET", "/api/v1/sites/{site_id}/project"): None,
+    ("POST", "/api/v1/inspections"): {"site_id": "{site_id}", "inspected_on": "2026-11-20", "score": "80",
+                                      "items": [{"item": "x", "result": "pass"}]},
+    ("GET", "/api/v1/inspections"): None,
+    ("GET", "/api/v1/inspections/{inspection_id}"): None,
+    ("PUT", "/api/v1/companies/{company_id}/opinions/{month}"): {"rating": "good"},
+    ("GET", "/api/v1/companies/{company_id}/opinions"): None,
+    ("GET", "/api/v1/companies/{company_id}/credit"): None,
+    ("POST", "/api/v1/companies/{company_id}/credit/{month}/recompute"): None,
+    ("GET", "/api/v1/companies/{company_id}/list-entries"): None,
+    ("POST", "/api/v1/companies/{company_id}/list-entries"): {"list": "black", "reason": "x",
+                                                              "effective_from": "2026-11-01"},
+    ("POST", "/api/v1/list-entries/{entry_id}/publish"): None,
+    ("POST", "/api/v1/list-entries/{entry_id}/revoke"): {"reason": "x"},
 }
 QUERIES = {("GET", "/api/v1/devices/{device_id}/history"): "metric=speed"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -209,12 +263,22 @@ def ids(world: World, trapped, order_for, api: TestClient, as_role) -> Ids:
                                (world.site_id,)).fetchone()
         booking = conn.execute("SELECT id FROM service_bookings WHERE site_id = %s LIMIT 1",
                                (world.site_id,)).fetchone()
+        project = current_project(conn, world.site_id)
+        inspection = list_inspections(conn, sites=[world.site_id])[0]
+        entry = add_entry(conn, company_id=project.company_id, list_name="red", reason="matrix",
+                          effective_from=date(2026, 11, 1), added_by="matrix")
+        conn.commit()
+        vote = conn.execute("SELECT id FROM fund_votes WHERE site_id = %s LIMIT 1", (world.site_id,)).fetchone()
+        disclosure = conn.execute("SELECT id FROM fund_annual_disclosures WHERE site_id = %s LIMIT 1",
+                                  (world.site_id,)).fetchone()
     return Ids({"alarm_id": str(alarm_id), "order_id": str(order_id), "draw_id": str(draw_id),
                 "site_id": world.site_id, "device_id": device_id, "building_id": world.building_id,
                 "crew_member_id": world.crew_member_id, "plan_id": str(plan[0]), "unit_id": unit[0],
                 "version": "1", "record": "reply", "silence_id": str(silence.json()["id"]),
                 "service_id": str(service[0]), "booking_id": str(booking[0]), "month": "2030-01", "utility": "water",
-                "period": "2030"})
+                "period": "2030", "company_id": str(project.company_id), "project_id": str(project.project_id),
+                "inspection_id": str(inspection.id), "entry_id": str(entry.id),
+                "vote_id": str(vote[0]), "disclosure_id": str(disclosure[0]), "year": "2030"})
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +306,8 @@ def _call(api: TestClient, ids: Ids, method: str, path: str, body: Any, headers:
     if body is None:
         return api.request(method, url, headers=headers)
     payload = {k: (ids.fill(v) if isinstance(v, str) else v) for k, v in body.items()}
-    payload = {k: ([ids.fill(x) for x in v] if isinstance(v, list) else v) for k, v in payload.items()}
+    payload = {k: ([ids.fill(x) if isinstance(x, str) else x for x in v] if isinstance(v, list) else v)
+               for k, v in payload.items()}
     if "work_order_id" in payload:
         payload["work_order_id"] = int(payload["work_order_id"])
     return api.request(method, url, headers=headers, json=payload)
