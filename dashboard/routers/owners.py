@@ -140,9 +140,9 @@ def cast_ballot(vote_id: int, body: BallotIn, conn: Conn, user: Annotated[User, 
                 ) -> VoteOut:
     """One ballot per household; a later one replaces it until the vote closes (409 after). 403 when the household
     was not in the vote's scope when it opened; 404 for an unknown vote."""
-    household = _household(conn, user)
     vote = votes.get_vote(conn, vote_id)
     check_site(user, vote.site_id)
+    household = _household(conn, user)
     if not votes.in_electorate(conn, vote_id, household.id):
         raise NotInElectorate(f"your household is not in the electorate of vote {vote_id}")
     ballot = votes.cast_ballot(conn, vote_id, household.id, body.choice, actor=user.username)
