@@ -160,8 +160,10 @@ def set_apportionment(conn: psycopg.Connection, site_id: str, *, month: date, ut
                updated_at = excluded.updated_at""",
         (site_id, month.replace(day=1), utility, total, basis, method, actor, role, now or datetime.now(UTC)),
     )
-    return next(a for a in list_apportionments(conn, site_id) if a.month == month.replace(day=1)
-                and a.utility == utility)
+    with conn.cursor(row_factory=class_row(Apportionment)) as cur:
+        cur.execute("SELECT * FROM board_apportionments WHERE site_id = %s AND month = %s AND utility = %s",
+                    (site_id, month.replace(day=1), utility))
+        return _with_rates(conn, site_id, cur.fetchall())[0]
 
 
 def list_apportionments(conn: psycopg.Connection, site_id: str, *, months: int = 12) -> list[Apportionment]:
@@ -173,7 +175,12 @@ def list_apportionments(conn: psycopg.Connection, site_id: str, *, months: int =
                ORDER BY month DESC, utility""",
             (site_id, site_id, months),
         )
-        found = cur.fetchall()
+        return _with_rates(conn, site_id, cur.fetchall())
+
+
+def _with_rates(conn: psycopg.Connection, site_id: str, found: list[Apportionment]) -> list[Apportionment]:
+    """Each apportionment with its cost per m² of building area or per household (developer-held homes count
+    only where the estate has no other)."""
     if not found:
         return []
     households = [h for h in estate.list_households(conn, site_id) if not h.developer_held] or \

@@ -273,9 +273,11 @@ def mark_done(booking_id: int, conn: Conn, user: Annotated[User, Depends(require
 
 
 @router.post("/bookings/{booking_id}/cancel", response_model=Booking, summary="Cancel a booking")
-def cancel(booking_id: int, body: CancelIn, conn: Conn,
-           user: Annotated[User, Depends(require(roles.BOOKING_PARTIES))]) -> Booking:
-    """Owners cancel before the booking is confirmed; operators before it is done, with a reason (409/422)."""
+def cancel(booking_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.BOOKING_PARTIES))],
+           body: CancelIn | None = None) -> Booking:
+    """Owners cancel before the booking is confirmed (no body needed); operators before it is done, with a
+    reason (409/422)."""
+    body = body or CancelIn()
     found = _booking_in_scope(conn, user, booking_id)
     by = "owner" if user.role in roles.OWNERS else "operator"
     done = bookings.cancel(conn, booking_id, by=by, actor=user.username, reason=body.reason)
