@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dashboard.errors import not_found
 from dashboard.security import Conn
-from dispatch import units, workorders
+from dispatch import fund, units, workorders
 from dispatch.fund import disclosure
 from dispatch.units import Unit
 from ingest import registry
@@ -159,11 +159,23 @@ class FeeIncomeSpending(Section):
     statements: list[PublicFeeStatement]
 
 
+class SharedCategory(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    direction: str
+    category: str
+    zh: str
+    en: str
+    amount: Decimal
+
+
 class SharedIncomeSpending(Section):
+    """The year's income from the owners' shared parts (parking, advertising …) and what was spent from it."""
+
     year: int
     income: Decimal | None = None
     expenses: Decimal | None = None
     balance: Decimal | None = None
+    categories: list[SharedCategory] = []
 
 
 class SpendingMonth(BaseModel):
@@ -333,9 +345,17 @@ def fee_statement_section(conn: Conn, site_id: str) -> FeeIncomeSpending:
     return FeeIncomeSpending(**_head("fee_income_spending", bool(statements), at, by), statements=statements)
 
 
-def shared_parts_section(today: date) -> SharedIncomeSpending:
-    """Shared-part income and spending: the fund's shared-part records, once they exist."""
-    return SharedIncomeSpending(**_head("shared_income_spending", False), year=today.year)
+def shared_parts_section(conn: Conn, site_id: str, today: date) -> SharedIncomeSpending:
+    """Shared-part income and spending of this year (``dispatch.fund.shared_parts``); of last year while this
+    year has no record yet."""
+    summary = fund.shared_parts_summary(conn, site_id, today.year)
+    if not summary.by_category:
+        summary = fund.shared_parts_summary(conn, site_id, today.year - 1)
+    newest = fund.shared_parts.page_entries(conn, site_id, limit=1)[0]
+    head = _head("shared_income_spending", bool(summary.by_category), newest[0].recorded_at if newest else None)
+    return SharedIncomeSpending(
+        **head, year=summary.year, income=summary.income, expenses=summary.expenses, balance=summary.balance,
+        categories=[SharedCategory.model_validate(c) for c in summary.by_category])
 
 
 def elevator_section(conn: Conn, site_id: str, today: date) -> ElevatorSpending:
@@ -370,7 +390,7 @@ def board_data(conn: Conn, site_id: str, *, now: datetime | None = None) -> Boar
         parking=parking_section(conn, site_id),
         utility_apportionment=apportionment_section(conn, site_id),
         fee_income_spending=fee_statement_section(conn, site_id),
-        shared_income_spending=shared_parts_section(today),
+        shared_income_spending=shared_parts_section(conn, site_id, today),
         elevator_spending=elevator_section(conn, site_id, today),
         fund_disclosures=disclosure_section(conn, site_id),
     )
