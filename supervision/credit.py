@@ -25,6 +25,7 @@ from psycopg.types.json import Jsonb
 from dispatch.kpi import compute_kpis
 from dispatch.performance import ComplaintFigures, complaint_figures, preventive_figures, response_figures
 from ingest.registry import site_timezone
+from services.bookings import booking_satisfaction
 from supervision.companies import get_company
 from supervision.errors import Invalid
 from supervision.inspections import get_opinion, inspection_scores
@@ -272,6 +273,20 @@ def _opinion(conn: Connection, spec: FactorSpec, company_id: int, month: date, c
     return _rated(ratings, spec.ratings)
 
 
+def _bookings(conn: Connection, spec: FactorSpec, company_id: int, month: date, covered: list[Part]) -> Measured:
+    found = [booking_satisfaction(conn, p.site_id, p.start, p.end) for p in covered]
+    rated = _sum(f.rated for f in found)
+    # each part's mean is rounded to the cent: the sum of ratings is exact to within half a cent per rating
+    total = sum((f.mean_rating * f.rated for f in found if f.mean_rating is not None), Decimal(0))
+    counts = {"rated": rated, "rating_sum": str(total.quantize(CENT, ROUND_HALF_UP))}
+    if not rated:
+        return Measured(None, None, counts)
+    mean = total / rated
+    position = (mean - spec.lowest) / (spec.highest - spec.lowest)
+    score = (min(max(position, Decimal(0)), Decimal(1)) * HUNDRED).quantize(CENT, ROUND_HALF_UP)
+    return Measured(float(mean.quantize(CENT, ROUND_HALF_UP)), score, counts)
+
+
 _MEASURES = {
     "sla_compliance": _sla,
     "response_time": _response,
@@ -281,6 +296,7 @@ _MEASURES = {
     "preventive_kept": _preventive,
     "inspections": _inspections,
     "opinion": _opinion,
+    "booking_satisfaction": _bookings,
 }
 
 

@@ -9,7 +9,7 @@ from importlib import resources
 
 import yaml
 
-NORMALISATIONS = ("rate", "duration", "points", "ratings")
+NORMALISATIONS = ("rate", "duration", "points", "ratings", "scale")
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class FactorSpec:
     ratings: dict[str, Decimal] = field(default_factory=dict)
     full_within_s: float | None = None
     zero_at_s: float | None = None
+    lowest: Decimal | None = None
+    highest: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ def parse_model(text: str) -> CreditModel:
             id=factor_id, weight=Decimal(str(spec["weight"])), measure=" ".join(str(spec["measure"]).split()),
             normalise=spec["normalise"], source=spec["source"],
             ratings={k: Decimal(str(v)) for k, v in (spec.get("ratings") or {}).items()},
-            full_within_s=spec.get("full_within_s"), zero_at_s=spec.get("zero_at_s"))
+            full_within_s=spec.get("full_within_s"), zero_at_s=spec.get("zero_at_s"),
+            lowest=_decimal(spec.get("lowest")), highest=_decimal(spec.get("highest")))
     bands = tuple(sorted((Band(b["stars"], Decimal(str(b["min_score"])), b["grade"]) for b in raw["stars"]),
                          key=lambda b: b.min_score, reverse=True))
     if not bands or bands[-1].min_score != 0:
@@ -65,6 +68,10 @@ def parse_model(text: str) -> CreditModel:
     if any(spec.weight <= 0 for spec in factors.values()):
         raise ValueError("every factor needs a positive weight")
     return CreditModel(version=str(raw["version"]), factors=factors, bands=bands)
+
+
+def _decimal(value: object) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
 
 
 @cache

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from dashboard.users import ROLES, create_user
+from dispatch.fund.estate import list_households
 from ingest.database import connect
+from services.bookings import book, confirm, mark_done, rate
 from supervision.credit_code import check_character
 from supervision.demo import DEMO_COMPANY, seed_demo
 from supervision.lists import add_entry
@@ -217,3 +220,23 @@ def test_the_public_credit_shows_published_entries_without_officials_names(api: 
     assert "added_by" not in res.text and "subdistrict" not in res.text
     assert body["credit_code"] == DEMO_COMPANY["credit_code"]
     assert api.get(f"/api/v1/sites/{ids['site']}/project", headers=as_role("operator")).json()["blacklisted"]
+
+
+def test_a_rated_home_service_booking_counts_in_the_credit(api: TestClient, ids: dict[str, str], as_role: Callable,
+                                                           world: World) -> None:
+    at = datetime(2026, 11, 10, 2, tzinfo=UTC)
+    with connect(world.database_url) as conn:
+        service = conn.execute("SELECT id FROM service_items WHERE site_id = %s AND bookable AND published "
+                               "ORDER BY id LIMIT 1", (world.site_id,)).fetchone()[0]
+        household = list_households(conn, world.site_id)[0].id
+        booking = book(conn, service_id=service, household_id=household, site_id=world.site_id,
+                       slot_start=at + timedelta(days=1), slot_end=at + timedelta(days=1, hours=2), note="",
+                       actor="owner", now=at)
+        confirm(conn, booking.id, actor="operator", now=at + timedelta(hours=1))
+        mark_done(conn, booking.id, actor="operator", now=at + timedelta(days=1, hours=3))
+        rate(conn, booking.id, rating=4, now=at + timedelta(days=2))
+        conn.commit()
+    month = api.post("/api/v1/companies/{company}/credit/2026-11/recompute".format(**ids),
+                     headers=as_role("subdistrict")).json()
+    bookings = next(f for f in month["factors"] if f["id"] == "booking_satisfaction")
+    assert (bookings["counts"], bookings["score"]) == ({"rated": 1, "rating_sum": "4.00"}, "75.00")  # 4 of 1..5

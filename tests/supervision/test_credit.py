@@ -51,7 +51,8 @@ def test_a_good_month_is_scored_from_the_factors_that_have_data(company: Company
     assert scores(result) == {
         "sla_compliance": Decimal("100.00"), "response_time": Decimal("74.07"),  # 600 s between 180 s and 1800 s
         "complaint_handling": Decimal("100.00"), "complaint_timeliness": None, "complaint_satisfaction": None,
-        "preventive_kept": None, "inspections": Decimal("90.00"), "opinion": Decimal("85.00")}
+        "preventive_kept": None, "inspections": Decimal("90.00"), "opinion": Decimal("85.00"),
+        "booking_satisfaction": None}
     # (25·100 + 10·74.07 + 15·100 + 10·90 + 10·85) / 70
     assert (result.score, result.stars) == (Decimal("92.72"), 5)
 
