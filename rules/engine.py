@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 PRESENCE = frozenset({"online", "offline"})
 # Samples evaluated between two chances for an event batch to go first: ~5-15 ms of evaluation under load.
 LEND_EVERY = 256
+# Anomaly rows (about 1 ms each) scored between two looks for a waiting event batch.
+LEND_DEFERRED_EVERY = 8
 
 # apply_overrides stays importable from here: the anomaly model refresh (rules.anomaly.refresh) uses it.
 __all__ = ["RuleEngine", "apply_overrides"]
@@ -174,11 +176,23 @@ class RuleEngine:
                     handler.clearing_event(life, event.code, at)
                 else:
                     handler.event(life, event.code, at, detail)
-        for deferred in routing.deferred:
-            deferred.flush(life)
-        routing.deferred.clear()
+        self._flush_deferred(now)
         routing.resume(life, self._open.values())
         self._flush()
+
+    def _flush_deferred(self, now: datetime | None) -> None:
+        """Score what this batch deferred (anomaly rows), letting waiting event batches in between.
+
+        Anomaly scoring costs about a millisecond a row: a telemetry batch of many devices spends tens of
+        milliseconds here, which an entrapment must not wait for.
+        """
+        routing = self._routing
+        pending = list(routing.deferred)
+        routing.deferred.clear()
+        for done, deferred in enumerate(pending):
+            if done % LEND_DEFERRED_EVERY == LEND_DEFERRED_EVERY - 1 and self._lock.urgent_waiting:
+                self._lend(now)
+            deferred.flush(self._life)
 
     def _lend(self, now: datetime | None) -> None:
         """Let the event batches waiting run now, in the middle of this telemetry batch.

@@ -25,6 +25,7 @@ from ingest.registry import list_devices
 from rules import store as rule_store
 from rules.anomaly.config import DetectorConfig
 from rules.anomaly.dbstore import AlreadyRefreshed, DatabaseModelStore
+from rules.anomaly.pacing import Row, min_interval_s, paced
 from rules.anomaly.store import train_detector
 from rules.model import AnomalySpec, RulePack
 from rules.overrides import apply_overrides
@@ -43,7 +44,6 @@ SLICE = timedelta(hours=6)
 # A run delayed by a busy or briefly stopped scheduler still counts for its day.
 MISFIRE_GRACE_S = 6 * 3600
 
-Row = tuple[datetime, dict[str, float | None]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class ModelTarget:
     key: str
     device_id: str
     channels: tuple[str, ...]
+    min_interval_s: float = 0.0
+    """The engine's pace for this rule (``rules.anomaly.pacing``): history is trained on at the same pace."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def anomaly_targets(conn: psycopg.Connection, pack: RulePack | None = None) -> l
             if rule.enabled and isinstance(rule.spec, AnomalySpec):
                 # The key is the engine's alarm fingerprint for the rule on this device, which is what
                 # rules.evaluators.AnomalyEvaluator scores under.
-                targets.append(ModelTarget(f"{rule.id}/{device.id}", device.id, rule.spec.metrics))
+                targets.append(ModelTarget(f"{rule.id}/{device.id}", device.id, rule.spec.metrics,
+                                           min_interval_s(device.type, rule.spec.metrics)))
     return targets
 
 
@@ -159,7 +162,8 @@ def _train(database_url: str, now: datetime, lookback: timedelta, pack: RulePack
                 report.already_done.append(target.key)
                 continue
             try:
-                history = device_history(conn, target.device_id, target.channels, now - lookback, now)
+                history = paced(device_history(conn, target.device_id, target.channels, now - lookback, now),
+                                target.min_interval_s)
             except HistoryError as exc:
                 report.failed[target.key] = str(exc)
                 continue

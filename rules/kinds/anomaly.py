@@ -3,6 +3,9 @@
 Scores come from the engine's ``rules.hooks.AnomalyScorer`` (by default the streaming detectors of
 ``rules.anomaly``), one row per device and timestamp: the channels buffer a batch's values and the evaluator
 scores each row once, at the end of the batch or when a newer timestamp arrives.
+
+A row is scored at most once per half the catalogue period of the rule's slowest metric; readings that come
+faster are averaged into the next scored row (``rules.anomaly.pacing``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.protocol.catalog import catalog
 from rules.anomaly.config import ALARM_STYLES
+from rules.anomaly.pacing import Pacer, min_interval_s
 from rules.checker import Checker, Node
 from rules.evaluators import Deferred, Evaluator, Subject
 from rules.hooks import AnomalyScorer
@@ -42,44 +46,50 @@ def bind(rule: Rule, subject: Subject, binding: Binding) -> Evaluator:
     """One evaluator on the engine's scorer, fed by a channel per metric."""
     spec = rule.spec
     assert isinstance(spec, AnomalySpec)
-    evaluator = AnomalyEvaluator(rule, subject, binding.scorer)
+    evaluator = AnomalyEvaluator(rule, subject, binding.scorer, min_interval_s(rule.device_type, spec.metrics))
     for metric in spec.metrics:
         binding.reading(metric, AnomalyChannel(evaluator, metric, binding.deferred))
     return evaluator
 
 
 class AnomalyEvaluator(Evaluator):
-    """Anomaly score of a device's channels at or above ``level``; rows are scored once per timestamp."""
+    """Anomaly score of a device's channels at or above ``level``, at most once per ``min_interval_s``."""
 
-    __slots__ = ("row", "row_ts", "scorer", "spec")
-    _carried = ("row", "row_ts")
+    __slots__ = ("pacer", "scorer", "spec")
+    _carried = ("pacer",)
 
-    def __init__(self, rule: Rule, subject: Subject, scorer: AnomalyScorer) -> None:
+    def __init__(self, rule: Rule, subject: Subject, scorer: AnomalyScorer, min_interval_s: float = 0.0) -> None:
         super().__init__(rule, subject)
         spec = rule.spec
         assert isinstance(spec, AnomalySpec)
         self.spec = spec
         self.scorer = scorer
-        self.row: dict[str, float] = {}
-        self.row_ts: datetime | None = None
+        self.pacer = Pacer(min_interval_s)
+
+    def adopt(self, old: Evaluator) -> None:
+        """Continue the old evaluator's waiting readings at this rule's pace."""
+        interval = self.pacer.min_interval_s
+        super().adopt(old)
+        self.pacer.min_interval_s = interval
 
     def add(self, life: Lifecycle, metric: str, value: float, ts: datetime) -> bool:
         """Buffer one channel value; returns whether it was taken (not a replay)."""
-        if ts <= self.last_ts:
+        waiting = self.pacer.row_ts
+        if ts <= self.last_ts or (waiting is not None and ts < waiting):
             return False
-        if self.row_ts is not None and ts != self.row_ts:
+        if waiting is not None and ts != waiting:
             self.flush(life)
-        self.row_ts = ts
-        self.row[metric] = value
+        self.pacer.add(metric, value, ts)
         return True
 
     def flush(self, life: Lifecycle) -> None:
-        """Score the buffered row."""
-        ts = self.row_ts
-        if ts is None:
+        """Score the buffered row if it is due (``rules.anomaly.pacing``)."""
+        taken = self.pacer.take()
+        if taken is None:
             return
-        score = self.scorer.score(self.fingerprint, self.spec.metrics, ts, self.row, alarm=self.spec.alarm)
-        self.last_ts, self.row_ts, self.row = ts, None, {}
+        ts, row = taken
+        score = self.scorer.score(self.fingerprint, self.spec.metrics, ts, row, alarm=self.spec.alarm)
+        self.last_ts = ts
         if score >= self.spec.level:
             life.fire(self, ts, score)
         elif self.alarm is not None:

@@ -59,3 +59,39 @@ def test_an_entrapment_is_committed_while_a_telemetry_batch_is_still_being_evalu
     assert telemetry_running, "the telemetry batch was over before the entrapment was committed"
     # Waiting for the chunk in progress, not for the rest of the batch.
     assert alarm_at - asked < 0.5 * (finished["telemetry"] - asked)
+
+
+class SlowScorer:
+    """An anomaly scorer that takes 5 ms a row (the detector takes about 1 ms) and calls every row normal."""
+
+    def score(self, key, channels, ts, values, *, alarm="state") -> float:
+        time.sleep(0.005)
+        return 0.0
+
+    def flush(self, now) -> None:
+        pass
+
+
+def test_an_entrapment_does_not_wait_for_the_anomaly_rows_a_telemetry_batch_deferred(db, db_url, estate,
+                                                                                     make_engine):
+    lifts = many_lifts(db, estate)
+    engine = make_engine(scorer=SlowScorer())
+    # One door-closing time per lift: 400 anomaly rows, two seconds of scoring at the end of the batch.
+    backlog = Batch([Sample(d, at(0), {"door_close_time": 3.0}) for d in lifts])
+    finished: dict[str, float] = {}
+
+    def evaluate_telemetry() -> None:
+        engine.process(backlog, now=at(0))
+        finished["telemetry"] = time.monotonic()
+
+    worker = threading.Thread(target=evaluate_telemetry)
+    worker.start()
+    time.sleep(0.3)
+    asked = time.monotonic()
+    engine.process(event(estate["el1"], "trapped", 1), now=at(1))
+    alarm_at = time.monotonic()
+    telemetry_running = worker.is_alive()
+    worker.join()
+
+    assert telemetry_running, "the anomaly scoring was over before the entrapment was committed"
+    assert alarm_at - asked < 0.25 * (finished["telemetry"] - asked)

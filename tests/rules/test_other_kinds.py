@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 from ingest.records import Batch
 from rules.alarms import acknowledge, list_alarms
@@ -111,6 +112,38 @@ def test_an_anomaly_score_at_or_above_level_fires(db, estate, make_engine):
                                    for i in range(3)]), now=at(4030))
     [alarm] = list_alarms(db)
     assert alarm.rule_id == "pump.anomaly" and alarm.value >= 0.5
+
+
+class RecordingScorer:
+    """An anomaly scorer that records the rows it is given and calls every row normal."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[datetime, dict[str, float]]] = []
+
+    def score(self, key, channels, ts, values, *, alarm="state") -> float:
+        self.rows.append((ts, dict(values)))
+        return 0.0
+
+    def flush(self, now) -> None:
+        pass
+
+
+def test_readings_faster_than_the_catalogue_period_are_averaged_into_fewer_scored_rows(estate, make_engine):
+    # pump1_vibration's catalogue period is 10 s: rows are scored at most every 5 s, each the mean since the last.
+    scorer = RecordingScorer()
+    engine = make_engine(pack(PUMP_ANOMALY), scorer=scorer)
+    engine.process(Batch.of_readings([(estate["ws1"], "pump1_vibration", at(s), float(s)) for s in range(21)]),
+                   now=at(20))
+    assert [(ts, row["pump1_vibration"]) for ts, row in scorer.rows] == [
+        (at(0), 0.0), (at(5), 3.0), (at(10), 8.0), (at(15), 13.0), (at(20), 18.0)]
+
+
+def test_readings_at_the_catalogue_period_are_each_scored(estate, make_engine):
+    scorer = RecordingScorer()
+    engine = make_engine(pack(PUMP_ANOMALY), scorer=scorer)
+    for i in range(6):
+        engine.process(reading(estate["ws1"], "pump1_vibration", i * 10, 2.0 + i), now=at(i * 10))
+    assert [row["pump1_vibration"] for _, row in scorer.rows] == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
 TANK_FORECAST = rule_pack("""
