@@ -6,6 +6,7 @@ const errorBox = document.getElementById('action-error');
 
 function ask(action) {
   document.getElementById('action-title').textContent = i18n[action];
+  document.getElementById('action-question').textContent = i18n.confirm_one.replace('{action}', i18n[action]).replace('{title}', i18n.title);
   document.getElementById('hours-row').hidden = action !== 'shelve';
   document.getElementById('reason').value = '';
   dialog.returnValue = '';

@@ -174,13 +174,19 @@ function select(id, on) {
   document.getElementById('selected-count').textContent = String(selected.size);
 }
 
-function row(a) {
+function actions(a) {
+  if (!i18n.can_act) return [];  // the sub-district reads the console; only the control room acts
   const buttons = [];
   if (a.state === 'active') buttons.push(el('button', { class: 'ack', onclick: () => act('ack', a) }, i18n.ack));
   buttons.push(el('button', { class: 'assign', onclick: () => act('assign', a) }, i18n.assign));
   if (a.device_id) buttons.push(el('button', { class: 'silence', onclick: () => act('silence', a) }, i18n.silence));
   if (!a.latched) buttons.push(el('button', { class: 'clear', onclick: () => act('clear', a) }, i18n.clear));
-  const box = a.state === 'active'
+  return buttons;
+}
+
+function row(a) {
+  const buttons = actions(a);
+  const box = a.state === 'active' && i18n.can_act
     ? el('input', { type: 'checkbox', class: 'pick', 'aria-label': title(a), checked: selected.has(a.id), onchange: (e) => select(a.id, e.target.checked) })
     : null;
   const shelf = a.shelf
