@@ -57,17 +57,17 @@ def test_a_completed_draw_is_disclosed_on_the_public_board(world, api: TestClien
     verify_repair(world, order_id, "8200.00")
     done = api.post(f"/api/v1/fund/draws/{draw_id}/complete", json={}, headers=as_role("operator"))
     assert done.status_code == 200, done.text
-    board = api.get(f"/api/v1/public/sites/{world.site_id}/board").json()
-    disclosed = next(d for d in board["fund_disclosures"] if d["draw_id"] == draw_id)
+    sections = api.get(f"/api/v1/public/sites/{world.site_id}/board").json()["sections"]
+    disclosed = next(d for d in sections["fund_disclosures"]["disclosures"] if d["draw_id"] == draw_id)
     assert disclosed["total"] == "8200.00" and disclosed["shares"]
     assert sum(float(s["share"]) for s in disclosed["shares"]) == 8200.0
-    assert float(board["elevator_maintenance_spending"]) >= 8200.0
+    assert float(sections["elevator_spending"]["year_total"]) >= 8200.0
 
 
 def test_the_public_board_lists_units_and_complaint_phones_without_sign_in(world, api: TestClient) -> None:
-    board = api.get(f"/api/v1/public/sites/{world.site_id}/board").json()
-    assert any(u["kind"] == "elevator_maintenance" for u in board["maintenance_units"])
-    assert {"12345", "96333"} <= {p["phone"] for p in board["complaint_phones"]}
+    sections = api.get(f"/api/v1/public/sites/{world.site_id}/board").json()["sections"]
+    assert any(u["kind"] == "elevator_maintenance" for u in sections["maintenance_units"]["units"])
+    assert {"12345", "96333"} <= {p["phone"] for p in sections["complaint_phones"]["phones"]}
 
 
 def test_the_public_board_page_renders_without_sign_in(world, api: TestClient) -> None:
