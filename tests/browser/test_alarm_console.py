@@ -198,3 +198,20 @@ def test_the_sub_district_reads_the_console_without_actions(browser, base_url: s
     expect(row).to_be_visible(timeout=15_000)
     expect(row.locator("button")).to_have_count(0)
     expect(page.locator("#bulk-ack")).to_be_hidden()
+
+
+RAW_CODES = re.compile(r"\b(pending|active|acknowledged|cleared|latched|elevator_entrapment|tl_\w+|st_\w+|sev_\w+)\b")
+
+
+def test_the_chinese_console_and_alarm_page_show_no_raw_codes(browser, base_url: str, world: World, trapped,
+                                                              engine) -> None:
+    operator = login(browser, base_url, world, "operator")
+    lift = trapped()
+    freed = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(lift, freed, "normal_operation", seq=2)]), now=freed)
+    row = operator.locator("#alarms tbody tr", has_text=lift)
+    expect(row).to_have_attribute("data-latched", "true", timeout=15_000)
+    assert not RAW_CODES.findall(operator.locator("main").inner_text())
+    row.locator("td.title a").click()
+    expect(operator.locator("#timeline li")).to_have_count(2)
+    assert not RAW_CODES.findall(operator.locator("main").inner_text())
