@@ -311,3 +311,21 @@ def test_a_page_your_role_may_not_open_is_a_friendly_403(api, world: World) -> N
 def test_the_api_answers_json_even_to_a_browser(api, as_role) -> None:
     res = api.get("/api/v1/alarms/987654321", headers={**as_role("operator"), **HTML})
     assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
+
+
+def test_a_page_while_the_database_is_down_is_a_friendly_503(db_url: str) -> None:
+    from dashboard.app import create_app
+
+    from .tcp_proxy import DatabaseRelay
+
+    relay = DatabaseRelay(db_url)
+    try:
+        with TestClient(create_app(database_url=relay.conninfo, secret_key="k" * 32),
+                        raise_server_exceptions=False) as client:
+            relay.cut()
+            page = client.get("/console", headers=HTML)
+            api_answer = client.get("/api/v1/alarms", headers=HTML)
+    finally:
+        relay.cut()
+    assert page.status_code == 503 and "服务暂时不可用" in page.text and page.headers["retry-after"] == "2"
+    assert api_answer.status_code == 503 and api_answer.json()["error"]["code"] == "unavailable"
