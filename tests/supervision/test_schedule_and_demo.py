@@ -9,6 +9,8 @@ import psycopg
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from gateway.protocol.endpoint import MqttEndpoint
+from propwatch.pipeline import Pipeline
 from supervision import current_project
 from supervision.companies import Company
 from supervision.credit import credit_history
@@ -55,3 +57,11 @@ def test_the_demo_seed_can_run_on_every_start(served: psycopg.Connection) -> Non
     assert (view.company_name, view.credit_code) == (DEMO_COMPANY["name"], DEMO_COMPANY["credit_code"])
     # inspections 88 and 76.50 (mean 82.25) and a good opinion (85), equal weights: 83.63, four stars
     assert (view.credit_month, view.credit_score, view.stars) == (MONTH, Decimal("83.63"), 4)
+
+
+def test_the_pipeline_schedules_the_credit_job(db_url: str) -> None:
+    pipeline = Pipeline(database_url=db_url, endpoint=MqttEndpoint.parse("mqtt://127.0.0.1:1"))
+    try:
+        assert pipeline.maintenance_scheduler.get_job(JOB_ID) is not None
+    finally:
+        pipeline.engine.close()
