@@ -83,6 +83,8 @@ class Part:
 
 @dataclass(frozen=True)
 class Measured:
+    """What one factor measured: the value, its 0-100 score (``None``: no data) and the raw counts."""
+
     measured: float | None
     score: Decimal | None
     counts: dict[str, Any]

@@ -43,6 +43,8 @@ class InspectionItem:
 
 @dataclass(frozen=True)
 class Inspection:
+    """An inspection of a company's service at an estate on a day: the items checked and the overall score."""
+
     id: int
     site_id: str
     company_id: int

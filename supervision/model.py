@@ -39,6 +39,8 @@ class Band:
 
 @dataclass(frozen=True)
 class CreditModel:
+    """A version of the model: its factors by id and its star bands."""
+
     version: str
     factors: dict[str, FactorSpec]
     bands: tuple[Band, ...]  # highest first

@@ -36,6 +36,9 @@ class InvalidProject(Invalid):
 
 @dataclass(frozen=True)
 class Project:
+    """A company's contract for an estate: the period (local dates, both included), service level, fee standard
+    in yuan per m² per month, and the project manager."""
+
     id: int
     company_id: int
     site_id: str
