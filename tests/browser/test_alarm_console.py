@@ -215,3 +215,16 @@ def test_the_chinese_console_and_alarm_page_show_no_raw_codes(browser, base_url:
     row.locator("td.title a").click()
     expect(operator.locator("#timeline li")).to_have_count(2)
     assert not RAW_CODES.findall(operator.locator("main").inner_text())
+
+
+def test_the_alarm_page_follows_the_alarm_live(browser, base_url: str, world: World, trapped, engine) -> None:
+    operator = login(browser, base_url, world, "operator")
+    lift = trapped()
+    row = operator.locator("#alarms tbody tr", has_text=lift)
+    expect(row).to_be_visible(timeout=15_000)
+    row.locator("td.title a").click()
+    expect(operator.locator("#alarm")).to_have_attribute("data-state", "active")
+    operator.wait_for_timeout(1_000)  # the event stream is connected
+    freed = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(lift, freed, "normal_operation", seq=2)]), now=freed)
+    expect(operator.locator("#alarm")).to_have_attribute("data-state", "latched", timeout=15_000)

@@ -1,5 +1,6 @@
 // Alarm detail: acknowledge, clear or shelve (silence the device) after a confirmation with a reason; then reload.
-import { api, i18n } from './api.js';
+// A change to this alarm made elsewhere (the engine, another operator) reloads the page too.
+import { api, i18n, live } from './api.js';
 
 const dialog = document.getElementById('action-dialog');
 const errorBox = document.getElementById('action-error');
@@ -40,3 +41,7 @@ for (const button of document.querySelectorAll('[data-action]')) {
     }
   });
 }
+
+live((name, data) => {
+  if (name === 'alarm' && Number(data.alarm_id) === i18n.alarm_id && !dialog.open) location.reload();
+});
