@@ -29,6 +29,7 @@ from services.bookings import booking_satisfaction
 from supervision.companies import get_company
 from supervision.errors import Invalid
 from supervision.inspections import get_opinion, inspection_scores
+from supervision.lists import LIST_TIMEZONE
 from supervision.model import CreditModel, FactorSpec, credit_model
 
 CENT = Decimal("0.01")
@@ -91,13 +92,13 @@ class Measured:
 
 
 def parse_month(text: str, *, now: datetime | None = None) -> date:
-    """The first day of a ``YYYY-MM`` month that has begun; raises ``InvalidMonth``."""
+    """The first day of a ``YYYY-MM`` month that has begun in China; raises ``InvalidMonth``."""
     try:
         year, month = (int(p) for p in text.split("-"))
         first = date(year, month, 1)
     except ValueError:
         raise InvalidMonth(f"a month is written YYYY-MM, not {text!r}") from None
-    if first > (now or datetime.now(UTC)).date():
+    if first > (now or datetime.now(UTC)).astimezone(LIST_TIMEZONE).date():
         raise InvalidMonth(f"{text} has not begun")
     return first
 

@@ -3,14 +3,15 @@ bands, recomputation in place."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
+import pytest
 
 from dispatch.workorders import open_from_report
 from supervision.companies import Company
-from supervision.credit import credit_history, evaluate, recompute
+from supervision.credit import InvalidMonth, credit_history, evaluate, parse_month, recompute
 from supervision.inspections import InspectionItem, record_inspection, set_opinion
 from supervision.model import credit_model
 from tests.dispatch.conftest import step_to
@@ -114,3 +115,12 @@ def test_the_bands_come_from_the_data_file() -> None:
     model = credit_model()
     assert [model.stars(Decimal(s)) for s in ("100", "85", "84.99", "80", "79.99", "70", "60", "59.99", "0")] == \
         [5, 5, 4, 4, 3, 3, 2, 1, 1]
+
+
+def test_a_month_can_be_evaluated_once_it_has_begun_in_china() -> None:
+    assert parse_month("2026-12", now=datetime(2026, 11, 30, 16, 0, tzinfo=UTC)) == date(2026, 12, 1)
+    with pytest.raises(InvalidMonth, match="has not begun"):
+        parse_month("2026-12", now=datetime(2026, 11, 30, 15, 59, tzinfo=UTC))
+    for text in ("2026", "2026-13", "2026-1-1", "late"):
+        with pytest.raises(InvalidMonth, match="YYYY-MM"):
+            parse_month(text)
