@@ -84,7 +84,7 @@ def add_entry(
     now: datetime | None = None,
 ) -> ListEntry:
     """Put a company on the red or black list. Raises ``CompanyNotFound`` and ``InvalidEntry`` (also for a work
-    order named as evidence that does not exist)."""
+    order named as evidence that does not exist, or a link that is not an http(s) address)."""
     now = now or datetime.now(UTC)
     get_company(conn, company_id)
     if list_name not in LISTS:
@@ -93,6 +93,10 @@ def add_entry(
         raise InvalidEntry("an entry needs its reason")
     if effective_until is not None and effective_until < effective_from:
         raise InvalidEntry("the entry's end is before its start")
+    # links are published: only web addresses, never javascript: or data: links a page would render
+    unsafe = [link for link in evidence_links if not link.lower().startswith(("https://", "http://"))]
+    if unsafe:
+        raise InvalidEntry("evidence links are http(s) addresses")
     missing = [order_id for order_id in work_order_ids if get_work_order(conn, order_id) is None]
     if missing:
         raise InvalidEntry(f"evidence names work orders that do not exist: {missing}")

@@ -63,3 +63,9 @@ def test_evidence_may_name_work_orders_that_exist(company: Company, served: psyc
     assert blacklist(served, company.id, work_order_ids=[order.id]).work_order_ids == [order.id]
     with pytest.raises(InvalidEntry, match="do not exist"):
         blacklist(served, company.id, work_order_ids=[order.id + 1000])
+
+
+def test_evidence_links_are_web_addresses_only(company: Company, served: psycopg.Connection) -> None:
+    with pytest.raises(InvalidEntry, match="http"):
+        add_entry(served, company_id=company.id, list_name="black", reason="x", effective_from=date(2026, 11, 1),
+                  added_by="subdistrict1", evidence_links=["javascript:alert(1)"])
