@@ -197,6 +197,7 @@ class ElevatorSpending(Section):
     year_fund_draws: Decimal
     repairs: int
     months: list[SpendingMonth]
+    last_year_total: Decimal
 
 
 class PublicShare(BaseModel):
@@ -240,6 +241,47 @@ class FundDisclosures(Section):
     disclosures: list[PublicDisclosure]
 
 
+class PublicVoteResult(BaseModel):
+    """A closed owners' vote as published: what was decided, the counts by area and by head, the outcome."""
+
+    vote_id: int
+    title: str
+    matter: str
+    amount: Decimal | None
+    closed_at: datetime | None
+    total_area: Decimal
+    participating_area: Decimal
+    yes_area: Decimal
+    total_heads: int
+    participating_heads: int
+    yes_heads: int
+    quorum_met: bool
+    approved: bool
+
+
+class VoteResults(Section):
+    results: list[PublicVoteResult]
+
+
+class PublicAnnualDisclosure(BaseModel):
+    """A published yearly fund disclosure: the estate's totals of the year (each home's lines stay with owners)."""
+
+    year: int
+    version: int
+    published_at: datetime | None
+    opening: Decimal
+    deposited: Decimal
+    interest: Decimal
+    used: Decimal
+    refunded: Decimal
+    closing: Decimal
+    households: int
+
+
+class AnnualDisclosures(Section):
+    disclosures: list[PublicAnnualDisclosure]
+
+
 class BoardSections(BaseModel):
     """One field per section key, in board order."""
 
@@ -254,6 +296,8 @@ class BoardSections(BaseModel):
     shared_income_spending: SharedIncomeSpending
     elevator_spending: ElevatorSpending
     fund_disclosures: FundDisclosures
+    vote_results: VoteResults
+    annual_disclosures: AnnualDisclosures
 
 
 class Board(BaseModel):
@@ -359,8 +403,10 @@ def shared_parts_section(conn: Conn, site_id: str, today: date) -> SharedIncomeS
 
 
 def elevator_section(conn: Conn, site_id: str, today: date) -> ElevatorSpending:
+    """This month's and this year's elevator spending, month by month, with last year's total beside it."""
     spent = workorders.elevator_spending(conn, site_id, on=today)
-    return ElevatorSpending(
+    last_year = workorders.elevator_spending(conn, site_id, on=date(today.year - 1, 12, 31))
+    return ElevatorSpending(last_year_total=last_year.year_total,
         **_head("elevator_spending", True), year=spent.year, month=spent.month, month_total=spent.month_total,
         year_total=spent.year_total, year_work_orders=spent.year_work_orders, year_fund_draws=spent.year_fund_draws,
         repairs=spent.repairs, months=[SpendingMonth.model_validate(m) for m in spent.months])
@@ -371,6 +417,32 @@ def disclosure_section(conn: Conn, site_id: str) -> FundDisclosures:
     at = max((d.published_at for d in found), default=None)
     return FundDisclosures(**_head("fund_disclosures", bool(found), at, "system" if at else None),
                            disclosures=found)
+
+
+def vote_results_section(conn: Conn, site_id: str) -> VoteResults:
+    """Published results of the owners' votes (``dispatch.fund.published_results``), newest first."""
+    found = fund.published_results(conn, site_id)
+    results = [PublicVoteResult(
+        vote_id=r.vote.id, title=r.vote.title, matter=r.vote.matter, amount=r.vote.amount,
+        closed_at=r.vote.closed_at, total_area=r.outcome.total_area, participating_area=r.outcome.participating_area,
+        yes_area=r.outcome.yes_area, total_heads=r.outcome.total_heads,
+        participating_heads=r.outcome.participating_heads, yes_heads=r.outcome.yes_heads,
+        quorum_met=r.outcome.quorum_met, approved=r.outcome.approved) for r in found]
+    at = found[0].published_at if found else None
+    return VoteResults(**_head("vote_results", bool(results), at), results=results)
+
+
+def annual_section(conn: Conn, site_id: str) -> AnnualDisclosures:
+    """The published yearly fund disclosures (``dispatch.fund.published_disclosures``): the year's totals."""
+    found = fund.published_disclosures(conn, site_id)
+    items = [PublicAnnualDisclosure(year=d.year, version=d.version, published_at=d.published_at,
+                                    households=d.content["fund"]["households"],
+                                    **{k: Decimal(d.content["fund"][k]) for k in
+                                       ("opening", "deposited", "interest", "used", "refunded", "closing")})
+             for d in found]
+    at = max((d.published_at for d in found if d.published_at), default=None)
+    return AnnualDisclosures(**_head("annual_disclosures", bool(items), at),
+                             disclosures=items)
 
 
 def board_data(conn: Conn, site_id: str, *, now: datetime | None = None) -> Board:
@@ -393,6 +465,8 @@ def board_data(conn: Conn, site_id: str, *, now: datetime | None = None) -> Boar
         shared_income_spending=shared_parts_section(conn, site_id, today),
         elevator_spending=elevator_section(conn, site_id, today),
         fund_disclosures=disclosure_section(conn, site_id),
+        vote_results=vote_results_section(conn, site_id),
+        annual_disclosures=annual_section(conn, site_id),
     )
     return Board(site=BoardSite.model_validate(site), generated_at=now,
                  section_keys=[t.key for t in board.section_titles()], sections=sections)
@@ -400,6 +474,7 @@ def board_data(conn: Conn, site_id: str, *, now: datetime | None = None) -> Boar
 
 @router.get("/sites/{site_id}/board", response_model=Board, summary="The public board of one site (no sign-in)")
 def public_board(site_id: str, conn: Conn) -> Board:
-    """Every section of notice clause 19 by its key (docs/api.md, "Public board"), plus the fund's emergency-use
-    disclosures (clause 16); no sign-in, no personal data."""
+    """Every section of notice clause 19 by its key (docs/api.md, "Public board"), then the fund's emergency-use
+    disclosures (clause 16), the owners' vote results and the yearly fund disclosures (clauses 6-8); no sign-in,
+    no personal data."""
     return board_data(conn, site_id)

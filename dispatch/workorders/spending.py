@@ -2,8 +2,9 @@
 
 Notice clause 19 puts elevator maintenance spending (电梯维修保养支出) on the public board. An elevator's
 spending is the labour and parts recorded on its work orders once the repair is accepted (VERIFIED or CLOSED),
-dated by when the repair was done (``resolved_at``), plus completed fund draws of the elevator category that no
-work order carries (a voted overhaul, say). A work order's own draw is not added again: it completes at exactly
+dated by when the repair was done (``resolved_at``), plus completed fund draws for elevators that no work order
+carries: a voted overhaul of the elevator category, or elevator safety liability insurance bought from the fund
+(purpose ``elevator_insurance``, notice clause 16). A work order's own draw is not added again: it completes at exactly
 the cost the order records (``dispatch.fund.draws.complete``), so counting both would count the repair twice.
 Months and years are the estate's calendar (``ingest.registry.site_timezone``).
 """
@@ -21,6 +22,7 @@ from ingest import registry
 
 CENT = Decimal("0.01")
 ELEVATOR = "elevator"
+INSURANCE = "elevator_insurance"
 ACCEPTED_STATES = ("VERIFIED", "CLOSED")
 
 
@@ -98,8 +100,10 @@ def _draw_costs(conn: psycopg.Connection, site_id: str, start: datetime, end: da
         """SELECT to_char(completed_at AT TIME ZONE %(zone)s, 'YYYY-MM'), sum(actual_cost)
            FROM fund_draws
            WHERE site_id = %(site)s AND state = 'completed' AND work_order_id IS NULL
-             AND fund_category = %(category)s AND completed_at >= %(start)s AND completed_at < %(end)s
+             AND (fund_category = %(category)s OR purpose = %(insurance)s)
+             AND completed_at >= %(start)s AND completed_at < %(end)s
            GROUP BY 1""",
-        {"zone": zone.key, "site": site_id, "category": ELEVATOR, "start": start, "end": end},
+        {"zone": zone.key, "site": site_id, "category": ELEVATOR, "insurance": INSURANCE, "start": start,
+         "end": end},
     ).fetchall()
     return {month: Decimal(total).quantize(CENT) for month, total in rows}

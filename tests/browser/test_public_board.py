@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 SECTIONS = ("project_manager", "complaint_phones", "service_standards", "fee_standards", "maintenance_units",
             "parking", "utility_apportionment", "fee_income_spending", "shared_income_spending",
-            "elevator_spending", "fund_disclosures")
+            "elevator_spending", "fund_disclosures", "vote_results", "annual_disclosures")
 
 
 def _open(browser, base_url: str, world: World, **options):

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 
 SECTIONS = ["project_manager", "complaint_phones", "service_standards", "fee_standards", "maintenance_units",
             "parking", "utility_apportionment", "fee_income_spending", "shared_income_spending",
-            "elevator_spending", "fund_disclosures"]
-CLAUSE_19 = SECTIONS[:-1]
+            "elevator_spending", "fund_disclosures", "vote_results", "annual_disclosures"]
+CLAUSE_19 = SECTIONS[:10]
 
 
 def _board(api: TestClient, site_id: str) -> dict:
@@ -63,6 +63,11 @@ def test_the_board_names_no_owner_and_no_crew_member(world, api: TestClient) -> 
     text = api.get(f"/api/v1/public/sites/{world.site_id}/board").text
     for private in ("维保工程师", "demo-owner", "demo-operator", "owner_user", "household_id", "booked_by"):
         assert private not in text
+
+
+def test_the_fund_sections_follow_with_the_demo_years_vote_and_disclosure(world, api: TestClient) -> None:
+    sections = _board(api, world.site_id)["sections"]
+    assert all(sections[key]["status"] == "ok" for key in SECTIONS[10:]), [sections[k] for k in SECTIONS[10:]]
 
 
 def test_the_project_manager_and_the_companys_phone_are_public(world, api: TestClient) -> None:
