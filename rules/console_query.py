@@ -40,6 +40,8 @@ _SHELF = sql.SQL("""(SELECT s.id FROM silences s
            OR (s.scope_type = 'site' AND s.scope_id = a.site_id))
     ORDER BY s.expires_at DESC, s.id DESC LIMIT 1)""")
 _VIEW_SQL["shelved"] = _VIEW_SQL["shelved"].format(_SHELF)
+# What rules.alarms.clear accepts: a rule that allows a manual clear, and not latched (only acknowledging clears).
+_CLEARABLE = sql.SQL("(a.manual_clear AND NOT (a.state = 'active' AND a.returned_at IS NOT NULL))")
 
 _FILTER = sql.SQL("""a.state <> 'cleared'
     AND (%(sites)s::text[] IS NULL OR a.site_id = ANY(%(sites)s))
@@ -91,11 +93,12 @@ def _escape_like(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ConsoleRow:
-    """An alarm on the console and the silence shelving it (the one it was raised in, or a one-off silence over
-    its scope now), if any."""
+    """An alarm on the console, the silence shelving it (the one it was raised in, or a one-off silence over its
+    scope now) if any, and whether an operator may clear it by hand (its rule allows it and it is not latched)."""
 
     alarm: Alarm
     shelf_id: int | None
+    clearable: bool
 
 
 def page_console(conn: psycopg.Connection, where: ConsoleFilter, *, limit: int,
@@ -106,20 +109,27 @@ def page_console(conn: psycopg.Connection, where: ConsoleFilter, *, limit: int,
     condition = sql.SQL("{} AND {}").format(_FILTER, _VIEW_SQL[where.view])
     with conn.cursor() as cur:
         cur.execute(
-            sql.SQL("""SELECT {}, coalesce(a.silence_id, {}), count(*) OVER () FROM alarms a WHERE {}
+            sql.SQL("""SELECT {}, coalesce(a.silence_id, {}), {}, count(*) OVER () FROM alarms a WHERE {}
                 ORDER BY a.severity, a.state = 'acknowledged', a.last_seen DESC, a.id DESC
-                LIMIT %(limit)s OFFSET %(offset)s""").format(ALARM_COLUMNS, _SHELF, condition),
+                LIMIT %(limit)s OFFSET %(offset)s""").format(ALARM_COLUMNS, _SHELF, _CLEARABLE, condition),
             params,
         )
         rows = cur.fetchall()
         if rows:
-            return [ConsoleRow(Alarm(*row[:-2]), row[-2]) for row in rows], rows[0][-1]
+            return [ConsoleRow(Alarm(*row[:-3]), row[-3], row[-2]) for row in rows], rows[0][-1]
         if offset == 0:
             return [], 0
         # Past the last match the window has no row to ride on, so the total is counted on its own.
         cur.execute(sql.SQL("SELECT count(*) FROM alarms a WHERE {}").format(condition), params)
         row = cur.fetchone()
         return [], row[0] if row else 0
+
+
+def clearable(conn: psycopg.Connection, alarm_id: int) -> bool:
+    """Whether an operator may clear the open alarm ``alarm_id`` by hand now (``rules.alarms.clear`` would)."""
+    row = conn.execute(sql.SQL("SELECT {} FROM alarms a WHERE a.id = %s AND a.state <> 'cleared'").format(_CLEARABLE),
+                       (alarm_id,)).fetchone()
+    return bool(row and row[0])
 
 
 def severity_counts(conn: psycopg.Connection, *, sites: Sequence[str] | None) -> list[SeverityCount]:

@@ -74,6 +74,7 @@ class AlarmOut(BaseModel):
     latched: bool = Field(description="returned to normal unacknowledged: stays active until acknowledged")
     returned_at: datetime | None
     shelf: ShelfOut | None = Field(None, description="the silence shelving it (console listing only)")
+    clearable: bool | None = Field(None, description="console listing only: whether a manual clear is allowed")
 
 
 class SeverityCountOut(BaseModel):
@@ -190,7 +191,8 @@ def _console_page(conn: Conn, sites: list[str] | None, page: Pagination, severit
                           search=search, named_devices=devices, named_buildings=buildings)
     rows, total = console_query.page_console(conn, where, limit=page.limit, offset=page.offset)
     shelves = _shelves(conn, {row.shelf_id for row in rows if row.shelf_id is not None})
-    items = [_out(row.alarm).model_copy(update={"shelf": shelves.get(row.shelf_id)}) for row in rows]
+    items = [_out(row.alarm).model_copy(update={"shelf": shelves.get(row.shelf_id), "clearable": row.clearable})
+             for row in rows]
     return Page[AlarmOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 

@@ -12,7 +12,7 @@ from dashboard.ui import charts
 from dashboard.users import User
 from dispatch.workorders import OrderFilter, WorkOrder, page_work_orders
 from ingest import history, registry
-from rules import alarms
+from rules import alarms, console_query
 from rules.alarms import Alarm
 from rules.errors import RulePackError
 from rules.store import effective_pack
@@ -78,6 +78,7 @@ class AlarmPage:
     charts: list[Chart]
     window: str
     order: WorkOrder | None
+    clearable: bool
 
 
 def local_time(at: datetime, zone: tzinfo) -> str:
@@ -121,7 +122,7 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
                   for t in alarms.alarm_history(conn, alarm.id)],
         charts=_charts(conn, alarm, start), window=f"{local_time(start - AROUND, zone)} – "
                                                    f"{local_time(start + AROUND, zone)}",
-        order=_order_of(conn, alarm, user))
+        order=_order_of(conn, alarm, user), clearable=console_query.clearable(conn, alarm.id))
 
 
 def _metrics(conn: psycopg.Connection, alarm: Alarm) -> list[str]:

@@ -329,3 +329,17 @@ def test_a_page_while_the_database_is_down_is_a_friendly_503(db_url: str) -> Non
         relay.cut()
     assert page.status_code == 503 and "服务暂时不可用" in page.text and page.headers["retry-after"] == "2"
     assert api_answer.status_code == 503 and api_answer.json()["error"]["code"] == "unavailable"
+
+
+def test_the_console_says_an_event_alarm_may_be_cleared_by_hand(api, as_role, trapped) -> None:
+    _, lift = trapped()  # an event rule: an operator may clear it (a measured condition may not)
+    [alarm] = console(api, as_role("operator"), q=lift)["items"]
+    assert alarm["clearable"] is True
+
+
+def test_the_console_says_a_latched_alarm_may_not_be_cleared_only_acknowledged(api, as_role, trapped,
+                                                                               engine) -> None:
+    _, lift = trapped()
+    returns_to_normal(engine, lift)
+    [alarm] = console(api, as_role("operator"), q=lift)["items"]
+    assert alarm["clearable"] is False

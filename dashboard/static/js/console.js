@@ -180,7 +180,7 @@ function actions(a) {
   if (a.state === 'active') buttons.push(el('button', { class: 'ack', onclick: () => act('ack', a) }, i18n.ack));
   buttons.push(el('button', { class: 'assign', onclick: () => act('assign', a) }, i18n.assign));
   if (a.device_id) buttons.push(el('button', { class: 'silence', onclick: () => act('silence', a) }, i18n.silence));
-  if (!a.latched) buttons.push(el('button', { class: 'clear', onclick: () => act('clear', a) }, i18n.clear));
+  if (a.clearable) buttons.push(el('button', { class: 'clear', onclick: () => act('clear', a) }, i18n.clear));
   return buttons;
 }
 
