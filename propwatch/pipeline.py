@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from dispatch.alarm_sync import sync_alarms
 from dispatch.notify import router_from_environment
 from dispatch.scheduler import DispatchScheduler
+from gateway.crash import OnCrash, exit_process, guarded_thread
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
@@ -64,11 +65,14 @@ class Pipeline:
         client_id: str = "propwatch-gateway",
         sites: Sequence[str] = (),
         limits: GatewayLimits = DEFAULT_LIMITS,
+        on_crash: OnCrash = exit_process,
     ) -> None:
         """``sites`` partitions the work: this pipeline takes only those sites' messages (all when empty),
         and its rules see only them, which is right because no rule spans sites. Each partition needs its own
         ``client_id`` (the broker keeps one persistent session per id). ``limits`` bound the gateway's dead
-        letters and set its late-event and stall ages."""
+        letters and set its late-event and stall ages. A worker thread that dies (the gateway's, the ticker, the
+        alarm listener) calls ``on_crash``, which by default ends the process so that a supervisor restarts it:
+        a pipeline whose listener died would go on storing alarms without ever opening their work orders."""
         self._database_url = database_url
         self._tick_interval_s = tick_interval_s
         self._stopping = threading.Event()
@@ -95,12 +99,13 @@ class Pipeline:
             dead_letters=limits.dead_letters,
             late_event_after_s=limits.late_event_after_s,
             stall_after_s=limits.stall_after_s,
+            on_crash=on_crash,
         )
         # Channels and routes from PROPWATCH_NOTIFICATIONS_FILE; a bad file stops start-up naming the variable.
         self.dispatcher = DispatchScheduler(database_url, notifier=router_from_environment())
         self._threads = [
-            threading.Thread(target=self._tick_loop, name="rules-ticker", daemon=True),
-            threading.Thread(target=self._alarm_listener, name="alarm-listener", daemon=True),
+            guarded_thread(self._tick_loop, name="rules-ticker", on_crash=on_crash),
+            guarded_thread(self._alarm_listener, name="alarm-listener", on_crash=on_crash),
         ]
 
     def start(self) -> None:

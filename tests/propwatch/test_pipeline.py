@@ -82,3 +82,25 @@ overrides:
     site: S1
     set: {enabled: false}
 """
+
+
+def test_an_alarm_listener_that_dies_ends_the_pipeline_instead_of_dying_silently(
+        db_url: str, own_broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    crashes: list[tuple[str, BaseException]] = []
+    crashed = threading.Event()
+
+    def record(thread: str, exc: BaseException) -> None:
+        crashes.append((thread, exc))
+        crashed.set()
+
+    def broken_sync(conn) -> None:
+        raise RuntimeError("a bug in the work-order sync")
+
+    monkeypatch.setattr("propwatch.pipeline.sync_alarms", broken_sync)
+    pipeline = Pipeline(database_url=db_url, endpoint=MqttEndpoint.parse(own_broker.handle.url), on_crash=record)
+    pipeline.start()
+    try:
+        assert crashed.wait(10)
+    finally:
+        pipeline.stop()
+    assert [(thread, str(exc)) for thread, exc in crashes] == [("alarm-listener", "a bug in the work-order sync")]
