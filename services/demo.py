@@ -14,6 +14,7 @@ import yaml
 
 from dispatch import units
 from dispatch.fund import estate
+from ingest import registry
 from services import board, bookings, catalog
 
 ROLE = "system"
@@ -73,7 +74,8 @@ def seed_booking(conn: psycopg.Connection, site_id: str, service_id: int, raw: d
     """A household's booking, booked a week ago, confirmed, done and rated."""
     household = estate.list_households(conn, site_id)[0]
     booked_at = now - timedelta(days=7)
-    slot = booked_at + timedelta(days=2)
+    local_day = (booked_at + timedelta(days=2)).astimezone(registry.site_timezone(conn, site_id))
+    slot = local_day.replace(hour=9, minute=0, second=0, microsecond=0)
     made = bookings.book(conn, service_id=service_id, household_id=household.id, site_id=site_id,
                          slot_start=slot, slot_end=slot + timedelta(hours=2), note=raw["note"], actor=actor,
                          now=booked_at)

@@ -33,11 +33,13 @@ from dashboard.security import (
 from dashboard.ui import alarm_detail, charts
 from dashboard.users import User
 from dispatch import kpi as dispatch_kpi
+from dispatch.fund import estate as fund_estate
 from dispatch.fund import ledger
 from gateway import presence
 from ingest import history, registry
 from rules import alarms
 from rules.categories import categories
+from services import bookings, catalog
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -303,6 +305,23 @@ def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_use
         balance = ledger.balance(conn, user.household_id)
         entries = ledger.history(conn, user.household_id)
     return render(request, "my_fund.html", user, page="my_fund", balance=balance, history=entries)
+
+
+@router.get("/my-services")
+def my_services(request: Request, conn: Conn,
+                user: Annotated[User, Depends(page_user(roles.OWNERS))]) -> HTMLResponse:
+    """An owner's home-service bookings (notice clause 15): the estate's bookable services and their own."""
+    household = fund_estate.get_household(conn, user.household_id) if user.household_id else None
+    if household is None:
+        return render(request, "my_services.html", user, page="my_services", services=[], bookings=[],
+                      tz=UTC, today="", utc_offset="Z")
+    offered = [s for s in catalog.list_services(conn, household.site_id, kinds=("extra",), published_only=True)
+               if s.bookable and s.price is not None]
+    zone = registry.site_timezone(conn, household.site_id)
+    now = datetime.now(zone)
+    return render(request, "my_services.html", user, page="my_services", services=offered,
+                  bookings=bookings.list_bookings(conn, household_id=household.id), tz=zone,
+                  today=now.date().isoformat(), utc_offset=now.isoformat()[-6:])
 
 
 @router.get("/board/{site_id}")

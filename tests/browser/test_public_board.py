@@ -1,8 +1,12 @@
-"""The public information board in a real browser: desktop, a 375 px phone, and the printed A4 poster."""
+"""The public information board in a real browser: desktop, a 375 px phone, and the printed A4 poster; an
+owner booking a home service from a phone."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.dashboard.world import World
 
@@ -54,3 +58,22 @@ def test_the_public_login_lands_on_its_estates_board(browser, base_url: str, wor
     page = login(browser, base_url, world, "public", mobile=True)
     assert page.url.endswith(f"/board/{world.site_id}")
     assert page.locator("section[data-section='parking']").is_visible()
+
+
+def test_an_owner_books_a_home_service_on_a_phone_and_cancels_it(browser, base_url: str, world: World,
+                                                                  shot) -> None:
+    page = login(browser, base_url, world, "owner", mobile=True)
+    page.goto("/my-services")
+    page.select_option("#book-form select[name=service_id]", label="家政保洁 · ¥45.00 元/小时")
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    page.fill("#book-form input[name=date]", tomorrow)
+    page.fill("#book-form input[name=note]", "厨房和阳台")
+    page.click("#book-button")
+    booked = page.locator("li.booking[data-state=requested]").first
+    expect(booked).to_contain_text("家政保洁")
+    expect(booked).to_contain_text("¥45.00")
+    shot(page, "owner-booking-phone")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    booked.locator("button.cancel-booking").click()
+    expect(page.locator("li.booking[data-state=cancelled]").first).to_contain_text("已取消")
