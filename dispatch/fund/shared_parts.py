@@ -2,7 +2,7 @@
 
 Each record names its site, direction (income or expense), category (``data/shared_parts.yaml``), date in the
 estate's calendar, exact amount, counterparty (an organisation, never a person), basis (the contract or decision
-it rests on) and who recorded it. Records are evidence: append-only, corrected by a reversing record.
+it rests on) and who recorded it. Records are evidence: append-only (no correction workflow yet).
 ``shared_parts_summary`` gives the year by category and by month for the annual disclosure and the public board.
 """
 

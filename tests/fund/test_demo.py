@@ -36,3 +36,40 @@ def test_seeding_twice_changes_nothing_and_stays_balanced(db: psycopg.Connection
     after = ledger.reconcile(db, "D")
     assert after.balanced and after.ledger_total == before.ledger_total
     assert len(public_disclosures(db, "D")) == 1
+
+
+def _seed_with_a_lift(db: psycopg.Connection) -> None:
+    from ingest.registry import Device, upsert_device
+
+    upsert_site(db, Site(id="D", name="演示小区", region="330106"))
+    for building_id, name in BUILDINGS:
+        upsert_building(db, Building(id=building_id, site_id="D", name=name))
+    upsert_device(db, Device("D-B1-EL1", "D", "elevator", "1号楼1号梯", building_id="D-B1"))
+    fund.seed_demo(db, "D", BUILDINGS)
+
+
+def test_the_demo_has_a_year_of_interest_insurance_shared_parts_and_a_published_disclosure(
+        db: psycopg.Connection) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    _seed_with_a_lift(db)
+    last_year = datetime.now(ZoneInfo("Asia/Shanghai")).year - 1
+    interest_days = db.execute("SELECT count(DISTINCT created_at) FROM fund_ledger WHERE site_id = 'D' "
+                               "AND kind = 'interest'").fetchone()[0]
+    published = fund.published_disclosures(db, "D")
+    assert interest_days == 4
+    assert [p.premium for p, _ in fund.insurance.site_policies(db, "D")] == [Decimal("1300.00")]
+    assert fund.shared_parts_summary(db, "D", last_year).income == Decimal("60000.00")
+    assert [(d.year, d.state) for d in published] == [(last_year, "published")]
+    assert published[0].content["fund"]["used"] == "1300.00"
+    assert [r.outcome.approved for r in fund.published_results(db, "D")] == [True]
+
+
+def test_seeding_the_richer_demo_twice_adds_nothing(db: psycopg.Connection) -> None:
+    _seed_with_a_lift(db)
+    counts = "SELECT (SELECT count(*) FROM fund_ledger), (SELECT count(*) FROM fund_shared_part_entries), " \
+             "(SELECT count(*) FROM fund_annual_disclosures), (SELECT count(*) FROM fund_votes)"
+    before = db.execute(counts).fetchone()
+    fund.seed_demo(db, "D", BUILDINGS)
+    assert db.execute(counts).fetchone() == before and ledger.reconcile(db, "D").balanced

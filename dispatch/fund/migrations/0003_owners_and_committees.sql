@@ -46,7 +46,7 @@ CREATE TABLE fund_insurance_elevators (
 );
 
 -- Income earned from the owners' shared parts (advertising, parking on shared ground, ...) and the expenses
--- charged against it. Evidence: corrections are new rows (a reversal), never edits.
+-- charged against it. Evidence: never edited.
 CREATE TABLE fund_shared_part_entries (
     id              bigserial PRIMARY KEY,
     site_id         text NOT NULL REFERENCES sites (id),
