@@ -4,7 +4,7 @@ rated booking. Idempotent: an estate that already lists services is left as it i
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -18,8 +18,6 @@ from ingest import registry
 from services import board, bookings, catalog
 
 ROLE = "system"
-# The first price of every demo service takes effect at the start of the contract the demo data stands for.
-CONTRACT_START = date(2025, 1, 1)
 
 
 @cache
@@ -41,7 +39,7 @@ def seed_demo(conn: psycopg.Connection, site_id: str, *, actor: str, now: dateti
         new = catalog.NewService(
             code=raw["code"], kind=raw["kind"], name=raw["name"], name_en=raw.get("name_en"), content=raw["content"],
             standard=raw["standard"], price=Decimal(raw["price"]), unit=raw["unit"], basis=raw["basis"],
-            effective_from=CONTRACT_START, bookable=raw.get("bookable", False))
+            effective_from=data["contract_start"], bookable=raw.get("bookable", False))
         by_code[new.code] = catalog.create_service(conn, site_id, new, actor=actor, role=ROLE, now=now)
     for raw in data["price_adjustments"]:
         catalog.adjust_price(conn, by_code[raw["code"]].id, price=Decimal(raw["price"]), unit=raw["unit"],
