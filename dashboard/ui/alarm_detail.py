@@ -100,8 +100,9 @@ def clock(span: timedelta) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
 
 
-def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datetime) -> AlarmPage:
-    """The page of ``alarm`` (already checked to lie in ``user``'s scope) as of ``now``."""
+def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datetime, english: bool) -> AlarmPage:
+    """The page of ``alarm`` (already checked to lie in ``user``'s scope) as of ``now``; ``english`` picks the
+    estate's English name where it has one."""
     zone = registry.site_timezone(conn, alarm.site_id)
     site = registry.get_site(conn, alarm.site_id)
     device = registry.get_device(conn, alarm.device_id) if alarm.device_id else None
@@ -111,7 +112,7 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
     end = alarm.cleared_at or now
     shown = lambda at: local_time(at, zone) if at else None  # noqa: E731 -- a local shorthand
     return AlarmPage(
-        alarm=alarm, site_name=site.name if site else alarm.site_id,
+        alarm=alarm, site_name=(site.name_en if english and site.name_en else site.name) if site else alarm.site_id,
         building_name=building.name if building else alarm.building_id,
         floor=str(device.attributes.get("floor")) if device and device.attributes.get("floor") is not None else None,
         device_name=device.name if device else None, zone=str(zone),

@@ -198,7 +198,8 @@ def alarm_page(alarm_id: int, request: Request, conn: Conn,
     category = categories().get(alarm.category)
     category_name = (category.en if lang_of(request) == "en" else category.zh) if category else alarm.category
     return render(request, "alarm.html", user, page="console", category_name=category_name,
-                  view=alarm_detail.alarm_page(conn, alarm, user, now=datetime.now(UTC)))
+                  view=alarm_detail.alarm_page(conn, alarm, user, now=datetime.now(UTC),
+                                               english=lang_of(request) == "en"))
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
