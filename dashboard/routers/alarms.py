@@ -93,6 +93,8 @@ class BulkAckIn(BaseModel):
 
 
 class Skipped(BaseModel):
+    """An alarm a bulk acknowledgement left as it was, and why (the refusal ``rules.alarms`` gave)."""
+
     id: int
     reason: str
 
