@@ -16,7 +16,7 @@ import numpy as np
 
 from rules.anomaly.arrays import pack, unpack
 from rules.anomaly.config import DetectorConfig
-from rules.anomaly.likelihood import TailProbability, calibration_block
+from rules.anomaly.likelihood import TailProbability, calibration_block, tail_probabilities
 from rules.anomaly.neighbours import QUANTUM, quantise, robust_scale
 
 # A channel's tail probability is the smaller of its two tests', counted twice (Bonferroni).
@@ -126,6 +126,8 @@ class ChannelBank:
         self._long_size = reference_size // 2
         self.memories = [LongMemory(self._long_size, config.pattern_window) for _ in range(channels)]
         self.strides = np.ones(channels, dtype=int)
+        self._bands = np.arange(channels) * _BAND
+        self._around = np.arange(2 * config.point_neighbours)
         self._build(self._at_refresh)
 
     def _tail(self, block: int = 1) -> TailProbability:
@@ -241,35 +243,36 @@ class ChannelBank:
             rows = self._increments(rows)
         observed = rows == rows
         steps = quantise(rows, self._centre, self._scale)
-        point = np.where(observed & self._point_ready, self._value_novelty(steps), np.nan)
+        point = np.where(observed & self._point_ready, self._value_novelty(steps, observed), np.nan)
         minutes = minute_of_day(times)
         pattern = self._pattern_novelty(rows, minutes, observed)
-        result = np.ones(rows.shape)
-        for c in range(self.channels):
+        # Both statistics of every channel side by side (point, pattern, point, ...): one calibration call for all.
+        statistics = np.empty((len(rows), 2 * self.channels))
+        statistics[:, 0::2], statistics[:, 1::2] = point, pattern
+        tails = tail_probabilities([tail for pair in self.tails for tail in pair], statistics)
+        result = np.minimum(1.0, TESTS * np.minimum(tails[:, 0::2], tails[:, 1::2]))
+        # Novelties seen while the channel's reference was still forming (its first ``MATURITY`` readings) say
+        # more about the reference than about the data: a channel that has only seen nights finds its first
+        # morning tens of scales away. They are not learnt, so they cannot inflate the tails for good.
+        mature = self.counts + np.cumsum(observed, axis=0) > MATURITY
+        for c in np.flatnonzero(observed.any(axis=0)).tolist():
             point_tail, pattern_tail = self.tails[c]
-            result[:, c] = np.minimum(1.0, TESTS * np.minimum(point_tail.probabilities(point[:, c]),
-                                                              pattern_tail.probabilities(pattern[:, c])))
-            # Novelties seen while the channel's reference was still forming (its first ``MATURITY`` readings)
-            # say more about the reference than about the data: a channel that has only seen nights finds its
-            # first morning tens of scales away. They are not learnt, so they cannot inflate the tails for good.
-            mature = self.counts[c] + np.cumsum(observed[:, c]) > MATURITY
-            point_tail.learn(point[mature, c])
-            pattern_tail.learn(pattern[mature, c])
+            point_tail.learn(point[mature[:, c], c])
+            pattern_tail.learn(pattern[mature[:, c], c])
             self._append(c, rows[observed[:, c], c], minutes[observed[:, c]])
-            if observed[:, c].any():
-                seen = times[observed[:, c]]
-                if self._first_time[c] != self._first_time[c]:
-                    self._first_time[c] = seen[0]
-                self._last_time[c] = seen[-1]
+        seen = observed.any(axis=0)
+        starting = seen & (self._first_time != self._first_time)
+        self._first_time[starting] = times[observed.argmax(axis=0)[starting]]
+        self._last_time[seen] = times[len(rows) - 1 - observed[::-1].argmax(axis=0)[seen]]
         return result
 
-    def _value_novelty(self, steps: np.ndarray) -> np.ndarray:
+    def _value_novelty(self, steps: np.ndarray, observed: np.ndarray) -> np.ndarray:
         # The k nearest reference values of each reading are among the k on either side of where it would be
         # inserted in the channel's sorted band.
         k = self.config.point_neighbours
-        queries = np.nan_to_num(steps) + np.arange(self.channels) * _BAND
+        queries = np.where(observed, steps, 0.0) + self._bands
         start = np.searchsorted(self._point_reference, queries) - k
-        candidates = self._point_reference[start[..., None] + np.arange(2 * k)]
+        candidates = self._point_reference[start[..., None] + self._around]
         squared = (candidates - queries[..., None]) ** 2
         nearest = np.partition(squared, k - 1, axis=-1)[..., :k]
         return np.sqrt(nearest.sum(axis=-1) / k) / QUANTUM
@@ -278,6 +281,9 @@ class ChannelBank:
         cfg = self.config
         length, k = cfg.pattern_window, cfg.pattern_neighbours
         result = np.full(rows.shape, np.nan)
+        if len(rows) == 1 and length > 1:
+            self._row_pattern_novelty(rows[0], minutes[0], observed[0], result[0])
+            return result
         for c in range(self.channels):
             if not self._pattern_ready[c]:
                 continue
@@ -300,6 +306,30 @@ class ChannelBank:
             result[at[len(at) - count :], c] = np.sqrt(np.maximum(nearest, 0.0) / (k * length)) / QUANTUM
         return result
 
+    def _row_pattern_novelty(self, row: np.ndarray, minute: int, observed: np.ndarray, result: np.ndarray) -> None:
+        """:meth:`_pattern_novelty` of one row, all channels in one product without BLAS: the distances are sums of
+        integers, so they are bit for bit those of the per-channel matrix products."""
+        cfg = self.config
+        length, k = cfg.pattern_window, cfg.pattern_neighbours
+        chosen = np.flatnonzero(self._pattern_ready & observed & (self._lengths >= length - 1))
+        if not len(chosen):
+            return
+        at = self._lengths[chosen, None] - (length - 1) + np.arange(length - 1)
+        context = np.empty((len(chosen), length))
+        context[:, :-1] = self._values[chosen[:, None], at]
+        context[:, -1] = row[chosen]
+        # Channels not scored keep a zero window: their distances are computed with the rest and left out.
+        windows = np.zeros((self.channels, length + 2))
+        windows[chosen, :length] = quantise(context, self._centre[chosen, None], self._scale[chosen, None])
+        windows[chosen, length:] = np.where(self._contextual[chosen, None], self._phases[minute], 0.0)
+        squared = np.einsum("cl,clr->cr", windows, self._pattern_reference)[chosen]
+        squared *= -2.0
+        squared += self._pattern_norms[chosen]
+        squared += np.einsum("cl,cl->c", windows[chosen], windows[chosen])[:, None]
+        squared.partition(k - 1, axis=1)
+        nearest = squared[:, :k].sum(axis=1)
+        result[chosen] = np.sqrt(np.maximum(nearest, 0.0) / (k * length)) / QUANTUM
+
     def _append(self, channel: int, readings: np.ndarray, minutes: np.ndarray) -> None:
         length = self._lengths[channel]
         if length + len(readings) > self._values.shape[1]:
@@ -312,8 +342,9 @@ class ChannelBank:
         self._lengths[channel] = length + len(readings)
         first = self.counts[channel]
         self.counts[channel] += len(readings)
-        window = self.config.pattern_window
-        for j in np.flatnonzero((first + np.arange(len(readings))) % self.strides[channel] == 0).tolist():
+        window, stride = self.config.pattern_window, int(self.strides[channel])
+        # The readings whose index in the channel is a multiple of its stride.
+        for j in range(-first % stride, len(readings), stride):
             at = length + j
             shape = self._values[channel, at - window + 1 : at + 1] if at + 1 >= window else np.full(window, np.nan)
             self.memories[channel].sample(readings[j], shape, minutes[j], first + j)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from rules.anomaly.alarm import AlarmState, EventGate
+from rules.anomaly.blas import one_blas_thread
 from rules.anomaly.channel import ChannelBank
 from rules.anomaly.config import DetectorConfig
 from rules.anomaly.likelihood import scores_of
@@ -132,8 +132,9 @@ class StreamingDetector:
         scores: list[Score] = []
         start = 0
         # The matrix products are small: BLAS threads only contend for the cores (a 32 x 2000 neighbour search
-        # took 3.4 ms with OpenBLAS's threads on a loaded 2-core machine, 0.12 ms with one).
-        with threadpool_limits(limits=1, user_api="blas"):
+        # took 3.4 ms with OpenBLAS's threads on a loaded 2-core machine, 0.12 ms with one). A single row (update)
+        # needs no limit: its neighbour search is not a BLAS product, and the residual fit limits itself.
+        with one_blas_thread():
             while start < len(all_times):
                 end = min(len(all_times), start + self._run_length())
                 scores.extend(self._process(all_times[start:end], rows[start:end]))

@@ -67,12 +67,13 @@ class TailProbability:
         self._above = 0.0
         self._excess = 1.0
         self._shape = 0.0
+        self._ready = False
 
     @property
     def ready(self) -> bool:
         """Whether the last refresh had enough history for probabilities below 1: ``min_count`` values, in at
         least ``min_blocks`` blocks."""
-        return len(self._sorted) >= self.needed
+        return self._ready
 
     @property
     def due(self) -> bool:
@@ -108,6 +109,14 @@ class TailProbability:
         return self._learnt - count
 
     def _block_maxima(self, values: np.ndarray) -> np.ndarray:
+        if len(values) == 1:
+            # One value at a time (the engine's path): the same steps as below, without the array calls.
+            self._block_max = max(self._block_max, float(values[0]))
+            self._block_count += 1
+            if self._block_count < self.block:
+                return values[:0]
+            maximum, self._block_max, self._block_count = self._block_max, -math.inf, 0
+            return np.asarray([maximum])
         maxima = []
         head = values[: self.block - self._block_count]
         if len(head):
@@ -142,6 +151,7 @@ class TailProbability:
         ordered = np.sort(history)
         self._sorted = ordered
         n = len(ordered)
+        self._ready = n >= self.needed
         if n < self.needed:
             self._threshold, self._above, self._excess, self._shape = math.inf, 0.0, 1.0, 0.0
             return
@@ -163,23 +173,7 @@ class TailProbability:
 
     def probabilities(self, values: np.ndarray) -> np.ndarray:
         """Tail probability of each value (1 for NaN, and for everything until the history is long enough)."""
-        result = np.ones(len(values))
-        if not self.ready:
-            return result
-        n = len(self._sorted)
-        finite = values == values
-        known = values[finite]
-        body = (n - np.searchsorted(self._sorted, known, side="left") + 1.0) / (n + 1.0)
-        over = np.maximum(known - self._threshold, 0.0) / self._excess
-        if self._shape > 0.0:
-            tail = self._above * np.exp(-np.log1p(self._shape * over) / self._shape)
-        else:
-            tail = self._above * np.exp(-over)
-        result[finite] = np.where(known > self._threshold, np.minimum(body, tail), body)
-        if self.block > 1:
-            result = -np.expm1(np.log1p(-np.minimum(result, 1.0 - 1e-16)) / self.block)
-            result[~finite] = 1.0
-        return result
+        return tail_probabilities([self], np.asarray(values, dtype=float)[:, None])[:, 0]
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
@@ -205,6 +199,42 @@ class TailProbability:
         before = history[: len(history) - (tail._learnt - tail._refreshed_at)]
         tail._fit(before[max(0, len(before) - tail.size) :])
         return tail
+
+
+def tail_probabilities(tails: list[TailProbability], values: np.ndarray) -> np.ndarray:
+    """Tail probability of each value of an (n, len(tails)) array under its column's calibration: what
+    :meth:`TailProbability.probabilities` gives column by column, element for element, in a few array calls for all
+    columns (a device's channels and tests) instead of a dozen per column."""
+    result = np.ones(values.shape)
+    columns = [j for j, tail in enumerate(tails) if tail._ready]
+    if not columns:
+        return result
+    chosen = [tails[j] for j in columns]
+    known = values if len(columns) == len(tails) else values[:, columns]
+    ranks = np.empty(known.shape)
+    for j, tail in enumerate(chosen):
+        ranks[:, j] = tail._sorted.searchsorted(known[:, j], side="left")
+    counts = np.array([len(tail._sorted) for tail in chosen], dtype=float)
+    threshold = np.array([tail._threshold for tail in chosen])
+    above = np.array([tail._above for tail in chosen])
+    shape = np.array([tail._shape for tail in chosen])
+    block = np.array([tail.block for tail in chosen], dtype=float)
+    body = (counts - ranks + 1.0) / (counts + 1.0)
+    over = np.maximum(known - threshold, 0.0) / np.array([tail._excess for tail in chosen])
+    tail_part = above * np.exp(-over)
+    heavy = shape > 0.0
+    if heavy.any():
+        # A heavier-than-exponential tail decays as a power (generalised Pareto with shape > 0).
+        tail_part[:, heavy] = above[heavy] * np.exp(-np.log1p(shape[heavy] * over[:, heavy]) / shape[heavy])
+    probability = np.where(known > threshold, np.minimum(body, tail_part), body)
+    blocked = block > 1.0
+    if blocked.any():
+        # A block maximum's probability, as the per-value probability that gives it.
+        probability[:, blocked] = -np.expm1(np.log1p(-np.minimum(probability[:, blocked], 1.0 - 1e-16))
+                                            / block[blocked])
+    probability[known != known] = 1.0
+    result[:, columns] = probability
+    return result
 
 
 def calibration_block(readings: float, history: int) -> int:

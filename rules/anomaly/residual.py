@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 
 from rules.anomaly.arrays import pack, unpack
+from rules.anomaly.blas import one_blas_thread
 from rules.anomaly.config import DetectorConfig
-from rules.anomaly.likelihood import TailProbability, calibration_block
+from rules.anomaly.likelihood import TailProbability, calibration_block, tail_probabilities
 
 # T² and Q, each as it is and smoothed: four tests, the smallest probability counted four times (Bonferroni).
 _TESTS = 4
@@ -88,6 +89,8 @@ class Components:
     def statistics(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """T² and Q of each row, accumulated channel by channel (the same for any number of rows)."""
         standard = (rows[:, self.channels] - self.centre) / self.scale
+        if len(rows) == 1:
+            return self._row_statistics(standard[0].tolist())
         channels, kept = self.loadings.shape
         scores = np.zeros((len(rows), kept))
         for c in range(channels):
@@ -103,6 +106,26 @@ class Components:
             error = standard[:, c] - fitted
             q += error * error
         return t2, q
+
+    def _row_statistics(self, standard: list[float]) -> tuple[np.ndarray, np.ndarray]:
+        # One row in Python floats: the same products and sums in the same order as the array loops above (IEEE
+        # arithmetic either way), without a hundred calls on one-element arrays.
+        loadings, variances = self.loadings.tolist(), self.variances.tolist()
+        scores = [0.0] * len(variances)
+        for value, weights in zip(standard, loadings, strict=True):
+            for j, weight in enumerate(weights):
+                scores[j] += value * weight
+        t2 = 0.0
+        for score, variance in zip(scores, variances, strict=True):
+            t2 += score * score / variance
+        q = 0.0
+        for value, weights in zip(standard, loadings, strict=True):
+            fitted = 0.0
+            for score, weight in zip(scores, weights, strict=True):
+                fitted += score * weight
+            error = value - fitted
+            q += error * error
+        return np.array([t2]), np.array([q])
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
@@ -192,8 +215,10 @@ class ResidualModel:
                 if tail.due:
                     tail.refresh()
         if is_fit_row(self.row, cfg) and len(self.history) + len(self.memory) >= MIN_FIT_ROWS:
-            self._fit(np.asarray([*self.memory, *self.history], dtype=float), calibration_block(
-                cfg.memory_days * 86_400.0 / interval_s, cfg.calibration_history))
+            # Covariances of a few thousand rows: BLAS threads would only contend for the cores (Decision 4).
+            with one_blas_thread():
+                self._fit(np.asarray([*self.memory, *self.history], dtype=float), calibration_block(
+                    cfg.memory_days * 86_400.0 / interval_s, cfg.calibration_history))
 
     def _fit(self, rows: np.ndarray, block: int) -> None:
         channels = modelled_channels(rows)
@@ -232,17 +257,16 @@ class ResidualModel:
         """Tail probability of each row of a run (1 while unfitted, or before every channel has been seen):
         the smallest of T²'s and Q's, as they are and smoothed, counted four times. Call :meth:`prepare` before
         and :meth:`learn` after; a run must not cross a multiple of ``period`` rows."""
-        filled = rows.copy()
-        for c in range(self.channels):
-            column = filled[:, c]
-            seen = column == column
-            if not seen.all():
-                # Carry each channel's last reading forward (channels report at different periods).
-                index = np.where(seen, np.arange(len(column)), -1)
-                np.maximum.accumulate(index, out=index)
-                column[:] = np.where(index >= 0, column[np.maximum(index, 0)], self.last[c])
-            if len(column):
-                self.last[c] = column[-1]
+        seen = rows == rows
+        if seen.all():
+            filled = rows.copy()
+        else:
+            # Carry each channel's last reading forward (channels report at different periods).
+            index = np.where(seen, np.arange(len(rows))[:, None], -1)
+            np.maximum.accumulate(index, axis=0, out=index)
+            filled = np.where(index >= 0, rows[np.maximum(index, 0), np.arange(self.channels)], self.last)
+        if len(filled):
+            self.last = filled[-1].copy()
         complete = ~np.isnan(filled).any(axis=1)
         self._run = filled, complete, None
         result = np.ones(len(rows))
@@ -254,8 +278,7 @@ class ResidualModel:
         q_smooth, self.smoothed[1] = _smooth(q, self.smoothed[1], weight)
         statistics = np.asarray([t2, q, t2_smooth, q_smooth])
         self._run = filled, complete, statistics
-        smallest = np.min([tail.probabilities(values) for tail, values in zip(self.tails, statistics, strict=True)],
-                          axis=0)
+        smallest = tail_probabilities(self.tails, statistics.T).min(axis=1)
         result[complete] = np.minimum(1.0, _TESTS * smallest)
         return result
 
