@@ -25,7 +25,7 @@ Utility = Literal["water", "power"]
 Method = Literal["area", "household"]
 CENT = Decimal("0.01")
 RATE = Decimal("0.0001")
-PERIOD = re.compile(r"[0-9]{4}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?")
+PERIOD = re.compile(r"[1-9][0-9]{3}(-(H[12]|Q[1-4]|0[1-9]|1[0-2]))?")
 PHONE = re.compile(r"[0-9+() -]{3,30}")
 
 

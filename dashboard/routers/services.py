@@ -324,7 +324,7 @@ def put_parking(site_id: str, body: ParkingIn, conn: Conn,
 
 @router.put("/sites/{site_id}/board-items/apportionments/{month}/{utility}", response_model=board.Apportionment,
             summary="Record a month's shared water or power apportionment")
-def put_apportionment(site_id: str, month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+def put_apportionment(site_id: str, month: Annotated[str, Path(pattern=r"^[1-9]\d{3}-(0[1-9]|1[0-2])$")],
                       utility: Literal["water", "power"], body: ApportionmentIn, conn: Conn,
                       user: Annotated[User, Depends(require(roles.PUBLISHERS))]) -> board.Apportionment:
     """``month`` is ``YYYY-MM``; a second PUT for the same month and utility corrects it (the audit keeps both)."""

@@ -259,6 +259,12 @@ def test_a_months_apportionment_is_shown_with_its_rate_per_m2(world, api: TestCl
         ["board.apportionment"]
 
 
+def test_an_apportionment_of_year_zero_is_refused(world, api: TestClient, as_role) -> None:
+    res = api.put(f"/api/v1/sites/{world.site_id}/board-items/apportionments/0000-10/power",
+                  headers=as_role("operator"), json={"total": "1.00", "basis": "x", "method": "area"})
+    assert res.status_code == 422
+
+
 def test_a_fee_statement_needs_a_real_period(world, api: TestClient, as_role) -> None:
     url = f"/api/v1/sites/{world.site_id}/board-items/fee-statements"
     body = {"income": "10.00", "spending": "4.00"}
