@@ -11,6 +11,7 @@ import psycopg
 from dashboard.ui import charts
 from dashboard.users import User
 from dispatch.workorders import OrderFilter, WorkOrder, page_work_orders
+from gateway.protocol.catalog import catalog
 from ingest import history, registry
 from rules import alarms, console_query
 from rules.alarms import Alarm
@@ -20,8 +21,10 @@ from rules.store import effective_pack
 # The readings shown around an alarm: from this long before it became active to this long after.
 AROUND = timedelta(minutes=30)
 BUCKET = timedelta(seconds=30)
-# Event rules name no metric: the device's first few metrics are shown instead.
+# Event rules name no metric: the device's first few metrics are shown instead, measured ones first.
 FALLBACK_METRICS = 3
+# Catalogue units of metrics that are state codes or counters, not measurements (gateway/protocol/catalog).
+NOT_MEASURES = frozenset({"code", "count"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def transition_kind(to_state: str, cause: str, values: dict[str, object]) -> str
 @dataclass(frozen=True)
 class Chart:
     metric: str
+    unit: str
     svg: str
 
 
@@ -92,6 +96,10 @@ def local_time(at: datetime, zone: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} {marker}"
 
 
+def _maybe_local(at: datetime | None, zone: tzinfo) -> str | None:
+    return local_time(at, zone) if at else None
+
+
 def clock(span: timedelta) -> str:
     """A duration as ``mm:ss`` under an hour, else ``h:mm``; never negative."""
     seconds = max(0, int(span.total_seconds()))
@@ -110,24 +118,25 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
                      if b.id == alarm.building_id), None)
     start = alarm.activated_at or alarm.first_seen
     end = alarm.cleared_at or now
-    shown = lambda at: local_time(at, zone) if at else None  # noqa: E731 -- a local shorthand
     return AlarmPage(
         alarm=alarm, site_name=(site.name_en if english and site.name_en else site.name) if site else alarm.site_id,
         building_name=building.name if building else alarm.building_id,
         floor=str(device.attributes.get("floor")) if device and device.attributes.get("floor") is not None else None,
         device_name=device.name if device else None, zone=str(zone),
-        first_seen=local_time(alarm.first_seen, zone), activated_at=shown(alarm.activated_at),
-        returned_at=shown(alarm.returned_at), acked_at=shown(alarm.acked_at), open_for=clock(end - start),
+        first_seen=local_time(alarm.first_seen, zone), activated_at=_maybe_local(alarm.activated_at, zone),
+        returned_at=_maybe_local(alarm.returned_at, zone), acked_at=_maybe_local(alarm.acked_at, zone),
+        open_for=clock(end - start),
         timeline=[TimelineEntry(local_time(t.at, zone), transition_kind(t.to_state, t.cause, t.values), t.from_state,
                                 t.to_state, t.actor, t.cause, t.values.get("comment") or t.values.get("reason"))
                   for t in alarms.alarm_history(conn, alarm.id)],
-        charts=_charts(conn, alarm, start), window=f"{local_time(start - AROUND, zone)} – "
-                                                   f"{local_time(start + AROUND, zone)}",
+        charts=_charts(conn, alarm, start, device.type if device else None),
+        window=f"{local_time(start - AROUND, zone)} – {local_time(start + AROUND, zone)}",
         order=_order_of(conn, alarm, user), clearable=console_query.clearable(conn, alarm.id))
 
 
-def _metrics(conn: psycopg.Connection, alarm: Alarm) -> list[str]:
-    """The metric the alarm's rule watches, or the device's first few metrics for an event rule."""
+def _metrics(conn: psycopg.Connection, alarm: Alarm, device_type: str | None) -> list[str]:
+    """The metric the alarm's rule watches, or for an event rule the device's first few measured metrics (those
+    with a physical unit before state codes and counters)."""
     try:
         rule = effective_pack(conn).rule(alarm.rule_id)
     except (KeyError, RulePackError):
@@ -135,16 +144,29 @@ def _metrics(conn: psycopg.Connection, alarm: Alarm) -> list[str]:
     metric = getattr(rule.spec, "metric", None) if rule else None
     if metric:
         return [metric]
-    return list(history.latest(conn, alarm.device_id))[:FALLBACK_METRICS] if alarm.device_id else []
-
-
-def _charts(conn: psycopg.Connection, alarm: Alarm, around: datetime) -> list[Chart]:
     if not alarm.device_id:
         return []
+    units = _units(device_type)
+    seen = list(history.latest(conn, alarm.device_id))
+    seen.sort(key=lambda m: units.get(m, "code") in NOT_MEASURES)
+    return seen[:FALLBACK_METRICS]
+
+
+def _units(device_type: str | None) -> dict[str, str]:
+    specs = catalog().get(device_type or "")
+    return {name: spec.unit for name, spec in specs.metrics.items()} if specs else {}
+
+
+def _charts(conn: psycopg.Connection, alarm: Alarm, around: datetime, device_type: str | None) -> list[Chart]:
+    if not alarm.device_id:
+        return []
+    units = _units(device_type)
     found = []
-    for metric in _metrics(conn, alarm):
+    for metric in _metrics(conn, alarm, device_type):
+        unit = units.get(metric, "")
+        unit = "" if unit in NOT_MEASURES else unit
         buckets = history.rollup(conn, alarm.device_id, metric, around - AROUND, around + AROUND, bucket=BUCKET)
-        found.append(Chart(metric, charts.line_chart([(b.bucket, b.avg) for b in buckets], label=metric)))
+        found.append(Chart(metric, unit, charts.line_chart([(b.bucket, b.avg) for b in buckets], label=metric)))
     return found
 
 

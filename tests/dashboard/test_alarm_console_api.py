@@ -343,3 +343,24 @@ def test_the_console_says_a_latched_alarm_may_not_be_cleared_only_acknowledged(a
     returns_to_normal(engine, lift)
     [alarm] = console(api, as_role("operator"), q=lift)["items"]
     assert alarm["clearable"] is False
+
+
+# --- how the pages write times and durations -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("span", "shown"), [
+    (timedelta(seconds=59), "00:59"), (timedelta(minutes=59, seconds=59), "59:59"),
+    (timedelta(hours=2, minutes=5), "2:05"), (timedelta(hours=239), "239:00"), (timedelta(seconds=-47), "00:00")])
+def test_durations_are_mm_ss_under_an_hour_then_h_mm_and_never_negative(span: timedelta, shown: str) -> None:
+    from dashboard.ui.alarm_detail import clock
+
+    assert clock(span) == shown
+
+
+def test_times_are_shown_in_the_estates_zone_with_its_offset() -> None:
+    from zoneinfo import ZoneInfo
+
+    from dashboard.ui.alarm_detail import local_time
+
+    at = datetime(2026, 12, 7, 20, 1, 2, tzinfo=UTC)
+    assert local_time(at, ZoneInfo("Asia/Shanghai")) == "2026-12-08 04:01:02 UTC+8"
+    assert local_time(at, ZoneInfo("Asia/Kolkata")) == "2026-12-08 01:31:02 UTC+5:30"
