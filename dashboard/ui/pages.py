@@ -27,6 +27,7 @@ from dashboard.security import (
     Conn,
     form_user,
     optional_user,
+    scope_site,
     sign_in,
     sign_out,
 )
@@ -323,6 +324,15 @@ def my_services(request: Request, conn: Conn,
     return render(request, "my_services.html", user, page="my_services", services=offered,
                   bookings=bookings.list_bookings(conn, household_id=household.id), tz=zone,
                   today=now.date().isoformat(), utc_offset=now.isoformat()[-6:])
+
+
+@router.get("/service-desk")
+def service_desk(request: Request, conn: Conn,
+                 user: Annotated[User, Depends(page_user(roles.PUBLISHERS))]) -> HTMLResponse:
+    """The service centre's view of home-service bookings of the operator's estates: confirm, done, cancel."""
+    found = bookings.list_bookings(conn, site_ids=scope_site(user, None), limit=200)
+    zones = {site: registry.site_timezone(conn, site) for site in {b.site_id for b in found}}
+    return render(request, "service_desk.html", user, page="service_desk", bookings=found, zones=zones)
 
 
 @router.get("/board/{site_id}")

@@ -1,5 +1,5 @@
 """The public information board in a real browser: desktop, a 375 px phone, and the printed A4 poster; an
-owner booking a home service from a phone."""
+owner booking a home service from a phone, and the service centre confirming a booking."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from dispatch.fund import estate
+from ingest.database import connect
+from services import bookings, catalog
 from tests.dashboard.world import World
 
 from .conftest import login
@@ -77,3 +80,22 @@ def test_an_owner_books_a_home_service_on_a_phone_and_cancels_it(browser, base_u
     assert overflow <= 0
     booked.locator("button.cancel-booking").click()
     expect(page.locator("li.booking[data-state=cancelled]").first).to_contain_text("已取消")
+
+
+def test_the_service_centre_confirms_a_booking_and_records_it_done(browser, base_url: str, world: World,
+                                                                   shot) -> None:
+    with connect(world.database_url) as conn:
+        service = next(s for s in catalog.list_services(conn, world.site_id) if s.code == "home_repair")
+        household = estate.list_households(conn, world.site_id)[0]
+        start = datetime.now(UTC) + timedelta(days=3)
+        made = bookings.book(conn, service_id=service.id, household_id=household.id, site_id=world.site_id,
+                             slot_start=start, slot_end=start + timedelta(hours=1), note="卫生间漏水", actor="owner")
+        conn.commit()
+    page = login(browser, base_url, world, "operator")
+    page.goto("/service-desk")
+    row = page.locator(f"tr.booking[data-booking-id='{made.id}']")
+    row.locator("button[data-action=confirm]").click()
+    expect(page.locator(f"tr.booking[data-booking-id='{made.id}']")).to_have_attribute("data-state", "confirmed")
+    shot(page, "service-desk")
+    page.locator(f"tr.booking[data-booking-id='{made.id}'] button[data-action=done]").click()
+    expect(page.locator(f"tr.booking[data-booking-id='{made.id}']")).to_have_attribute("data-state", "done")
