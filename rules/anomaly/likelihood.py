@@ -84,20 +84,41 @@ class TailProbability:
 
     def learn(self, values: np.ndarray) -> None:
         """Add values (NaN ignored) to the history; they count from the next :meth:`refresh`."""
+        if len(values) == 1:
+            self._learn_one(float(values[0]))
+            return
         values = values[values == values]
         if self.block > 1:
             values = self._block_maxima(values)
         if not len(values):
             return
-        if self._length + len(values) > len(self._history):
-            keep = min(self._length, self.size + self._learnt - self._refreshed_at)
-            self._history[:keep] = self._history[self._length - keep : self._length]
-            self._length = keep
-            if keep + len(values) > len(self._history):
-                self._history = np.concatenate([self._history[:keep], np.empty(keep + len(values))])
+        self._make_room(len(values))
         self._history[self._length : self._length + len(values)] = values
         self._length += len(values)
         self._learnt += len(values)
+
+    def _learn_one(self, value: float) -> None:
+        # One value at a time (the engine's path): the steps of learn and _block_maxima without array calls.
+        if value != value:
+            return
+        if self.block > 1:
+            self._block_max = max(self._block_max, value)
+            self._block_count += 1
+            if self._block_count < self.block:
+                return
+            value, self._block_max, self._block_count = self._block_max, -math.inf, 0
+        self._make_room(1)
+        self._history[self._length] = value
+        self._length += 1
+        self._learnt += 1
+
+    def _make_room(self, count: int) -> None:
+        if self._length + count > len(self._history):
+            keep = min(self._length, self.size + self._learnt - self._refreshed_at)
+            self._history[:keep] = self._history[self._length - keep : self._length]
+            self._length = keep
+            if keep + count > len(self._history):
+                self._history = np.concatenate([self._history[:keep], np.empty(keep + count)])
 
     @property
     def needed(self) -> int:
@@ -109,14 +130,6 @@ class TailProbability:
         return self._learnt - count
 
     def _block_maxima(self, values: np.ndarray) -> np.ndarray:
-        if len(values) == 1:
-            # One value at a time (the engine's path): the same steps as below, without the array calls.
-            self._block_max = max(self._block_max, float(values[0]))
-            self._block_count += 1
-            if self._block_count < self.block:
-                return values[:0]
-            maximum, self._block_max, self._block_count = self._block_max, -math.inf, 0
-            return np.asarray([maximum])
         maxima = []
         head = values[: self.block - self._block_count]
         if len(head):
