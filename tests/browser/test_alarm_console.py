@@ -56,7 +56,8 @@ def test_the_operator_handles_a_p0_that_returned_to_normal_unacknowledged(browse
     freed = datetime.now(UTC)
     engine.process(Batch(events=[DeviceEvent(lift, freed, "normal_operation", seq=2)]), now=freed)
     expect(row).to_have_attribute("data-latched", "true", timeout=15_000)
-    expect(row.locator("td.state")).to_have_text("恢复未确认")
+    expect(row.locator("td.state")).to_contain_text("恢复未确认")
+    expect(row.locator("td.state small.returned")).to_contain_text("UTC+8")
     expect(operator.locator("#sound")).to_have_attribute("data-state", "playing")
     shot(operator, "21-console-latched")
 

@@ -199,7 +199,8 @@ function row(a) {
     el('td', { class: 'title' }, el('a', { href: `/alarms/${a.id}` }, title(a)),
       a.assigned_to ? el('small', {}, ` → ${a.assigned_to}`) : null, shelf),
     el('td', {}, a.device_id ? el('a', { href: `/devices/${a.device_id}` }, a.device_id) : ''),
-    el('td', { class: `state${a.latched ? ' latched' : ''}`, 'data-state': a.latched ? 'latched' : a.state }, i18n[stateKey(a)]),
+    el('td', { class: `state${a.latched ? ' latched' : ''}`, 'data-state': a.latched ? 'latched' : a.state }, i18n[stateKey(a)],
+      a.latched ? el('small', { class: 'returned' }, `${i18n.returned_at} ${siteTime(a.returned_at, a.site_id)}`) : null),
     el('td', {}, siteTime(since, a.site_id)),
     el('td', { class: 'age num', 'data-since': since }, clock(Date.now() - new Date(since))),
     el('td', { class: 'actions' }, buttons));
