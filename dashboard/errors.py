@@ -153,7 +153,10 @@ def install(app: FastAPI) -> None:
         return respond(request, exc.status_code, error_body(code, str(exc.detail)), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if request.method == "GET" and _wants_html(request):
+            # A page address that does not parse (/alarms/abc) names no page: the friendly 404.
+            return respond(request, 404, error_body("not_found", "page not found"))
         return JSONResponse(error_body("invalid", "request is not valid", _json_safe(list(exc.errors()))), 422)
 
     @app.exception_handler(psycopg.DataError)

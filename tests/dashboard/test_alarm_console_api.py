@@ -364,3 +364,8 @@ def test_times_are_shown_in_the_estates_zone_with_its_offset() -> None:
     at = datetime(2026, 12, 7, 20, 1, 2, tzinfo=UTC)
     assert local_time(at, ZoneInfo("Asia/Shanghai")) == "2026-12-08 04:01:02 UTC+8"
     assert local_time(at, ZoneInfo("Asia/Kolkata")) == "2026-12-08 01:31:02 UTC+5:30"
+
+
+def test_a_page_address_that_does_not_parse_is_a_friendly_404(api, world: World) -> None:
+    page = signed_in(api, world, "operator").get("/alarms/not-a-number", headers=HTML)
+    assert page.status_code == 404 and "页面不存在" in page.text
