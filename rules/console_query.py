@@ -1,6 +1,6 @@
-"""The alarm console's reading of ``alarms``: the open alarms (latched ones included) narrowed by severity,
-estate, building, category, view and a search, one page at a time with the total, and the counts per severity
-the console shows in its header.
+"""The alarm console's reading of ``alarms``: the open alarms (latched ones included), or the cleared ones, narrowed
+by severity, estate, building, category, view and a search, one page at a time with the total, and the counts per
+severity the console shows in its header.
 
 Latching needs nothing here: the engine keeps a P0/P1 that returns to normal unacknowledged ``active`` with
 ``returned_at`` set (``rules.lifecycle``), so "open" (not cleared) already holds it until it is acknowledged.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 import psycopg
@@ -20,17 +21,24 @@ from rules.categories import SEVERITIES
 
 # all: every open alarm; unacked: active, latched ones included; latched: returned to normal unacknowledged;
 # acknowledged: someone owns it; shelved: raised inside a silence (muted, or a P0 raised all the same) or its
-# device, building or estate is under a one-off silence now (an operator shelved it after it fired).
-ConsoleView = Literal["all", "unacked", "latched", "acknowledged", "shelved"]
-VIEWS: tuple[str, ...] = ("all", "unacked", "latched", "acknowledged", "shelved")
+# device, building or estate is under a one-off silence now (an operator shelved it after it fired);
+# history: the cleared alarms, most recently cleared first.
+ConsoleView = Literal["all", "unacked", "latched", "acknowledged", "shelved", "history"]
+VIEWS: tuple[str, ...] = ("all", "unacked", "latched", "acknowledged", "shelved", "history")
 
 _VIEW_SQL = {
-    "all": sql.SQL("TRUE"),
+    "all": sql.SQL("a.state <> 'cleared'"),
     "unacked": sql.SQL("a.state = 'active'"),
     "latched": sql.SQL("a.state = 'active' AND a.returned_at IS NOT NULL"),
     "acknowledged": sql.SQL("a.state = 'acknowledged'"),
-    "shelved": sql.SQL("(a.silence_id IS NOT NULL OR a.suppressed OR {} IS NOT NULL)"),
+    "shelved": sql.SQL("a.state <> 'cleared' AND (a.silence_id IS NOT NULL OR a.suppressed OR {} IS NOT NULL)"),
+    "history": sql.SQL("a.state = 'cleared' AND a.cleared_at > now() - %(history)s::interval"),
 }
+# How far back the history view reaches: a shift's look back over the last month (the project's choice; the
+# alarm table has no index on cleared_at, so the window also bounds the scan).
+HISTORY = timedelta(days=30)
+_OPEN_ORDER = sql.SQL("a.severity, a.state = 'acknowledged', a.last_seen DESC, a.id DESC")
+_ORDER = {view: _OPEN_ORDER for view in VIEWS} | {"history": sql.SQL("a.cleared_at DESC, a.id DESC")}
 # The one-off silence covering an alarm's scope now, the longest-running first. Recurring silences are left to
 # ``silence_id`` (whether one covers now takes its RRULE, which rules.silences evaluates in Python).
 _SHELF = sql.SQL("""(SELECT s.id FROM silences s
@@ -40,11 +48,12 @@ _SHELF = sql.SQL("""(SELECT s.id FROM silences s
            OR (s.scope_type = 'site' AND s.scope_id = a.site_id))
     ORDER BY s.expires_at DESC, s.id DESC LIMIT 1)""")
 _VIEW_SQL["shelved"] = _VIEW_SQL["shelved"].format(_SHELF)
-# What rules.alarms.clear accepts: a rule that allows a manual clear, and not latched (only acknowledging clears).
-_CLEARABLE = sql.SQL("(a.manual_clear AND NOT (a.state = 'active' AND a.returned_at IS NOT NULL))")
+# What rules.alarms.clear accepts: an open alarm whose rule allows a manual clear, not latched (only acknowledging
+# clears that).
+_CLEARABLE = sql.SQL("""(a.state <> 'cleared' AND a.manual_clear
+    AND NOT (a.state = 'active' AND a.returned_at IS NOT NULL))""")
 
-_FILTER = sql.SQL("""a.state <> 'cleared'
-    AND (%(sites)s::text[] IS NULL OR a.site_id = ANY(%(sites)s))
+_FILTER = sql.SQL("""(%(sites)s::text[] IS NULL OR a.site_id = ANY(%(sites)s))
     AND (%(severities)s::text[] IS NULL OR a.severity = ANY(%(severities)s))
     AND (%(building)s::text IS NULL OR a.building_id = %(building)s)
     AND (%(category)s::text IS NULL OR a.category = %(category)s)
@@ -80,7 +89,7 @@ class SeverityCount:
 
 
 def _params(where: ConsoleFilter) -> dict[str, object]:
-    return {"sites": list(where.sites) if where.sites is not None else None,
+    return {"history": HISTORY, "sites": list(where.sites) if where.sites is not None else None,
             "severities": list(where.severities) if where.severities else None,
             "building": where.building_id, "category": where.category,
             "search": f"%{_escape_like(where.search)}%" if where.search else None,
@@ -103,15 +112,16 @@ class ConsoleRow:
 
 def page_console(conn: psycopg.Connection, where: ConsoleFilter, *, limit: int,
                  offset: int) -> tuple[list[ConsoleRow], int]:
-    """One page of the open alarms matching ``where`` and the number matching in all: most severe first, then
-    unacknowledged before acknowledged, then most recently seen."""
+    """One page of the alarms matching ``where`` and the number matching in all. Open alarms come most severe
+    first, then unacknowledged before acknowledged, then most recently seen; the history most recently cleared
+    first."""
     params = {**_params(where), "limit": limit, "offset": offset}
     condition = sql.SQL("{} AND {}").format(_FILTER, _VIEW_SQL[where.view])
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL("""SELECT {}, coalesce(a.silence_id, {}), {}, count(*) OVER () FROM alarms a WHERE {}
-                ORDER BY a.severity, a.state = 'acknowledged', a.last_seen DESC, a.id DESC
-                LIMIT %(limit)s OFFSET %(offset)s""").format(ALARM_COLUMNS, _SHELF, _CLEARABLE, condition),
+                ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s""").format(ALARM_COLUMNS, _SHELF, _CLEARABLE, condition,
+                                                                          _ORDER[where.view]),
             params,
         )
         rows = cur.fetchall()
@@ -127,8 +137,7 @@ def page_console(conn: psycopg.Connection, where: ConsoleFilter, *, limit: int,
 
 def clearable(conn: psycopg.Connection, alarm_id: int) -> bool:
     """Whether an operator may clear the open alarm ``alarm_id`` by hand now (``rules.alarms.clear`` would)."""
-    row = conn.execute(sql.SQL("SELECT {} FROM alarms a WHERE a.id = %s AND a.state <> 'cleared'").format(_CLEARABLE),
-                       (alarm_id,)).fetchone()
+    row = conn.execute(sql.SQL("SELECT {} FROM alarms a WHERE a.id = %s").format(_CLEARABLE), (alarm_id,)).fetchone()
     return bool(row and row[0])
 
 

@@ -96,6 +96,14 @@ def test_the_operator_handles_a_p0_that_returned_to_normal_unacknowledged(browse
     expect(operator.locator("#alarms tbody tr", has_text=lift)).to_have_count(0, timeout=10_000)
     shot(operator, "26-console-after-ack")
 
+    # It is in the history, cleared, with the time it was open.
+    operator.click("#views button[data-view=history]")
+    cleared = operator.locator("#alarms tbody tr", has_text=lift)
+    expect(cleared).to_have_class("sev-P0 state-cleared")
+    expect(cleared.locator("td.state")).to_have_text("已消除")
+    expect(cleared.locator("button")).to_have_count(0)
+    shot(operator, "26b-console-history")
+
 
 def test_the_mute_silences_the_p0_sound_for_five_minutes_with_a_countdown(browser, base_url: str, world: World,
                                                                           trapped, shot) -> None:

@@ -72,6 +72,20 @@ def test_an_acknowledged_alarm_whose_condition_holds_stays_in_the_acknowledged_v
     assert console(api, op, view="unacked", q=lift)["total"] == 0
 
 
+def test_a_cleared_alarm_is_in_the_history_view_not_clearable(api, as_role, trapped, engine) -> None:
+    alarm_id, lift = trapped()
+    returns_to_normal(engine, lift)
+    op = as_role("operator")
+    api.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": "ok"}, headers=op)
+    [alarm] = console(api, op, view="history", q=lift)["items"]
+    assert (alarm["id"], alarm["state"], alarm["clearable"]) == (alarm_id, "cleared", False)
+
+
+def test_an_open_alarm_is_not_in_the_history_view(api, as_role, trapped) -> None:
+    _, lift = trapped()
+    assert console(api, as_role("operator"), view="history", q=lift)["total"] == 0
+
+
 # --- filters and search ----------------------------------------------------------------------------------------
 
 def test_the_console_filters_by_severity(api, as_role, trapped) -> None:

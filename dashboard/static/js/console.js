@@ -175,7 +175,7 @@ function select(id, on) {
 }
 
 function actions(a) {
-  if (!i18n.can_act) return [];  // the sub-district reads the console; only the control room acts
+  if (!i18n.can_act || a.state === 'cleared') return [];  // the sub-district reads the console; only the control room acts
   const buttons = [];
   if (a.state === 'active') buttons.push(el('button', { class: 'ack', onclick: () => act('ack', a) }, i18n.ack));
   buttons.push(el('button', { class: 'assign', onclick: () => act('assign', a) }, i18n.assign));
@@ -193,6 +193,10 @@ function row(a) {
     ? el('small', { class: 'shelf' }, `${i18n.shelved_by} ${a.shelf.by} · ${i18n.until} ${siteTime(a.shelf.until, a.site_id)}`)
     : null;
   const since = a.activated_at || a.first_seen;
+  // An open alarm's age runs on; a cleared one's is how long it was open.
+  const age = a.cleared_at
+    ? el('td', { class: 'age num' }, clock(new Date(a.cleared_at) - new Date(since)))
+    : el('td', { class: 'age num', 'data-since': since }, clock(Date.now() - new Date(since)));
   return el('tr', { class: `sev-${a.severity} state-${a.state}`, 'data-alarm-id': a.id, 'data-latched': a.latched ? 'true' : null },
     el('td', {}, box),
     el('td', {}, el('span', { class: `badge ${a.severity}` }, i18n[`sev_${a.severity}`])),
@@ -202,7 +206,7 @@ function row(a) {
     el('td', { class: `state${a.latched ? ' latched' : ''}`, 'data-state': a.latched ? 'latched' : a.state }, i18n[stateKey(a)],
       a.latched ? el('small', { class: 'returned' }, `${i18n.returned_at} ${siteTime(a.returned_at, a.site_id)}`) : null),
     el('td', {}, siteTime(since, a.site_id)),
-    el('td', { class: 'age num', 'data-since': since }, clock(Date.now() - new Date(since))),
+    age,
     el('td', { class: 'actions' }, buttons));
 }
 
