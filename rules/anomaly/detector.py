@@ -163,8 +163,9 @@ class StreamingDetector:
             residual.prepare(self._interval())
             single = np.minimum(single, residual.probabilities(rows))
         device = np.minimum(1.0, tests * single)
-        values = scores_of(device, level).tolist()
-        channel_values = scores_of(np.minimum(1.0, tests * probabilities), level).tolist()
+        # The device's score and its channels' in one call (column 0 is the device).
+        both = scores_of(np.column_stack([device, np.minimum(1.0, tests * probabilities)]), level)
+        values, channel_values = both[:, 0].tolist(), both[:, 1:].tolist()
         event_style = cfg.alarm == "event"
         learnt = np.ones(len(times), dtype=bool)
         scores = []

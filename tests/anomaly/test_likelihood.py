@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rules.anomaly.likelihood import TailProbability, scores_of
+from rules.anomaly.likelihood import TailProbability, scores_of, tail_probabilities
 
 
 def _calibrated(values: np.ndarray, size: int = 5000) -> TailProbability:
@@ -73,3 +73,39 @@ def test_a_saved_state_gives_the_same_probabilities_before_and_after_the_next_re
 def test_scores_put_the_alarm_level_at_one_half_and_its_square_at_one():
     scores = scores_of(np.array([1.0, 1e-3, 1e-6, 1e-12]), 1e-3)
     assert scores.tolist() == pytest.approx([0.0, 0.5, 1.0, 1.0])
+
+
+def _tail(values: np.ndarray, block: int = 1) -> TailProbability:
+    tail = TailProbability(2000, quantile=0.95, prior_weight=1.0, min_count=100, block=block)
+    tail.learn(values)
+    tail.refresh()
+    return tail
+
+
+@pytest.mark.parametrize("block", [1, 4])
+def test_values_learnt_one_at_a_time_calibrate_exactly_as_learnt_together(block: int):
+    values = np.random.default_rng(0).exponential(size=1500)
+    values[::37] = np.nan
+    together, one_by_one = _tail(values[:700], block), _tail(values[:700], block)
+    together.learn(values[700:])
+    for value in values[700:]:
+        one_by_one.learn(np.array([value]))
+    together.refresh()
+    one_by_one.refresh()
+    assert one_by_one.state_dict() == together.state_dict()
+
+
+def test_calibrations_side_by_side_give_each_value_what_its_own_calibration_gives_it_alone():
+    rng = np.random.default_rng(0)
+    tails = [_tail(rng.exponential(size=3000)),  # exponential tail
+             _tail(rng.pareto(2.5, size=3000)),  # heavier than exponential: shape > 0
+             _tail(rng.exponential(size=3000), block=8),  # block maxima
+             _tail(rng.exponential(size=10))]  # too little history: always 1
+    assert tails[1]._shape > 0.0 and not tails[3].ready
+    values = rng.exponential(3.0, size=(40, len(tails)))
+    values[::7, 1] = np.nan
+    together = tail_probabilities(tails, values)
+    alone = [[tail_probabilities([tail], values[i : i + 1, j : j + 1])[0, 0] for j, tail in enumerate(tails)]
+             for i in range(len(values))]
+    assert together.tolist() == alone
+    assert np.all(together[:, 3] == 1.0) and np.all(together[::7, 1] == 1.0)
