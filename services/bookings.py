@@ -53,11 +53,13 @@ class Booking:
 
 @dataclass(frozen=True)
 class Satisfaction:
-    """Rated bookings of an estate in a period and their mean rating (``None`` when none was rated)."""
+    """Rated bookings of an estate in a period, their mean rating to 2 decimals (``None`` when none was rated) and
+    the exact sum of their ratings (to combine periods or estates without rounding)."""
 
     site_id: str
     rated: int
     mean_rating: Decimal | None
+    rating_sum: int = 0
 
 
 _SELECT = """SELECT b.id, b.site_id, b.service_id, s.name AS service_name, b.household_id, b.slot_start, b.slot_end,
@@ -177,10 +179,10 @@ def _expect(state: str, wanted: str, action: str) -> None:
 
 
 def booking_satisfaction(conn: psycopg.Connection, site_id: str, start: datetime, end: datetime) -> Satisfaction:
-    """How many bookings of ``site_id`` were rated in [start, end) and their mean rating (2 decimals)."""
-    count, mean = conn.execute(
-        """SELECT count(*), round(avg(rating), 2) FROM service_bookings
+    """How many bookings of ``site_id`` were rated in [start, end), their mean rating (2 decimals) and sum."""
+    count, mean, total = conn.execute(
+        """SELECT count(*), round(avg(rating), 2), coalesce(sum(rating), 0) FROM service_bookings
            WHERE site_id = %s AND rated_at >= %s AND rated_at < %s""",
         (site_id, start, end),
     ).fetchone()
-    return Satisfaction(site_id, count, mean)
+    return Satisfaction(site_id, count, mean, int(total))

@@ -228,7 +228,7 @@ def test_booking_satisfaction_counts_the_bookings_rated_in_the_period_and_their_
             bookings.rate(conn, made.id, rating=rating, now=at + timedelta(hours=3))
         found = bookings.booking_satisfaction(conn, world.site_id, start, start + timedelta(days=31))
         conn.rollback()
-    assert (found.rated, found.mean_rating) == (2, Decimal("3.50"))
+    assert (found.rated, found.mean_rating, found.rating_sum) == (2, Decimal("3.50"), 7)
 
 
 # --- board items -------------------------------------------------------------------------------------------------
