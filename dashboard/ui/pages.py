@@ -40,6 +40,7 @@ from gateway import presence
 from ingest import history, registry
 from rules import alarms
 from rules.categories import categories
+from services import board as board_store
 from services import bookings, catalog
 
 router = APIRouter(include_in_schema=False)
@@ -333,6 +334,19 @@ def service_desk(request: Request, conn: Conn,
     found = bookings.list_bookings(conn, site_ids=scope_site(user, None), limit=200)
     zones = {site: registry.site_timezone(conn, site) for site in {b.site_id for b in found}}
     return render(request, "service_desk.html", user, page="service_desk", bookings=found, zones=zones)
+
+
+@router.get("/board-items")
+def board_items(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.PUBLISHERS))],
+                site_id: str | None = None) -> HTMLResponse:
+    """Upkeep of the public board's items of one of the operator's estates: parking, apportionment, fee
+    statements, price adjustments (each form calls the services API, which audits it)."""
+    sites = [s for s in registry.list_sites(conn) if user.sees_site(s.id)]
+    if not sites:
+        raise ApiError(404, "not_found", translate("no_board", lang_of(request)))
+    chosen = site_id if site_id in {s.id for s in sites} else sites[0].id
+    return render(request, "board_items.html", user, page="board_items", sites=sites, site_id=chosen,
+                  parking=board_store.get_parking(conn, chosen), services=catalog.list_services(conn, chosen))
 
 
 @router.get("/board/{site_id}")

@@ -1,4 +1,4 @@
-"""The owner's home-service page and the service desk: who may open them."""
+"""The owner's home-service page, the service desk and the board upkeep page: who may open them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 ROLES = ("admin", "operator", "crew", "committee", "subdistrict", "owner", "public")
 
 
-@pytest.mark.parametrize(("path", "allowed"), [("/my-services", {"owner"}), ("/service-desk", {"admin", "operator"})])
+@pytest.mark.parametrize(("path", "allowed"), [("/my-services", {"owner"}), ("/service-desk", {"admin", "operator"}),
+                                              ("/board-items", {"admin", "operator"})])
 def test_only_its_roles_open_the_page(api: TestClient, as_role, path: str, allowed: set[str]) -> None:
     answers = {role: api.get(path, headers=as_role(role), follow_redirects=False).status_code for role in ROLES}
     assert answers == {role: 200 if role in allowed else 403 for role in ROLES}
