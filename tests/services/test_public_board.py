@@ -90,3 +90,15 @@ def test_the_board_page_is_zh_cn_first_and_shows_every_section(world, api: TestC
 def test_the_board_page_switches_to_english(world, api: TestClient) -> None:
     page = api.get(f"/board/{world.site_id}?lang=en")
     assert page.status_code == 200 and "Elevator maintenance spending" in page.text
+
+
+def test_an_estate_with_nothing_published_says_no_data_section_by_section(api: TestClient) -> None:
+    sections = _board(api, "OTHERSITE")["sections"]
+    assert list(sections) == SECTIONS
+    for key in ("project_manager", "service_standards", "fee_standards", "parking", "utility_apportionment",
+                "fee_income_spending", "shared_income_spending", "fund_disclosures", "vote_results",
+                "annual_disclosures"):
+        assert sections[key]["status"] == "no_data" and sections[key]["updated_at"] is None, key
+    assert sections["elevator_spending"]["year_total"] == "0.00"
+    page = api.get("/board/OTHERSITE")
+    assert page.status_code == 200 and page.text.count("暂无数据") >= 10
