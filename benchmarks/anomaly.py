@@ -9,7 +9,8 @@ rows from the anomaly's start to that event; false alarms = events anywhere else
 Pump rig: the synthetic 8-channel pump (simulators/synthetic_series.pump_rig) with each fault, ``state`` style,
 scored point by point after row 400 as public rig benchmarks do: F1, false-alarm rate, missed-alarm rate.
 Speed: the full ``python -m rules.anomaly score`` path (CSV in, CSV out) on random-walk data with 1 % missing
-cells, next to a baseline of just reading and writing the CSV in the same run.
+cells, next to a baseline of just reading and writing the CSV in the same run; and the CPU cost of each
+``update()`` call (the live engine's row-by-row path) for 1, 2 and 8 channels.
 Scenarios: each simulates one device of the simulators' demo estate for ``--history-h`` hours (the stored
 history a detector is warmed up from, as the live engine does), then ``--normal-h`` hours without faults, then
 ``--fault-h`` hours with the fault; the detector sees every telemetry message as a row (all metrics as
@@ -101,6 +102,27 @@ def speed(rows: int, channels: int = 8) -> dict[str, float]:
     # CPU seconds are reported next to wall seconds because the benchmark often shares its cores.
     return {"rows": rows, "channels": channels, "csv_only_s": baseline, "score_s": total, "score_cpu_s": cpu,
             "rows_per_s": rows / total}
+
+
+def update_cost(channels: int, rows: int = 2600, skip: int = 600) -> dict[str, float]:
+    """CPU milliseconds of each ``StreamingDetector.update()`` call (the engine's row-by-row path) on a 1 s random
+    walk with 1 % missing cells, over the rows after the first ``skip`` (warm-up and the residual model's first
+    fit): median, mean, 99th percentile and maximum (the spikes are the rebuilds every 64 rows and refits every
+    256)."""
+    rng = np.random.default_rng(0)
+    values = np.cumsum(rng.normal(0, 0.05, (rows, channels)), axis=0) + rng.normal(0, 1, (rows, channels))
+    values[rng.random(values.shape) < 0.01] = np.nan
+    names = [f"c{i}" for i in range(channels)]
+    detector = StreamingDetector(names)
+    costs = []
+    for i, row in enumerate(values.tolist()):
+        stamp, readings = datetime.fromtimestamp(1_767_225_600 + i, UTC), dict(zip(names, row, strict=True))
+        started = time.process_time()
+        detector.update(stamp, readings)
+        costs.append(1e3 * (time.process_time() - started))
+    steady = sorted(costs[skip:])
+    return {"channels": channels, "rows": len(steady), "median_ms": statistics.median(steady),
+            "mean_ms": statistics.mean(steady), "p99_ms": steady[int(0.99 * len(steady))], "max_ms": steady[-1]}
 
 
 def pump_rig_quality(seeds: int) -> dict[str, Any]:
@@ -280,6 +302,10 @@ def main() -> None:
     print(f"speed: {figures['rows']} rows x {figures['channels']} channels scored in {figures['score_s']:.1f} s "
           f"wall, {figures['score_cpu_s']:.1f} s CPU ({figures['rows_per_s']:.0f} rows/s; "
           f"CSV read+write alone {figures['csv_only_s']:.1f} s)")
+    costs = [update_cost(channels) for channels in (1, 2, 8)]
+    for cost in costs:
+        print(f"update(): {cost['channels']} channel(s), CPU per row median {cost['median_ms']:.2f} ms, mean "
+              f"{cost['mean_ms']:.2f} ms, p99 {cost['p99_ms']:.2f} ms, max {cost['max_ms']:.1f} ms")
     scenarios = []
     if not args.skip_scenarios:
         for scenario in SCENARIOS:
@@ -288,7 +314,8 @@ def main() -> None:
         for device_type, rate in per_device_type(scenarios).items():
             print(f"false alarms per device-day, {device_type}: {rate:.2f}")
     if args.json:
-        args.json.write_text(json.dumps({"quality": table, "pump_rig": rig, "speed": figures, "scenarios": scenarios,
+        args.json.write_text(json.dumps({"quality": table, "pump_rig": rig, "speed": figures, "update_cost": costs,
+                                         "scenarios": scenarios,
                                          "per_device_type": per_device_type(scenarios)}, indent=2))
 
 
