@@ -175,21 +175,31 @@ def recompute_all(conn: psycopg.Connection, month: date, *, now: datetime | None
     return [recompute(conn, company_id, month, now=now) for company_id in ids]
 
 
-def credit_history(conn: psycopg.Connection, company_id: int, *, limit: int = 24) -> list[CreditMonth]:
-    """A company's stored evaluations, latest month first."""
+def current_month(now: datetime | None = None) -> date:
+    """The first day of the month under way in China at ``now`` (default: now)."""
+    return (now or datetime.now(UTC)).astimezone(LIST_TIMEZONE).date().replace(day=1)
+
+
+def credit_history(conn: psycopg.Connection, company_id: int, *, limit: int = 24, ended_only: bool = False,
+                   now: datetime | None = None) -> list[CreditMonth]:
+    """A company's stored evaluations, latest month first; with ``ended_only``, only months that have ended in
+    China (what is published: a month under way is a preview for the sub-district, its complaints still open and
+    its deadlines still running)."""
+    before = current_month(now) if ended_only else date.max
     rows = conn.execute(
         """SELECT company_id, month, model_version, score, stars, factors, computed_at
-           FROM supervision_credit_months WHERE company_id = %s ORDER BY month DESC LIMIT %s""",
-        (company_id, limit)).fetchall()
+           FROM supervision_credit_months WHERE company_id = %s AND month < %s ORDER BY month DESC LIMIT %s""",
+        (company_id, before, limit)).fetchall()
     return [_stored(row) for row in rows]
 
 
-def latest_credit(conn: psycopg.Connection, company_id: int) -> CreditMonth | None:
-    """The company's latest stored evaluation that has a score, or ``None``."""
+def latest_credit(conn: psycopg.Connection, company_id: int, *, now: datetime | None = None) -> CreditMonth | None:
+    """The company's latest stored evaluation of an ended month that has a score, or ``None`` (what the board and
+    the project view show)."""
     row = conn.execute(
         """SELECT company_id, month, model_version, score, stars, factors, computed_at
-           FROM supervision_credit_months WHERE company_id = %s AND score IS NOT NULL
-           ORDER BY month DESC LIMIT 1""", (company_id,)).fetchone()
+           FROM supervision_credit_months WHERE company_id = %s AND score IS NOT NULL AND month < %s
+           ORDER BY month DESC LIMIT 1""", (company_id, current_month(now))).fetchone()
     return _stored(row) if row else None
 
 

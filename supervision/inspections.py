@@ -12,6 +12,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from ingest.registry import site_timezone
 from supervision.companies import get_company
 from supervision.errors import Invalid, NotFound
 from supervision.model import opinion_ratings
@@ -81,9 +82,11 @@ def record_inspection(
     inspector: str,
     items: Sequence[InspectionItem],
     score: Decimal,
+    now: datetime | None = None,
 ) -> Inspection:
     """Record an inspection of ``company_id``'s service at ``site_id`` (``None``: the company serving the site
-    that day). The company must serve the site under a project on that day (``InvalidInspection`` otherwise)."""
+    that day). The company must serve the site under a project on that day, and the day must have come in the
+    estate's time zone (``InvalidInspection`` otherwise)."""
     if company_id is None:
         company_id = _serving(conn, site_id, inspected_on)
     get_company(conn, company_id)
@@ -101,6 +104,9 @@ def record_inspection(
            AND %s BETWEEN starts_on AND ends_on""", (site_id, company_id, inspected_on)).fetchone()
     if served is None:
         raise InvalidInspection(f"company {company_id} does not serve {site_id} on {inspected_on.isoformat()}")
+    today = (now or datetime.now(UTC)).astimezone(site_timezone(conn, site_id)).date()
+    if inspected_on > today:
+        raise InvalidInspection(f"{inspected_on.isoformat()} is after today ({today.isoformat()}) at {site_id}")
     payload = [{"item": i.item.strip(), "result": i.result, "remarks": i.remarks.strip()} for i in items]
     row = conn.execute(
         """INSERT INTO supervision_inspections (site_id, company_id, inspected_on, inspector_id, inspector, items,

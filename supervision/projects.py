@@ -182,7 +182,7 @@ def current_project(conn: psycopg.Connection, site_id: str, at: datetime | None 
     if project is None:
         return None
     company = get_company(conn, project.company_id)
-    credit = latest_credit(conn, company.id)
+    credit = latest_credit(conn, company.id, now=moment)
     entries = entries_in_effect(conn, company.id, moment)
     return ProjectView(
         project_id=project.id, site_id=site_id, company_id=company.id, company_name=company.name,

@@ -60,7 +60,10 @@ class ProjectManager(Section):
     service_level: str | None = None
     contract_starts_on: date | None = None
     contract_ends_on: date | None = None
+    company_id: int | None = None
     stars: int | None = None
+    credit_score: Decimal | None = None
+    credit_month: date | None = None
     redlisted: bool = False
     blacklisted: bool = False
 
@@ -334,7 +337,8 @@ def project_manager_section(conn: Conn, site_id: str, now: datetime) -> ProjectM
     return ProjectManager(
         **_head("project_manager", True), company_name=found.company_name, manager_name=found.manager_name,
         manager_phone=found.manager_phone, company_phone=found.company_phone, service_level=found.service_level,
-        contract_starts_on=found.starts_on, contract_ends_on=found.ends_on, stars=found.stars,
+        contract_starts_on=found.starts_on, contract_ends_on=found.ends_on, company_id=found.company_id,
+        stars=found.stars, credit_score=found.credit_score, credit_month=found.credit_month,
         redlisted=found.redlisted, blacklisted=found.blacklisted)
 
 

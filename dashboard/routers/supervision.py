@@ -368,13 +368,13 @@ def revoke_entry(entry_id: int, body: RevokeIn, conn: Conn, user: Inspector) -> 
 @router.get("/public/companies/{company_id}/credit", response_model=PublicCredit, tags=["public"],
             summary="A company's published credit and list entries (no sign-in)")
 def public_credit(company_id: int, conn: Conn) -> PublicCredit:
-    """The last 12 evaluated months and the published list entries, with no names of officials."""
+    """The last 12 evaluated months that have ended and the published list entries, with no names of officials."""
     found = companies.get_company(conn, company_id)
     months = [PublicMonth(month=m.month, score=m.score, stars=m.stars, model_version=m.model_version,
                           factors=[PublicFactor(id=f.id, measure=f.measure, score=f.score,
                                                 effective_weight=f.effective_weight, contribution=f.contribution,
                                                 no_data=f.no_data) for f in m.factors])
-              for m in credit.credit_history(conn, company_id, limit=12)]
+              for m in credit.credit_history(conn, company_id, limit=12, ended_only=True)]
     now = datetime.now(UTC)
     entries = [PublicEntry(list=e.list, reason=e.reason, evidence=e.evidence, evidence_links=e.evidence_links,
                            effective_from=e.effective_from, effective_until=e.effective_until,

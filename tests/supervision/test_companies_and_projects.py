@@ -14,6 +14,7 @@ from supervision import company_at, current_project
 from supervision.companies import Company, CompanyInUse, DuplicateCreditCode, create_company, delete_company
 from supervision.credit import evaluate
 from supervision.credit_code import InvalidCreditCode, validate_credit_code
+from supervision.inspections import InspectionItem, InvalidInspection, record_inspection
 from supervision.projects import ContractOverlap, InvalidProject, create_project, update_project
 
 from .conftest import CODE, OTHER_CODE, SITE
@@ -104,3 +105,10 @@ def test_the_board_view_names_the_company_the_manager_and_the_contract(company: 
                                                                      Decimal("2.30"))
     assert (view.stars, view.credit_score, view.blacklisted, view.list_entries) == (None, None, False, [])
     assert current_project(served, SITE, datetime(2028, 1, 1, tzinfo=UTC) + timedelta(days=1)) is None
+
+
+def test_an_inspection_cannot_be_dated_after_today_at_the_estate(company, served) -> None:
+    with pytest.raises(InvalidInspection, match="after today"):
+        record_inspection(served, site_id=SITE, company_id=company.id, inspected_on=date(2026, 12, 8),
+                          inspector_id=1, inspector="inspector", items=[InspectionItem("消防通道", "pass")],
+                          score=Decimal("90"), now=datetime(2026, 12, 7, 15, 59, tzinfo=UTC))  # 23:59 in China

@@ -11,7 +11,7 @@ import pytest
 
 from dispatch.workorders import open_from_report
 from supervision.companies import Company
-from supervision.credit import InvalidMonth, credit_history, evaluate, parse_month, recompute
+from supervision.credit import InvalidMonth, credit_history, evaluate, latest_credit, parse_month, recompute
 from supervision.inspections import InspectionItem, record_inspection, set_opinion
 from supervision.model import credit_model
 from tests.dispatch.conftest import step_to
@@ -124,3 +124,15 @@ def test_a_month_can_be_evaluated_once_it_has_begun_in_china() -> None:
     for text in ("2026", "2026-13", "2026-1-1", "late"):
         with pytest.raises(InvalidMonth, match="YYYY-MM"):
             parse_month(text)
+
+
+def test_a_month_under_way_is_a_preview_and_not_published(company: Company, served: psycopg.Connection) -> None:
+    # MONTH is November 2026: on 5 December its evaluation is published; December's, five days in, is not.
+    a_good_month(served, company)
+    recompute(served, company.id, MONTH)
+    december = date(2026, 12, 1)
+    recompute(served, company.id, december)
+    now = datetime(2026, 12, 5, 4, tzinfo=UTC)
+    assert [m.month for m in credit_history(served, company.id)] == [december, MONTH]
+    assert [m.month for m in credit_history(served, company.id, ended_only=True, now=now)] == [MONTH]
+    assert latest_credit(served, company.id, now=now).month == MONTH

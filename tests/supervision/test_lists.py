@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
+from dashboard.app import create_app
 from dispatch.workorders import open_from_report
 from supervision import current_project
 from supervision.companies import Company
@@ -69,3 +71,13 @@ def test_evidence_links_are_web_addresses_only(company: Company, served: psycopg
     with pytest.raises(InvalidEntry, match="http"):
         add_entry(served, company_id=company.id, list_name="black", reason="x", effective_from=date(2026, 11, 1),
                   added_by="subdistrict1", evidence_links=["javascript:alert(1)"])
+
+
+def test_the_public_board_shows_a_black_listed_company_as_such(company: Company, served: psycopg.Connection,
+                                                               db_url: str, tmp_path) -> None:
+    blacklist(served, company.id)
+    served.commit()
+    with TestClient(create_app(database_url=db_url, secret_key="k", uploads_dir=tmp_path)) as client:
+        page = client.get(f"/board/{SITE}")
+    assert page.status_code == 200
+    assert '<span class="list-badge black">黑名单</span>' in page.text
