@@ -328,7 +328,7 @@ def open_vote(site_id: str, body: VoteIn, conn: Conn, user: Annotated[User, Depe
 def get_vote(vote_id: int, conn: Conn, user: Annotated[User, Depends(require(roles.ESTATE_READERS))]) -> VoteOut:
     """No tally while it is open; its published result once closed. 404 unknown, 403 outside your estates."""
     vote = _vote_in_scope(conn, user, vote_id)
-    return vote_out(conn, vote, household_id=user.household_id if user.role == "owner" else None)
+    return vote_out(conn, vote, household_id=user.household_id if user.role in roles.OWNERS else None)
 
 
 @router.post("/votes/{vote_id}/close", response_model=VoteOut, summary="Close a vote, count it, publish the result")
@@ -437,7 +437,7 @@ class ReviewIn(BaseModel):
 def _annual_in_scope(conn: Conn, user: User, disclosure_id: int) -> annual.AnnualDisclosure:
     found = annual.get(conn, disclosure_id)
     check_site(user, found.site_id)
-    if user.role == "owner" and found.state != "published":
+    if user.role in roles.OWNERS and found.state != "published":
         raise not_found("annual disclosure", disclosure_id)  # owners see what was published, nothing before
     return found
 
@@ -448,7 +448,7 @@ def list_annual(site_id: str, conn: Conn, user: Annotated[User, Depends(require(
                 ) -> list[AnnualOut]:
     """Owners: the newest published version of each year. Oversight: every version in every state."""
     _known_site(conn, user, site_id)
-    found = (annual.published_disclosures(conn, site_id) if user.role == "owner"
+    found = (annual.published_disclosures(conn, site_id) if user.role in roles.OWNERS
              else annual.list_versions(conn, site_id))
     return [annual_out(conn, d) for d in found]
 

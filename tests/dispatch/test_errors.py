@@ -46,6 +46,11 @@ FAMILIES = {
     fund_errors.CostMismatch: errors.Conflict,
     fund_errors.VoteRequired: errors.Conflict,
     fund_errors.WrongOrganiser: errors.Forbidden,
+    fund_errors.UnknownMatter: errors.Invalid,
+    fund_errors.Immutable: errors.Conflict,
+    fund_errors.NotAnOrganisation: errors.Invalid,
+    fund_errors.UnknownCategory: errors.Invalid,
+    fund_errors.UnknownElevator: errors.Invalid,
 }
 EVERY_FAMILY = (errors.NotFound, errors.Conflict, errors.Forbidden, errors.Invalid)
 
