@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from ingest.database import connect
 from ingest.records import Batch, DeviceEvent
+from ingest.registry import Device, Site, upsert_device, upsert_site
+from rules.alarms import list_alarms
 from tests.dashboard.world import OTHER_SITE, World
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
@@ -253,13 +255,16 @@ def test_bulk_acknowledge_needs_a_comment(api, as_role, trapped) -> None:
 
 def test_bulk_acknowledge_with_an_alarm_of_another_estate_acknowledges_nothing(api, as_role, trapped, engine,
                                                                                world: World) -> None:
+    # An estate of its own: the package's other estate must keep no alarm (its operator sees none elsewhere).
+    with connect(world.database_url) as conn:
+        upsert_site(conn, Site("ELSEWHERE", "别处小区"))
+        upsert_device(conn, Device("ELSEWHERE-EL01", "ELSEWHERE", "elevator", "elsewhere lift"))
+        conn.commit()
     mine, _ = trapped()
     now = datetime.now(UTC)
-    engine.process(Batch(events=[DeviceEvent("OTHER-EL01", now, "trapped", seq=1)]), now=now)
-    from rules.alarms import list_alarms
-
+    engine.process(Batch(events=[DeviceEvent("ELSEWHERE-EL01", now, "trapped", seq=1)]), now=now)
     with connect(world.database_url) as conn:
-        [theirs] = list_alarms(conn, device_id="OTHER-EL01", states=["active"])
+        [theirs] = list_alarms(conn, device_id="ELSEWHERE-EL01", states=["active"])
     op = as_role("operator")
     res = api.post("/api/v1/alarms/ack", json={"ids": [mine, theirs.id], "comment": "ok"}, headers=op)
     assert res.status_code == 403
