@@ -199,3 +199,15 @@ def test_the_alarm_level_is_a_rate_per_day_at_the_sampling_interval(step_s, leve
     values = np.random.default_rng(0).normal(size=(200, 1))
     detector.update_batch(step_s * np.arange(200), values)
     assert detector.level == pytest.approx(level, rel=1e-9)
+
+
+def test_a_fresh_detector_allocates_no_pattern_reference_until_a_channel_has_one() -> None:
+    # The engine creates a detector on a device's first row, in the gateway's commit path: 10,000 lifts seen at
+    # once cost seconds and gigabytes while each fresh detector carried a full reference of nothing.
+    detector = StreamingDetector(["door_close_time"])
+    assert detector._bank._pattern_reference.nbytes == 0
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rng = np.random.default_rng(1)
+    for i in range(300):
+        detector.update(start + timedelta(seconds=60 * i), {"door_close_time": 3.0 + 0.1 * rng.normal()})
+    assert detector._bank._pattern_reference.nbytes > 0
