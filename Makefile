@@ -5,13 +5,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+ASSETS := node_modules/.installed
 
 .PHONY: demo test lint bench demo-packages test-packages apt-install clean
 
-demo: $(STAMP) demo-packages
+demo: $(STAMP) $(ASSETS) demo-packages
 	$(BIN)/propwatch demo $(ARGS)
 
-test: $(STAMP) test-packages
+test: $(STAMP) $(ASSETS) test-packages
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -26,6 +27,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# Front-end assets the app serves itself (ECharts) and the accessibility scanner the browser tests inject
+# (axe-core), exactly as package-lock.json pins them; control rooms run on closed networks, so no CDN.
+$(ASSETS): package.json package-lock.json
+	@echo "installing front-end assets (npm ci)"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
 
 # System packages, installed only when missing and only when we are root with apt. Mosquitto is the broker of
 # choice (an in-process Python broker is the fallback); Debian's Chromium drives the browser tests, and the
@@ -54,4 +62,4 @@ apt-install:
 	fi
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .data .pytest_cache .ruff_cache

@@ -44,7 +44,16 @@ from dashboard.routers import (
     work_orders,
 )
 from dashboard.security import LOGIN_SLOTS
+from dashboard.ui import admin as admin_pages
+from dashboard.ui import board as board_pages
+from dashboard.ui import console as console_pages
+from dashboard.ui import crew as crew_pages
+from dashboard.ui import estate as estate_pages
+from dashboard.ui import fund as fund_pages
 from dashboard.ui import pages
+from dashboard.ui import services as service_pages
+from dashboard.ui import work_orders as work_order_pages
+from dashboard.ui.rendering import LoginRequired
 
 HERE = Path(__file__).parent
 access_log = logging.getLogger("propwatch.web.access")
@@ -145,11 +154,13 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
                    audit, public, docs, crew, complaints, preventive, silences, notifications, owners, services,
                    supervision):
         app.include_router(module.router)
-    app.include_router(pages.router)
+    for page_module in (pages, console_pages, estate_pages, work_order_pages, crew_pages, fund_pages, service_pages,
+                        admin_pages, board_pages):
+        app.include_router(page_module.router)
     errors.use_html_pages(app, pages.error_page)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
 
-    @app.exception_handler(pages.LoginRequired)
+    @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, _: Exception) -> RedirectResponse:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 

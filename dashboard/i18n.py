@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dashboard.strings import admin, crew, devices, owners, shell, supervision, work_orders
+
 LANGS = ("zh", "en")
-STRINGS: dict[str, tuple[str, str]] = {
+_SHARED: dict[str, tuple[str, str]] = {
     "app": ("物业物联监控调度", "propwatch"),
     "login": ("登录", "Sign in"), "logout": ("退出", "Sign out"),
     "username": ("用户名", "Username"), "password": ("密码", "Password"),
@@ -148,6 +150,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "error_503_help": ("数据库暂时无法访问，请稍后刷新。", "The database is unreachable for now; reload shortly."),
     "back_home": ("返回首页", "Back to the home page"),
 }
+
+
+def _merged(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """One table of every area's strings; a key two areas define is a mistake caught at import."""
+    merged: dict[str, tuple[str, str]] = {}
+    for table in tables:
+        twice = merged.keys() & table.keys()
+        if twice:
+            raise ValueError(f"UI string keys defined twice: {sorted(twice)}")
+        merged.update(table)
+    return merged
+
+
+STRINGS = _merged(_SHARED, work_orders.STRINGS, crew.STRINGS, owners.STRINGS, devices.STRINGS, admin.STRINGS,
+                  supervision.STRINGS, shell.STRINGS)
 # Work-order states as operators and crews read them (codes stay in the API).
 WORK_ORDER_STATES: dict[str, tuple[str, str]] = {
     "NEW": ("新建", "New"), "ACKED": ("已响应", "Acknowledged"), "DISPATCHED": ("已派单", "Dispatched"),
