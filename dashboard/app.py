@@ -50,8 +50,10 @@ from dashboard.ui import console as console_pages
 from dashboard.ui import crew as crew_pages
 from dashboard.ui import estate as estate_pages
 from dashboard.ui import fund as fund_pages
+from dashboard.ui import owners as owner_pages
 from dashboard.ui import pages
 from dashboard.ui import services as service_pages
+from dashboard.ui import supervision as supervision_pages
 from dashboard.ui import work_orders as work_order_pages
 from dashboard.ui.rendering import LoginRequired
 
@@ -154,8 +156,8 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
                    audit, public, docs, crew, complaints, preventive, silences, notifications, owners, services,
                    supervision):
         app.include_router(module.router)
-    for page_module in (pages, console_pages, estate_pages, work_order_pages, crew_pages, fund_pages, service_pages,
-                        admin_pages, board_pages):
+    for page_module in (pages, console_pages, estate_pages, work_order_pages, crew_pages, fund_pages, owner_pages,
+                        service_pages, supervision_pages, admin_pages, board_pages):
         app.include_router(page_module.router)
     errors.use_html_pages(app, pages.error_page)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]

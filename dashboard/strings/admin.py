@@ -1,4 +1,7 @@
-"""UI strings of administration: users and crew, rules and overrides, silences, the responsibility list, preventive plans, audit: key -> (zh-CN, English)."""
+"""UI strings of administration: users, crew, rules, silences, the responsibility list, plans, audit.
+
+Each key maps to its (zh-CN, English) pair.
+"""
 
 from __future__ import annotations
 

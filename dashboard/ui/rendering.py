@@ -14,8 +14,8 @@ from dashboard import roles
 from dashboard.errors import ApiError
 from dashboard.i18n import LANGS, translate, work_order_states
 from dashboard.roles import Group
-from dashboard.ui import nav
 from dashboard.security import optional_user
+from dashboard.ui import nav
 from dashboard.users import User
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
