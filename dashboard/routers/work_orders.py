@@ -1,5 +1,6 @@
 """Work orders over ``dispatch.workorders``: list and search, the full detail, the control room's actions (assign,
-hold, resume, cancel, false alarm, verify, close, reopen), transitions, crew acceptance, notes and photos."""
+hold, resume, cancel, false alarm, verify, close, reopen), transitions, crew acceptance, notes, photos and their
+bytes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from dashboard import audit, images, roles
@@ -384,3 +386,18 @@ def add_photo(order_id: int, photo: UploadFile, request: Request, conn: Conn,
     audit.record(conn, user, "work_order.photo", "work_order", str(order_id), site_id=order.site_id,
                  detail={"bytes": len(verified.data), "content_type": verified.content_type})
     return PhotoAdded(work_order_id=order_id, photo=PhotoOut.model_validate(stored))
+
+
+@router.get("/{order_id}/photos/{photo_id}", response_class=FileResponse,
+            summary="A photo of the order, its bytes as uploaded")
+def photo_file(order_id: int, photo_id: int, request: Request, conn: Conn,
+               user: Annotated[User, Depends(require(roles.ORDER_READERS))]) -> FileResponse:
+    """Whoever may read the order sees its photos (the detail lists their ids). 404 for a photo of another
+    order; 403 outside scope. Private caching: a stored photo never changes (its name is its hash)."""
+    _order_or_404(conn, order_id, user)
+    photo = next((p for p in workorders.list_photos(conn, order_id) if p.id == photo_id), None)
+    stored = request.app.state.uploads_dir / photo.path if photo else None
+    if stored is None or not stored.is_file():
+        raise not_found("photo", photo_id)
+    return FileResponse(stored, media_type=photo.content_type,
+                        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})

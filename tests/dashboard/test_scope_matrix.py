@@ -28,6 +28,7 @@ from supervision import current_project
 from supervision.inspections import list_inspections
 from supervision.lists import add_entry
 
+from .pictures import png
 from .world import OTHER_SITE, World, crew_accepts, open_emergency_draw
 
 PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/public/sites/{site_id}/board"),
@@ -49,6 +50,8 @@ GLOBAL = {
     ("GET", "/api/v1/dead-letters/reasons"): "admins only",
     ("GET", "/api/v1/users"): "admins only",
     ("POST", "/api/v1/users"): "admins only",
+    ("PATCH", "/api/v1/users/{user_id}"): "admins only",
+    ("POST", "/api/v1/users/{user_id}/password"): "admins only",
     ("GET", "/api/v1/audit"): "admins only",
     ("GET", "/api/v1/complaints/categories"): "the category catalogue",
     ("GET", "/api/v1/preventive-plans/templates"): "the plan templates",
@@ -93,6 +96,7 @@ SCOPED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/work-orders/{order_id}/transition"): {"to_state": "EN_ROUTE"},
     ("POST", "/api/v1/work-orders/{order_id}/accept"): None,
     ("POST", "/api/v1/work-orders/{order_id}/photos"): "photo",
+    ("GET", "/api/v1/work-orders/{order_id}/photos/{photo_id}"): None,
     ("GET", "/api/v1/sites"): None,
     ("GET", "/api/v1/sites/{site_id}/buildings"): None,
     ("GET", "/api/v1/devices"): None,
@@ -256,6 +260,9 @@ def ids(world: World, trapped, order_for, api: TestClient, as_role) -> Ids:
     order_id = order_for(device_id)
     crew_accepts(world, order_id)
     draw_id = open_emergency_draw(world, order_id=order_id)
+    photo = api.post(f"/api/v1/work-orders/{order_id}/photos", headers=as_role("admin"),
+                     files={"photo": ("p.png", png(8, 8), "image/png")})
+    assert photo.status_code == 201, photo.text
     with connect(world.database_url) as conn:
         plan = conn.execute("SELECT id FROM preventive_plans WHERE site_id = %s LIMIT 1", (world.site_id,)).fetchone()
         unit = conn.execute("SELECT unit_id FROM dispatch_crew WHERE id = %s", (world.crew_member_id,)).fetchone()
@@ -278,7 +285,8 @@ def ids(world: World, trapped, order_for, api: TestClient, as_role) -> Ids:
                 "service_id": str(service[0]), "booking_id": str(booking[0]), "month": "2030-01", "utility": "water",
                 "period": "2030", "company_id": str(project.company_id), "project_id": str(project.project_id),
                 "inspection_id": str(inspection.id), "entry_id": str(entry.id),
-                "vote_id": str(vote[0]), "disclosure_id": str(disclosure[0]), "year": "2030"})
+                "vote_id": str(vote[0]), "disclosure_id": str(disclosure[0]), "year": "2030",
+                "photo_id": str(photo.json()["photo"]["id"])})
 
 
 @pytest.fixture(scope="module")
