@@ -1,35 +1,151 @@
-// Crew: one order: accept, en route, on site, start, note/parts/cost, resolve, photos.
-import { api, el, fmtTime, i18n } from './api.js';
+// Crew: one order. Where and what, the procedure as a checklist kept on this phone, the due time of each step,
+// the call-back number, one big button for the next step, hold and resume with a reason, resolve with a note,
+// parts and cost, photos with upload progress and a gallery, the history. Actions go through the outbox, so a
+// tap without network is kept and sent when the network is back.
+import { api, el, i18n } from './api.js';
+import { STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
+import { enqueue, items, onChange } from './crew_outbox.js';
+import { showSync } from './crew_sync.js';
 
 const box = document.getElementById('order');
 const id = box.dataset.orderId;
 const me = box.dataset.crewMember;
 const msg = document.getElementById('msg');
+const places = i18n.places ?? {};
+const CACHE = `pw.crew.order.${id}`;
+const TICKS = `pw.crew.checklist.${id}`;
+const $ = (sel) => document.getElementById(sel);
+let order = null;
+let zone = 'Asia/Shanghai';
+let sentBefore = null;
 
 const label = (state) => i18n.states?.[state] ?? state;
 
-async function load() {
-  const o = await api(`/api/v1/work-orders/${id}`);
-  document.getElementById('order-title').textContent = `${o.number ?? '#' + o.id} ${o.title ?? ''}`;
-  document.getElementById('order-state').textContent = label(o.state);
-  box.dataset.state = o.state;
-  box.dataset.mine = o.assignee_id === me ? 'yes' : 'no';
-  const mine = o.assignee_id === me;
-  const next = { ACCEPT: !o.assignee_id && ['NEW', 'ACKED', 'DISPATCHED'].includes(o.state),
-    EN_ROUTE: mine && o.state === 'DISPATCHED', ON_SITE: mine && o.state === 'EN_ROUTE',
-    IN_PROGRESS: mine && ['ON_SITE', 'ON_HOLD'].includes(o.state), RESOLVED: mine && o.state === 'IN_PROGRESS' };
-  for (const b of box.querySelectorAll('button[data-to]')) b.disabled = !next[b.dataset.to];
-  document.getElementById('photo').disabled = !mine;
-  // Events that carry neither a state change nor a note (e.g. the order's creation record) say nothing here.
-  const events = (o.events || []).filter((e) => e.to_state || e.note);
-  document.getElementById('events').replaceChildren(...events.map((e) =>
-    el('li', {}, fmtTime(e.at), ' ',
-      e.to_state ? el('strong', {}, `${e.from_state ? label(e.from_state) : ''} → ${label(e.to_state)}`) : '',
-      ' ', e.note ?? '')));
+// Where the order will be once the actions still in the outbox are sent: the buttons follow that.
+function expected(o) {
+  let { state } = o;
+  let mine = Boolean(me) && o.assignee_id === me;
+  for (const item of items()) {
+    if (item.order !== id || item.status === 'failed') continue;
+    if (item.kind === 'accept') { state = 'DISPATCHED'; mine = true; } else state = item.body.to_state;
+  }
+  return { state, mine, queued: state !== o.state };
 }
 
+function buttons(o) {
+  const { state, mine } = expected(o);
+  const offerable = !o.assignee_id && ['NEW', 'ACKED'].includes(state);
+  const next = {
+    'btn-accept': offerable && !mine, 'btn-en-route': mine && state === 'DISPATCHED',
+    'btn-on-site': mine && ['DISPATCHED', 'EN_ROUTE'].includes(state), 'btn-start': mine && state === 'ON_SITE',
+    'btn-resolve': mine && ['ON_SITE', 'IN_PROGRESS'].includes(state),
+  };
+  for (const [button, shown] of Object.entries(next)) { $(button).hidden = !shown; $(button).disabled = !shown; }
+  // On site, the one big step is starting work; resolving straight from there stays in the finish card.
+  $('btn-on-site').classList.toggle('secondary', state === 'DISPATCHED');
+  $('hold-box').hidden = !(mine && ['IN_PROGRESS', 'ON_HOLD'].includes(state));
+  $('btn-hold').hidden = state !== 'IN_PROGRESS';
+  $('btn-resume').hidden = state !== 'ON_HOLD';
+  $('finish').hidden = !mine || !['ON_SITE', 'IN_PROGRESS', 'ON_HOLD'].includes(state);
+  $('photo').disabled = !mine;
+  box.dataset.expected = state;
+  $('pending').hidden = state === o.state;
+  $('pending').textContent = say('crew_pending', { state: label(state) });
+}
+
+function facts(o) {
+  const loc = o.location ?? {};
+  const rows = [
+    ['site', loc.site_name ?? places.sites?.[o.site_id] ?? o.site_id],
+    ['building', loc.building_name ?? places.buildings?.[o.building_id] ?? o.building_id],
+    ['crew_unit_floor', [loc.building_unit ?? o.building_unit, (loc.floor ?? o.floor) ? `${loc.floor ?? o.floor}F` : null]
+      .filter(Boolean).join(' ')],
+    ['device', loc.device_name ? `${loc.device_name} (${loc.device_id})` : o.device_id],
+    ['address', loc.address ?? o.address],
+  ].filter(([, value]) => value);
+  $('location').replaceChildren(...rows.flatMap(([key, value]) => [el('dt', {}, say(key)), el('dd', {}, value)]));
+  const contact = o.reporter?.contact;
+  $('callback').hidden = !contact;
+  $('callback').replaceChildren(...(contact ? [el('a', { class: 'call', href: `tel:${contact.replace(/[^0-9+]/g, '')}` },
+    `☎ ${say('crew_call')} ${contact}`)] : []));
+  $('description').textContent = o.description || o.title || '';
+}
+
+function dueTimes(o) {
+  $('due-times').tBodies[0].replaceChildren(...STEPS.filter(([step]) => o.due?.[step]).map(([step, stamp]) => {
+    const done = o[stamp];
+    const late = done && new Date(done) > new Date(o.due[step]);
+    return el('tr', { 'data-step': step }, el('th', {}, say(`crew_step_${step}`)),
+      el('td', { class: 'at' }, siteTime(o.due[step], zone)),
+      el('td', { class: late ? 'overdue' : '' }, done ? say('crew_done_at', { t: siteClock(done, zone) })
+        : el('span', { 'data-due': o.due[step] })));
+  }));
+}
+
+function gallery(o) {
+  const photos = o.photos ?? [];
+  $('gallery').replaceChildren(...(photos.length ? photos.map((p) => {
+    const src = `/api/v1/work-orders/${id}/photos/${p.id}`;
+    return el('li', {}, el('button', { type: 'button', class: 'thumb', 'data-photo-id': p.id,
+      onclick: () => { $('viewer-img').src = src; $('viewer').showModal(); } },
+    el('img', { src, alt: `${say('photo')} ${siteTime(p.uploaded_at, zone)}`, loading: 'lazy' })));
+  }) : [el('li', { class: 'empty' }, say('crew_no_photos'))]));
+}
+
+function history(o) {
+  const shown = (o.events || []).filter((e) => e.to_state || e.note || e.photo_ids?.length);
+  $('events').replaceChildren(...shown.map((e) => el('li', {}, el('time', {}, siteTime(e.at, zone)), ' ',
+    e.to_state ? el('strong', {}, `${e.from_state ? label(e.from_state) : ''} → ${label(e.to_state)}`) : '',
+    e.photo_ids?.length && !e.to_state ? say('crew_photo_event') : '', ' ', e.note ?? '')));
+}
+
+function render(o, { stale = null } = {}) {
+  order = o;
+  zone = places.zones?.[o.site_id] || 'Asia/Shanghai';
+  $('order-title').textContent = `${o.number ?? `#${o.id}`} ${o.title ?? ''}`;
+  $('order-sev').textContent = o.severity;
+  $('order-sev').className = `badge ${o.severity}`;
+  $('order-category').textContent = places.categories?.[o.category] ?? o.category;
+  $('order-state').textContent = label(o.state);
+  const due = nextDue(o);
+  $('order-due').replaceChildren(...(due ? [el('span', { 'data-due': due })] : []));
+  box.dataset.state = o.state;
+  box.dataset.mine = o.assignee_id === me ? 'yes' : 'no';
+  facts(o);
+  dueTimes(o);
+  gallery(o);
+  history(o);
+  buttons(o);
+  $('stale').hidden = !stale;
+  $('stale').textContent = stale ? say('crew_stale', { t: siteTime(stale, zone) }) : '';
+  tickDue();
+}
+
+async function load() {
+  try {
+    const o = await api(`/api/v1/work-orders/${id}`);
+    localStorage.setItem(CACHE, JSON.stringify({ order: o, at: new Date().toISOString() }));
+    render(o);
+  } catch (err) {
+    const cached = JSON.parse(localStorage.getItem(CACHE) || 'null');
+    if (cached) render(cached.order, { stale: cached.at });
+    else msg.textContent = err.message;
+  }
+}
+
+// --- the checklist: ticks per order on this phone ---
+const ticks = JSON.parse(localStorage.getItem(TICKS) || '[]');
+for (const box_ of document.querySelectorAll('#procedure input[data-step]')) {
+  box_.checked = Boolean(ticks[box_.dataset.step]);
+  box_.addEventListener('change', () => {
+    ticks[box_.dataset.step] = box_.checked;
+    localStorage.setItem(TICKS, JSON.stringify(ticks));
+  });
+}
+
+// --- actions ---
 function parts() {
-  const text = document.getElementById('parts').value.trim();
+  const text = $('parts').value.trim();
   if (!text) return null;
   return text.split(/[,，;；]/).map((p) => p.trim()).filter(Boolean).map((p) => {
     const m = p.match(/^(.*?)\s*[x×*]\s*(\d+(?:\.\d+)?)$/i);
@@ -37,34 +153,100 @@ function parts() {
   });
 }
 
-for (const button of box.querySelectorAll('button[data-to]')) {
-  button.addEventListener('click', async () => {
+function body(to) {
+  if (to === 'ON_HOLD' || to === 'RESUME') {
+    const reason = $('hold-reason').value.trim();
+    if (to === 'ON_HOLD' && !reason) throw new Error(say('crew_reason_needed'));
+    return { to_state: to === 'RESUME' ? 'IN_PROGRESS' : 'ON_HOLD', note: reason || null };
+  }
+  if (to !== 'RESOLVED') return { to_state: to };
+  const cost = $('cost').value.trim();
+  if (cost && !/^\d+(\.\d{1,2})?$/.test(cost)) throw new Error(say('crew_cost_invalid'));
+  const out = { to_state: to, note: $('note').value.trim() || null, parts: parts() };
+  if (cost) out.cost = cost;
+  return out;
+}
+
+for (const button of document.querySelectorAll('button[data-to]')) {
+  button.addEventListener('click', () => {
     msg.textContent = '';
+    msg.className = '';
     try {
-      if (button.dataset.to === 'ACCEPT') {
-        await api(`/api/v1/work-orders/${id}/accept`, { method: 'POST' });
-      } else {
-        const body = { to_state: button.dataset.to, note: document.getElementById('note').value || null };
-        if (button.dataset.to === 'RESOLVED') {
-          const cost = document.getElementById('cost').value.trim();
-          if (cost) body.cost = cost;
-          body.parts = parts();
-        }
-        await api(`/api/v1/work-orders/${id}/transition`, { method: 'POST', body });
-      }
-      msg.textContent = '✓';
-    } catch (err) { msg.textContent = err.message; }
-    await load();
+      if (button.dataset.to === 'ACCEPT') enqueue(id, 'accept', null, me);
+      else enqueue(id, 'transition', body(button.dataset.to));
+      if (button.dataset.to === 'ON_HOLD' || button.dataset.to === 'RESUME') $('hold-reason').value = '';
+    } catch (err) {
+      msg.textContent = err.message;
+      msg.className = 'error';
+    }
+    if (order) buttons(order);
   });
 }
 
-document.getElementById('photo').addEventListener('change', async (e) => {
-  const file = e.target.files[0];
-  if (!file) return;
-  const form = new FormData();
-  form.append('photo', file);
-  try { await api(`/api/v1/work-orders/${id}/photos`, { method: 'POST', form }); msg.textContent = '✓'; }
-  catch (err) { msg.textContent = err.message; }
+// The outbox reports: an action of this order sent (reload it) or refused (say why).
+onChange((s) => {
+  if (s.lastSent && s.lastSent !== sentBefore && s.lastSent.order === id) {
+    sentBefore = s.lastSent;
+    msg.textContent = '✓';
+    load();
+  }
+  const refused = s.failed.filter((f) => f.order === id).at(-1);
+  if (refused) { msg.textContent = refused.reason; msg.className = 'error'; }
+  if (order) buttons(order);
 });
 
+// --- photos: upload with progress (XMLHttpRequest reports it; fetch does not) ---
+let lastFile = null;
+function upload(file) {
+  lastFile = file;
+  const bar = $('upload-progress');
+  const note = $('upload-msg');
+  const form = new FormData();
+  form.append('photo', file);
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', `/api/v1/work-orders/${id}/photos`);
+  xhr.setRequestHeader('X-CSRF-Token', document.querySelector('meta[name="csrf-token"]')?.content ?? '');
+  xhr.setRequestHeader('Accept', 'application/json');
+  bar.hidden = false;
+  bar.value = 0;
+  note.className = '';
+  xhr.upload.onprogress = (e) => {
+    if (!e.lengthComputable) return;
+    bar.value = Math.round((100 * e.loaded) / e.total);
+    note.textContent = say('crew_uploading', { p: bar.value });
+  };
+  const failed = (reason) => {
+    bar.hidden = true;
+    note.className = 'error';
+    note.replaceChildren(say('crew_upload_failed', { reason }), ' ',
+      el('button', { type: 'button', id: 'photo-retry', onclick: () => upload(lastFile) }, say('crew_retry')));
+  };
+  xhr.onload = () => {
+    if (xhr.status === 201) {
+      bar.hidden = true;
+      note.textContent = say('crew_uploaded');
+      msg.textContent = '✓';
+      load();
+      return;
+    }
+    let reason = `HTTP ${xhr.status}`;
+    try { reason = JSON.parse(xhr.responseText).error.message; } catch { /* not JSON: keep the status */ }
+    failed(reason);
+  };
+  xhr.onerror = () => failed(say('crew_network'));
+  xhr.send(form);
+}
+
+$('photo').addEventListener('change', (e) => {
+  const file = e.target.files[0];
+  if (file) upload(file);
+  e.target.value = '';
+});
+
+showSync($('sync'));
+setInterval(() => tickDue(), 1000);
+// Someone else changed the order (the control room assigned, held or cancelled it): show it now.
+const source = new EventSource('/api/v1/events/stream');
+source.addEventListener('work_order', (e) => { if (String(JSON.parse(e.data).id) === id) load(); });
+source.onopen = () => load();
 load();

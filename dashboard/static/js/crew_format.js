@@ -1,0 +1,64 @@
+// Crew app formatting: the estate's local time with its zone marker, and durations as mm:ss, h:mm or days.
+import { i18n, lang } from './api.js';
+
+export const say = (key, values = {}) =>
+  Object.entries(values).reduce((text, [k, v]) => text.replace(`{${k}}`, v), i18n[key] ?? key);
+
+function zoneMarker(date, zone) {
+  const part = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' })
+    .formatToParts(date).find((p) => p.type === 'timeZoneName');
+  return (part?.value ?? 'UTC').replace('GMT', 'UTC');
+}
+
+// "12/07 14:05 UTC+8": month, day and clock in the estate's zone (a crew works today and tomorrow, not years).
+export function siteTime(iso, zone = 'Asia/Shanghai') {
+  if (!iso) return '';
+  const date = new Date(iso);
+  const text = date.toLocaleString(lang === 'en' ? 'en-GB' : 'zh-CN', {
+    timeZone: zone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+  return `${text} ${zoneMarker(date, zone)}`;
+}
+
+// The clock alone ("14:05") in the estate's zone, where the date is already on the line.
+export const siteClock = (iso, zone = 'Asia/Shanghai') => new Date(iso).toLocaleTimeString('en-GB', {
+  timeZone: zone, hour: '2-digit', minute: '2-digit', hour12: false });
+
+// The calendar day of a moment in the estate's zone, to tell what was closed today.
+export const siteDay = (iso, zone = 'Asia/Shanghai') =>
+  new Date(iso).toLocaleDateString('en-CA', { timeZone: zone });
+
+// A length of time: mm:ss under an hour, h:mm under a day, then days and h:mm; never negative.
+export function span(ms) {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const two = (n) => String(n).padStart(2, '0');
+  if (s < 3600) return `${two(Math.floor(s / 60))}:${two(s % 60)}`;
+  const hm = (secs) => `${Math.floor(secs / 3600)}:${two(Math.floor((secs % 3600) / 60))}`;
+  if (s < 86400) return hm(s);
+  return `${say('crew_days', { d: Math.floor(s / 86400) })} ${hm(s % 86400)}`;
+}
+
+// "due in 12:30" or "overdue by 1:05", and whether it is late.
+export function dueText(iso, now = Date.now()) {
+  const left = new Date(iso) - now;
+  return { text: say(left < 0 ? 'crew_overdue_by' : 'crew_due_in', { t: span(left) }), overdue: left < 0 };
+}
+
+// The SLA steps in order, with the stamp that satisfies each.
+export const STEPS = [['ack', 'acked_at'], ['dispatch', 'dispatched_at'], ['arrive', 'on_site_at'],
+  ['resolve', 'resolved_at']];
+
+// The deadline of the first step not yet met (an order moves through them in order).
+export function nextDue(order) {
+  for (const [step, stamp] of STEPS) if (order.due?.[step] && !order[stamp]) return order.due[step];
+  return null;
+}
+
+// Every element carrying data-due shows its live countdown.
+export function tickDue(root = document) {
+  const now = Date.now();
+  for (const node of root.querySelectorAll('[data-due]')) {
+    const due = dueText(node.dataset.due, now);
+    node.textContent = due.text;
+    node.classList.toggle('overdue', due.overdue);
+  }
+}

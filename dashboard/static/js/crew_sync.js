@@ -1,0 +1,30 @@
+// The outbox's state on screen: "queued (n)", "sending…", "sent", or each refusal with its reason to dismiss.
+import { el } from './api.js';
+import { say } from './crew_format.js';
+import { dismiss, onChange, status } from './crew_outbox.js';
+
+const SENT_SHOWN_MS = 10000;
+
+export function showSync(node) {
+  const offline = () => !navigator.onLine;
+  const render = (s) => {
+    const parts = [];
+    if (offline()) parts.push(el('p', { class: 'offline' }, say('crew_offline')));
+    if (s.sending) parts.push(el('p', { class: 'sending' }, say('crew_sync_sending')));
+    else if (s.queued) parts.push(el('p', { class: 'queued' }, say('crew_sync_queued', { n: s.queued })));
+    else if (s.lastSent && Date.now() - s.lastSent.at < SENT_SHOWN_MS) {
+      parts.push(el('p', { class: 'sent' }, say('crew_sync_sent')));
+      setTimeout(() => render(status()), SENT_SHOWN_MS);
+    }
+    for (const f of s.failed) {
+      parts.push(el('p', { class: 'failed' }, say('crew_sync_failed', { reason: f.reason }), ' ',
+        el('button', { type: 'button', class: 'dismiss', onclick: () => dismiss(f.id) }, say('crew_dismiss'))));
+    }
+    node.replaceChildren(...parts);
+    node.hidden = parts.length === 0;
+    node.dataset.queued = String(s.queued);
+  };
+  onChange(render);
+  window.addEventListener('online', () => onChange(render));
+  window.addEventListener('offline', () => onChange(render));
+}
