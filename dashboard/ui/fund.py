@@ -1,30 +1,165 @@
-"""Maintenance-fund pages: approvals for the committee and the control room, the owner's own account."""
+"""Maintenance-fund pages: the draws list, one draw with its apportionment and decision, the control room's
+application for a draw, and the owner's own account with statements and the draws that charged the home."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard import roles
-from dashboard.security import Conn
+from dashboard.errors import not_found
+from dashboard.security import Conn, check_site, scope_site
+from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.rendering import page_user, render
 from dashboard.users import User
-from dispatch.fund import ledger
+from dispatch.fund import account, annual, draws, estate, ledger
+from dispatch.fund.apportion import apportion
+from dispatch.fund.draws import DRAWABLE_ORDER_STATES, DrawState
+from dispatch.fund.errors import FundError
+from dispatch.workorders import WorkOrder, get_work_order, list_work_orders
+from ingest import registry
 
 router = APIRouter(include_in_schema=False)
 
+# Enough lines for a household's ledger on one phone page; the API pages further.
+LEDGER_LINES = 200
+# Draws on the list page: a year of an estate's draws; the API pages further.
+DRAWS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    """One home's share of an amount: where it is (never who owns it), its area on the draw's basis, its share."""
+
+    building_id: str
+    unit_id: str
+    room: str
+    area: Decimal
+    share: Decimal
+
+
+@dataclass(frozen=True)
+class Preview:
+    """An amount apportioned over a scope's homes, cent-exact (``dispatch.fund.apportion``): the shares sum to it."""
+
+    amount: Decimal
+    basis: str
+    total_area: Decimal
+    rows: list[ShareRow]
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of the shares, shown beside the amount so anyone can see they agree."""
+        return sum((r.share for r in self.rows), Decimal("0.00"))
+
+
+def preview(conn: Conn, site_id: str, scope_type: str, scope_id: str, amount: Decimal, basis: str) -> Preview:
+    """Each home's share of ``amount`` over the scope, by the same rule a completed draw charges."""
+    households = estate.list_households(conn, site_id, estate.Scope(scope_type, scope_id))  # type: ignore[arg-type]
+    weights = {h.id: h.building_area if basis == "building" else h.exclusive_area for h in households}
+    shares = apportion(amount, weights) if households else {}
+    rows = [ShareRow(h.building_id, h.unit_id, h.room, weights[h.id], shares[h.id]) for h in households]
+    return Preview(amount, basis, sum(weights.values(), Decimal(0)), rows)
+
 
 @router.get("/fund-approvals")
-def fund(request: Request, user: Annotated[User, Depends(page_user(roles.OVERSIGHT))]) -> HTMLResponse:
-    return render(request, "fund.html", user, page="fund")
+def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OVERSIGHT))],
+         state: Annotated[DrawState | None, Query()] = None) -> HTMLResponse:
+    """Draws newest first (pending ones first), filtered by state in the address; the reviewer decides on a card
+    or on the draw's page."""
+    found, total = draws.page_draws(conn, sites=scope_site(user, None), states=[state] if state else None,
+                                    limit=DRAWS_SHOWN, offset=0)
+    found.sort(key=lambda d: d.state != "pending")  # stable: newest first within each group
+    zones = {d.site_id: registry.site_timezone(conn, d.site_id) for d in found}
+    due = {d.id: local_time(d.review_due_at, zones[d.site_id]) for d in found if d.review_due_at}
+    return render(request, "fund.html", user, page="fund", draws=found, total=total, state=state, due=due,
+                  now=datetime.now(UTC))
+
+
+def _drawable_orders(conn: Conn, user: User) -> list[WorkOrder]:
+    """Orders of the user's estates whose repair was assessed on site and carries a fund category."""
+    sites = user.site_ids or [s.id for s in registry.list_sites(conn)]
+    found = [o for site in sites for o in list_work_orders(conn, site_id=site, states=sorted(DRAWABLE_ORDER_STATES))]
+    return [o for o in found if o.fund_category]
+
+
+def _amount(text: str | None) -> Decimal | None:
+    try:
+        value = Decimal(text) if text else None
+    except InvalidOperation:
+        return None
+    return value if value is not None and value > 0 and value == value.quantize(Decimal("0.01")) else None
+
+
+@router.get("/fund-approvals/apply")
+def apply(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))],
+          work_order_id: Annotated[int | None, Query()] = None,
+          scope_type: Annotated[str, Query(pattern="^(site|building|unit)$")] = "building",
+          scope_id: Annotated[str | None, Query(max_length=128)] = None,
+          estimate: Annotated[str | None, Query(max_length=20)] = None,
+          kind: Annotated[str, Query(pattern="^(emergency|authorised)$")] = "emergency",
+          item: Annotated[str, Query(max_length=500)] = "",
+          contractor: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+    """Apply for a draw: pick an order, fill the form, see each home's share (a GET of this page), then submit
+    to the API. Nothing is stored until the submit."""
+    orders = _drawable_orders(conn, user)
+    order = next((o for o in orders if o.id == work_order_id), None)
+    shown = None
+    amount = _amount(estimate)
+    if order is not None:
+        settings = estate.get_site_settings(conn, order.site_id)
+        scope_id = scope_id or (order.building_id if scope_type == "building" else None) or order.site_id
+        if amount is not None:
+            shown = preview(conn, order.site_id, scope_type, scope_id, amount, settings.effective_basis)
+    return render(request, "draw_apply.html", user, page="fund", orders=orders, order=order, scope_type=scope_type,
+                  scope_id=scope_id or "", estimate=estimate or "", preview=shown, kind=kind, item=item,
+                  contractor=contractor,
+                  bad_estimate=bool(estimate) and amount is None)
+
+
+@router.get("/fund-approvals/{draw_id}")
+def draw_page(draw_id: int, request: Request, conn: Conn,
+              user: Annotated[User, Depends(page_user(roles.OVERSIGHT))]) -> HTMLResponse:
+    """One draw: what, how much, over which homes, who reviews it and by when, its steps; the decision and the
+    completion for those who may take them."""
+    draw = draws.get_draw(conn, draw_id)
+    if draw is None:
+        raise not_found("draw", draw_id)
+    check_site(user, draw.site_id)
+    zone = registry.site_timezone(conn, draw.site_id)
+    order = get_work_order(conn, draw.work_order_id) if draw.work_order_id else None
+    amount = draw.actual_cost or draw.estimate
+    try:
+        shares = preview(conn, draw.site_id, draw.scope_type, draw.scope_id, amount, draw.area_basis)
+    except FundError:
+        shares = None
+    steps = [(local_time(e.at, zone), e.event, e.actor, e.role, e.comment) for e in draws.draw_events(conn, draw.id)]
+    overdue = (draw.state == "pending" and draw.review_due_at is not None
+               and draw.review_due_at < datetime.now(UTC))
+    return render(request, "draw.html", user, page="fund", draw=draw, order=order, preview=shares, steps=steps,
+                  review_due=local_time(draw.review_due_at, zone) if draw.review_due_at else None,
+                  opened=local_time(draw.opened_at, zone), overdue=overdue,
+                  can_decide=user.role == draw.route and draw.state == "pending",
+                  can_complete=user.role in roles.HANDLERS and draw.state == "approved")
+
 
 @router.get("/my-fund")
 def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OWNERS))]) -> HTMLResponse:
-    """The owner's own fund account (notice clause 17: owners query in real time)."""
-    balance, entries = None, []
-    if user.household_id:
-        balance = ledger.balance(conn, user.household_id)
-        entries = ledger.history(conn, user.household_id)
-    return render(request, "my_fund.html", user, page="my_fund", balance=balance, history=entries)
+    """The owner's own fund account (notice clause 17: owners query in real time): balance, ledger, the yearly
+    statement of each year with lines, the draws that charged the home, and the estate's published disclosures."""
+    household = estate.get_household(conn, user.household_id) if user.household_id else None
+    if household is None:
+        return render(request, "my_fund.html", user, page="my_fund", household=None)
+    zone = registry.site_timezone(conn, household.site_id)
+    lines, _ = account.account_lines(conn, household.id, limit=LEDGER_LINES, offset=0)
+    years = sorted({line.created_at.astimezone(zone).year for line in lines}, reverse=True)
+    charged = [line for line in lines if line.kind == "draw"]
+    return render(request, "my_fund.html", user, page="my_fund", household=household,
+                  balance=ledger.balance(conn, household.id), lines=lines, years=years, charged=charged,
+                  when=lambda at: local_time(at, zone),
+                  disclosures=annual.published_disclosures(conn, household.site_id))

@@ -1,31 +1,45 @@
-// Fund approvals: draws awaiting a decision, with apportionment; approve or reject with a comment.
-import { api, el, i18n } from './api.js';
+// Fund pages: the reviewer approves or rejects a draw with a reason after a confirmation; the control room
+// completes an approved draw at the verified order's cost, and submits an application it has previewed.
+import { api, i18n } from './api.js';
+import { confirmStep, showError } from './confirm_step.js';
 
-const box = document.getElementById('draws');
-const canApprove = box.dataset.canApprove === 'yes';
-
-async function decide(draw, verb, input) {
+async function decide(card, verb) {
+  const input = card.querySelector('input.comment');
+  const reason = input.value.trim();
+  if (!reason) { input.setCustomValidity(i18n.reason_needed); input.reportValidity(); return; }
+  input.setCustomValidity('');
+  if (!await confirmStep(i18n[`confirm_${verb}`], reason)) return;
   try {
-    await api(`/api/v1/fund/draws/${draw.id}/${verb}`, { method: 'POST', body: { comment: input.value } });
-  } catch (err) { input.setCustomValidity(err.message); input.reportValidity(); }
-  refresh();
+    await api(`/api/v1/fund/draws/${card.dataset.drawId}/${verb}`, { method: 'POST', body: { comment: reason } });
+    location.reload();
+  } catch (err) { showError(card, err); }
 }
 
-async function refresh() {
-  const page = await api('/api/v1/fund/draws?limit=200');
-  const order = (d) => (d.state === 'pending' ? 0 : 1);
-  const items = [...page.items].sort((a, b) => order(a) - order(b) || b.id - a.id);
-  box.replaceChildren(...items.map((d) => {
-    const comment = el('input', { placeholder: i18n.comment, class: 'comment' });
-    const pending = d.state === 'pending';
-    return el('article', { class: 'card draw', 'data-draw-id': d.id, 'data-state': d.state },
-      el('h2', {}, `${d.item} `, el('small', {}, `${i18n.state}: ${d.state}`)),
-      el('p', {}, `${i18n.amount}: ¥${d.actual_cost ?? d.estimate} · ${d.kind} · ${d.work_order_number ?? ''} · ${d.contractor}`),
-      el('p', { class: 'muted' }, `${d.site_id} · ${d.scope_type} ${d.scope_id} · ${d.route} · ${d.review_due_at ?? ''}`),
-      canApprove && pending ? el('div', { class: 'decide' }, comment,
-        el('button', { class: 'approve', onclick: () => decide(d, 'approve', comment) }, i18n.approve),
-        el('button', { class: 'reject', onclick: () => decide(d, 'reject', comment) }, i18n.reject)) : null);
-  }));
+for (const card of document.querySelectorAll('.draw')) {
+  card.querySelector('button.approve')?.addEventListener('click', () => decide(card, 'approve'));
+  card.querySelector('button.reject')?.addEventListener('click', () => decide(card, 'reject'));
+  card.querySelector('button.complete')?.addEventListener('click', async () => {
+    if (!await confirmStep(i18n.confirm_complete)) return;
+    try {
+      await api(`/api/v1/fund/draws/${card.dataset.drawId}/complete`, { method: 'POST', body: {} });
+      location.reload();
+    } catch (err) { showError(card, err); }
+  });
 }
 
-refresh();
+// The application: what is submitted is what the page previewed (the server put it on the button), never a
+// field edited since.
+const form = document.getElementById('apply');
+const submit = document.getElementById('submit-draw');
+if (form && submit) {
+  form.addEventListener('input', () => { submit.disabled = true; submit.title = i18n.preview_first; });
+  submit.addEventListener('click', async () => {
+    const d = submit.dataset;
+    const body = { work_order_id: Number(d.workOrderId), kind: d.kind, item: d.item, contractor: d.contractor,
+      scope_type: d.scopeType, scope_id: d.scopeId, estimate: d.estimate };
+    try {
+      const draw = await api('/api/v1/fund/draws', { method: 'POST', body });
+      location.assign(`/fund-approvals/${draw.id}`);
+    } catch (err) { showError(form, err); }
+  });
+}

@@ -1,0 +1,132 @@
+"""Fund draws in a real browser: the control room applies for a draw from a work order after previewing each
+home's share, the owners' committee approves it with a reason, the control room completes it at the verified
+order's cost, and the public board discloses it. Screenshots go to artifacts/screenshots/own-*."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.world import World, on_site, open_order_from_alarms, verify_repair
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def assessed_order(world: World, engine) -> int:
+    """A trapped-passenger work order (fund category elevator) whose crew is on site: a draw may be applied for."""
+    from datetime import UTC, datetime
+
+    from ingest.records import Batch, DeviceEvent
+
+    now = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(world.elevator_id, now, "trapped", seq=1)]), now=now)
+    order_id = open_order_from_alarms(world)
+    on_site(world, order_id)
+    return order_id
+
+
+def apply_for_draw(page, order_id: int, estimate: str) -> None:
+    page.goto("/fund-approvals/apply")
+    page.select_option("#work-order", str(order_id))
+    page.fill("#item", "1号楼电梯困人抢修 更换门机")
+    page.fill("#contractor", "某电梯维保有限公司")
+    page.fill("#estimate", estimate)
+    page.click("#preview-btn")
+
+
+def test_the_operator_sees_each_homes_share_before_applying(browser, base_url: str, world: World,
+                                                           assessed_order: int, shot) -> None:
+    operator = login(browser, base_url, world, "operator")
+    apply_for_draw(operator, assessed_order, "8600.00")
+    expect(operator.locator("#shares-total")).to_have_text("¥8600.00")
+    assert operator.locator("#shares tr").count() > 3
+    shot(operator, "own-01-draw-preview")
+
+
+def test_an_amount_that_is_not_money_is_refused_before_any_preview(browser, base_url: str, world: World,
+                                                                  assessed_order: int) -> None:
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/fund-approvals/apply?work_order_id={assessed_order}&estimate=12.345&item=x&contractor=y")
+    expect(operator.locator("#bad-estimate")).to_be_visible()
+    expect(operator.locator("#shares")).to_have_count(0)
+
+
+def test_a_draw_goes_from_application_to_approval_completion_and_the_public_board(
+        browser, base_url: str, world: World, assessed_order: int, shot) -> None:
+    # The operator applies from the previewed form and lands on the draw, pending the committee's review.
+    operator = login(browser, base_url, world, "operator")
+    apply_for_draw(operator, assessed_order, "8600.00")
+    operator.click("#submit-draw")
+    expect(operator).to_have_url(re.compile(r"/fund-approvals/\d+$"))
+    draw_id = int(operator.url.rsplit("/", 1)[1])
+    expect(operator.locator("#draw")).to_have_attribute("data-state", "pending")
+    expect(operator.locator("#review-due")).to_contain_text("UTC+8")
+    shot(operator, "own-02-draw-applied")
+
+    # The committee reviews it from its list and approves with a reason after confirming.
+    committee = login(browser, base_url, world, "committee")
+    card = committee.locator(f'article.draw[data-draw-id="{draw_id}"]')
+    card.locator("input.comment").fill("同意按应急程序使用维修资金")
+    card.locator("button.approve").click()
+    expect(committee.locator("#confirm")).to_be_visible()
+    shot(committee, "own-03-approve-confirm")
+    committee.locator("#confirm button.confirm").click()
+    expect(committee.locator(f'article.draw[data-draw-id="{draw_id}"]')).to_have_attribute("data-state", "approved")
+
+    # The repair is verified at ¥450.00; the operator completes the draw at that cost, shares summing to it.
+    verify_repair(world, assessed_order, "450.00")
+    operator.reload()
+    operator.click("#complete")
+    operator.locator("#confirm button.confirm").click()
+    expect(operator.locator("#draw")).to_have_attribute("data-state", "completed")
+    expect(operator.locator("#actual-cost")).to_have_text("¥450.00")
+    expect(operator.locator("#shares-total")).to_have_text("¥450.00")
+    shot(operator, "own-04-draw-completed")
+
+    # The public board, without signing in, discloses it.
+    operator.click("#board-link")
+    expect(operator.locator(f'article.draw[data-draw-id="{draw_id}"] .total')).to_have_text("¥450.00")
+    shot(operator, "own-05-board-disclosure")
+
+
+def test_a_rejection_without_a_reason_is_not_sent(browser, base_url: str, world: World, engine) -> None:
+    from datetime import UTC, datetime
+
+    from dispatch.fund import draws
+    from ingest import registry
+    from ingest.database import connect
+    from ingest.records import Batch, DeviceEvent
+
+    with connect(world.database_url) as conn:
+        registry.upsert_device(conn, registry.Device(f"{world.building_id}-EL77", world.site_id, "elevator", "7号梯",
+                                                     building_id=world.building_id))
+        conn.commit()
+    now = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(f"{world.building_id}-EL77", now, "trapped", seq=1)]), now=now)
+    order_id = open_order_from_alarms(world)
+    on_site(world, order_id)
+    with connect(world.database_url) as conn:
+        draw = draws.open_emergency_draw(conn, site_id=world.site_id, work_order_id=order_id, item="7号梯抢修",
+                                         contractor="维保公司", scope_type="building", scope_id=world.building_id,
+                                         estimate=Decimal("1200.00"), actor="operator")
+        conn.commit()
+    committee = login(browser, base_url, world, "committee")
+    committee.goto(f"/fund-approvals/{draw.id}")
+    committee.locator("button.reject").click()
+    expect(committee.locator("#confirm")).not_to_be_visible()
+    assert committee.locator("input.comment").evaluate("e => e.validationMessage") == "请填写理由"
+    expect(committee.locator("#draw")).to_have_attribute("data-state", "pending")
+
+
+def test_the_list_filters_draws_by_state(browser, base_url: str, world: World) -> None:
+    committee = login(browser, base_url, world, "committee")
+    committee.select_option("#state-filter", "completed")
+    expect(committee).to_have_url(re.compile(r"state=completed"))
+    states = committee.locator("article.draw").evaluate_all("cards => cards.map(c => c.dataset.state)")
+    assert states and set(states) == {"completed"}
