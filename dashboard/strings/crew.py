@@ -15,7 +15,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "crew_new_order": ("新工单：{list}", "New order: {list}"),
     "crew_stale": ("离线：显示 {t} 加载的内容", "Offline: showing what was loaded at {t}"),
     # one order
-    "crew_location": ("位置", "Location"), "crew_unit_floor": ("单元/楼层", "Entrance / floor"),
+    "crew_location": ("位置", "Location"), "crew_address": ("地点", "Address"),
+    "crew_unit_floor": ("单元/楼层", "Entrance / floor"),
     "crew_procedure": ("处置流程", "Procedure"),
     "crew_procedure_kept": ("勾选保存在本机", "Ticks are kept on this phone"),
     "crew_due_times": ("各环节时限", "Due times"),
@@ -39,6 +40,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "crew_offline": ("网络已断开，操作将在恢复后发送", "Offline: actions are sent when the network is back"),
     "crew_network": ("网络中断", "network down"),
     "crew_dismiss": ("知道了", "Dismiss"),
+    "crew_refused_401": ("登录已过期，请重新登录", "Signed out: sign in again"),
+    "crew_refused_403": ("无权执行此操作", "Not allowed for you"),
+    "crew_refused_404": ("工单不存在", "No such order"),
+    "crew_refused_409": ("工单状态已变化（可能已被取消或他人接单）",
+                         "The order changed (cancelled, or taken by someone else)"),
+    "crew_refused_422": ("填写内容有误", "Something entered is not accepted"),
     "crew_pending": ("{state}（待发送）", "{state} (queued)"),
-    "crew_photo_event": ("上传照片", "Photo added"),
+    "crew_photo_event": ("上传照片", "Photo added"), "crew_spent": ("费用 ¥{amount}", "cost ¥{amount}"),
 }

@@ -29,7 +29,7 @@ from rules.categories import categories
 router = APIRouter(include_in_schema=False)
 
 # Shared strings the crew scripts use besides their own.
-_SHARED_FOR_JS = ("site", "building", "floor", "device", "address", "contact", "accept", "photo", "events")
+_SHARED_FOR_JS = ("site", "building", "device", "photo")
 
 # The list writes each SOP as Chinese steps with an English gloss in parentheses:
 # "停梯、设置警示，维保单位到场排查 (stop the lift, cordon, inspect)".

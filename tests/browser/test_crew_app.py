@@ -133,6 +133,7 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     expect(crew.locator("#sync")).not_to_contain_text("待发送")
     assert crew.evaluate("JSON.parse(localStorage.getItem('pw.crew.outbox'))") == []
     expect(crew.locator("#events")).to_contain_text("调整平层感应器")
+    expect(crew.locator("#events .spent")).to_have_text("平层感应器 ×1 · 费用 ¥380.00")
     assert fits_the_phone(crew)
     shot(crew, "crew-05-sent-resolved")
 
@@ -156,7 +157,8 @@ def test_a_refused_action_is_shown_with_its_reason_and_not_retried(
         transition(conn, order_id, "CANCELLED", actor="operator", note="业主撤回报修")
         conn.commit()
     crew.context.set_offline(False)
-    expect(crew.locator("#sync .failed")).to_contain_text("发送失败", timeout=15_000)
+    expect(crew.locator("#sync .failed")).to_contain_text("发送失败：工单状态已变化", timeout=15_000)
+    expect(crew.locator("#order")).to_have_attribute("data-state", "CANCELLED", timeout=10_000)
     outbox = crew.evaluate("JSON.parse(localStorage.getItem('pw.crew.outbox'))")
     assert [(i["status"], i["tries"]) for i in outbox] == [("failed", 1)]
     shot(crew, "crew-07-refused")
@@ -172,3 +174,16 @@ def test_checklist_ticks_stay_on_the_phone_after_a_reload(browser, base_url: str
     crew.reload()
     expect(crew.locator('#procedure input[data-step="0"]')).to_be_checked()
     expect(crew.locator('#procedure input[data-step="1"]')).not_to_be_checked()
+
+
+def test_an_order_reads_in_english_with_the_procedure_in_english(
+        browser, base_url: str, world: World, shot: Callable[[object, str], None]) -> None:
+    order_id = report(world, "Lift stops between floors")
+    crew = login(browser, base_url, world, "crew", mobile=True, lang="en")
+    expect(crew.locator(f'#orders li[data-order-id="{order_id}"] .due')).to_have_text(re.compile(r"^due in "))
+    crew.goto(f"/crew/orders/{order_id}")
+    expect(crew.locator("#procedure li")).to_have_text(["maintainer diagnoses", "stops the lift if needed"])
+    expect(crew.locator("#order-category")).to_have_text("Elevator fault")
+    expect(crew.locator("#order-state")).to_have_text("New")
+    assert fits_the_phone(crew)
+    shot(crew, "crew-08-order-english")

@@ -47,8 +47,12 @@ export function dueText(iso, now = Date.now()) {
 export const STEPS = [['ack', 'acked_at'], ['dispatch', 'dispatched_at'], ['arrive', 'on_site_at'],
   ['resolve', 'resolved_at']];
 
-// The deadline of the first step not yet met (an order moves through them in order).
+// States in which nothing is due any more.
+export const FINISHED = ['RESOLVED', 'VERIFIED', 'CLOSED', 'CANCELLED', 'FALSE_ALARM'];
+
+// The deadline of the first step not yet met (an order moves through them in order); none once it is finished.
 export function nextDue(order) {
+  if (FINISHED.includes(order.state)) return null;
   for (const [step, stamp] of STEPS) if (order.due?.[step] && !order[stamp]) return order.due[step];
   return null;
 }

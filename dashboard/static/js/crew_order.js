@@ -3,9 +3,9 @@
 // parts and cost, photos with upload progress and a gallery, the history. Actions go through the outbox, so a
 // tap without network is kept and sent when the network is back.
 import { api, el, i18n } from './api.js';
-import { STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
+import { FINISHED, STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
 import { enqueue, items, onChange } from './crew_outbox.js';
-import { showSync } from './crew_sync.js';
+import { meaning, showSync } from './crew_sync.js';
 
 const box = document.getElementById('order');
 const id = box.dataset.orderId;
@@ -18,6 +18,7 @@ const $ = (sel) => document.getElementById(sel);
 let order = null;
 let zone = 'Asia/Shanghai';
 let sentBefore = null;
+let refusedBefore = null;
 
 const label = (state) => i18n.states?.[state] ?? state;
 
@@ -61,7 +62,7 @@ function facts(o) {
     ['crew_unit_floor', [loc.building_unit ?? o.building_unit, (loc.floor ?? o.floor) ? `${loc.floor ?? o.floor}F` : null]
       .filter(Boolean).join(' ')],
     ['device', loc.device_name ? `${loc.device_name} (${loc.device_id})` : o.device_id],
-    ['address', loc.address ?? o.address],
+    ['crew_address', loc.address ?? o.address],
   ].filter(([, value]) => value);
   $('location').replaceChildren(...rows.flatMap(([key, value]) => [el('dt', {}, say(key)), el('dd', {}, value)]));
   const contact = o.reporter?.contact;
@@ -78,7 +79,7 @@ function dueTimes(o) {
     return el('tr', { 'data-step': step }, el('th', {}, say(`crew_step_${step}`)),
       el('td', { class: 'at' }, siteTime(o.due[step], zone)),
       el('td', { class: late ? 'overdue' : '' }, done ? say('crew_done_at', { t: siteClock(done, zone) })
-        : el('span', { 'data-due': o.due[step] })));
+        : FINISHED.includes(o.state) ? '—' : el('span', { 'data-due': o.due[step] })));
   }));
 }
 
@@ -92,11 +93,18 @@ function gallery(o) {
   }) : [el('li', { class: 'empty' }, say('crew_no_photos'))]));
 }
 
+// What a step used: its parts and the cost entered (the amount as the server wrote it: money is never a float).
+function spent(e) {
+  const said = [(e.parts || []).map((p) => `${p.name} ×${p.quantity}`).join('、'),
+    e.labour_cost != null ? say('crew_spent', { amount: e.labour_cost }) : ''].filter(Boolean);
+  return said.length ? el('div', { class: 'spent' }, said.join(' · ')) : null;
+}
+
 function history(o) {
   const shown = (o.events || []).filter((e) => e.to_state || e.note || e.photo_ids?.length);
   $('events').replaceChildren(...shown.map((e) => el('li', {}, el('time', {}, siteTime(e.at, zone)), ' ',
     e.to_state ? el('strong', {}, `${e.from_state ? label(e.from_state) : ''} → ${label(e.to_state)}`) : '',
-    e.photo_ids?.length && !e.to_state ? say('crew_photo_event') : '', ' ', e.note ?? '')));
+    e.photo_ids?.length && !e.to_state ? say('crew_photo_event') : '', ' ', e.note ?? '', spent(e))));
 }
 
 function render(o, { stale = null } = {}) {
@@ -190,8 +198,14 @@ onChange((s) => {
     msg.textContent = '✓';
     load();
   }
+  // A refusal usually means the order changed under us (cancelled, taken): show it as it now is.
   const refused = s.failed.filter((f) => f.order === id).at(-1);
-  if (refused) { msg.textContent = refused.reason; msg.className = 'error'; }
+  if (refused && refused.id !== refusedBefore) {
+    refusedBefore = refused.id;
+    msg.textContent = meaning(refused);
+    msg.className = 'error';
+    load();
+  }
   if (order) buttons(order);
 });
 

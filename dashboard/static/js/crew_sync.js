@@ -1,9 +1,21 @@
 // The outbox's state on screen: "queued (n)", "sending…", "sent", or each refusal with its reason to dismiss.
-import { el } from './api.js';
+import { el, i18n } from './api.js';
 import { say } from './crew_format.js';
 import { dismiss, onChange, status } from './crew_outbox.js';
 
 const SENT_SHOWN_MS = 10000;
+
+/** What a refusal means, in the crew member's language (the server's own words when it is not a usual one). */
+export function meaning(item) {
+  const key = `crew_refused_${item.code}`;
+  return key in i18n ? i18n[key] : item.reason;
+}
+
+/** A refusal in full: what it means, then the server's own words. */
+export function refusal(item) {
+  const said = meaning(item);
+  return said === item.reason ? said : `${said} (${item.reason})`;
+}
 
 export function showSync(node) {
   const offline = () => !navigator.onLine;
@@ -12,12 +24,12 @@ export function showSync(node) {
     if (offline()) parts.push(el('p', { class: 'offline' }, say('crew_offline')));
     if (s.sending) parts.push(el('p', { class: 'sending' }, say('crew_sync_sending')));
     else if (s.queued) parts.push(el('p', { class: 'queued' }, say('crew_sync_queued', { n: s.queued })));
-    else if (s.lastSent && Date.now() - s.lastSent.at < SENT_SHOWN_MS) {
+    else if (s.lastSent && !s.failed.length && Date.now() - s.lastSent.at < SENT_SHOWN_MS) {
       parts.push(el('p', { class: 'sent' }, say('crew_sync_sent')));
       setTimeout(() => render(status()), SENT_SHOWN_MS);
     }
     for (const f of s.failed) {
-      parts.push(el('p', { class: 'failed' }, say('crew_sync_failed', { reason: f.reason }), ' ',
+      parts.push(el('p', { class: 'failed' }, say('crew_sync_failed', { reason: refusal(f) }), ' ',
         el('button', { type: 'button', class: 'dismiss', onclick: () => dismiss(f.id) }, say('crew_dismiss'))));
     }
     node.replaceChildren(...parts);
