@@ -18,6 +18,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "crew_location": ("位置", "Location"), "crew_address": ("地点", "Address"),
     "crew_unit_floor": ("单元/楼层", "Entrance / floor"),
     "crew_procedure": ("处置流程", "Procedure"),
+    "crew_no_procedure": ("权责清单未给出该类别的处置流程", "The responsibility list gives no procedure for this"),
     "crew_procedure_kept": ("勾选保存在本机", "Ticks are kept on this phone"),
     "crew_due_times": ("各环节时限", "Due times"),
     "crew_step_ack": ("响应", "Acknowledge"), "crew_step_dispatch": ("派单", "Dispatch"),

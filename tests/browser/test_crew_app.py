@@ -187,3 +187,10 @@ def test_an_order_reads_in_english_with_the_procedure_in_english(
     expect(crew.locator("#order-state")).to_have_text("New")
     assert fits_the_phone(crew)
     shot(crew, "crew-08-order-english")
+
+
+def test_an_order_that_does_not_exist_is_the_friendly_404(browser, base_url: str, world: World) -> None:
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    response = crew.goto("/crew/orders/999999")
+    assert response.status == 404
+    expect(crew.locator("main")).to_contain_text("页面不存在")
