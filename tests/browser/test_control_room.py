@@ -74,10 +74,12 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
     assert crew.evaluate("document.documentElement.scrollWidth") <= 375
     shot(crew, "05-crew-resolved")
 
-    # The operator verifies on the board (the card moved to RESOLVED live).
+    # The operator verifies on the board (the card moved to RESOLVED live), confirming with a reason.
     resolved = operator.locator(f'section[data-state="RESOLVED"] article[data-order-id="{order_id}"]')
     expect(resolved).to_be_visible(timeout=10_000)
     resolved.locator("button.verify").click()
+    operator.fill("#wo-reason", "回访乘客，电梯运行正常")
+    operator.click("#wo-dialog-ok")
     expect(resolved).to_have_count(0, timeout=10_000)
 
     # The emergency draw for the repair goes to the owners' committee, who approve it.
@@ -88,6 +90,7 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
     draw.locator("input.comment").fill("同意按应急程序使用维修资金")
     shot(committee, "06-fund-approvals")
     draw.locator("button.approve").click()
+    committee.locator("#confirm button.confirm").click()  # the approval asks for a confirmation
     expect(committee.locator(f'article.draw[data-draw-id="{draw_id}"]')).to_have_attribute(
         "data-state", "approved", timeout=10_000)
 

@@ -1,0 +1,81 @@
+// The control room's actions on a work order (ack, assign/reassign, hold, resume, cancel, false alarm, verify,
+// close, reopen): each asks for confirmation with a reason in the #wo-dialog (templates/wo_dialog.html) before it
+// calls POST /api/v1/work-orders/{id}/<action>; the API's refusal is shown in the dialog, word for word.
+import { api, el, i18n } from './api.js';
+import { fill } from './wo_clock.js';
+
+const dialog = document.getElementById('wo-dialog');
+const form = document.getElementById('wo-dialog-form');
+const reason = document.getElementById('wo-reason');
+const memberRow = document.getElementById('wo-member-row');
+const member = document.getElementById('wo-member');
+const problem = document.getElementById('wo-dialog-error');
+const ok = document.getElementById('wo-dialog-ok');
+
+const PATHS = { false_alarm: 'false-alarm', reassign: 'assign' };
+const PICKS_CREW = new Set(['assign', 'reassign']);
+
+// Who can take the order: the API's ranking first (on shift, with the skill, least loaded), then the unit's other
+// active members who are off shift now (the API records calling one in).
+async function fillCrew(order) {
+  member.replaceChildren(el('option', { value: '' }, i18n.wo_pick_member));
+  const ranked = await api(`/api/v1/work-orders/${order.id}/candidates`);
+  const listed = new Set();
+  for (const { member: m, open_orders: load } of ranked) {
+    listed.add(m.id);
+    member.append(el('option', { value: m.id }, fill(i18n.wo_member_load, { name: m.name, n: load })));
+  }
+  const unit = await api(`/api/v1/crew?unit_id=${encodeURIComponent(order.unit_id)}&site_id=${encodeURIComponent(order.site_id)}&active=true&limit=500`);
+  for (const m of unit.items) {
+    if (!listed.has(m.id) && !m.available_now && m.id !== order.assignee_id) {
+      member.append(el('option', { value: m.id }, fill(i18n.wo_member_off, { name: m.name })));
+    }
+  }
+}
+
+function show(message) {
+  problem.textContent = message;
+  problem.hidden = !message;
+}
+
+// Ask, then act. Resolves to the order as the API returns it, or null when the operator cancelled.
+export function confirmAction(order, action) {
+  const label = i18n[`wo_act_${action}`];
+  document.getElementById('wo-dialog-title').textContent = label;
+  document.getElementById('wo-dialog-question').textContent = fill(i18n.wo_confirm, { action: label, number: order.number });
+  dialog.dataset.action = action;
+  reason.value = '';
+  show('');
+  memberRow.hidden = !PICKS_CREW.has(action);
+  member.required = PICKS_CREW.has(action);
+  if (PICKS_CREW.has(action)) fillCrew(order).catch((err) => show(err.message));
+  dialog.showModal();
+  reason.focus();
+  return new Promise((resolve) => {
+    let result = null;
+    const submit = async (event) => {
+      event.preventDefault();
+      const why = reason.value.trim();
+      if (!why) { show(i18n.wo_reason_required); return; }
+      if (PICKS_CREW.has(action) && !member.value) { show(i18n.wo_pick_member); return; }
+      const body = PICKS_CREW.has(action) ? { crew_member_id: member.value, reason: why } : { reason: why };
+      ok.disabled = true;
+      try {
+        result = await api(`/api/v1/work-orders/${order.id}/${PATHS[action] ?? action}`, { method: 'POST', body });
+        dialog.close();
+      } catch (err) {
+        show(err.message);
+      } finally {
+        ok.disabled = false;
+      }
+    };
+    form.addEventListener('submit', submit);
+    dialog.addEventListener('close', () => {
+      form.removeEventListener('submit', submit);
+      resolve(result);
+    }, { once: true });
+  });
+}
+
+// Only operators and admins get the dialog: the committee's and the sub-district's pages have none.
+document.getElementById('wo-dialog-cancel')?.addEventListener('click', () => dialog.close());

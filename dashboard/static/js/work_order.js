@@ -1,0 +1,41 @@
+// One work order's page: the running SLA clocks tick, photos open full-size, each operator action asks for a
+// confirmation with a reason (wo_actions.js) and reloads the page; a change made elsewhere reloads it too.
+import { live } from './api.js';
+import { confirmAction } from './wo_actions.js';
+import { dueText } from './wo_clock.js';
+
+const article = document.getElementById('order');
+const order = {
+  id: Number(article.dataset.orderId), number: article.dataset.number, unit_id: article.dataset.unitId,
+  site_id: article.dataset.siteId, assignee_id: article.dataset.assigneeId || null,
+};
+const busy = () => document.querySelector('dialog[open]') !== null;
+
+function tick() {
+  for (const timer of document.querySelectorAll('.timer[data-due]')) {
+    const { text, overdue } = dueText(timer.dataset.due, timer.dataset.step);
+    timer.textContent = text;
+    timer.classList.toggle('overdue', overdue);
+  }
+}
+
+for (const button of document.querySelectorAll('#actions [data-action]')) {
+  button.addEventListener('click', async () => {
+    if (await confirmAction(order, button.dataset.action)) location.reload();
+  });
+}
+
+const viewer = document.getElementById('photo-view');
+for (const link of document.querySelectorAll('a[data-photo]')) {
+  link.addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('photo-full').src = link.href;
+    viewer.showModal();
+  });
+}
+
+tick();
+setInterval(tick, 1000);
+live((name, data) => {
+  if (name === 'work_order' && Number(data.id) === order.id && !busy()) location.reload();
+});

@@ -1,0 +1,182 @@
+"""The work-order screens in Chromium: an operator finds an order on the board, opens it, reads where it is, its
+timeline and photos, holds and resumes it with reasons and verifies the crew's repair after a confirmation; the
+verified order is in the closed list. Also: no raw state code on the zh-CN pages, clocks that never run negative,
+filters kept in the address, the API's refusal shown word for word, and the committee reading without actions.
+Screenshots: artifacts/screenshots/wo-NN-*.png."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import login
+from tests.dashboard.pictures import png
+from tests.dashboard.world import World, open_order_from_alarms
+
+pytestmark = pytest.mark.browser
+
+RAW_STATES = re.compile(r"\b(NEW|ACKED|DISPATCHED|EN_ROUTE|ON_SITE|IN_PROGRESS|ON_HOLD|RESOLVED|VERIFIED|CLOSED|"
+                        r"CANCELLED|FALSE_ALARM)\b")
+
+
+def api_as(base_url: str, world: World, role: str) -> httpx.Client:
+    """An API client signed in as the world's user of ``role`` (a bearer token, as the crew's phones use)."""
+    username, password = world.passwords[role]
+    token = httpx.post(f"{base_url}/api/v1/auth/token", data={"username": username, "password": password})
+    token.raise_for_status()
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+
+def crew_moves(crew: httpx.Client, order_id: int, *states: str, **body: object) -> None:
+    for state in states:
+        res = crew.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": state, **body})
+        assert res.status_code == 200, res.text
+
+
+@pytest.fixture
+def order_at_work(base_url: str, world: World, trapped: Callable[..., str]) -> tuple[int, str]:
+    """A trapped-passenger order the crew accepted and started, with a photo from the site: (id, number)."""
+    trapped()
+    order_id = open_order_from_alarms(world)
+    with api_as(base_url, world, "crew") as crew:
+        assert crew.post(f"/api/v1/work-orders/{order_id}/accept").status_code == 200
+        crew_moves(crew, order_id, "EN_ROUTE", "ON_SITE", "IN_PROGRESS")
+        photo = crew.post(f"/api/v1/work-orders/{order_id}/photos",
+                          files={"photo": ("site.png", png(320, 240), "image/png")})
+        assert photo.status_code == 201, photo.text
+        number = crew.get(f"/api/v1/work-orders/{order_id}").json()["number"]
+    return order_id, number
+
+
+def confirm(page, reason: str) -> None:
+    page.fill("#wo-reason", reason)
+    page.click("#wo-dialog-ok")
+    expect(page.locator("#wo-dialog")).not_to_be_visible(timeout=10_000)
+
+
+def test_the_operator_finds_holds_resumes_and_verifies_an_order(browser, base_url: str, world: World, shot,
+                                                                order_at_work: tuple[int, str]) -> None:
+    order_id, number = order_at_work
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    page.fill("#f-q", number)
+    card = page.locator(f'section[data-state="IN_PROGRESS"] article.wo[data-order-id="{order_id}"]')
+    expect(card).to_be_visible(timeout=10_000)
+    expect(page.locator("article.wo")).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"q={number}"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    shot(page, "wo-01-board")
+
+    card.locator("a.wo-number").click()
+    expect(page).to_have_url(f"{base_url}/work-orders/{order_id}")
+    expect(page.locator("#order-state")).to_have_text("维修中")
+    expect(page.locator("#location")).to_contain_text("1号楼")
+    expect(page.locator("#timeline li")).not_to_have_count(0)
+    expect(page.locator("#timeline")).to_contain_text("已到场 → 维修中")
+    thumbnail = page.locator("#photos img").first
+    expect(thumbnail).to_be_visible()
+    assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 320
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    shot(page, "wo-03-detail")
+
+    page.click('#actions [data-action="hold"]')
+    expect(page.locator("#wo-dialog-question")).to_contain_text(number)
+    page.click("#wo-dialog-ok")
+    expect(page.locator("#wo-dialog-error")).to_have_text("请填写原因")
+    page.fill("#wo-reason", "等待厂家配件：门机板")
+    shot(page, "wo-04-hold-dialog")
+    page.click("#wo-dialog-ok")
+    expect(page.locator("#order-state")).to_have_text("暂停", timeout=10_000)
+    expect(page.locator("#timeline")).to_contain_text("等待厂家配件：门机板")
+
+    page.click('#actions [data-action="resume"]')
+    confirm(page, "配件已到")
+    expect(page.locator("#order-state")).to_have_text("维修中", timeout=10_000)
+
+    with api_as(base_url, world, "crew") as crew:
+        crew_moves(crew, order_id, "RESOLVED", note="更换门机板，试运行正常", cost="300.00",
+                   parts=[{"name": "门机板", "quantity": "1", "unit_cost": "150.00"}])
+    expect(page.locator("#order-state")).to_have_text("已修复", timeout=10_000)
+    expect(page.locator("#cost-total")).to_have_text("450.00")
+
+    page.click('#actions [data-action="verify"]')
+    confirm(page, "回访乘客，电梯运行正常")
+    expect(page.locator("#order-state")).to_have_text("已验收", timeout=10_000)
+    expect(page.locator("#actions [data-action]")).to_have_count(1)  # only closing is left
+
+    page.goto(f"/work-orders?view=closed&q={number}")
+    row = page.locator(f'#closed-table tr[data-order-id="{order_id}"]')
+    expect(row).to_be_visible(timeout=10_000)
+    expect(row.locator("td.state")).to_have_text("已验收")
+    shot(page, "wo-02-closed-list")
+
+
+def test_no_raw_state_code_shows_on_the_zh_cn_board_or_order_page(browser, base_url: str, world: World,
+                                                                  order_at_work: tuple[int, str]) -> None:
+    order_id, _ = order_at_work
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    expect(page.locator("article.wo").first).to_be_visible(timeout=10_000)
+    assert not RAW_STATES.findall(page.inner_text("main"))
+    page.goto(f"/work-orders/{order_id}")
+    assert not RAW_STATES.findall(page.inner_text("main"))
+
+
+def test_an_overdue_step_reads_overdue_by_h_mm_in_red(browser, base_url: str, world: World) -> None:
+    from dispatch.complaints import file_complaint
+    from ingest.database import connect
+
+    with connect(world.database_url) as conn:
+        order = file_complaint(conn, site_id=world.site_id, origin="owner_report", category="water_outage",
+                               description="3楼停水两小时", address="1号楼3层", reporter_contact="", actor="operator",
+                               now=datetime.now(UTC) - timedelta(hours=3)).order
+        conn.commit()
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    timer = page.locator(f'article.wo[data-order-id="{order.id}"] .timer')
+    expect(timer).to_have_class(re.compile("overdue"), timeout=10_000)
+    expect(timer).to_have_text(re.compile(r"^响应已超时 [1-9]:[0-5]\d$"))
+
+
+def test_filters_and_the_closed_view_are_kept_in_the_address(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    page.select_option("#f-category", "elevator_entrapment")
+    page.click('#views [data-view="closed"]')
+    expect(page).to_have_url(re.compile(r"category=elevator_entrapment.*view=closed|view=closed.*category="))
+    page.reload()
+    expect(page.locator("#f-category")).to_have_value("elevator_entrapment")
+    expect(page.locator("#closed")).to_be_visible()
+    expect(page.locator("#board")).to_be_hidden()
+
+
+def test_the_apis_refusal_is_shown_in_the_dialog(browser, base_url: str, world: World,
+                                                 order_at_work: tuple[int, str]) -> None:
+    order_id, _ = order_at_work
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders/{order_id}")
+    page.click('#actions [data-action="hold"]')
+    with api_as(base_url, world, "operator") as operator:  # someone else holds it meanwhile
+        assert operator.post(f"/api/v1/work-orders/{order_id}/hold", json={"reason": "另一席位"}).status_code == 200
+    page.fill("#wo-reason", "等待配件")
+    page.click("#wo-dialog-ok")
+    expect(page.locator("#wo-dialog-error")).to_contain_text("ON_HOLD")
+
+
+def test_the_committee_reads_an_order_without_actions_or_the_reporters_contact(browser, base_url: str,
+                                                                               world: World) -> None:
+    with api_as(base_url, world, "operator") as operator:
+        order = operator.post("/api/v1/work-orders", json={
+            "site_id": world.site_id, "origin": "owner_report", "category": "noise", "address": "1号楼2单元1202",
+            "description": "楼上每晚23点后装修电钻声", "reporter_contact": "139-0000-1202"}).json()
+    page = login(browser, base_url, world, "committee")
+    page.goto(f"/work-orders/{order['id']}")
+    expect(page.locator("#description")).to_have_text("楼上每晚23点后装修电钻声")
+    expect(page.locator("#read-only")).to_be_visible()
+    expect(page.locator("#actions")).to_have_count(0)
+    expect(page.locator("#reporter")).to_have_count(0)
