@@ -57,6 +57,22 @@ def test_an_amount_that_is_not_money_is_refused_before_any_preview(browser, base
     expect(operator.locator("#shares")).to_have_count(0)
 
 
+def test_an_application_the_fund_refuses_shows_the_reason(browser, base_url: str, world: World,
+                                                          assessed_order: int, shot) -> None:
+    operator = login(browser, base_url, world, "operator")
+    operator.goto("/fund-approvals/apply")
+    operator.select_option("#work-order", str(assessed_order))
+    operator.select_option("#kind", "authorised")
+    operator.fill("#item", "电梯门机大修")
+    operator.fill("#contractor", "某电梯维保有限公司")
+    operator.fill("#estimate", "50000.00")
+    operator.click("#preview-btn")
+    operator.click("#submit-draw")
+    expect(operator.locator("form#apply .msg")).to_contain_text("the owners must vote")
+    expect(operator).to_have_url(re.compile(r"/fund-approvals/apply\?"))
+    shot(operator, "own-06-draw-refused")
+
+
 def test_a_draw_goes_from_application_to_approval_completion_and_the_public_board(
         browser, base_url: str, world: World, assessed_order: int, shot) -> None:
     # The operator applies from the previewed form and lands on the draw, pending the committee's review.

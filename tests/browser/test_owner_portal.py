@@ -109,3 +109,13 @@ def test_the_sub_district_reads_votes_but_opens_none_where_a_committee_exists(br
     expect(page.locator("article.vote").first).to_be_visible()
     expect(page.locator("#new-vote")).to_have_count(0)
     expect(page.locator("button.close-vote")).to_have_count(0)
+
+
+def test_the_owner_pages_read_in_english(browser, base_url: str, world: World, shot) -> None:
+    owner = login(browser, base_url, world, "owner", mobile=True, lang="en")
+    owner.goto("/my-votes")
+    expect(owner.locator("article.vote").first).to_contain_text("My household's choice")
+    owner.goto("/my-fund")
+    expect(owner.locator("#charged h2")).to_have_text("Repairs charged to my home")
+    assert fits_the_phone(owner)
+    shot(owner, "own-15-my-fund-english")
