@@ -39,7 +39,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wo_photo_alt": ("照片 {n}，上传人 {who}", "Photo {n} by {who}"),
     "wo_draws": ("维修资金使用", "Maintenance fund draws"), "wo_no_draws": ("未申请维修资金", "No fund draw"),
     "wo_draw_item": ("项目", "Item"), "wo_draw_estimate": ("预算(元)", "Estimate (CNY)"),
-    "wo_draw_actual": ("实际(元)", "Actual (CNY)"),
+    "wo_draw_actual": ("实际(元)", "Actual (CNY)"), "wo_apply_draw": ("申请使用维修资金", "Apply for a fund draw"),
     "wo_draw_pending": ("待审批", "Pending"), "wo_draw_approved": ("已批准", "Approved"),
     "wo_draw_rejected": ("已驳回", "Rejected"), "wo_draw_completed": ("已完成", "Completed"),
     "wo_read_only": ("只读：业委会和街道办查看工单，不做处置",

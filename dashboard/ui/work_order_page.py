@@ -24,6 +24,8 @@ from rules.categories import categories
 STEPS: tuple[tuple[str, str], ...] = (("ack", "acked_at"), ("dispatch", "dispatched_at"), ("arrive", "on_site_at"),
                                       ("resolve", "resolved_at"))
 OPEN = ("NEW", "ACKED", "DISPATCHED", "EN_ROUTE", "ON_SITE", "IN_PROGRESS", "ON_HOLD")
+# A fund draw needs the repair assessed on site (dispatch.fund): from then on the page offers to apply for one.
+ASSESSED = ("ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED", "VERIFIED")
 ENDED = ("VERIFIED", "CLOSED", "CANCELLED", "FALSE_ALARM")
 # The operator actions (POST /api/v1/work-orders/{id}/<action>) and the states each applies to (docs/api.md).
 ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -85,6 +87,7 @@ class OrderPage:
     timeline: list[TimelineEntry]
     draws: list[Draw]
     actions: list[str]
+    may_apply_for_draw: bool
     links_to_control_room: bool
     hotline_received: str | None
     hotline_reply_due: str | None
@@ -116,6 +119,7 @@ def order_page(conn: psycopg.Connection, order_id: int, user: User, *, now: date
         timeline=[_entry(e, zone, lang, names) for e in order.events],
         draws=[d for d in list_draws(conn, site_id=order.site_id) if d.work_order_id == order.id],
         actions=[a for a, states in ACTIONS if order.state in states] if user.role in roles.HANDLERS else [],
+        may_apply_for_draw=user.role in roles.HANDLERS and order.state in ASSESSED,
         links_to_control_room=user.role in roles.CONTROL_ROOM,
         hotline_received=local_time(ticket.received_at, zone) if ticket else None,
         hotline_reply_due=local_time(ticket.reply_due, zone) if ticket else None,

@@ -180,3 +180,28 @@ def test_the_committee_reads_an_order_without_actions_or_the_reporters_contact(b
     expect(page.locator("#read-only")).to_be_visible()
     expect(page.locator("#actions")).to_have_count(0)
     expect(page.locator("#reporter")).to_have_count(0)
+
+
+def test_the_operator_assigns_a_new_order_from_the_crew_list(browser, base_url: str, world: World,
+                                                             trapped: Callable[..., str]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders/{order_id}")
+    page.click('#actions [data-action="assign"]')
+    member = page.locator(f'#wo-member option[value="{world.crew_member_id}"]')
+    expect(member).to_have_count(1, timeout=10_000)
+    page.select_option("#wo-member", world.crew_member_id)
+    confirm(page, "夜班值守直接派单")
+    expect(page.locator("#order-state")).to_have_text("已派单", timeout=10_000)
+    expect(page.locator("#timeline")).to_contain_text("夜班值守直接派单")
+
+
+def test_the_english_order_page_names_states_and_steps_in_english(browser, base_url: str, world: World,
+                                                                  order_at_work: tuple[int, str]) -> None:
+    order_id, _ = order_at_work
+    page = login(browser, base_url, world, "operator", lang="en")
+    page.goto(f"/work-orders/{order_id}")
+    expect(page.locator("#order-state")).to_have_text("In progress")
+    expect(page.locator('#sla tr[data-step="resolve"] .timer')).to_contain_text("Resolve due in")
+    expect(page.locator("#timeline")).to_contain_text("On site → In progress")

@@ -10,10 +10,11 @@ const OPEN = ['NEW', 'ACKED', 'DISPATCHED', 'EN_ROUTE', 'ON_SITE', 'IN_PROGRESS'
 const CLOSED = ['VERIFIED', 'CLOSED', 'CANCELLED', 'FALSE_ALARM'];
 const COLUMN_LIMIT = 100;   // cards per column; the count above says how many more match
 const PAGE = 50;            // rows a page of the closed list
+const POLL_MS = 15000;      // how often a role without the event stream (the committee) re-reads the board
 // SLA steps in the order they fall due, with the order's field that stamps each as done.
 const STEPS = [['ack', 'acked_at'], ['dispatch', 'dispatched_at'], ['arrive', 'on_site_at'], ['resolve', 'resolved_at']];
 
-const { names, zones, can_act: canAct } = JSON.parse(document.getElementById('board-data').textContent);
+const { names, zones, can_act: canAct, live: streams } = JSON.parse(document.getElementById('board-data').textContent);
 const board = document.getElementById('board');
 const closedBox = document.getElementById('closed');
 const filters = document.getElementById('filters');
@@ -237,5 +238,6 @@ document.getElementById('ticket-form')?.addEventListener('submit', async (e) => 
 if (!linked) {
   showView(shown.view);
   setInterval(tick, 1000);
-  live(() => refresh());
+  if (streams) live(() => refresh());
+  else setInterval(refresh, POLL_MS);
 }

@@ -36,6 +36,11 @@ for (const link of document.querySelectorAll('a[data-photo]')) {
 
 tick();
 setInterval(tick, 1000);
-live((name, data) => {
-  if (name === 'work_order' && Number(data.id) === order.id && !busy()) location.reload();
-});
+// The committee has no event stream: its page reloads itself now and then instead.
+if (article.dataset.live === 'yes') {
+  live((name, data) => {
+    if (name === 'work_order' && Number(data.id) === order.id && !busy()) location.reload();
+  });
+} else {
+  setInterval(() => { if (!busy()) location.reload(); }, 60000);
+}
