@@ -41,6 +41,10 @@ _CIRCLE = np.stack([np.cos(2 * np.pi * np.arange(_MINUTES) / _MINUTES),
                     np.sin(2 * np.pi * np.arange(_MINUTES) / _MINUTES)], axis=1)
 
 
+# Slots a long memory holds before it first grows.
+_FIRST_SLOTS = 64
+
+
 class LongMemory:
     """One reading in every ``stride`` of a channel, with the window it ends, over a span of days.
 
@@ -50,15 +54,30 @@ class LongMemory:
     """
 
     def __init__(self, size: int, length: int) -> None:
-        self.values = np.zeros(size)
-        self.windows = np.full((size, length), np.nan)
-        self.minutes = np.zeros(size, dtype=int)
-        self.counts = np.full(size, -1, dtype=int)
+        self.size = size
+        # Slots are filled in order before the ring wraps, so the arrays grow as they fill (doubling up to
+        # ``size``): a fresh detector, made in the gateway's commit path, allocates almost nothing.
+        self._allocate(min(size, _FIRST_SLOTS), length)
         self.next = 0
+
+    def _allocate(self, slots: int, length: int) -> None:
+        self.values = np.zeros(slots)
+        self.windows = np.full((slots, length), np.nan)
+        self.minutes = np.zeros(slots, dtype=int)
+        self.counts = np.full(slots, -1, dtype=int)
+
+    def _grow(self) -> None:
+        held = len(self.values)
+        values, windows, minutes, counts = self.values, self.windows, self.minutes, self.counts
+        self._allocate(min(self.size, 2 * held), windows.shape[1])
+        self.values[:held], self.windows[:held], self.minutes[:held], self.counts[:held] = (
+            values, windows, minutes, counts)
 
     def sample(self, value: float, window: np.ndarray, minute: int, count: int) -> None:
         """Keep one reading (its value, the window it ends, its minute of the day, its index in the channel)."""
-        slot = self.next % len(self.values)
+        slot = self.next % self.size
+        if slot >= len(self.values):
+            self._grow()
         self.values[slot], self.windows[slot], self.minutes[slot], self.counts[slot] = value, window, minute, count
         self.next += 1
 
@@ -68,13 +87,14 @@ class LongMemory:
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"values": pack(self.values), "windows": pack(self.windows), "minutes": self.minutes.tolist(),
-                "counts": self.counts.tolist(), "next": self.next}
+        return {"size": self.size, "values": pack(self.values), "windows": pack(self.windows),
+                "minutes": self.minutes.tolist(), "counts": self.counts.tolist(), "next": self.next}
 
     @classmethod
     def from_state(cls, state: dict[str, Any], length: int) -> LongMemory:
         """Rebuild from :meth:`state_dict`."""
-        memory = cls(len(state["minutes"]), length)
+        # States saved before the arrays grew lazily hold every slot, and no size of their own.
+        memory = cls(state.get("size", len(state["minutes"])), length)
         memory.values = unpack(state["values"])
         memory.windows = unpack(state["windows"]).reshape(-1, length)
         memory.minutes = np.asarray(state["minutes"], dtype=int)

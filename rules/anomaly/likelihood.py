@@ -38,6 +38,8 @@ _MAX_SHAPE = 0.45
 # Refresh schedule (see TailProbability.due): at least this many new values (or their blocks), at most this many.
 _MIN_PENDING = 16
 _MAX_PENDING = 512
+# Values a calibration's history buffer holds before it first grows.
+_FIRST_CAPACITY = 256
 
 
 class TailProbability:
@@ -57,8 +59,10 @@ class TailProbability:
         self._block_max = -math.inf
         self._block_count = 0
         # Learnt values, oldest first; the values learnt since the last refresh are kept beyond ``size`` so a
-        # saved state can rebuild the estimate in use.
-        self._history = np.empty(2 * size + _MAX_PENDING)
+        # saved state can rebuild the estimate in use. The buffer starts small and doubles up to its full
+        # capacity: a device seen for the first time creates a dozen calibrations in the gateway's commit path.
+        self._capacity = 2 * size + _MAX_PENDING
+        self._history = np.empty(min(self._capacity, _FIRST_CAPACITY))
         self._length = 0
         self._learnt = 0
         self._refreshed_at = 0
@@ -113,12 +117,20 @@ class TailProbability:
         self._learnt += 1
 
     def _make_room(self, count: int) -> None:
-        if self._length + count > len(self._history):
-            keep = min(self._length, self.size + self._learnt - self._refreshed_at)
-            self._history[:keep] = self._history[self._length - keep : self._length]
-            self._length = keep
-            if keep + count > len(self._history):
-                self._history = np.concatenate([self._history[:keep], np.empty(keep + count)])
+        if self._length + count <= len(self._history):
+            return
+        if len(self._history) < self._capacity:
+            # Still growing: nothing is dropped before the buffer has its full capacity.
+            grown = np.empty(min(self._capacity, max(2 * len(self._history), self._length + count)))
+            grown[: self._length] = self._history[: self._length]
+            self._history = grown
+            if self._length + count <= len(self._history):
+                return
+        keep = min(self._length, self.size + self._learnt - self._refreshed_at)
+        self._history[:keep] = self._history[self._length - keep : self._length]
+        self._length = keep
+        if keep + count > len(self._history):
+            self._history = np.concatenate([self._history[:keep], np.empty(keep + count)])
 
     @property
     def needed(self) -> int:
@@ -207,7 +219,7 @@ class TailProbability:
         history = unpack(state["history"])
         tail._learnt = state["learnt"]
         tail._refreshed_at = state["refreshed_at"]
-        tail._history = np.concatenate([history, np.empty(len(tail._history))])
+        tail._history = np.concatenate([history, np.empty(tail._capacity)])
         tail._length = len(history)
         before = history[: len(history) - (tail._learnt - tail._refreshed_at)]
         tail._fit(before[max(0, len(before) - tail.size) :])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -211,3 +212,33 @@ def test_a_fresh_detector_allocates_no_pattern_reference_until_a_channel_has_one
     for i in range(300):
         detector.update(start + timedelta(seconds=60 * i), {"door_close_time": 3.0 + 0.1 * rng.normal()})
     assert detector._bank._pattern_reference.nbytes > 0
+
+
+def test_a_fresh_detector_holds_little_memory() -> None:
+    # Calibration histories and the long memory grow as they fill: a fresh one-channel detector held 424 kB
+    # (most of it never written) before, so 10,000 lifts first seen at once took gigabytes.
+    tracemalloc.start()
+    try:
+        detector = StreamingDetector(["door_close_time"])
+        detector.update(datetime(2026, 1, 1, tzinfo=UTC), {"door_close_time": 3.0})
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 200_000
+
+
+def test_growing_memory_scores_as_a_full_one_would_across_a_state_round_trip() -> None:
+    # The long memory and the calibrations grow while they fill; a state saved part-way must continue
+    # exactly as the detector that was never saved, through the growth and past the ring's wrap.
+    rng = np.random.default_rng(3)
+    times = 60.0 * np.arange(3000)
+    values = (np.sin(times / 3600.0) + 0.1 * rng.normal(size=3000))[:, None]
+    # A memory span of 15 minutes keeps every reading, so the 1,000 slots fill and wrap within the series.
+    config = DetectorConfig(memory_days=0.01)
+    whole = StreamingDetector(["c0"], config=config).update_batch(times, values)
+    first = StreamingDetector(["c0"], config=config)
+    head = first.update_batch(times[:300], values[:300])
+    assert len(first._bank.memories[0].values) < 1000  # saved while still growing
+    resumed = StreamingDetector.from_state(json.loads(json.dumps(first.state_dict())))
+    assert head + resumed.update_batch(times[300:], values[300:]) == whole
+    assert resumed._bank.memories[0].next > 1000  # and continued past the ring's wrap
