@@ -1,6 +1,6 @@
 """The sub-district's supervision pages in a real browser: companies with their credit, why a company scored as it
 did, an inspection recorded, a company black-listed with evidence and published until the public board shows it,
-and a month's credit recomputed after a confirmation.
+and a month's credit recomputed after a confirmation; the pages with records pass axe-core.
 
 The tests run in file order on one seeded estate (the supervision demo: a company serving it, two inspections and
 a "good" opinion last month, last month's credit 83.63, four stars); the list tests follow one entry from draft to
@@ -10,6 +10,7 @@ revoked.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -23,6 +24,10 @@ from .conftest import login
 
 pytestmark = pytest.mark.browser
 
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS_AXE_VIOLATIONS = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+  .filter(v => ['serious', 'critical'].includes(v.impact))
+  .map(v => `${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)"""
 COMPANY = "甬安物业服务有限公司"
 CREDIT_CODE = "91330201730123456Q"
 
@@ -177,11 +182,15 @@ def test_the_company_page_reads_in_english(browser, base_url: str, world: World,
     shot(page, "sup-08-company-english")
 
 
-def test_the_company_page_does_not_scroll_sideways_on_a_phone(browser, base_url: str, world: World, shot) -> None:
+def test_no_supervision_page_scrolls_sideways_on_a_phone(browser, base_url: str, world: World, shot) -> None:
     page = login(browser, base_url, world, "subdistrict", mobile=True)
     _company_page(page)
-    assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
-    shot(page, "sup-09-company-phone")
+    pages = {"company": page.url.removeprefix(base_url), "companies": "/supervision",
+             "inspections": "/supervision/inspections", "lists": "/supervision/lists"}
+    for n, (name, path) in enumerate(pages.items(), start=9):
+        page.goto(path)
+        shot(page, f"sup-{n:02d}-{name}-phone")
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 375, name
 
 
 def test_an_admin_reads_the_lists_without_the_keepers_forms(browser, base_url: str, world: World) -> None:
@@ -190,3 +199,14 @@ def test_an_admin_reads_the_lists_without_the_keepers_forms(browser, base_url: s
     expect(page.locator("#entries tbody tr").first).to_have_attribute("data-state", "revoked")
     expect(page.locator("#entry-form")).to_have_count(0)
     expect(page.locator("#entries button")).to_have_count(0)
+
+
+def test_the_pages_with_records_have_no_serious_axe_violation(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "subdistrict")
+    _company_page(page)
+    found = []
+    for path in ("/supervision/lists", "/supervision/inspections", page.url.removeprefix(base_url)):
+        page.goto(path)
+        page.add_script_tag(path=str(AXE))
+        found += [f"{path}: {v}" for v in page.evaluate(SERIOUS_AXE_VIOLATIONS)]
+    assert not found, "\n".join(found)
