@@ -4,7 +4,7 @@ application for a draw, and the owner's own account with statements and the draw
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -67,6 +67,32 @@ def preview(conn: Conn, site_id: str, scope_type: str, scope_id: str, amount: De
     return Preview(amount, basis, sum(weights.values(), Decimal(0)), rows)
 
 
+def review_deadline(at: datetime, zone: tzinfo) -> str:
+    """A review deadline as the rules count it: the end of the last working day reads ``2026-12-15 24:00 UTC+8``
+    rather than the next day's midnight, which would name a day the reviewer does not have."""
+    local = at.astimezone(zone)
+    marker = local_time(at, zone).rsplit(" ", 1)[1]
+    if local.time() == datetime.min.time():
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00 {marker}"
+    return f"{local:%Y-%m-%d %H:%M} {marker}"
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """Time to a deadline, or past it: whole days and ``h:mm`` (never hundreds of hours)."""
+
+    days: int
+    hm: str
+    overdue: bool
+
+
+def time_left(deadline: datetime, now: datetime) -> TimeLeft:
+    """How long until ``deadline`` (or since, when past), to the minute."""
+    minutes = int(abs((deadline - now).total_seconds()) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    return TimeLeft(days, f"{rest // 60}:{rest % 60:02d}", deadline < now)
+
+
 @router.get("/fund-approvals")
 def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OVERSIGHT))],
          state: Annotated[DrawState | None, Query()] = None) -> HTMLResponse:
@@ -76,7 +102,7 @@ def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(r
                                     limit=DRAWS_SHOWN, offset=0)
     found.sort(key=lambda d: d.state != "pending")  # stable: newest first within each group
     zones = {d.site_id: registry.site_timezone(conn, d.site_id) for d in found}
-    due = {d.id: local_time(d.review_due_at, zones[d.site_id]) for d in found if d.review_due_at}
+    due = {d.id: review_deadline(d.review_due_at, zones[d.site_id]) for d in found if d.review_due_at}
     return render(request, "fund.html", user, page="fund", draws=found, total=total, state=state, due=due,
                   now=datetime.now(UTC))
 
@@ -139,11 +165,10 @@ def draw_page(draw_id: int, request: Request, conn: Conn,
     except FundError:
         shares = None
     steps = [(local_time(e.at, zone), e.event, e.actor, e.role, e.comment) for e in draws.draw_events(conn, draw.id)]
-    overdue = (draw.state == "pending" and draw.review_due_at is not None
-               and draw.review_due_at < datetime.now(UTC))
+    left = time_left(draw.review_due_at, datetime.now(UTC)) if draw.state == "pending" and draw.review_due_at else None
     return render(request, "draw.html", user, page="fund", draw=draw, order=order, preview=shares, steps=steps,
-                  review_due=local_time(draw.review_due_at, zone) if draw.review_due_at else None,
-                  opened=local_time(draw.opened_at, zone), overdue=overdue,
+                  review_due=review_deadline(draw.review_due_at, zone) if draw.review_due_at else None,
+                  opened=local_time(draw.opened_at, zone), left=left,
                   can_decide=user.role == draw.route and draw.state == "pending",
                   can_complete=user.role in roles.HANDLERS and draw.state == "approved")
 

@@ -82,7 +82,8 @@ def test_a_draw_goes_from_application_to_approval_completion_and_the_public_boar
     expect(operator).to_have_url(re.compile(r"/fund-approvals/\d+$"))
     draw_id = int(operator.url.rsplit("/", 1)[1])
     expect(operator.locator("#draw")).to_have_attribute("data-state", "pending")
-    expect(operator.locator("#review-due")).to_contain_text("UTC+8")
+    expect(operator.locator("#review-due")).to_contain_text("24:00 UTC+8")
+    expect(operator.locator("#time-left")).to_have_text(re.compile(r"^剩余 (\d+ 天 )?\d+:\d\d$"))
     shot(operator, "own-02-draw-applied")
 
     # The committee reviews it from its list and approves with a reason after confirming.
