@@ -9,6 +9,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,6 +23,9 @@ from tests.dashboard.world import World
 pytestmark = pytest.mark.browser
 PHONE_WIDTH = 375
 CONTACT = "13800138000"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS_AXE_VIOLATIONS = """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+  .filter(v => ['serious', 'critical'].includes(v.impact)).map(v => `${v.id}: ${v.nodes[0].target.join(' ')}`)"""
 
 
 def photo_png(width: int = 96, height: int = 72) -> bytes:
@@ -194,3 +198,14 @@ def test_an_order_that_does_not_exist_is_the_friendly_404(browser, base_url: str
     response = crew.goto("/crew/orders/999999")
     assert response.status == 404
     expect(crew.locator("main")).to_contain_text("页面不存在")
+
+
+def test_an_order_being_worked_has_no_serious_axe_violation(browser, base_url: str, world: World) -> None:
+    order_id = report(world, "厅门关不上")
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    crew.goto(f"/crew/orders/{order_id}")
+    step(crew, "#btn-accept", "DISPATCHED")
+    step(crew, "#btn-on-site", "ON_SITE")
+    step(crew, "#btn-start", "IN_PROGRESS")
+    crew.add_script_tag(path=str(AXE))
+    assert crew.evaluate(SERIOUS_AXE_VIOLATIONS) == []

@@ -55,6 +55,12 @@ function closedRow(o) {
         el('span', {}, siteTime(o.resolved_at || o.closed_at, zoneOf(o))))));
 }
 
+// With the app in a background tab the phone's own notification says it too (granted at the first tap).
+function notify(text) {
+  if (!document.hidden || !('Notification' in window) || Notification.permission !== 'granted') return;
+  new Notification(document.title, { body: text, tag: 'pw-crew-new-order' });
+}
+
 function chime() {
   document.body.dataset.chimes = String(Number(document.body.dataset.chimes || 0) + 1);
   navigator.vibrate?.([200, 100, 200]);
@@ -83,6 +89,7 @@ function show(open, done, { stale = null } = {}) {
     banner.hidden = false;
     banner.textContent = say('crew_new_order', { list: fresh.map((o) => places.categories?.[o.category] ?? o.number).join('、') });
     chime();
+    notify(banner.textContent);
   }
   known = new Set(open.map((o) => o.id));
   tickDue(list);
@@ -106,6 +113,7 @@ async function refresh() {
 // Browsers let a page make sound only after a tap on it; the first tap anywhere unlocks it.
 const sound = document.getElementById('sound');
 function unlock() {
+  if ('Notification' in window && Notification.permission === 'default') Notification.requestPermission();
   audio ??= new AudioContext();
   audio.resume().then(() => {
     sound.textContent = say('crew_sound_on');

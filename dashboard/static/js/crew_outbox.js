@@ -6,6 +6,8 @@ import { api } from './api.js';
 const KEY = 'pw.crew.outbox';
 const FIRST_PAUSE_MS = 2000;
 const LONGEST_PAUSE_MS = 60000;
+// A request on a bad line may hang rather than fail; past this it counts as a network failure and is retried.
+const SEND_TIMEOUT_MS = 20000;
 const listeners = new Set();
 let sending = false;
 let timer = null;
@@ -56,7 +58,7 @@ async function send(item) {
   let res;
   try {
     res = await fetch(path, { method: 'POST', headers, credentials: 'same-origin',
-      body: item.body ? JSON.stringify(item.body) : undefined });
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS), body: item.body ? JSON.stringify(item.body) : undefined });
   } catch {
     throw new Retry('network');
   }
