@@ -76,7 +76,10 @@ def _insert(conn: psycopg.Connection, actor_id: int | None, actor: str, role: st
 
 
 _WHERE = """(%(tt)s::text IS NULL OR target_type = %(tt)s) AND (%(ti)s::text IS NULL OR target_id = %(ti)s)
-             AND (%(actor)s::text IS NULL OR actor = %(actor)s)"""
+             AND (%(actor)s::text IS NULL OR actor = %(actor)s)
+             AND (%(action)s::text IS NULL OR action = %(action)s OR action LIKE %(action)s || '.%%')
+             AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)
+             AND (%(until)s::timestamptz IS NULL OR at < %(until)s)"""
 
 
 def list_entries(
@@ -85,11 +88,16 @@ def list_entries(
     target_type: str | None = None,
     target_id: str | None = None,
     actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[AuditEntry], int]:
-    """Audit rows newest first, filtered, with the total count."""
-    params = {"tt": target_type, "ti": target_id, "actor": actor, "limit": limit, "offset": offset}
+    """Audit rows newest first, filtered, with the total count. ``action`` is a whole action (``user.create``)
+    or its family (``user``); ``since`` is inclusive, ``until`` exclusive."""
+    params = {"tt": target_type, "ti": target_id, "actor": actor, "action": action, "since": since,
+              "until": until, "limit": limit, "offset": offset}
     rows = conn.execute(
         f"""SELECT id, at, actor, role, action, target_type, target_id, site_id, detail FROM audit_log
             WHERE {_WHERE} ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s""",  # noqa: S608 - constant

@@ -125,6 +125,16 @@ def authenticate(conn: psycopg.Connection, username: str, password: str) -> User
     return get_user(conn, row[0])
 
 
+def set_active(conn: psycopg.Connection, user_id: int, active: bool) -> User | None:
+    """Deactivate (ending every session of) or reactivate a user; ``None`` when there is no such user."""
+    row = conn.execute("UPDATE web_users SET active = %s WHERE id = %s RETURNING id", (active, user_id)).fetchone()
+    if row is None:
+        return None
+    if not active:
+        conn.execute("DELETE FROM web_tokens WHERE user_id = %s", (user_id,))
+    return get_user(conn, user_id)
+
+
 def set_password(conn: psycopg.Connection, username: str, password: str) -> bool:
     """Replace a user's password (and end their sessions); ``False`` when there is no such user."""
     if len(password) < 8:

@@ -56,6 +56,14 @@ def publish_pack(conn: psycopg.Connection, text: str, *, actor: str) -> tuple[st
     return pack.name, version
 
 
+def pack_text(conn: psycopg.Connection, name: str) -> str | None:
+    """The YAML text of the newest active version of the stored pack ``name``, or ``None`` when there is none
+    (an editor adds to it and publishes the whole pack again)."""
+    row = conn.execute("SELECT body FROM rule_packs WHERE name = %s AND active ORDER BY version DESC LIMIT 1",
+                       (name,)).fetchone()
+    return row[0] if row else None
+
+
 def effective_pack(conn: psycopg.Connection, base: RulePack | None = None) -> RulePack:
     """``base`` (default: the default pack) with the latest active version of every stored pack laid over it,
     oldest first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
 
 from dashboard import audit, roles
 from dashboard.routers.common import Page, Pagination, pagination
@@ -19,7 +20,11 @@ def entries(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))],
             page: Annotated[Pagination, Depends(pagination)],
             target_type: Annotated[str | None, Query(max_length=64)] = None,
             target_id: Annotated[str | None, Query(max_length=128)] = None,
-            actor: Annotated[str | None, Query(max_length=64)] = None) -> Page[audit.AuditEntry]:
+            actor: Annotated[str | None, Query(max_length=64)] = None,
+            action: Annotated[str | None, Query(max_length=64, description="an action or its family: `user`")] = None,
+            since: Annotated[AwareDatetime | None, Query(description="from this time (inclusive)")] = None,
+            until: Annotated[AwareDatetime | None, Query(description="before this time")] = None,
+            ) -> Page[audit.AuditEntry]:
     found, total = audit.list_entries(conn, target_type=target_type, target_id=target_id, actor=actor,
-                                      limit=page.limit, offset=page.offset)
+                                      action=action, since=since, until=until, limit=page.limit, offset=page.offset)
     return Page[audit.AuditEntry](items=found, total=total, limit=page.limit, offset=page.offset)

@@ -29,12 +29,13 @@ class UserOut(BaseModel):
     crew_member_id: str | None = None
     unit_id: str | None = None
     household_id: str | None = None
+    active: bool = True
 
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls(id=user.id, username=user.username, role=user.role, display_name=user.display_name,
                    site_ids=user.site_ids, crew_member_id=user.crew_member_id, unit_id=user.unit_id,
-                   household_id=user.household_id)
+                   household_id=user.household_id, active=user.active)
 
 
 @router.post("/token", response_model=TokenOut, summary="Exchange username and password for a bearer token")
