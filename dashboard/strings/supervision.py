@@ -60,6 +60,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "sup_rating_dissatisfied": ("不满意", "dissatisfied"),
     "sup_rating_excellent": ("优秀", "excellent"), "sup_rating_good": ("良好", "good"),
     "sup_rating_qualified": ("合格", "qualified"), "sup_rating_unqualified": ("不合格", "unqualified"),
+    "sup_give_opinion": ("月度评价意见", "The month's opinion"),
+    "sup_opinion_replaces": ("每家企业每月一条意见，再次保存将替换该月原有意见（计入该月信用分）。",
+                             "One opinion per company and month: saving again replaces the month's earlier one "
+                             "(it counts in that month's credit)."),
     "sup_opinions": ("街道评价意见", "Sub-district opinions"), "sup_no_opinions": ("暂无评价意见", "No opinions yet"),
     "sup_recompute": ("重新计算信用", "Recompute credit"),
     "sup_recompute_help": ("按当前数据重新评价该月并替换已存结果（操作留痕）。",

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from dashboard import roles
 from dashboard.errors import forbidden
-from dashboard.i18n import translate
+from dashboard.i18n import STRINGS, translate
 from dashboard.security import Conn
 from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.rendering import lang_of, page_user, render
@@ -32,6 +32,11 @@ from supervision.model import credit_model
 
 router = APIRouter(include_in_schema=False)
 Supervisor = Annotated[User, Depends(page_user(roles.SUPERVISORS))]
+
+RATE_COUNTS: dict[str, tuple[str, str]] = {
+    "sla_compliance": ("met", "decided"), "complaint_handling": ("handled", "filed"),
+    "complaint_timeliness": ("replied_on_time", "replies_due"), "preventive_kept": ("kept", "due")}
+"""The share factors' raw counts (hits, out of), as ``supervision.credit`` names them."""
 
 CHART_MONTHS = 12
 """Ended months drawn in a company's score chart: a year shows the trend without crowding a phone."""
@@ -138,13 +143,16 @@ def explain(factor: Factor, lang: str) -> str:
         return _fmt(t("sup_why_inspections"), n=counts.get("inspections", 0), sum=counts.get("score_sum", "0"))
     if factor.id == "booking_satisfaction":
         return _fmt(t("sup_why_booking_satisfaction"), n=counts.get("rated", 0), sum=counts.get("rating_sum", "0"))
-    values = list(counts.values())  # the rate factors: (hits, total)
-    return _fmt(t(f"sup_why_{factor.id}"), hits=values[0], total=values[1])
+    if factor.id in RATE_COUNTS:
+        hits, total = RATE_COUNTS[factor.id]
+        return _fmt(t(f"sup_why_{factor.id}"), hits=counts.get(hits, 0), total=counts.get(total, 0))
+    return factor.measure  # a factor newer than these pages: the model's own words
 
 
 def factor_lines(month: CreditMonth, lang: str) -> list[FactorLine]:
     """The month's factors, in the model's order, each named and explained in ``lang``."""
-    return [FactorLine(f, translate(f"sup_factor_{f.id}", lang), explain(f, lang)) for f in month.factors]
+    return [FactorLine(f, translate(f"sup_factor_{f.id}", lang) if f"sup_factor_{f.id}" in STRINGS else f.id,
+                       explain(f, lang)) for f in month.factors]
 
 
 def entry_state(entry: ListEntry, now: datetime) -> str:

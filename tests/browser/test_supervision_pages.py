@@ -173,6 +173,20 @@ def test_recomputing_a_month_asks_first_and_reports_the_score(browser, base_url:
     expect(page.locator(".sup-flash")).to_have_text(f"已重新计算：{month} 83.63")
 
 
+def test_a_months_opinion_replaces_the_earlier_one(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "subdistrict")
+    _company_page(page)
+    month = f"{previous_month(datetime.now(UTC)):%Y-%m}"
+    page.fill("#opinion-form input[name=month]", month)
+    page.select_option("#opinion-form select[name=rating]", "excellent")
+    page.fill("#opinion-form input[name=text]", "二次供水记录已补正")
+    page.click("#opinion-form button")
+    expect(page.locator(".sup-flash")).to_have_text("已保存")
+    given = page.locator("#opinions p", has_text=month)
+    expect(given).to_have_count(1)
+    expect(given).to_contain_text("优秀")
+
+
 def test_the_company_page_reads_in_english(browser, base_url: str, world: World, shot) -> None:
     page = login(browser, base_url, world, "subdistrict", lang="en")
     _company_page(page)

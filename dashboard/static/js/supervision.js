@@ -1,5 +1,6 @@
 // The supervision pages' actions, each through the audited supervision API (docs/api.md): record an
-// inspection with the month's opinion, recompute a month's credit, add, publish and revoke list entries.
+// inspection with the month's opinion, give a month's opinion, recompute a month's credit, add, publish and
+// revoke list entries.
 // A change reloads the page, which the server draws from the stored records; what was done is kept for the
 // reload in sessionStorage and shown under the title. An API refusal is shown next to the button, as the API
 // words it.
@@ -73,6 +74,20 @@ function recompute(form) {
       done(fill(i18n.sup_recomputed, { month, score: result.score ?? i18n.sup_no_data_month }));
     } catch (err) {
       failed(msg, err);
+    }
+  });
+}
+
+function opinion(form) {
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = form.elements;
+    try {
+      await api(`/api/v1/companies/${form.dataset.company}/opinions/${f.month.value}`,
+        { method: 'PUT', body: { rating: f.rating.value, text: f.text.value } });
+      done(i18n.sup_saved);
+    } catch (err) {
+      failed(form.querySelector('.msg'), err);
     }
   });
 }
@@ -168,8 +183,8 @@ function entryActions(table) {
 }
 
 showFlash();
-const setups = [['recompute-form', recompute], ['inspection-form', inspection], ['entry-form', entry],
-  ['entries', entryActions]];
+const setups = [['recompute-form', recompute], ['opinion-form', opinion], ['inspection-form', inspection],
+  ['entry-form', entry], ['entries', entryActions]];
 for (const [id, setup] of setups) {
   const node = document.getElementById(id);
   if (node) setup(node);
