@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from dashboard import roles
+from dashboard import audit, plan, roles
 from dashboard.errors import ApiError, not_found
 from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.security import Conn, check_site, require, scope_site
@@ -148,3 +148,69 @@ def series(
         points = [Point(ts=b.bucket, value=b.avg, min=b.min, max=b.max)
                   for b in history.rollup(conn, device_id, metric, start, end, bucket=size)]
     return Series(device_id=device_id, metric=metric, resolution=resolution, points=points)
+
+
+class PlanItemOut(BaseModel):
+    kind: Literal["building", "device"]
+    id: str
+    name: str
+    type: str | None = None
+    building_id: str | None = None
+    x: float
+    y: float
+    width: float
+    height: float
+    severity: str
+    alarm_id: int | None = None
+    alarms: int
+    moved: bool
+
+
+class PlanOut(BaseModel):
+    site_id: str
+    width: float
+    height: float
+    items: list[PlanItemOut]
+
+
+class PlanMove(BaseModel):
+    x: Annotated[float, Field(ge=0, le=plan.WIDTH * 4)]
+    y: Annotated[float, Field(ge=0, le=plan.WIDTH * 4)]
+
+
+@router.get("/sites/{site_id}/plan", response_model=PlanOut, summary="The estate plan with alarm states")
+def site_plan(site_id: str, conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))]) -> PlanOut:
+    """Buildings, devices and estate-level rooms with positions and each one's worst open alarm; 403 outside
+    your scope, 404 for an unknown site."""
+    check_site(user, site_id)
+    if registry.get_site(conn, site_id) is None:
+        raise not_found("site", site_id)
+    return PlanOut.model_validate(plan.site_plan(conn, site_id).as_json())
+
+
+def _move(conn: Conn, user: User, site_id: str, kind: plan.Kind, item_id: str, body: PlanMove) -> PlanOut:
+    check_site(user, site_id)
+    try:
+        plan.move(conn, site_id, kind, item_id, body.x, body.y, actor=user.username)
+    except plan.UnknownItem:
+        raise not_found(kind, item_id) from None
+    audit.record(conn, user, "plan.move", kind, item_id, site_id=site_id, detail={"x": body.x, "y": body.y})
+    return PlanOut.model_validate(plan.site_plan(conn, site_id).as_json())
+
+
+@router.put("/sites/{site_id}/plan/buildings/{building_id}", response_model=PlanOut,
+            summary="Move a building on the estate plan")
+def move_building(site_id: str, building_id: str, body: PlanMove, conn: Conn,
+                  user: Annotated[User, Depends(require(roles.ADMINS))]) -> PlanOut:
+    """Keep where an admin put the building (its devices move with it); 404 for a building not in the estate.
+    Audited as ``plan.move``."""
+    return _move(conn, user, site_id, "building", building_id, body)
+
+
+@router.put("/sites/{site_id}/plan/devices/{device_id}", response_model=PlanOut,
+            summary="Move a device on the estate plan")
+def move_device(site_id: str, device_id: str, body: PlanMove, conn: Conn,
+                user: Annotated[User, Depends(require(roles.ADMINS))]) -> PlanOut:
+    """Keep where an admin put the device (inside a building: relative to the building); 404 for a device not
+    in the estate. Audited as ``plan.move``."""
+    return _move(conn, user, site_id, "device", device_id, body)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from dashboard import roles
+from dashboard import plan, roles
 from dashboard.errors import ApiError
 from dashboard.i18n import translate
 from dashboard.security import Conn
-from dashboard.ui import charts
+from dashboard.ui import charts, vendor
+from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from gateway import presence
@@ -20,6 +20,7 @@ from ingest import history, registry
 from rules import alarms
 
 router = APIRouter(include_in_schema=False)
+router.include_router(vendor.router)
 
 
 OPEN_ALARM_STATES = (alarms.PENDING, alarms.ACTIVE, alarms.ACKNOWLEDGED)
@@ -27,31 +28,46 @@ OPEN_ALARM_STATES = (alarms.PENDING, alarms.ACTIVE, alarms.ACKNOWLEDGED)
 @router.get("/estate")
 def estate(request: Request, conn: Conn,
            user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
+    """Each estate in the user's scope as a plan coloured by alarm state (static/js/estate_plan.js), with its
+    device list; admins move buildings and devices on it."""
     rows = []
     for site in registry.list_sites(conn):
         if not user.sees_site(site.id):
             continue
+        site_plan = plan.site_plan(conn, site.id)
         _, open_alarms = alarms.page_alarms(conn, sites=[site.id], states=OPEN_ALARM_STATES, limit=1, offset=0)
-        rows.append({"site": site, "buildings": registry.list_buildings(conn, site_id=site.id),
-                     "devices": registry.list_devices(conn, site_id=site.id), "open_alarms": open_alarms,
+        rows.append({"site": site, "plan": site_plan.as_json(),
+                     "buildings": [i for i in site_plan.items if i.kind == "building"],
+                     "devices": registry.list_devices(conn, site_id=site.id),
+                     "open_alarms": open_alarms,
                      "presence": {p.device_id: p.status for p in presence.list_presence(conn, site.id)}})
-    return render(request, "estate.html", user, page="estate", rows=rows)
+    return render(request, "estate.html", user, page="estate", rows=rows, editable=user.role in roles.ADMINS)
 
 
 @router.get("/devices/{device_id}")
 def device_page(device_id: str, request: Request, conn: Conn,
                 user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
+    """The device's latest values, open alarms and a chart of every metric (drawn by static/js/device.js)."""
     device = registry.get_device(conn, device_id)
     if device is None:
         raise ApiError(404, "not_found", f"device {device_id} not found")
     if not user.sees_site(device.site_id):
         raise ApiError(403, "forbidden", translate("forbidden", lang_of(request)))
-    latest = {metric: {"ts": ts, "value": value} for metric, (ts, value) in history.latest(conn, device_id).items()}
-    end = datetime.now(UTC)
-    start = end - timedelta(hours=6)
-    chart_svgs = []
-    for metric in list(latest)[:8]:
-        buckets = history.rollup(conn, device_id, metric, start, end, bucket=timedelta(minutes=1))
-        chart_svgs.append({"metric": metric, "svg": charts.line_chart([(b.bucket, b.avg) for b in buckets],
-                                                                      label=metric)})
-    return render(request, "device.html", user, page="estate", device=device, latest=latest, charts=chart_svgs)
+    lang = lang_of(request)
+    zone = registry.site_timezone(conn, device.site_id)
+    latest = history.latest(conn, device_id)
+    # Metrics the device has never reported get no empty chart, only a mention.
+    every_metric = charts.metric_charts(conn, device, list(latest), lang)
+    metric_charts = [c for c in every_metric if c.metric in latest]
+    silent = [c.name for c in every_metric if c.metric not in latest]
+    rows = [{"chart": c, "value": latest[c.metric][1], "at": local_time(latest[c.metric][0], zone)}
+            for c in metric_charts]
+    open_alarms, _ = alarms.page_alarms(conn, sites=[device.site_id], states=OPEN_ALARM_STATES, device_id=device_id,
+                                        limit=20, offset=0)
+    wanted = request.query_params.get("range", charts.DEFAULT_RANGE)
+    config = {"device_id": device_id, "zone": str(zone), "range": wanted if wanted in charts.RANGES else
+              charts.DEFAULT_RANGE, "ranges": {name: [span.total_seconds(), resolution]
+                                              for name, (span, resolution) in charts.RANGES.items()},
+              "fine_zoom_s": charts.FINE_ZOOM.total_seconds(), "charts": [c.as_json() for c in metric_charts]}
+    return render(request, "device.html", user, page="estate", device=device, rows=rows, alarms=open_alarms,
+                  config=config, ranges=list(charts.RANGES), zone=str(zone), silent=silent)
