@@ -30,6 +30,8 @@ router = APIRouter(include_in_schema=False)
 LEDGER_LINES = 200
 # Draws on the list page: a year of an estate's draws; the API pages further.
 DRAWS_SHOWN = 200
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal(100_000_000)  # the API's limit on an estimate (dashboard/routers/fund.py)
 
 
 @dataclass(frozen=True)
@@ -108,18 +110,22 @@ def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(r
 
 
 def _drawable_orders(conn: Conn, user: User) -> list[WorkOrder]:
-    """Orders of the user's estates whose repair was assessed on site and carries a fund category."""
+    """Orders of the user's estates whose repair was assessed on site, that carry a fund category and have no
+    draw yet (a work order draws once)."""
     sites = user.site_ids or [s.id for s in registry.list_sites(conn)]
+    drawn = {d.work_order_id for site in sites for d in draws.list_draws(conn, site_id=site)}
     found = [o for site in sites for o in list_work_orders(conn, site_id=site, states=sorted(DRAWABLE_ORDER_STATES))]
-    return [o for o in found if o.fund_category]
+    return [o for o in found if o.fund_category and o.id not in drawn]
 
 
 def _amount(text: str | None) -> Decimal | None:
+    """A positive sum of money in cents within what the API accepts, or ``None``."""
     try:
-        value = Decimal(text) if text else None
+        value = Decimal(text or "")
+        exact = value.is_finite() and 0 < value <= MAX_AMOUNT and value == value.quantize(CENT)
     except InvalidOperation:
         return None
-    return value if value is not None and value > 0 and value == value.quantize(Decimal("0.01")) else None
+    return value.quantize(CENT) if exact else None
 
 
 @router.get("/fund-approvals/apply")
