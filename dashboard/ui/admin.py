@@ -1,19 +1,168 @@
-"""Administration pages: the responsibility list."""
+"""Administration pages: the hub, users and crew, alarm rules, silences, the responsibility list, preventive
+plans and the audit trail. Each page reads and changes its data through the JSON API; the rules page is drawn
+here from the effective rule pack, which no API lists."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard import roles
-from dashboard.ui.rendering import page_user, render
+from dashboard.roles import ROLES
+from dashboard.security import Conn
+from dashboard.strings.admin import STRINGS
+from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
+from dispatch import preventive, units
+from gateway.protocol.catalog import catalog
+from ingest import registry
+from rules.checker import Checker
+from rules.kinds import KINDS, Setting
+from rules.model import Level, Rule
+from rules.overrides import RULE_SETTINGS, Overrides
+from rules.store import effective_pack, pack_text
 
 router = APIRouter(include_in_schema=False)
+admin_page = page_user(roles.ADMINS)
+
+HUB = ("users", "rules", "silences", "responsibility", "plans", "audit")
+
+
+def _page(request: Request, name: str, user: User, page: str = "admin", **context: Any) -> HTMLResponse:
+    """Render an administration page with every ``adm_`` string for its script, in the page's language."""
+    index = 1 if lang_of(request) == "en" else 0
+    strings = {key: pair[index] for key, pair in STRINGS.items()}
+    return render(request, name, user, page=page, js_strings=strings, **context)
+
+
+def pack_name(site_id: str) -> str:
+    """The stored rule pack holding the overrides made on the rules page for one estate."""
+    return f"admin-{site_id}"
+
+
+def _sites(conn: Conn) -> list[dict[str, str]]:
+    return [{"id": s.id, "name": s.name, "tz": s.timezone} for s in registry.list_sites(conn)]
+
+
+@router.get("/admin")
+def hub(request: Request, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    return _page(request, "admin_hub.html", user, sections=HUB)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    """Web users and crew members: lists from the API, forms for creating and changing them."""
+    return _page(request, "admin_users.html", user, sites=_sites(conn), roles_list=ROLES,
+                  units=[{"id": u.id, "name": u.name} for u in units.list_units(conn)])
+
+
+@router.get("/admin/silences")
+def silences_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    sites = _sites(conn)
+    return _page(request, "admin_silences.html", user, sites=sites,
+                  buildings=[{"id": b.id, "site_id": b.site_id, "name": b.name}
+                             for b in registry.list_buildings(conn)])
+
+
+@router.get("/admin/plans")
+def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    return _page(request, "admin_plans.html", user, sites=_sites(conn),
+                  templates_list=[{"id": t.id, "zh": t.title_zh, "en": t.title_en}
+                                  for t in preventive.templates().values()])
+
+
+@router.get("/admin/audit")
+def audit_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    return _page(request, "admin_audit.html", user, sites=_sites(conn))
 
 
 @router.get("/responsibility")
-def responsibility(request: Request, user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
-    return render(request, "responsibility.html", user, page="responsibility")
+def responsibility(request: Request, conn: Conn,
+                   user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
+    """The list as a table for the control room; a form editor for admins."""
+    return _page(request, "responsibility.html", user, page="responsibility", sites=_sites(conn))
+
+
+@router.get("/admin/rules")
+def rules_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)],
+               site_id: str | None = None) -> HTMLResponse:
+    """The rules in effect on one estate (the default pack, the stored packs, the estate's overrides), and the
+    overrides of this page's own pack for that estate, which the form adds to and publishes again."""
+    sites = _sites(conn)
+    site = next((s for s in sites if s["id"] == site_id), sites[0] if sites else None)
+    rows: list[dict[str, Any]] = []
+    own: list[dict[str, Any]] = []
+    if site is not None:
+        pack = effective_pack(conn)
+        applied = Overrides(pack.overrides)
+        for rule in pack.rules:
+            effective = applied.apply(rule, {"site": site["id"]})
+            rows.append(_rule_row(rule, effective))
+        text = pack_text(conn, pack_name(site["id"]))
+        own = list((yaml.safe_load(text) or {}).get("overrides") or []) if text else []
+    return _page(request, "admin_rules.html", user, sites=sites, site=site, rules=rows,
+                  own_overrides=own, pack=pack_name(site["id"]) if site else "")
+
+
+def _rule_row(default: Rule, rule: Rule) -> dict[str, Any]:
+    """What the rules table shows of one rule on one estate, and the settings the form may change."""
+    types = catalog()
+    device = types.get(rule.device_type or "")
+    metric = getattr(rule.spec, "metric", None)
+    unit = device.metrics[metric].unit if device and metric in device.metrics else ""
+    codes = getattr(rule.spec, "codes", ())
+    events = "、".join(device.events[c].zh for c in codes if c in device.events) if device else ""
+    settings = {s.key: _setting(s, rule) for s in RULE_SETTINGS}
+    settings.update({s.key: _setting(s, rule.spec) for s in KINDS[rule.kind].settings})
+    return {
+        "id": rule.id, "title_zh": rule.title_zh, "title_en": rule.title_en, "kind": rule.kind,
+        "device_type": device.name_zh if device else "", "metric": metric or "", "unit": unit, "events": events,
+        "levels": _levels(rule), "severity": rule.severity, "enabled": rule.enabled,
+        "changed": rule != default, "settings": settings,
+    }
+
+
+def _levels(rule: Rule) -> str:
+    """The kind's own settings, then the timing, as one line: ``below 0.1 · clear 0.12 · for 1m``."""
+    parts = [f"{s.key} {_setting(s, rule.spec)}" for s in KINDS[rule.kind].settings
+             if getattr(rule.spec, s.field) not in (None, 0.0)]
+    parts += [f"{key} {_seconds(value)}" for key, value in (("for", rule.for_s), ("clear_for", rule.clear_for_s))
+              if value]
+    return " · ".join(parts)
+
+
+def _setting(setting: Setting, holder: object) -> str:
+    value = getattr(holder, setting.field)
+    if setting.read is Checker.duration and isinstance(value, int | float):
+        return _seconds(value)
+    return _shown(value)
+
+
+def _shown(value: Any) -> str:
+    """A setting as an author would write it in a pack."""
+    if value is None:
+        return ""
+    if isinstance(value, Level):
+        if value.attribute is None:
+            return _number(value.constant)
+        return f"{value.attribute} × {_number(value.factor)}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _number(value)
+    return str(value)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _seconds(value: float) -> str:
+    whole = int(value)
+    for unit, size in (("h", 3600), ("m", 60)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{_number(value)}s"

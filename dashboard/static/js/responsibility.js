@@ -1,30 +1,140 @@
-// Responsibility list: table view; admins edit the JSON document and save a new version.
+// Responsibility list (权责清单): a table for the control room; for admins a form per item (category, who
+// handles it, its limits and escalation), rows added and removed, reviewed against the loaded version by the API
+// (its problems or its changes shown), then saved from that version (a save after someone else's is refused).
 import { api, el } from './api.js';
+import { change, report, send, t } from './admin_ui.js';
 
-const table = document.getElementById('resp-table');
-const editor = document.getElementById('resp-editor');
+const body = document.querySelector('#resp-table tbody');
 const status = document.getElementById('resp-status');
+const editor = Boolean(document.getElementById('resp-editor'));
+const LIMITS = ['ack', 'arrive', 'resolve'];
+const DURATION = '\\s*[1-9][0-9]*\\s*[smhd]\\s*';
 
-function entriesOf(doc) { return Array.isArray(doc) ? doc : doc?.entries ?? doc?.items ?? []; }
+let loaded = null; // the GET answer the edit started from
+let reviewed = null; // the document last reviewed without problems
 
-let baseVersion = null;
+const escalationText = (levels) => (levels ?? []).map((level) => level.join(', ')).join(' > ');
+const escalationOf = (text) => text.split('>').map((level) => level.split(/[,，]/).map((u) => u.trim()).filter(Boolean)).filter((l) => l.length);
 
-async function load() {
-  const doc = await api('/api/v1/responsibility');
-  baseVersion = doc.version;
-  const rows = entriesOf(doc);
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => typeof rows[0]?.[c] !== 'object').slice(0, 9);
-  table.tHead.replaceChildren(el('tr', {}, cols.map((c) => el('th', {}, c))));
-  table.tBodies[0].replaceChildren(...rows.map((r) => el('tr', {}, cols.map((c) => el('td', {}, String(r[c] ?? ''))))));
-  if (editor) editor.value = JSON.stringify(doc.body, null, 2);
+function readOnlyRow(item) {
+  return el('tr', {}, el('td', {}, item.category), el('td', {}, item.component ?? ''), el('td', {}, item.site ?? '*'),
+    el('td', {}, unitName(item.unit)), ...LIMITS.map((k) => el('td', {}, item.sla?.[k] ?? '')),
+    el('td', {}, (item.escalation ?? []).map((level) => level.map(unitName).join('、')).join(' → ')));
 }
 
-document.getElementById('resp-save')?.addEventListener('click', async () => {
-  try {
-    await api('/api/v1/responsibility', { method: 'PUT', body: { document: JSON.parse(editor.value), base_version: baseVersion } });
-    status.textContent = '✓';
-    await load();
-  } catch (err) { status.textContent = err.message; }
-});
+function unitName(id) { return loaded?.units.find((u) => u.id === id)?.name ?? id; }
 
-load().catch((err) => { status && (status.textContent = err.message); });
+function input(name, value, attrs = {}) { return el('input', { name, value: value ?? '', ...attrs }); }
+
+// One editable row; the item it came from rides along, so fields the form does not show are kept as they were.
+function editRow(item, isNew = false) {
+  const units = loaded.units.map((u) => el('option', { value: u.id, selected: u.id === item.unit }, `${u.name} (${u.id})`));
+  const row = el('tr', { class: isNew ? 'adm-new' : '' },
+    el('td', {}, input('category', item.category, { required: true, list: 'resp-categories' })),
+    el('td', {}, input('component', item.component)),
+    el('td', {}, input('site', item.site ?? '*', { list: 'resp-sites' })),
+    el('td', {}, el('select', { name: 'unit', required: true }, ...units)),
+    ...LIMITS.map((k) => el('td', {}, input(k, item.sla?.[k], { pattern: DURATION, placeholder: '30m', size: 4 }))),
+    el('td', {}, input('escalation', escalationText(item.escalation), { required: true })),
+    el('td', { class: 'sop' }, el('textarea', { name: 'sop', rows: 2, required: true }, item.sop ?? '')),
+    el('td', { class: 'sop' }, el('textarea', { name: 'source', rows: 2, required: true }, item.source ?? '')),
+    el('td', {}, el('button', { type: 'button', class: 'reject', title: t('adm_remove_row'), onclick: () => { row.remove(); stale(); } }, '×')));
+  row.item = item;
+  row.addEventListener('input', stale);
+  return row;
+}
+
+// The item a row stands for: its original with the form's fields laid over (an emptied field is left out).
+function itemOf(row) {
+  const value = (name) => row.querySelector(`[name=${name}]`).value.trim();
+  const item = structuredClone(row.item);
+  for (const key of ['category', 'component', 'unit', 'sop', 'source']) {
+    if (value(key)) item[key] = value(key); else delete item[key];
+  }
+  if (value('site') && value('site') !== '*') item.site = value('site'); else delete item.site;
+  item.sla = { ...(item.sla ?? {}) };
+  for (const k of LIMITS) { if (value(k)) item.sla[k] = value(k); else delete item.sla[k]; }
+  item.escalation = escalationOf(value('escalation'));
+  return item;
+}
+
+function documentOf() {
+  return { ...loaded.body, items: [...body.rows].map(itemOf) };
+}
+
+// Any edit after a review needs a new review before saving.
+function stale() {
+  reviewed = null;
+  const save = document.getElementById('resp-save');
+  if (save) save.disabled = true;
+}
+
+async function load() {
+  loaded = await api('/api/v1/responsibility');
+  document.getElementById('resp-version').textContent = t('adm_loaded_version', { v: loaded.version ?? '—' });
+  document.getElementById('resp-categories').replaceChildren(
+    ...[...new Set(loaded.items.map((i) => i.category))].map((c) => el('option', { value: c })));
+  body.replaceChildren(...loaded.items.map((item) => (editor ? editRow(item) : readOnlyRow(item))));
+  if (editor) { document.getElementById('resp-diff').hidden = true; stale(); }
+}
+
+function shown(value) {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+// A change of a mapping (the limits) as one line per limit that changed: "sla.arrive 30m → 20m".
+function expand(field, d) {
+  const mapping = (v) => v && typeof v === 'object' && !Array.isArray(v);
+  if (!mapping(d.from) || !mapping(d.to)) return [[field, d]];
+  return [...new Set([...Object.keys(d.from), ...Object.keys(d.to)])]
+    .filter((k) => shown(d.from[k]) !== shown(d.to[k]))
+    .map((k) => [`${field}.${k}`, { from: d.from[k], to: d.to[k] }]);
+}
+
+function showReview(review) {
+  document.getElementById('resp-diff').hidden = false;
+  document.getElementById('resp-problems').replaceChildren(...review.problems.map((p) => el('li', {}, p)));
+  const rows = review.changes.flatMap((c) => {
+    const fields = Object.entries(c.fields).flatMap(([field, d]) => expand(field, d));
+    const label = el('td', {}, el('span', { class: 'adm-tag' }, t(`adm_op_${c.op}`)));
+    if (!fields.length) return [el('tr', {}, label, el('td', {}, c.key), el('td', {}), el('td'), el('td'))];
+    return fields.map(([field, d]) => el('tr', { 'data-change': `${c.key}:${field}` }, label.cloneNode(true), el('td', {}, c.key),
+      el('td', {}, field), el('td', { class: 'from' }, shown(d.from)), el('td', { class: 'to' }, shown(d.to))));
+  });
+  if (!rows.length && review.valid) rows.push(el('tr', {}, el('td', { colspan: 5 }, t('adm_no_change'))));
+  document.querySelector('#resp-changes tbody').replaceChildren(...rows);
+}
+
+if (editor) {
+  document.getElementById('resp-add').addEventListener('click', () => {
+    const row = editRow({ escalation: [] }, true);
+    body.append(row);
+    stale();
+    row.querySelector('input').focus();
+  });
+  document.getElementById('resp-reload').addEventListener('click', () => load().catch((e) => report(status, e)));
+  document.getElementById('resp-review').addEventListener('click', async () => {
+    const invalid = [...body.querySelectorAll('input, select, textarea')].find((f) => !f.checkValidity());
+    if (invalid) { invalid.reportValidity(); return; }
+    try {
+      const doc = documentOf();
+      const review = await api('/api/v1/responsibility/review', { method: 'POST', body: { document: doc } });
+      showReview(review);
+      if (review.problems.length) report(status, new Error(t('adm_problems')));
+      else status.hidden = true;
+      reviewed = review.valid && review.changes.length ? doc : null;
+      document.getElementById('resp-save').disabled = !reviewed;
+    } catch (error) { report(status, error); }
+  });
+  document.getElementById('resp-save').addEventListener('click', async () => {
+    if (!reviewed) return;
+    const saved = await change(status, t('adm_confirm_save_list'),
+      () => send('/api/v1/responsibility', 'PUT', { document: reviewed, base_version: loaded.version })
+        .catch((error) => { throw error.status === 409 ? new Error(`${t('adm_stale')} (${error.message})`) : error; }),
+      (s) => t('adm_saved_version', { v: s.version }));
+    if (saved) { const message = status.textContent; await load(); report(status, null, message); }
+  });
+}
+
+load().catch((error) => report(status, error));

@@ -1,0 +1,237 @@
+"""The administration screens in a real browser: what the estate's system administrator does in a shift.
+
+The admin creates an operator (the one-time password shown once) and registers a crew member with a weekly
+shift; changes a rule for the estate by form, sees the difference and the API's refusal of an unsafe value, then
+publishes a safe one; silences a building and ends the silence early; edits the responsibility list by form,
+reviews and saves it, and a save from an older version shows the conflict; finds those changes in the audit
+viewer. An operator gets the friendly 403 at /admin. Screenshots: artifacts/screenshots/adm-NN-*.png.
+
+The audit test reads the changes the tests before it in this module made (pytest runs them in file order).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.world import World
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def confirm(page) -> None:
+    """Answer the confirmation every change asks for."""
+    expect(page.locator("#adm-confirm")).to_be_visible()
+    page.click("#adm-confirm-ok")
+
+
+def test_the_hub_links_every_administration_page(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin")
+    for section in ("users", "rules", "silences", "responsibility", "plans", "audit"):
+        expect(page.locator(f"#hub-{section}")).to_be_visible()
+    shot(page, "adm-01-hub")
+
+
+def test_the_admin_creates_an_operator_and_sees_the_password_once(browser, base_url: str, world: World,
+                                                                   shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/users")
+    form = page.locator("#user-form")
+    form.locator("input[name=username]").fill("night-operator")
+    form.locator("input[name=display_name]").fill("夜班值班员")
+    form.locator("select[name=role]").select_option("operator")
+    form.locator(f"input[name=site_ids][value={world.site_id}]").check()
+    page.click("#user-create")
+    confirm(page)
+    expect(page.locator("#one-time-password")).to_have_text(re.compile(r"^\S{16}$"))
+    expect(page.locator('#users tr[data-user="night-operator"]')).to_contain_text("值班员")
+    shot(page, "adm-02-operator-created")
+    page.reload()
+    expect(page.locator("#one-time")).to_be_hidden()
+
+
+def test_the_admin_registers_a_crew_member_with_a_weekly_shift(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/users")
+    form = page.locator("#crew-form")
+    form.locator("input[name=id]").fill("C-NIGHT-1")
+    form.locator("input[name=name]").fill("王师傅")
+    form.locator("select[name=unit_id]").select_option("elevator-maint")
+    form.locator("input[name=phone]").fill("13800000001")
+    form.locator("input[name=skills]").fill("elevator")
+    form.locator(f"input[name=site_ids][value={world.site_id}]").check()
+    page.click("#add-shift")
+    shift = form.locator(".adm-shift").first
+    for day in ("mon", "tue", "wed"):
+        shift.locator(f"input[value={day}]").check()
+    shift.locator("input.from").fill("20:00")
+    shift.locator("input.to").fill("08:00")
+    page.click("#crew-save")
+    confirm(page)
+    row = page.locator('#crew tr[data-crew="C-NIGHT-1"]')
+    expect(row).to_contain_text("王师傅")
+    expect(row).to_contain_text("一二三 20:00–08:00")
+    shot(page, "adm-03-crew-member")
+
+
+def test_an_unsafe_override_shows_the_difference_and_the_apis_refusal(browser, base_url: str, world: World,
+                                                                       shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto(f"/admin/rules?site_id={world.site_id}")
+    expect(page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"] .levels')).to_contain_text("above 0.5")
+    page.select_option("#ov-rule", "fire.hydrant_pressure_high")
+    page.select_option("#ov-field", "above")
+    expect(page.locator("#ov-current")).to_have_text("0.5")
+    page.fill("#ov-value", "0.3")
+    page.click("#ov-review")
+    expect(page.locator("#ov-changes td.from")).to_have_text("0.5")
+    expect(page.locator("#ov-changes td.to")).to_have_text("0.3")
+    shot(page, "adm-04-override-diff")
+    page.click("#ov-publish")
+    confirm(page)
+    expect(page.locator("#ov-result.error")).to_contain_text("'clear' 0.48 must be at or below 'above' 0.3")
+    shot(page, "adm-05-override-refused")
+
+
+def test_a_safe_override_is_published_and_shown_in_the_rules_table(browser, base_url: str, world: World,
+                                                                    shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto(f"/admin/rules?site_id={world.site_id}")
+    page.select_option("#ov-rule", "fire.hydrant_pressure_high")
+    page.select_option("#ov-field", "above")
+    page.fill("#ov-value", "0.6")
+    page.click("#ov-review")
+    page.click("#ov-publish")
+    confirm(page)
+    expect(page.locator("#ov-result.ok")).to_contain_text(f"admin-{world.site_id} v1")
+    row = page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"]')
+    expect(row.locator(".levels")).to_contain_text("above 0.6")
+    expect(row).to_have_class(re.compile("adm-changed"))
+    shot(page, "adm-06-override-published")
+
+
+def test_the_admin_silences_a_building_and_ends_it_early(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/silences")
+    form = page.locator("#silence-form")
+    form.locator("select[name=scope_type]").select_option("building")
+    form.locator("input[name=scope_id]").fill(world.building_id)
+    form.locator("input[name=hours]").fill("4")
+    form.locator("input[name=reason]").fill("水泵房检修")
+    page.click("#silence-create")
+    confirm(page)
+    expect(page.locator("#silence-result.ok")).to_be_visible()
+    row = page.locator("#silences tbody tr", has_text="水泵房检修")
+    expect(row).to_contain_text("生效中")
+    expect(row).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8"))
+    shot(page, "adm-07-silence-active")
+    row.locator("button").click()
+    page.fill("#end-reason", "检修提前完成")
+    page.click("#end-ok")
+    expect(row).to_contain_text("已结束")
+    expect(row).to_contain_text("检修提前完成")
+    shot(page, "adm-08-silence-ended")
+
+
+def test_a_silence_longer_than_seven_days_is_refused_in_the_form(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/silences")
+    form = page.locator("#silence-form")
+    form.locator("input[name=scope_id]").fill(world.site_id)
+    form.locator("input[name=hours]").fill("200")
+    form.locator("input[name=reason]").fill("too long")
+    page.click("#silence-create")
+    expect(page.locator("#adm-confirm")).to_be_hidden()
+    assert form.locator("input[name=hours]").evaluate("n => n.validity.rangeOverflow")
+
+
+def test_the_admin_edits_the_responsibility_list_by_form(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/responsibility")
+    first = page.locator("#resp-table tbody tr").first
+    expect(first.locator("input[name=category]")).to_have_value("elevator_entrapment")
+    expect(page.locator("#resp-table")).not_to_contain_text("[object Object]")
+    first.locator("input[name=arrive]").fill("20m")
+    page.click("#resp-review")
+    change = page.locator('#resp-changes tr[data-change="elevator_entrapment/elevator/*/*:sla.arrive"]')
+    expect(change.locator("td.from")).to_have_text("30m")
+    expect(change.locator("td.to")).to_have_text("20m")
+    expect(page.locator("#resp-changes tbody tr")).to_have_count(1)
+    shot(page, "adm-09-responsibility-diff")
+    page.click("#resp-save")
+    confirm(page)
+    expect(page.locator("#resp-status.ok")).to_contain_text("已保存为第")
+    expect(first.locator("input[name=arrive]")).to_have_value("20m")
+    shot(page, "adm-10-responsibility-saved")
+
+
+def test_a_row_of_an_unknown_category_is_a_problem_the_review_shows(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/responsibility")
+    expect(page.locator("#resp-table tbody input").first).to_be_visible()
+    page.click("#resp-add")
+    row = page.locator("#resp-table tbody tr.adm-new")
+    row.locator("input[name=category]").fill("no_such_category")
+    row.locator("input[name=arrive]").fill("1h")
+    row.locator("input[name=escalation]").fill("property-eng")
+    row.locator("textarea[name=sop]").fill("到场处理")
+    row.locator("textarea[name=source]").fill("test")
+    page.click("#resp-review")
+    expect(page.locator("#resp-problems")).to_contain_text("no_such_category")
+    expect(page.locator("#resp-save")).to_be_disabled()
+
+
+def test_a_save_from_an_older_version_shows_the_conflict(browser, base_url: str, world: World, shot) -> None:
+    late = login(browser, base_url, world, "admin")
+    late.goto("/responsibility")
+    expect(late.locator("#resp-table tbody input").first).to_be_visible()
+    early = login(browser, base_url, world, "admin")
+    early.goto("/responsibility")
+    early.locator("#resp-table tbody tr").first.locator("input[name=ack]").fill("2m")
+    early.click("#resp-review")
+    early.click("#resp-save")
+    confirm(early)
+    expect(early.locator("#resp-status.ok")).to_be_visible()
+    late.locator("#resp-table tbody tr").first.locator("input[name=resolve]").fill("3h")
+    late.click("#resp-review")
+    late.click("#resp-save")
+    confirm(late)
+    expect(late.locator("#resp-status.error")).to_contain_text("保存冲突")
+    shot(late, "adm-11-responsibility-conflict")
+
+
+def test_the_changes_are_found_in_the_audit_viewer(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    username = world.passwords["admin"][0]
+    page.goto("/admin/audit")
+    page.fill("input[name=actor]", username)
+    page.fill("input[name=action]", "silence")
+    page.click("#audit-filter")
+    expect(page.locator('#audit tr[data-action="silence.end"]')).to_contain_text("检修提前完成")
+    expect(page.locator('#audit tr[data-action="silence.create"]')).to_have_count(1)
+    expect(page.locator("#audit tbody")).to_contain_text(re.compile(r"UTC\+8"))
+    shot(page, "adm-12-audit-silences")
+    for action in ("user.create", "crew.register", "rule_pack.publish", "responsibility.replace"):
+        page.fill("input[name=action]", action)
+        page.click("#audit-filter")
+        expect(page.locator(f'#audit tr[data-action="{action}"]').first).to_be_visible()
+    page.fill("input[name=action]", "")
+    page.fill("input[name=since]", "2000-01-01T00:00")
+    page.fill("input[name=until]", "2000-01-02T00:00")
+    page.click("#audit-filter")
+    expect(page.locator("#range")).to_have_text("第 0–0 条，共 0 条")
+
+
+def test_an_operator_gets_the_friendly_forbidden_page_at_admin(browser, base_url: str, world: World,
+                                                                shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    response = page.goto("/admin")
+    assert response is not None and response.status == 403
+    expect(page.locator(".error-page")).to_have_attribute("data-status", "403")
+    expect(page.locator("#home")).to_be_visible()
+    shot(page, "adm-13-operator-forbidden")
