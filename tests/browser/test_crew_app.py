@@ -1,7 +1,7 @@
 """The crew app on a 375-px phone in Chinese: a new order arrives live, the crew member reads where, what, the
-procedure and the due times, works it through every step with a photo and a hold, and resolves it while the
-network is down; the action waits in the outbox and is sent when the network is back. A refusal by the server
-is shown, not retried."""
+procedure and the due times, works it through every step with a photo and a hold, and takes a photo and
+resolves while the network is down; both wait on the phone and are sent when the network is back. A refusal by
+the server is shown, not retried."""
 
 from __future__ import annotations
 
@@ -118,8 +118,10 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     crew.fill("#hold-reason", "配件已到")
     step(crew, "#btn-resume", "IN_PROGRESS")
 
-    # The network drops; resolve is tapped and waits in the outbox.
+    # The network drops: a second photo is kept on the phone, resolve waits in the outbox.
     crew.context.set_offline(True)
+    crew.set_input_files("#photo", files=[{"name": "fixed.png", "mimeType": "image/png", "buffer": photo_png(64, 64)}])
+    expect(crew.locator("#photos-kept")).to_have_text("照片待上传 (1)，联网后自动发送")
     crew.fill("#note", "调整平层感应器，试运行正常")
     crew.fill("#parts", "平层感应器 x1")
     crew.fill("#cost", "380.00")
@@ -138,6 +140,8 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     assert crew.evaluate("JSON.parse(localStorage.getItem('pw.crew.outbox'))") == []
     expect(crew.locator("#events")).to_contain_text("调整平层感应器")
     expect(crew.locator("#events .spent")).to_have_text("平层感应器 ×1 · 费用 ¥380.00")
+    expect(crew.locator("#gallery img")).to_have_count(2, timeout=10_000)
+    expect(crew.locator("#photos-kept")).to_be_hidden()
     assert fits_the_phone(crew)
     shot(crew, "crew-05-sent-resolved")
 

@@ -5,6 +5,7 @@
 import { api, el, i18n } from './api.js';
 import { FINISHED, STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
 import { enqueue, items, onChange } from './crew_outbox.js';
+import { Offline, keep, sendKept, upload, waiting } from './crew_photos.js';
 import { meaning, showSync } from './crew_sync.js';
 
 const box = document.getElementById('order');
@@ -209,53 +210,52 @@ onChange((s) => {
   if (order) buttons(order);
 });
 
-// --- photos: upload with progress (XMLHttpRequest reports it; fetch does not) ---
-let lastFile = null;
-function upload(file) {
-  lastFile = file;
-  const bar = $('upload-progress');
-  const note = $('upload-msg');
-  const form = new FormData();
-  form.append('photo', file);
-  const xhr = new XMLHttpRequest();
-  xhr.open('POST', `/api/v1/work-orders/${id}/photos`);
-  xhr.setRequestHeader('X-CSRF-Token', document.querySelector('meta[name="csrf-token"]')?.content ?? '');
-  xhr.setRequestHeader('Accept', 'application/json');
-  bar.hidden = false;
-  bar.value = 0;
-  note.className = '';
-  xhr.upload.onprogress = (e) => {
-    if (!e.lengthComputable) return;
-    bar.value = Math.round((100 * e.loaded) / e.total);
-    note.textContent = say('crew_uploading', { p: bar.value });
-  };
-  const failed = (reason) => {
-    bar.hidden = true;
-    note.className = 'error';
-    note.replaceChildren(say('crew_upload_failed', { reason }), ' ',
-      el('button', { type: 'button', id: 'photo-retry', onclick: () => upload(lastFile) }, say('crew_retry')));
-  };
-  xhr.onload = () => {
-    if (xhr.status === 201) {
-      bar.hidden = true;
-      note.textContent = say('crew_uploaded');
-      msg.textContent = '✓';
-      load();
-      return;
-    }
-    let reason = `HTTP ${xhr.status}`;
-    try { reason = JSON.parse(xhr.responseText).error.message; } catch { /* not JSON: keep the status */ }
-    failed(reason);
-  };
-  xhr.onerror = () => failed(say('crew_network'));
-  xhr.send(form);
+// --- photos: sent at once with progress, or kept on the phone until the network is back ---
+function progress(percent) {
+  $('upload-progress').hidden = false;
+  $('upload-progress').value = percent;
+  $('upload-msg').className = '';
+  $('upload-msg').textContent = say('crew_uploading', { p: percent });
 }
 
-$('photo').addEventListener('change', (e) => {
+function uploaded(refusal) {
+  $('upload-progress').hidden = true;
+  $('upload-msg').className = refusal ? 'error' : '';
+  $('upload-msg').textContent = refusal ? say('crew_upload_failed', { reason: refusal }) : say('crew_uploaded');
+  if (!refusal) { msg.textContent = '✓'; load(); }
+}
+
+async function showKept() {
+  const kept = (await waiting()).filter((p) => p.order === id).length;
+  $('photos-kept').hidden = !kept;
+  $('photos-kept').textContent = say('crew_photos_kept', { n: kept });
+}
+
+async function sendPhotos() {
+  await sendKept((item, what, value) => {
+    if (item.order !== id) return;
+    if (what === 'progress') progress(value);
+    else uploaded(what === 'refused' ? value : null);
+  });
+  showKept();
+}
+
+$('photo').addEventListener('change', async (e) => {
   const file = e.target.files[0];
-  if (file) upload(file);
   e.target.value = '';
+  if (!file) return;
+  progress(0);
+  try {
+    uploaded(await upload(id, file, progress));
+  } catch (err) {
+    if (!(err instanceof Offline)) throw err;
+    await keep(id, file);
+    $('upload-progress').hidden = true;
+    $('upload-msg').textContent = '';
+    showKept();
+  }
 });
+window.addEventListener('online', sendPhotos);
 
 showSync($('sync'));
 setInterval(() => tickDue(), 1000);
@@ -264,3 +264,4 @@ const source = new EventSource('/api/v1/events/stream');
 source.addEventListener('work_order', (e) => { if (String(JSON.parse(e.data).id) === id) load(); });
 source.onopen = () => load();
 load();
+sendPhotos();
