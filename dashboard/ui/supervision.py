@@ -20,7 +20,7 @@ from dashboard import roles
 from dashboard.errors import forbidden
 from dashboard.i18n import STRINGS, translate
 from dashboard.security import Conn
-from dashboard.ui.alarm_detail import local_time
+from dashboard.ui.alarm_detail import clock, local_time
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from ingest import registry
@@ -121,6 +121,7 @@ def china_time(at: datetime | None) -> str:
 
 
 def _fmt(template: str, **values: Any) -> str:
+    """``template`` with its ``{name}`` fields filled from ``values``, the way the pages' scripts fill theirs."""
     for key, value in values.items():
         template = template.replace("{" + key + "}", str(value))
     return template
@@ -133,12 +134,10 @@ def explain(factor: Factor, lang: str) -> str:
     if factor.no_data:
         return t("sup_why_none_given")
     if factor.id == "response_time":
-        acked = counts.get("acknowledged", 0)
-        mean = round(counts.get("ack_seconds", 0) / acked) if acked else 0
-        return _fmt(t("sup_why_response_time"), n=acked, mean=f"{mean // 60:02d}:{mean % 60:02d}")
+        acked = counts["acknowledged"]
+        return _fmt(t("sup_why_response_time"), n=acked, mean=clock(timedelta(seconds=counts["ack_seconds"] / acked)))
     if factor.id in ("complaint_satisfaction", "opinion"):
-        given = [f"{t('sup_rating_' + rating)} {n}" for rating, n in counts.items() if n]
-        return ", ".join(given) or t("sup_why_none_given")
+        return ", ".join(f"{t('sup_rating_' + rating)} {n}" for rating, n in counts.items() if n)
     if factor.id == "inspections":
         return _fmt(t("sup_why_inspections"), n=counts.get("inspections", 0), sum=counts.get("score_sum", "0"))
     if factor.id == "booking_satisfaction":
