@@ -130,6 +130,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "own_published_at": ("公布时间", "Published"),
     "own_see_board": ("公示栏", "Public board"),
     "own_no_annual": ("暂无已公布的年度公示", "No annual disclosure published yet"),
+    "own_annual_draft": ("草稿", "Draft"),
+    "own_annual_reviewed": ("已审核", "Reviewed"),
+    "own_annual_published": ("已公布", "Published"),
     # the owner's pages
     "own_my_vote": ("我家的选择", "My household's choice"),
     "own_not_voted": ("尚未投票", "Not voted yet"),

@@ -15,9 +15,10 @@ from dashboard import roles
 from dashboard.errors import not_found
 from dashboard.security import Conn, check_site, scope_site
 from dashboard.ui.alarm_detail import local_time
+from dashboard.ui.estate_accounts import estate_accounts
 from dashboard.ui.rendering import page_user, render
 from dashboard.users import User
-from dispatch.fund import account, annual, draws, estate, ledger
+from dispatch.fund import account, draws, estate, ledger
 from dispatch.fund.apportion import apportion
 from dispatch.fund.draws import DRAWABLE_ORDER_STATES, DrawState
 from dispatch.fund.errors import FundError
@@ -182,7 +183,8 @@ def draw_page(draw_id: int, request: Request, conn: Conn,
 @router.get("/my-fund")
 def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OWNERS))]) -> HTMLResponse:
     """The owner's own fund account (notice clause 17: owners query in real time): balance, ledger, the yearly
-    statement of each year with lines, the draws that charged the home, and the estate's published disclosures."""
+    statement of each year with lines, the draws that charged the home, the estate's shared-part year and its
+    published annual disclosures."""
     household = estate.get_household(conn, user.household_id) if user.household_id else None
     if household is None:
         return render(request, "my_fund.html", user, page="my_fund", household=None)
@@ -193,4 +195,4 @@ def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_use
     return render(request, "my_fund.html", user, page="my_fund", household=household,
                   balance=ledger.balance(conn, household.id), lines=lines, years=years, charged=charged,
                   when=lambda at: local_time(at, zone),
-                  disclosures=annual.published_disclosures(conn, household.site_id))
+                  accounts=estate_accounts(conn, household.site_id, drafts=False))

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse
 from dashboard import roles
 from dashboard.security import Conn
 from dashboard.ui.alarm_detail import local_time
+from dashboard.ui.estate_accounts import estate_accounts
 from dashboard.ui.rendering import page_user, render
 from dashboard.users import User
 from dispatch import complaints
-from dispatch.fund import annual, estate, votes
+from dispatch.fund import estate, votes
 from dispatch.fund.errors import FundError
 from dispatch.fund.vote_rules import load_vote_rules
 from ingest import registry
@@ -94,7 +95,7 @@ def _steward_sites(conn: Conn, user: User, sites: list[registry.Site]) -> list[s
 def votes_page(request: Request, conn: Conn,
                user: Annotated[User, Depends(page_user(roles.OVERSIGHT))]) -> HTMLResponse:
     """The owners' votes of the user's estates: the steward opens and closes them; everyone here reads the
-    turnout, the thresholds and the published results, and the published annual disclosures."""
+    turnout, the thresholds and the published results, and each estate's shared-part year and annual disclosures."""
     sites = _sites(conn, user)
     views = [vote_view(conn, v) for s in sites for v in votes.list_votes(conn, s.id)]
     zone = registry.site_timezone(conn, sites[0].id) if sites else None
@@ -104,7 +105,7 @@ def votes_page(request: Request, conn: Conn,
                   rules=list(load_vote_rules().values()), default_close=default_close,
                   offset=zone and local_time(datetime.now(zone), zone).rsplit(" ", 1)[1],
                   iso_offset=zone and datetime.now(zone).isoformat()[-6:],
-                  disclosures=[d for s in sites for d in annual.published_disclosures(conn, s.id)])
+                  estates=[estate_accounts(conn, s.id, drafts=True) for s in sites])
 
 
 @router.get("/my-votes")

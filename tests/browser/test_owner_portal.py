@@ -98,6 +98,7 @@ def test_the_fund_page_lists_statements_and_the_draws_that_charged_my_home(brows
     assert re.fullmatch(r"/api/v1/owners/me/fund/statement/\d{4}\?format=csv", href)
     response = owner.request.get(href)
     assert response.status == 200 and response.headers["content-type"].startswith("text/csv")
+    expect(owner.locator(".accounts .disclosure[data-state=published]").first).to_contain_text("已公布")
     assert fits_the_phone(owner)
     shot(owner, "own-14-my-fund")
 
@@ -109,6 +110,7 @@ def test_the_sub_district_reads_votes_but_opens_none_where_a_committee_exists(br
     expect(page.locator("article.vote").first).to_be_visible()
     expect(page.locator("#new-vote")).to_have_count(0)
     expect(page.locator("button.close-vote")).to_have_count(0)
+    expect(page.locator(".accounts .shared")).to_contain_text("¥")
 
 
 def test_the_owner_pages_read_in_english(browser, base_url: str, world: World, shot) -> None:
