@@ -10,7 +10,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wo_created_from": ("创建日期自", "Created from"), "wo_created_to": ("至", "to"),
     "wo_clear_filters": ("清除筛选", "Clear filters"), "wo_counts": ("各状态工单数", "Orders per state"),
     "wo_more": ("另有 {n} 张，请缩小筛选范围", "{n} more: narrow the filters"),
-    "wo_none": ("暂无工单", "No orders"), "wo_open_order": ("打开工单", "Open the order"),
+    "wo_none": ("暂无工单", "No orders"),
     "wo_nobody": ("未指派", "Not assigned"),
     # SLA clocks: the step and the time left or over
     "wo_step_ack": ("响应", "Acknowledge"), "wo_step_dispatch": ("派单", "Dispatch"),
@@ -61,5 +61,4 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wo_crew_member": ("维修人员", "Crew member"), "wo_pick_member": ("请选择维修人员", "Pick a crew member"),
     "wo_member_load": ("{name}（进行中 {n} 张）", "{name} ({n} open)"),
     "wo_member_off": ("{name}（不在班）", "{name} (off shift)"),
-    "wo_done": ("已完成", "Done"),
 }

@@ -26,7 +26,6 @@ STEPS: tuple[tuple[str, str], ...] = (("ack", "acked_at"), ("dispatch", "dispatc
 OPEN = ("NEW", "ACKED", "DISPATCHED", "EN_ROUTE", "ON_SITE", "IN_PROGRESS", "ON_HOLD")
 # A fund draw needs the repair assessed on site (dispatch.fund): from then on the page offers to apply for one.
 ASSESSED = ("ON_SITE", "IN_PROGRESS", "ON_HOLD", "RESOLVED", "VERIFIED")
-ENDED = ("VERIFIED", "CLOSED", "CANCELLED", "FALSE_ALARM")
 # The operator actions (POST /api/v1/work-orders/{id}/<action>) and the states each applies to (docs/api.md).
 ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ack", ("NEW",)),
@@ -137,7 +136,7 @@ def sla_clocks(order: WorkOrderDetail, zone: tzinfo, now: datetime) -> list[SlaC
         if done is not None:
             late = done - due
             result, missed_by = ("met", None) if late <= timedelta(0) else ("missed", clock(late))
-        elif order.state in OPEN or (order.state == "RESOLVED" and step != "resolve"):
+        elif order.state in OPEN:
             result, missed_by = "open", None
         else:
             result, missed_by = "not_reached", None
@@ -194,6 +193,14 @@ def _summary(e: WorkOrderEventOut, lang: str, names: dict[str, str]) -> str:
 SYSTEM_NOTES = frozenset({"offer", "offer_timeout", "escalation", "alarm", "upgrade"})
 
 
+def _actor(actor: str, names: dict[str, str]) -> str | None:
+    """Who acted as a person reads it: ``None`` for the system, a crew member's name for ``crew:<id>``."""
+    if actor.startswith("system"):
+        return None
+    kind, _, ident = actor.partition(":")
+    return names.get(ident, actor) if kind == "crew" else actor
+
+
 def _entry(e: WorkOrderEventOut, zone: tzinfo, lang: str, names: dict[str, str]) -> TimelineEntry:
     opened = e.kind == "transition" and e.from_state is None
     kind = "opened" if opened else e.kind
@@ -201,6 +208,6 @@ def _entry(e: WorkOrderEventOut, zone: tzinfo, lang: str, names: dict[str, str])
     system = e.kind in SYSTEM_NOTES or opened
     return TimelineEntry(
         at=local_time(e.at, zone), kind=kind, label=translate(f"wo_ev_{kind}", lang), summary=_summary(e, lang, names),
-        actor=None if e.actor.startswith("system") else e.actor, note=None if system else e.note,
+        actor=_actor(e.actor, names), note=None if system else e.note,
         system_note=e.note if system else None,
         cost=str(e.labour_cost) if e.labour_cost is not None else None, parts=parts, photo_ids=e.photo_ids)

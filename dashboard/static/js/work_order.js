@@ -10,6 +10,13 @@ const order = {
   site_id: article.dataset.siteId, assignee_id: article.dataset.assigneeId || null,
 };
 const busy = () => document.querySelector('dialog[open]') !== null;
+// One reload at a time: the action's own answer and its live event arrive together.
+let leaving = false;
+function reload() {
+  if (leaving) return;
+  leaving = true;
+  location.reload();
+}
 
 function tick() {
   for (const timer of document.querySelectorAll('.timer[data-due]')) {
@@ -21,7 +28,7 @@ function tick() {
 
 for (const button of document.querySelectorAll('#actions [data-action]')) {
   button.addEventListener('click', async () => {
-    if (await confirmAction(order, button.dataset.action)) location.reload();
+    if (await confirmAction(order, button.dataset.action)) reload();
   });
 }
 
@@ -39,8 +46,8 @@ setInterval(tick, 1000);
 // The committee has no event stream: its page reloads itself now and then instead.
 if (article.dataset.live === 'yes') {
   live((name, data) => {
-    if (name === 'work_order' && Number(data.id) === order.id && !busy()) location.reload();
+    if (name === 'work_order' && Number(data.id) === order.id && !busy()) reload();
   });
 } else {
-  setInterval(() => { if (!busy()) location.reload(); }, 60000);
+  setInterval(() => { if (!busy()) reload(); }, 60000);
 }
