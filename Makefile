@@ -22,11 +22,15 @@ lint: $(STAMP)
 bench: $(STAMP) demo-packages
 	$(BIN)/python -m benchmarks.ingest --duration 60 --json artifacts/bench-ingest.json
 
+# A line per step, and pip's own lines per package (no --quiet): the first install takes a couple of minutes.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@test -x $(BIN)/python || { echo "creating the virtual environment in $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "updating pip"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "installing propwatch and its dependencies (about two minutes the first time)"
+	@$(BIN)/python -m pip install -e '.[dev]'
+	@touch $(STAMP)
+	@echo "installed."
 
 # Front-end assets the app serves itself (ECharts) and the accessibility scanner the browser tests inject
 # (axe-core), exactly as package-lock.json pins them; control rooms run on closed networks, so no CDN.

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 DEMO_SITE = "S001"
 TRAPPED_AFTER_S = 5.0
 GRACEFUL_SHUTDOWN_S = 3
+ACCESS_LOG = "propwatch.web.access"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
     _stop_on_signals(stop)
     options.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_ctrl_c_is_ours())
         database_url = services.database_url(settings, stack, options.data_dir)
         upgrade_database(database_url, storage=settings.storage)
         layout = demo_estate(DEMO_SITE)
@@ -85,10 +89,9 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
                                   passwords=broker.device_passwords,
                                   ground_truth_path=options.data_dir / "ground-truth.jsonl")
         simulator.start()
-        stack.callback(simulator.stop)
-        trapped_timer = threading.Timer(TRAPPED_AFTER_S, _inject_trapped, args=(simulator, layout))
-        trapped_timer.start()
-        stack.callback(trapped_timer.cancel)
+        # The devices pause with the demo: stopping it is no outage, so they leave without saying offline (a
+        # restart would otherwise find an offline alarm for every device).
+        stack.callback(simulator.stop, announce_offline=False)
 
         server = _web_server(settings, database_url, options.port, options.data_dir)
         web = threading.Thread(target=server.run, name="web", daemon=True)
@@ -96,6 +99,10 @@ def run_demo(settings: Settings, options: DemoOptions) -> None:
         stack.callback(web.join, 10)
         stack.callback(setattr, server, "should_exit", True)
         _print_welcome(settings.web_host, options.port, logins, broker)
+        # Counted from the banner, so the entrapment is never raised before anyone can know how to sign in.
+        trapped_timer = threading.Timer(TRAPPED_AFTER_S, _inject_trapped, args=(simulator, layout))
+        trapped_timer.start()
+        stack.callback(trapped_timer.cancel)
 
         stop.wait(options.duration_s)
         print("\nstopping propwatch demo ...", flush=True)
@@ -137,6 +144,9 @@ def _inject_trapped(simulator: SiteSimulator, layout) -> None:
 
 def _web_server(settings: Settings, database_url: str, port: int, data_dir: Path) -> uvicorn.Server:
     app = create_app(database_url=database_url, secret_key=settings.secret_key, uploads_dir=data_dir / "uploads")
+    # A line per request would scroll the banner with the logins away within a minute of using the console;
+    # the demo shows the web app's warnings and errors only.
+    logging.getLogger(ACCESS_LOG).setLevel(logging.WARNING)
     # Live-update streams stay open for minutes; shutdown must not wait for them.
     config = uvicorn.Config(app, host=settings.web_host, port=port, log_level="warning", lifespan="on",
                             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
@@ -144,6 +154,35 @@ def _web_server(settings: Settings, database_url: str, port: int, data_dir: Path
     # Signals belong to the demo, which stops the server itself.
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     return server
+
+
+@contextlib.contextmanager
+def _ctrl_c_is_ours() -> Iterator[None]:
+    """Under ``make demo``, take the terminal's foreground so that Ctrl-C reaches the demo alone; give it back on
+    the way out. Make would otherwise die of the same SIGINT after the demo stopped cleanly, and report it.
+
+    Only when started by another program in the terminal's foreground (our process group is not our own);
+    run from a shell, the demo already leads its group and nothing changes. Ctrl-Z is ignored meanwhile: a
+    stopped demo would leave make waiting in the background with the terminal.
+    """
+    try:
+        terminal = sys.stdin.fileno()
+        inherited = os.getpgrp() != os.getpid() and os.tcgetpgrp(terminal) == os.getpgrp()
+    except (OSError, ValueError):
+        inherited = False
+    if not inherited:
+        yield
+        return
+    parent_group = os.getpgrp()
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGTTOU, signal.SIGTSTP)}
+    os.setpgid(0, 0)
+    os.tcsetpgrp(terminal, os.getpgrp())
+    try:
+        yield
+    finally:
+        os.tcsetpgrp(terminal, parent_group)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -149,8 +149,10 @@ class EmbeddedBroker:
             run_as="root" if os.geteuid() == 0 else None,
         )
         path = config.write(self.data_dir / "mosquitto.conf")
+        # A session of its own: Ctrl-C in the terminal reaches only the command that started the broker, which
+        # stops it last; a broker killed first would drop every client mid-shutdown.
         self._process = subprocess.Popen(
-            [binary, "-c", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [binary, "-c", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
         wait_for_port("127.0.0.1", self.port)
         return BrokerHandle("127.0.0.1", self.port, "mosquitto", secured=config.secured)

@@ -86,9 +86,10 @@ class DeviceLink:
             log.warning("reconnect of %s failed; paho keeps retrying", self.device_id)
         self._client.loop_start()
 
-    def close(self, offline: bytes) -> None:
-        """Clean shutdown: publish the retained offline state (a clean disconnect sends no will), disconnect."""
-        if self.online:
+    def close(self, offline: bytes | None) -> None:
+        """Clean shutdown: publish the retained ``offline`` state unless it is None (a clean disconnect sends no
+        will), disconnect."""
+        if self.online and offline is not None:
             info = self._client.publish(self.topic(TopicKind.STATE), offline, qos=1, retain=True)
             # Not connected (e.g. another client just took over this device's login): nothing to say goodbye on.
             if info.rc == mqtt.MQTT_ERR_SUCCESS:

@@ -83,15 +83,19 @@ class SiteSimulator:
         self._thread = threading.Thread(target=self._run, name=f"sim-{self.layout.site_id}", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """End open faults (closing their ground-truth records), publish offline states, disconnect."""
+    def stop(self, *, announce_offline: bool = True) -> None:
+        """End open faults (closing their ground-truth records), publish offline states, disconnect.
+
+        ``announce_offline=False`` disconnects without saying offline: the devices pause with the system that
+        runs them (the demo stopping as a whole), which is no outage for the gateway to raise alarms on.
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
         with self._lock:
             for fault_id in list(self.faults):
                 self.clear(fault_id)
-        offline = SimulatedDevice.will()
+        offline = SimulatedDevice.will() if announce_offline else None
         for link in self.links.values():
             link.close(offline)
 
