@@ -147,3 +147,36 @@ def test_the_list_filters_draws_by_state(browser, base_url: str, world: World) -
     expect(committee).to_have_url(re.compile(r"state=completed"))
     states = committee.locator("article.draw").evaluate_all("cards => cards.map(c => c.dataset.state)")
     assert states and set(states) == {"completed"}
+
+
+def test_without_a_committee_the_sub_district_applies_and_decides(browser, base_url: str, world: World,
+                                                                  engine, shot) -> None:
+    # Last in this module: the estate loses its committee (notice clause 16: the sub-district office steps in).
+    from datetime import UTC, datetime
+
+    from dispatch.fund import estate
+    from ingest import registry
+    from ingest.database import connect
+    from ingest.records import Batch, DeviceEvent
+
+    lift = f"{world.building_id}-EL78"
+    with connect(world.database_url) as conn:
+        estate.configure_site(conn, world.site_id, has_committee=False, actor="admin")
+        registry.upsert_device(conn, registry.Device(lift, world.site_id, "elevator", "8号梯",
+                                                     building_id=world.building_id))
+        conn.commit()
+    now = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(lift, now, "trapped", seq=1)]), now=now)
+    order_id = open_order_from_alarms(world)
+    on_site(world, order_id)
+
+    office = login(browser, base_url, world, "subdistrict")
+    apply_for_draw(office, order_id, "3000.00")
+    office.click("#submit-draw")
+    expect(office).to_have_url(re.compile(r"/fund-approvals/\d+$"))
+    expect(office.locator("#draw")).to_contain_text("街道办事处")
+    office.locator("input.comment").fill("无业委会，街道审核同意")
+    office.locator("button.approve").click()
+    office.locator("#confirm button.confirm").click()
+    expect(office.locator("#draw")).to_have_attribute("data-state", "approved")
+    shot(office, "own-07-subdistrict-approved")
