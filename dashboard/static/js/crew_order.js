@@ -2,7 +2,7 @@
 // the call-back number, one big button for the next step, hold and resume with a reason, resolve with a note,
 // parts and cost, photos with upload progress and a gallery, the history. Actions go through the outbox, so a
 // tap without network is kept and sent when the network is back.
-import { api, el, i18n } from './api.js';
+import { api, el, i18n, lang } from './api.js';
 import { FINISHED, STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
 import { enqueue, items, onChange } from './crew_outbox.js';
 import { Offline, keep, sendKept, upload, waiting } from './crew_photos.js';
@@ -101,11 +101,14 @@ function spent(e) {
   return said.length ? el('div', { class: 'spent' }, said.join(' · ')) : null;
 }
 
+// The system writes its notes (alarm feed, offers, escalations) in English; a Chinese page shows people's notes.
+const noteOf = (e) => (e.actor?.startsWith('system:') && lang !== 'en' ? null : e.note);
+
 function history(o) {
-  const shown = (o.events || []).filter((e) => e.to_state || e.note || e.photo_ids?.length);
+  const shown = (o.events || []).filter((e) => e.to_state || noteOf(e) || e.photo_ids?.length);
   $('events').replaceChildren(...shown.map((e) => el('li', {}, el('time', {}, siteTime(e.at, zone)), ' ',
     e.to_state ? el('strong', {}, `${e.from_state ? label(e.from_state) : ''} → ${label(e.to_state)}`) : '',
-    e.photo_ids?.length && !e.to_state ? say('crew_photo_event') : '', ' ', e.note ?? '', spent(e))));
+    e.photo_ids?.length && !e.to_state ? say('crew_photo_event') : '', ' ', noteOf(e) ?? '', spent(e))));
 }
 
 function render(o, { stale = null } = {}) {
