@@ -166,6 +166,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adm_next_due": ("下次到期", "Next due"),
     "adm_interval": ("周期", "Every"),
     "adm_pause": ("暂停", "Pause"),
+    "adm_paused": ("已暂停", "Paused"),
     "adm_resume": ("恢复", "Resume"),
     "adm_move": ("改期", "Move"),
     "adm_confirm_plan": ("为 {target} 排定「{template}」？", "Schedule “{template}” for {target}?"),

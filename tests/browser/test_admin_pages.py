@@ -235,3 +235,47 @@ def test_an_operator_gets_the_friendly_forbidden_page_at_admin(browser, base_url
     expect(page.locator(".error-page")).to_have_attribute("data-status", "403")
     expect(page.locator("#home")).to_be_visible()
     shot(page, "adm-13-operator-forbidden")
+
+
+def test_the_admin_deactivates_a_user_and_gives_them_a_new_password(browser, base_url: str, world: World,
+                                                                     shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/users")
+    row = page.locator('#users tr[data-user="demo-public"]')
+    row.locator("button.reject").click()
+    confirm(page)
+    expect(row).to_contain_text("已停用")
+    row.locator("button", has_text="启用").click()
+    confirm(page)
+    expect(row).to_contain_text("在用")
+    row.locator("button", has_text="重置密码").click()
+    confirm(page)
+    expect(page.locator("#one-time")).to_contain_text("demo-public")
+    expect(page.locator("#one-time-password")).not_to_be_empty()
+
+
+def test_the_admin_schedules_a_preventive_plan_and_pauses_it(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/plans")
+    form = page.locator("#plan-form")
+    form.locator("select[name=template]").select_option("fire_pump_weekly")
+    form.locator("select[name=site_id]").select_option(world.site_id)
+    form.locator("input[name=building_id]").fill(world.building_id)
+    form.locator("input[name=first_due]").fill("2030-01-07T09:00")
+    page.click("#plan-create")
+    confirm(page)
+    expect(page.locator("#plan-result.ok")).to_be_visible()
+    row = page.locator("#plans tbody tr", has_text="2030-01-07 09:00 UTC+8")
+    expect(row).to_contain_text("消防水泵每周模拟自动启动试验")
+    row.locator("button", has_text="暂停").click()
+    confirm(page)
+    expect(row).to_contain_text("已暂停")
+    shot(page, "adm-14-preventive-plans")
+
+
+def test_the_rules_page_reads_in_english(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin", lang="en")
+    page.goto(f"/admin/rules?site_id={world.site_id}")
+    expect(page.locator("h1")).to_have_text("Alarm rules")
+    expect(page.locator('#rules tr[data-rule="elevator.trapped"]')).to_contain_text("Passenger trapped")
+    shot(page, "adm-15-rules-english")

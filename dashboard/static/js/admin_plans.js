@@ -31,7 +31,7 @@ function row(plan) {
   return el('tr', { 'data-plan': plan.id, class: plan.active ? '' : 'adm-off' },
     el('td', {}, String(plan.id)), el('td', {}, title[plan.template] ?? plan.template),
     el('td', {}, site[plan.site_id]?.name ?? plan.site_id), el('td', {}, plan.device_id ?? plan.building_id ?? ''),
-    el('td', {}, estateTime(plan.next_due_at, zone)), el('td', {}, t(plan.active ? 'adm_active' : 'adm_inactive')),
+    el('td', {}, estateTime(plan.next_due_at, zone)), el('td', {}, t(plan.active ? 'adm_active' : 'adm_paused')),
     el('td', { class: 'actions' }, toggle, ...moveControl(plan, zone)));
 }
 
