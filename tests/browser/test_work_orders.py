@@ -205,3 +205,13 @@ def test_the_english_order_page_names_states_and_steps_in_english(browser, base_
     expect(page.locator("#order-state")).to_have_text("In progress")
     expect(page.locator('#sla tr[data-step="resolve"] .timer')).to_contain_text("Resolve due in")
     expect(page.locator("#timeline")).to_contain_text("On site → In progress")
+
+
+def test_searching_a_devices_id_finds_its_orders(browser, base_url: str, world: World,
+                                                 trapped: Callable[..., str]) -> None:
+    device = trapped()
+    order_id = open_order_from_alarms(world)
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders?q={device}")
+    expect(page.locator(f'article.wo[data-order-id="{order_id}"]')).to_be_visible(timeout=10_000)
+    expect(page.locator("article.wo")).to_have_count(1)

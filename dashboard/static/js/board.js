@@ -42,10 +42,14 @@ const zoneOf = (o) => zones[o.site_id] || 'Asia/Shanghai';
 const place = (o) => [names.sites[o.site_id] ?? o.site_id, o.building_unit, o.floor, o.address || names.devices[o.device_id]]
   .filter(Boolean).join(' · ');
 
-// A device named exactly (its id or name) is searched by device; anything else by number, title or address.
+// A device's id, or a name only one device has, is searched by device (the API's `q` does not look at devices);
+// anything else by number, title, description or address.
 function deviceNamed(text) {
   const wanted = text.trim().toLowerCase();
-  return Object.entries(names.devices).find(([id, name]) => id.toLowerCase() === wanted || name.toLowerCase() === wanted)?.[0];
+  const devices = Object.entries(names.devices);
+  const byId = devices.find(([id]) => id.toLowerCase() === wanted);
+  const byName = devices.filter(([, name]) => name.toLowerCase() === wanted);
+  return byId?.[0] ?? (byName.length === 1 ? byName[0][0] : undefined);
 }
 
 // The estate's midnight of a yyyy-mm-dd date, as an instant with its offset.
