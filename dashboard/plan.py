@@ -105,7 +105,7 @@ def site_plan(conn: psycopg.Connection, site_id: str) -> Plan:
     inside = [d for d in devices if d.building_id in known]
     for building in buildings:
         for k, device in enumerate(d for d in inside if d.building_id == building.id):
-            default = (36 + k % DEVICES_PER_ROW * 70, 76 + k // DEVICES_PER_ROW * 46)
+            default = (40 + k % DEVICES_PER_ROW * 70, 78 + k // DEVICES_PER_ROW * 60)
             x, y, was_moved = place("device", device.id, default)
             items.append(Item("device", device.id, device.name, device.type, building.id, x, y, 0, 0,
                               *state(device.id, device.id in offline), was_moved))

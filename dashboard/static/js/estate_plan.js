@@ -35,7 +35,7 @@ function drawDevice(item, building) {
   const name = building && item.name.startsWith(building.name) ? item.name.slice(building.name.length) : item.name;
   g.append(node('a', { href: `/devices/${encodeURIComponent(item.id)}` }, node('circle', { r: 13 }),
     text('sub', 0, 28, name, 'middle')));
-  const b = badge(item, 4, -30);
+  const b = badge(item, 8, -31);  // above and right of the dot, clear of the names of the row above
   if (b) g.append(b);
   return g;
 }
@@ -109,7 +109,8 @@ function enableDrag(site, svg, status) {
     if (!dragging.moved && Math.hypot(dx, dy) < DRAG_PX) return;
     dragging.moved = true;
     dragging.g.classList.add('dragging');
-    dragging.nx = Math.max(0, Math.round(dragging.x + dx));
+    // Kept inside the plan's width: the plan grows downwards only.
+    dragging.nx = Math.min(Math.max(0, Math.round(dragging.x + dx)), svg.viewBox.baseVal.width - 20);
     dragging.ny = Math.max(0, Math.round(dragging.y + dy));
     dragging.g.setAttribute('transform', `translate(${dragging.nx} ${dragging.ny})`);
   });
