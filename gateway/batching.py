@@ -25,7 +25,7 @@ from gateway.directory import DeviceDirectory
 from gateway.presence import PresenceUpdate
 from gateway.protocol import EventMessage, Rejection, StateMessage
 from gateway.session import Ack, Inbound
-from gateway.validation import Accepted, Telemetry, ValidatorFailure, outcome
+from gateway.validation import Accepted, Cleared, Telemetry, ValidatorFailure, outcome
 from ingest.records import Batch, DeviceEvent, Sample
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class PendingBatch:
     rejected: Counter[str] = field(default_factory=Counter)  # by reason
     rows: int = 0
     suppressed: int = 0  # rejected messages whose dead letter the device's allowance did not cover
+    cleared: int = 0  # deletions of retained copies (gateway.retained): acknowledged, nothing stored
     since: float = 0.0
     urgent: set[str] = field(default_factory=set)  # devices with a record worth committing at once
 
@@ -71,9 +72,13 @@ class PendingBatch:
             part.add(inbound, outcome(inbound.topic, inbound.payload, directory, inbound.received_at))
         return part
 
-    def add(self, inbound: Inbound, verdict: Accepted | Rejection) -> Sample | DeviceEvent | None:
+    def add(self, inbound: Inbound, verdict: Accepted | Cleared | Rejection) -> Sample | DeviceEvent | None:
         """Add a validated message's data (whose acknowledgement ``acks`` already holds); return the sample or
         event it added, if any."""
+        if isinstance(verdict, Cleared):
+            self.rows += 1
+            self.cleared += 1
+            return None
         if isinstance(verdict, Rejection):
             self.reject(inbound, str(verdict.reason), verdict.detail)
             if isinstance(verdict, ValidatorFailure):
@@ -184,7 +189,7 @@ class Batcher:
         # Full batches waiting for the writer: one, so at most three batches exist (writing, ready, filling).
         self._ready: queue.Queue[PendingBatch] = queue.Queue(maxsize=1)
 
-    def add(self, inbound: Inbound, verdict: Accepted | Rejection | None) -> PendingBatch | None:
+    def add(self, inbound: Inbound, verdict: Accepted | Cleared | Rejection | None) -> PendingBatch | None:
         """Append a message to the batch being filled (``verdict`` ``None``: held unvalidated, the registry
         being unreadable); return that batch if it is now due for the writer, to be passed to ``hand_over``."""
         with self._lock:

@@ -5,8 +5,9 @@ pinned — ``pw/v1/<site>/<id>/telemetry``, ``…/event``, ``…/state`` — and
 else: not another device's topics, not another site segment, not a sub-topic of its own, so it cannot retain
 (or register a will) anywhere but there. Each gateway worker has a login of its own whose user name is also
 its client id, because the broker binds client ids to user names (docs/ingest.md, "Broker security"); every
-gateway login stands for two, its name and its name with ``-safety`` appended (same password), one per lane
-(``gateway.logins``).
+gateway login stands for three, its name and its name with ``-safety`` and ``-sweep`` appended (same
+password): one per lane, and the sweeper that deletes retained copies on telemetry and event topics, which
+alone may write there (``gateway.logins``, ``gateway.retained``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from gateway.logins import lane_usernames
+from gateway.logins import gateway_usernames, lane_usernames
 from gateway.protocol import TopicKind, topic_for
 from gateway.protocol.topics import IDENTIFIER
 from ingest.registry import list_devices
@@ -33,6 +34,7 @@ SALT_BYTES = 12
 DIGEST_BYTES = 64
 GATEWAY_READ = "pw/v1/#"
 GATEWAY_WRITE = "pw/v1/+/+/cmd"
+SWEEPER_TOPICS = ("pw/v1/+/+/telemetry", "pw/v1/+/+/event")
 DEVICE_PUBLISHES = (TopicKind.TELEMETRY, TopicKind.EVENT, TopicKind.STATE)
 
 
@@ -74,7 +76,7 @@ class BrokerAccess:
             for name in (device.device_id, device.site_id):
                 if not IDENTIFIER.match(name):
                     raise ValueError(f"id {name!r} must match {IDENTIFIER.pattern}")
-        names = [name for g in self.gateways for name in lane_usernames(g.username)]
+        names = [name for g in self.gateways for name in gateway_usernames(g.username)]
         names += [d.device_id for d in self.devices]
         duplicates = sorted(name for name, uses in Counter(names).items() if uses > 1)
         if duplicates:
@@ -128,17 +130,21 @@ def access_from_registry(
 
 def render_password_file(access: BrokerAccess) -> str:
     """``user:hash`` lines, one per login, sorted by user name."""
-    logins = [(name, g.password) for g in access.gateways for name in lane_usernames(g.username)]
+    logins = [(name, g.password) for g in access.gateways for name in gateway_usernames(g.username)]
     logins += [(d.device_id, d.password) for d in access.devices]
     return "".join(f"{user}:{hash_password(password)}\n" for user, password in sorted(logins))
 
 
 def render_acl_file(access: BrokerAccess) -> str:
-    """Mosquitto's ACL: each gateway reads every device topic and writes commands; each device writes only its
-    own three topics and reads only its command topic. No ``pattern`` lines: they cannot pin the site."""
+    """Mosquitto's ACL: each gateway lane reads every device topic and writes commands; each gateway's sweeper
+    reads and writes (empties) telemetry and event topics; each device writes only its own three topics and reads
+    only its command topic. No ``pattern`` lines: they cannot pin the site."""
     lines = []
     for name in sorted(name for g in access.gateways for name in lane_usernames(g.username)):
         lines += [f"user {name}", f"topic read {GATEWAY_READ}", f"topic write {GATEWAY_WRITE}", ""]
+    for gateway in sorted(access.gateways, key=lambda g: g.username):
+        lines.append(f"user {gateway_usernames(gateway.username)[2]}")
+        lines += [f"topic readwrite {topic}" for topic in SWEEPER_TOPICS] + [""]
     for device in sorted(access.devices, key=lambda d: d.device_id):
         lines.append(f"user {device.device_id}")
         lines += [f"topic write {topic_for(device.site_id, device.device_id, kind)}" for kind in DEVICE_PUBLISHES]

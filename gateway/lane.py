@@ -27,7 +27,7 @@ from gateway.protocol import Rejection, TopicKind
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.session import Inbound, Session
 from gateway.stats import Counters
-from gateway.validation import Accepted, outcome
+from gateway.validation import Accepted, Cleared, outcome
 from ingest.records import Batch
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class Lane:
         if self._stopping.is_set():
             return
         try:
-            verdict: Accepted | Rejection | None = outcome(inbound.topic, inbound.payload, self._directory,
+            verdict: Accepted | Cleared | Rejection | None = outcome(inbound.topic, inbound.payload, self._directory,
                                                            inbound.received_at)
         except DirectoryUnavailable:
             verdict = None

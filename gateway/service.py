@@ -41,9 +41,10 @@ from gateway.crash import OnCrash, exit_process
 from gateway.dead_letters import DeadLetterLimiter, DeadLetterPolicy
 from gateway.housekeeping import Housekeeper
 from gateway.lane import Lane, LaneSpec, lane_topics
-from gateway.logins import SAFETY_SUFFIX, safety_endpoint
+from gateway.logins import SAFETY_SUFFIX, SWEEP_SUFFIX, safety_endpoint, sweep_endpoint
 from gateway.protocol import TopicKind
 from gateway.protocol.endpoint import MqttEndpoint
+from gateway.retained import SWEEP_INTERVAL_S, RetainedSweeper
 from gateway.stats import Counters, GatewayStats
 from ingest.records import Batch
 
@@ -63,7 +64,9 @@ class Gateway:
     The telemetry lane's session is ``client_id`` on ``endpoint``; the safety lane's is ``client_id-safety`` on
     ``safety`` (by default ``safety_endpoint(endpoint)``). Dead letters follow ``dead_letters``; an event whose
     device time is more than ``late_event_after_s`` before its receipt is marked late; a session whose messages
-    wait ``stall_after_s`` without a commit reports itself stalled.
+    wait ``stall_after_s`` without a commit reports itself stalled. Every ``sweep_interval_s`` (``None``: never) the
+    retained copies on its sites' telemetry and event topics are deleted, as ``client_id-sweep`` on ``sweep`` (by
+    default ``sweep_endpoint(endpoint)``; ``gateway.retained``).
     """
 
     def __init__(
@@ -88,6 +91,8 @@ class Gateway:
         late_event_after_s: float = LATE_EVENT_AFTER.total_seconds(),
         stall_after_s: float = STALL_AFTER_S,
         on_crash: OnCrash = exit_process,
+        sweep: MqttEndpoint | None = None,
+        sweep_interval_s: float | None = SWEEP_INTERVAL_S,
     ) -> None:
         self.endpoint = endpoint
         self.database_url = database_url
@@ -113,6 +118,9 @@ class Gateway:
             )
             for spec in specs
         ]
+        self._sweeper = None if sweep_interval_s is None else RetainedSweeper(
+            sweep or sweep_endpoint(endpoint), client_id + SWEEP_SUFFIX, sites=sites, interval_s=sweep_interval_s,
+            tls_ca_file=tls_ca_file, on_crash=on_crash)
         self._housekeeper = Housekeeper(database_url, statuses=lambda: [lane.status() for lane in self.lanes],
                                         dead_letters=dead_letters, on_crash=on_crash)
 
@@ -126,6 +134,8 @@ class Gateway:
         for lane in self.lanes:
             lane.start()
         self._housekeeper.start()
+        if self._sweeper is not None:
+            self._sweeper.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Commit and acknowledge what has been received, then disconnect.
@@ -133,6 +143,8 @@ class Gateway:
         Messages that arrive while stopping stay unacknowledged: the persistent sessions redeliver them.
         """
         self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.stop()
         for lane in self.lanes:
             lane.finish(timeout)
         self._housekeeper.stop()

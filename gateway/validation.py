@@ -55,6 +55,17 @@ class ValidatorFailure(Rejection):
 
 
 @dataclass(frozen=True, slots=True)
+class Cleared:
+    """An empty message on a telemetry or event topic: the deletion of a retained copy (``gateway.retained``),
+    which the broker forwards to subscribers too. Acknowledged, neither stored nor dead-lettered."""
+
+    topic: str
+
+
+CLEARABLE = (f"/{TopicKind.TELEMETRY}", f"/{TopicKind.EVENT}")
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """A message that passed every check, with where it came from."""
 
@@ -154,8 +165,12 @@ def validate(topic_name: str, payload: bytes, directory: DeviceDirectory, now: d
     return Accepted(topic, check_payload(topic.kind, payload, now, catalog().get(device.type), device.type))
 
 
-def outcome(topic_name: str, payload: bytes, directory: DeviceDirectory, now: datetime) -> Accepted | Rejection:
-    """``validate``, with its rejection returned rather than raised; ``DirectoryUnavailable`` propagates."""
+def outcome(topic_name: str, payload: bytes, directory: DeviceDirectory,
+            now: datetime) -> Accepted | Cleared | Rejection:
+    """``validate``, with its rejection returned rather than raised, or ``Cleared`` for an empty message on a
+    telemetry or event topic; ``DirectoryUnavailable`` propagates."""
+    if not payload and topic_name.endswith(CLEARABLE):
+        return Cleared(topic_name)
     try:
         return validate(topic_name, payload, directory, now)
     except Rejection as rejection:

@@ -275,3 +275,31 @@ def _retained(port: int, topic: str, settle_s: float = 1.0) -> dict[str, bytes]:
     time.sleep(settle_s)
     watcher.close()
     return {t: payload for t, payload, retained in watcher.messages if retained}
+
+
+def test_a_running_gateway_deletes_retained_readings_and_events_and_keeps_the_birth(
+    broker: int, site_id: str, devices: list[str], db: psycopg.Connection, db_url: str
+) -> None:
+    device = devices[0]
+    state, telemetry, event = (topic_for(site_id, device, kind) for kind in ("state", "telemetry", "event"))
+    birth = orjson.dumps({"status": "online", "type": "elevator", "ts": now_ms()}).decode()
+    reading = orjson.dumps({"ts": now_ms(), "seq": 1, "metrics": {"load": 7.0}}).decode()
+    alarm = orjson.dumps({"ts": now_ms(), "seq": 2, "code": "door_close_fault"}).decode()
+    for topic, payload in ((state, birth), (telemetry, reading), (event, alarm)):
+        _stock("mosquitto_pub", broker, device, "-t", topic, "-m", payload, "-r", "-q", "1")
+    endpoint = MqttEndpoint("127.0.0.1", broker, GATEWAY.username, GATEWAY.password)
+    gateway = Gateway(endpoint=endpoint, database_url=db_url, client_id=GATEWAY.username, flush_interval_s=0.05,
+                      sweep_interval_s=0.5)
+    gateway.start()
+    try:
+        gateway.wait_connected()
+        # The fresh sessions stored the retained copies once; the sweeper deleted them; the empty messages that
+        # deleted them reached the gateway too and were neither stored nor dead-lettered.
+        wait_until(lambda: gateway._sweeper.cleared >= 2, timeout=15)
+        wait_until(lambda: _stored(db, device) == 1)
+        wait_until(lambda: count(db, "SELECT count(*) FROM device_events WHERE device_id = %s", device) == 1)
+        assert gateway.stats().connected
+    finally:
+        gateway.stop()
+    assert _retained(broker, "pw/v1/#") == {state: birth.encode()}
+    assert count(db, "SELECT count(*) FROM dead_letters WHERE device_id = %s", device) == 0
