@@ -70,7 +70,7 @@ class DetectorConfig:
     """Fit a joint residual model (PCA: T² and Q) on a device's healthy start (needs at least 2 channels)."""
     residual_fit_rows: int = 300
     """Row at which the residual model is first fitted, on the rows before it (the healthy start)..."""
-    residual_refit_every: int = 256
+    residual_refit_every: int = 128
     """...and refitted every this many rows after it, on the non-alarm rows: it follows slow drift (a casing
     warming up) while nothing is wrong, and stays as it was while an alarm holds."""
     residual_train_rows: int = 2048
@@ -78,7 +78,7 @@ class DetectorConfig:
     residual_memory_days: float = 1.0
     """Half of the residual model's training rows are one row in so many over this many days (the other half are
     the most recent rows), so a refit knows every regime of the day (a standby pump at the demand peak)."""
-    residual_variance: float = 0.95
+    residual_variance: float = 0.9
     """Share of the standardised variance the principal components keep (T²); the rest is the residual (Q)."""
     residual_smoothing: float = 0.2
     """Weight of the newest row in the residual statistics' running average (smooths sensor noise)."""
