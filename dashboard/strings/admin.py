@@ -144,6 +144,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adm_sop": ("处置要求", "What to do"),
     "adm_source": ("依据", "Source"),
     "adm_add_row": ("添加一行", "Add a row"),
+    "adm_row": ("第 {n} 行：", "Row {n}:"),
     "adm_remove_row": ("删除此行", "Remove this row"),
     "adm_version": ("版本", "Version"),
     "adm_loaded_version": ("编辑基于第 {v} 版", "Editing from version {v}"),

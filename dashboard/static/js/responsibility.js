@@ -92,9 +92,18 @@ function expand(field, d) {
     .map((k) => [`${field}.${k}`, { from: d.from[k], to: d.to[k] }]);
 }
 
+// A schema problem names its item by JSON path ("items/26/sla: …"): say which row of the form that is, and mark it.
+function rowOf(problem) {
+  const match = problem.match(/^items\/(\d+)/);
+  if (!match) return problem;
+  body.rows[Number(match[1])]?.classList.add('adm-problem');
+  return `${t('adm_row', { n: Number(match[1]) + 1 })} ${problem}`;
+}
+
 function showReview(review) {
   document.getElementById('resp-diff').hidden = false;
-  document.getElementById('resp-problems').replaceChildren(...review.problems.map((p) => el('li', {}, p)));
+  for (const row of body.rows) row.classList.remove('adm-problem');
+  document.getElementById('resp-problems').replaceChildren(...review.problems.map((p) => el('li', {}, rowOf(p))));
   const rows = review.changes.flatMap((c) => {
     const fields = Object.entries(c.fields).flatMap(([field, d]) => expand(field, d));
     const label = el('td', {}, el('span', { class: 'adm-tag' }, t(`adm_op_${c.op}`)));
