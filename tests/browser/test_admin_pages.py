@@ -279,3 +279,16 @@ def test_the_rules_page_reads_in_english(browser, base_url: str, world: World, s
     expect(page.locator("h1")).to_have_text("Alarm rules")
     expect(page.locator('#rules tr[data-rule="elevator.trapped"]')).to_contain_text("Passenger trapped")
     shot(page, "adm-15-rules-english")
+
+
+def test_an_operator_reads_the_responsibility_list_without_the_editor(browser, base_url: str, world: World,
+                                                                       shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/responsibility")
+    first = page.locator("#resp-table tbody tr").first
+    expect(first).to_contain_text("elevator_entrapment")
+    expect(first).to_contain_text("电梯维保单位 → 电梯维保单位、物业工程部")
+    expect(page.locator("#resp-table input")).to_have_count(0)
+    expect(page.locator("#resp-editor")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("[object Object]")
+    shot(page, "adm-16-responsibility-operator")

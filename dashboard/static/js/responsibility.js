@@ -71,7 +71,7 @@ function stale() {
 
 async function load() {
   loaded = await api('/api/v1/responsibility');
-  document.getElementById('resp-version').textContent = t('adm_loaded_version', { v: loaded.version ?? '—' });
+  document.getElementById('resp-version').textContent = t(editor ? 'adm_loaded_version' : 'adm_version_n', { v: loaded.version ?? '—' });
   document.getElementById('resp-categories').replaceChildren(
     ...[...new Set(loaded.items.map((i) => i.category))].map((c) => el('option', { value: c })));
   body.replaceChildren(...loaded.items.map((item) => (editor ? editRow(item) : readOnlyRow(item))));
