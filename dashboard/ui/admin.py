@@ -49,6 +49,7 @@ def _sites(conn: Conn) -> list[dict[str, str]]:
 
 @router.get("/admin")
 def hub(request: Request, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    """Links to every administration page; operators and everyone else get the friendly 403."""
     return _page(request, "admin_hub.html", user, sections=HUB)
 
 
@@ -61,6 +62,7 @@ def users_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
 
 @router.get("/admin/silences")
 def silences_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    """Silences from the API; the estates and buildings offered as scopes."""
     sites = _sites(conn)
     return _page(request, "admin_silences.html", user, sites=sites,
                   buildings=[{"id": b.id, "site_id": b.site_id, "name": b.name}
@@ -69,6 +71,7 @@ def silences_page(request: Request, conn: Conn, user: Annotated[User, Depends(ad
 
 @router.get("/admin/plans")
 def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    """Preventive plans from the API; the templates and estates offered to the form."""
     return _page(request, "admin_plans.html", user, sites=_sites(conn),
                   templates_list=[{"id": t.id, "zh": t.title_zh, "en": t.title_en}
                                   for t in preventive.templates().values()])
@@ -76,6 +79,7 @@ def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
 
 @router.get("/admin/audit")
 def audit_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
+    """The audit trail from the API; the estates, for their names and time zones."""
     return _page(request, "admin_audit.html", user, sites=_sites(conn))
 
 
