@@ -48,8 +48,9 @@ def pages(world: World) -> list[RolePage]:
 
 @pytest.fixture(scope="module")
 def data_names(world: World, pages: list[RolePage]) -> list[str]:
-    """What the estate's data holds as entered (names of sites, buildings, devices, people, companies, draw items),
-    longest first; a name with an English one (``name_en``) is no data on an English page."""
+    """What the estate's data holds as entered (names of sites, buildings, devices, people, companies, draw items,
+    the price units a service is published with), longest first; a name with an English one (``name_en``) is no
+    data on an English page."""
     with connect(world.database_url) as conn:
         columns = conn.execute(
             """SELECT c.table_name, c.column_name,
@@ -58,7 +59,7 @@ def data_names(world: World, pages: list[RolePage]) -> list[str]:
                FROM information_schema.columns c
                WHERE c.table_schema = 'public' AND c.data_type IN ('text', 'character varying')
                  AND c.column_name IN ('name', 'display_name', 'item', 'contractor', 'address', 'description',
-                                       'title', 'manager', 'location', 'note', 'reason')""").fetchall()
+                                       'title', 'manager', 'location', 'note', 'reason', 'unit')""").fetchall()
         names: set[str] = set()
         for table, column, translated in columns:
             untranslated = f' AND coalesce("{column}_en", \'\') = \'\'' if translated else ""
