@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except (StorageModeError, NotificationConfigError) as exc:  # say what to change, not a traceback
         print(f"propwatch: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before a command has taken the signal over (still importing, starting)
+        print("\npropwatch: interrupted", file=sys.stderr)
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:
