@@ -7,7 +7,8 @@ PostgreSQL) and gives its first lift 31 days of every catalogue metric at 1 Hz, 
 with the shortest raw retention the rollups allow (``ingest.rollups.RETENTION_FLOOR``, 8 days): hourly
 rollups (``readings_hourly``, 3,600 readings an hour) for the older days, written by ``generate_series``
 instead of rolling up 2.7 million rows, and raw 1 Hz rows for the last 9 days (~780,000 rows; ``--raw-every-s``
-thins them to compare a slower device). Then it serves
+thins them to compare a slower device), whose hours are then rolled up as the pipeline's maintenance pass does
+(``ingest.rollups.refresh_recent``). Then it serves
 the app, signs in as the operator in Debian's Chromium and opens ``/devices/{id}?range=30d`` ``--runs`` times,
 the first with an empty cache (ECharts' 1 MB bundle fetched), the rest warm. Each figure is read from the page:
 ``performance.now()`` (milliseconds since navigation start) when ECharts reports each chart finished.
@@ -96,6 +97,9 @@ def seed(url: str, raw_every_s: int) -> tuple[str, str, str]:
         conn.execute("UPDATE retention_policies SET drop_after = %s WHERE relation = 'readings'",
                      (rollups.RETENTION_FLOOR,))
         conn.commit()
+    with connect(url, autocommit=True) as conn:
+        # The recent hours as the pipeline's maintenance pass (at start, then every 15 minutes) rolls them up.
+        rollups.refresh_recent(conn, now=now)
     operator = next(login for login in logins if login.role == "operator")
     return device, operator.username, operator.password
 

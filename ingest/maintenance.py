@@ -208,7 +208,8 @@ def worker_shortfall(conn: psycopg.Connection) -> str | None:
 
 
 def run(conn: psycopg.Connection, *, now: datetime | None = None, every_job: bool = False) -> MaintenanceReport:
-    """Roll up settled days, then apply retention (plain mode) or run the jobs the server fails to run.
+    """Roll up settled days and recent hours, then apply retention (plain mode) or run the jobs the server fails
+    to run.
 
     In TimescaleDB mode a failing job is run when it is due by its own schedule, or at once while propwatch's
     last run of it failed; ``every_job`` runs every job now (``propwatch db maintain``). ``conn`` must be in
@@ -217,6 +218,7 @@ def run(conn: psycopg.Connection, *, now: datetime | None = None, every_job: boo
     """
     report = MaintenanceReport()
     _record(conn, report, "rollup readings_hourly", lambda: rollups.refresh(conn, now=now))
+    _record(conn, report, "rollup recent hours", lambda: rollups.refresh_recent(conn, now=now))
     if storage_mode(conn) == "plain":
         for relation, drop_after in conn.execute("SELECT relation, drop_after FROM retention_policies").fetchall():
             _record(conn, report, f"retention {relation}", lambda r=relation, d=drop_after: _drop_old(conn, r, d))

@@ -24,12 +24,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ingest.binary_copy import FLOAT8_OID, SIGNATURE, TIMESTAMPTZ_OID, TRAILER, RowEncoder, postgres_timestamp
+from ingest import rollups
+from ingest.binary_copy import (
+    FLOAT8_OID,
+    MICROSECOND,
+    POSTGRES_EPOCH,
+    SIGNATURE,
+    TIMESTAMPTZ_OID,
+    TRAILER,
+    RowEncoder,
+    postgres_timestamp,
+)
 from ingest.metric_ids import MetricIds
 from ingest.records import Batch, Sample
 
@@ -48,6 +59,12 @@ CREATE TEMPORARY TABLE IF NOT EXISTS latest_stage (
 )
 """
 COPY_READINGS = "COPY readings_stage (device_id, ts, vals) FROM STDIN (FORMAT BINARY)"
+# Hours a reading may arrive too late for: it is marked for the recent rollup to do again (ingest.rollups).
+INVALIDATE_HOURS = """
+INSERT INTO rollup_invalidations (device_id, hour)
+SELECT DISTINCT d, date_bin('1 hour', t, %s::timestamptz) FROM unnest(%s::text[], %s::timestamptz[]) AS u (d, t)
+ON CONFLICT DO NOTHING
+"""
 MOVE_READINGS = """
 INSERT INTO readings AS r (device_id, ts, vals)
 SELECT device_id, ts, vals FROM readings_stage ORDER BY device_id, ts
@@ -125,6 +142,7 @@ class Writer:
                     copy.write(self._encode_readings(rows, fields))
                 cur.execute(MOVE_READINGS)
                 samples = cur.rowcount
+                self._invalidate_late_hours(cur, rows)
                 with cur.copy(COPY_LATEST) as copy:
                     copy.write(self._encode_latest(rows, fields))
                 cur.execute(UPSERT_LATEST)
@@ -145,6 +163,16 @@ class Writer:
                 )
                 events = cur.rowcount
         return WriteResult(samples=samples, events=events, latest=latest)
+
+    def _invalidate_late_hours(self, cur: psycopg.Cursor, rows: Rows) -> None:
+        """Mark the hours of rows that came too late for the recent rollup (``ingest.rollups``): rare, and found
+        by comparing integers, so an on-time batch costs one pass over its keys."""
+        late_before = postgres_timestamp(rollups.late_before(datetime.now(UTC)))
+        if not rows or min(ts for _, ts in rows) >= late_before:
+            return
+        late = [(device_id, ts) for device_id, ts in rows if ts < late_before]
+        cur.execute(INVALIDATE_HOURS, (rollups.ORIGIN, [device_id for device_id, _ in late],
+                                       [POSTGRES_EPOCH + ts * MICROSECOND for _, ts in late]))
 
     def _rows(self, cur: psycopg.Cursor, samples: list[Sample]) -> Rows:
         """One ``vals`` array per (device, ts); of two samples at one instant, the first value of a metric wins."""

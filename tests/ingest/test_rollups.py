@@ -137,3 +137,35 @@ def test_a_metric_absent_from_some_hours_has_no_buckets_there(storage_db_url: st
         flow = rollup(conn, "D1", "flow", OLD, OLD + timedelta(days=1), bucket=bucket)
     assert [b.count for b in flow] == ([12] * 12 if bucket == HOUR else [144])
     assert {b.bucket.hour % 2 for b in flow} == {0}
+
+
+def test_recent_hours_are_rolled_up_and_answer_as_the_raw_rows_did(storage_db_url: str) -> None:
+    this_hour = NOW.replace(minute=0, second=0, microsecond=0)
+    write_days(storage_db_url, this_hour - timedelta(days=1), 1)
+    ranges = [(bucket, this_hour - timedelta(days=1), this_hour) for bucket in (HOUR, timedelta(hours=6))]
+    with connect(storage_db_url, autocommit=True) as conn:
+        from_raw = [answers(conn, *r) for r in ranges]
+        rollups.refresh_recent(conn, now=NOW)
+        assert rollups.rollup_horizon(conn) >= this_hour - HOUR
+        assert conn.execute("SELECT count(*) FROM readings_hourly").fetchone()[0] >= 23
+        assert [answers(conn, *r) for r in ranges] == from_raw
+
+
+def test_a_late_reading_for_a_rolled_up_hour_counts_after_the_next_pass(storage_db_url: str) -> None:
+    this_hour = NOW.replace(minute=0, second=0, microsecond=0)
+    write_days(storage_db_url, this_hour - timedelta(days=1), 1)
+    late_hour = this_hour - 3 * HOUR
+    with connect(storage_db_url, autocommit=True) as conn:
+        rollups.refresh_recent(conn, now=NOW)
+        before = rollup(conn, "D1", "pressure", late_hour, late_hour + HOUR, bucket=HOUR)
+        Writer(conn).write(Batch([Sample("D1", late_hour + timedelta(minutes=2, seconds=30), {"pressure": 100.0})]))
+        assert rollup(conn, "D1", "pressure", late_hour, late_hour + HOUR, bucket=HOUR) == before
+        rollups.refresh_recent(conn, now=NOW)
+        after = rollup(conn, "D1", "pressure", late_hour, late_hour + HOUR, bucket=HOUR)
+    assert (after[0].count, after[0].max) == (before[0].count + 1, 100.0)
+
+
+def test_an_on_time_reading_marks_no_hour(storage_db_url: str) -> None:
+    with connect(storage_db_url, autocommit=True) as conn:
+        Writer(conn).write(Batch([Sample("D1", datetime.now(UTC), {"pressure": 1.0})]))
+        assert conn.execute("SELECT count(*) FROM rollup_invalidations").fetchone()[0] == 0
