@@ -104,3 +104,25 @@ def test_cli_alarm_state_flags_every_abnormal_row_and_event_only_onsets(tmp_path
     events = [i for i, f in enumerate(flags["event"]) if f]
     # Events are the state's rises, less those within the quiet period after an event.
     assert events and events[0] == onsets[0] and set(events) <= set(onsets)
+
+
+def test_cli_default_is_event_style_for_one_series(tmp_path):
+    source = tmp_path / "in.csv"
+    rows = [f"2026-01-01T{i // 60:02d}:{i % 60:02d}:00Z,{50.0 if i >= 600 else float(i % 5)}" for i in range(900)]
+    source.write_text("timestamp,value\n" + "\n".join(rows) + "\n")
+    outputs = {}
+    for name, extra in (("default", []), ("event", ["--alarm", "event"])):
+        assert main(["score", "--input", str(source), "--output", str(tmp_path / f"{name}.csv"), *extra]) == 0
+        outputs[name] = (tmp_path / f"{name}.csv").read_text()
+    assert outputs["default"] == outputs["event"]
+
+
+def test_cli_default_holds_the_alarm_on_multichannel_equipment(tmp_path):
+    # A recording of several channels is equipment: the default flags every abnormal row, as rig benchmarks score.
+    source = tmp_path / "in.csv"
+    _write_messy_csv(source, rows=900)
+    outputs = {}
+    for name, extra in (("default", []), ("state", ["--alarm", "state"])):
+        assert main(["score", "--input", str(source), "--output", str(tmp_path / f"{name}.csv"), *extra]) == 0
+        outputs[name] = (tmp_path / f"{name}.csv").read_text()
+    assert outputs["default"] == outputs["state"]
