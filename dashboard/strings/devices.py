@@ -101,4 +101,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dev_kind_fire_system": ("消防控制室", "Fire control room"),
     "dev_kind_water_supply": ("二次供水泵房", "Pump room"),
     "dev_kind_drainage": ("集水坑", "Sump"),
+    "dev_presence_online": ("在线", "Online"),
+    "dev_presence_offline": ("离线", "Offline"),
+    "dev_presence_unknown": ("在线状态未知", "Presence unknown"),
 }

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from dashboard import plan, roles
 from dashboard.errors import ApiError
-from dashboard.i18n import translate
+from dashboard.i18n import STRINGS, translate
 from dashboard.security import Conn
 from dashboard.ui import charts, vendor
 from dashboard.ui.alarm_detail import local_time
@@ -24,6 +24,13 @@ router.include_router(vendor.router)
 
 
 OPEN_ALARM_STATES = (alarms.PENDING, alarms.ACTIVE, alarms.ACKNOWLEDGED)
+
+
+def named(prefix: str, code: str, lang: str) -> str:
+    """The reader's name of a code (a device type, a presence status) from the UI string ``prefix + code``; the
+    code itself when it is newer than the strings, so a new kind of device still shows."""
+    key = prefix + code
+    return translate(key, lang) if key in STRINGS else code
 
 @router.get("/estate")
 def estate(request: Request, conn: Conn,
@@ -41,7 +48,10 @@ def estate(request: Request, conn: Conn,
                      "devices": registry.list_devices(conn, site_id=site.id),
                      "open_alarms": open_alarms,
                      "presence": {p.device_id: p.status for p in presence.list_presence(conn, site.id)}})
-    return render(request, "estate.html", user, page="estate", rows=rows, editable=user.role in roles.ADMINS)
+    lang = lang_of(request)
+    return render(request, "estate.html", user, page="estate", rows=rows, editable=user.role in roles.ADMINS,
+                  kind_name=lambda code: named("dev_kind_", code, lang),
+                  presence_name=lambda code: named("dev_presence_", code, lang))
 
 
 @router.get("/devices/{device_id}")

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ingest.database import connect
+from tests.browser.test_accessibility import AXE, BLOCKING, RUN_AXE
 from tests.dashboard.world import World
 
 from .conftest import login
@@ -111,3 +112,20 @@ def test_an_operator_cannot_move_anything(browser, base_url: str, world: World) 
         body: JSON.stringify({x: 500, y: 500})})).status""", [world.site_id, world.building_id])
     assert status == 403
 
+
+def test_the_device_list_names_each_kind_of_device_in_chinese(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/estate")
+    fire_room = page.locator(f'ul.devices li:has(a[href="/devices/{world.site_id}-FIRE01"])')
+    expect(fire_room.locator("small")).to_contain_text("消防控制室")
+    expect(page.locator("ul.devices").first).not_to_contain_text("fire_system")
+
+
+def test_the_plan_with_alarm_badges_has_no_serious_axe_violation(browser, base_url: str, world: World,
+                                                                  trapped) -> None:
+    device = trapped()
+    page = login(browser, base_url, world, "admin")
+    page.goto("/estate")
+    expect(item(page, device).locator("a.alarm")).to_have_count(1)
+    page.add_script_tag(path=str(AXE))
+    assert page.evaluate(RUN_AXE, list(BLOCKING)) == []
