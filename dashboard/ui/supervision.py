@@ -110,9 +110,12 @@ def _companies(conn: psycopg.Connection, user: User) -> list[Company]:
     return companies.list_companies(conn, sites=None if user.role in roles.ADMINS else user.site_ids)
 
 
-def _site_names(conn: psycopg.Connection, user: User) -> dict[str, str]:
-    """Names of the sites the user sees, by id (admins: every site)."""
-    return {s.id: s.name for s in registry.list_sites(conn) if user.sees_site(s.id)}
+def _site_names(conn: psycopg.Connection, user: User, lang: str) -> dict[str, str]:
+    """Names of the sites the user sees, by id (admins: every site), in English on English pages when the
+    estate has an English name."""
+    english = lang == "en"
+    return {s.id: (s.name_en or s.name) if english else s.name
+            for s in registry.list_sites(conn) if user.sees_site(s.id)}
 
 
 def china_time(at: datetime | None) -> str:
@@ -190,7 +193,7 @@ def _month_label(month: date) -> str:
 @router.get("/supervision")
 def company_list(request: Request, conn: Conn, user: Supervisor) -> HTMLResponse:
     """Companies serving the user's estates with their latest published credit and red and black badges."""
-    names = _site_names(conn, user)
+    names = _site_names(conn, user, lang_of(request))
     rows = []
     for company in _companies(conn, user):
         red, black = _flags(conn, company.id)
@@ -207,7 +210,7 @@ def company_page(company_id: int, request: Request, conn: Conn, user: Supervisor
     the latest ended month scored as it did, its opinions and list entries; recompute a month."""
     company = _visible_company(conn, user, company_id)
     lang = lang_of(request)
-    names = _site_names(conn, user)
+    names = _site_names(conn, user, lang)
     now = datetime.now(UTC)
     history = credit.credit_history(conn, company_id, limit=CHART_MONTHS, ended_only=True)
     latest = next((m for m in history if m.score is not None), None)
@@ -236,7 +239,7 @@ def company_page(company_id: int, request: Request, conn: Conn, user: Supervisor
 def inspection_page(request: Request, conn: Conn, user: Supervisor) -> HTMLResponse:
     """Record an inspection of one of the user's estates (with the month's opinion of its company) and read the
     latest inspections, newest first."""
-    names = _site_names(conn, user)
+    names = _site_names(conn, user, lang_of(request))
     found = inspections.list_inspections(conn, sites=None if user.role in roles.ADMINS else user.site_ids,
                                          limit=100)
     zones: dict[str, tzinfo] = {site: registry.site_timezone(conn, site) for site in {i.site_id for i in found}}

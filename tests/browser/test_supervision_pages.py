@@ -196,6 +196,16 @@ def test_the_company_page_reads_in_english(browser, base_url: str, world: World,
     shot(page, "sup-08-company-english")
 
 
+def test_the_english_inspection_page_names_the_estate_in_english(browser, base_url: str, world: World) -> None:
+    with connect(world.database_url) as conn:
+        site = registry.get_site(conn, world.site_id)
+    assert site is not None and site.name_en
+    page = login(browser, base_url, world, "subdistrict", lang="en")
+    page.goto("/supervision/inspections")
+    expect(page.locator(f'#inspection-form select[name=site_id] option[value="{world.site_id}"]')).to_have_text(
+        site.name_en)
+
+
 def test_no_supervision_page_scrolls_sideways_on_a_phone(browser, base_url: str, world: World, shot) -> None:
     page = login(browser, base_url, world, "subdistrict", mobile=True)
     _company_page(page)
