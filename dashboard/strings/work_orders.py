@@ -44,6 +44,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wo_draw_rejected": ("已驳回", "Rejected"), "wo_draw_completed": ("已完成", "Completed"),
     "wo_read_only": ("只读：业委会和街道办查看工单，不做处置",
                      "Read only: the committee and the sub-district follow orders"),
+    # a note the system writes on a person's event (dispatch.alarm_sync)
+    "wo_note_alarm_acknowledged": ("报警已确认", "alarm acknowledged"),
     # timeline entries by kind
     "wo_ev_opened": ("工单创建", "Order opened"), "wo_ev_transition": ("状态变更", "State change"),
     "wo_ev_alarm": ("报警变化", "Alarm change"), "wo_ev_upgrade": ("报警级别提升", "Alarm severity raised"),

@@ -191,6 +191,9 @@ def _summary(e: WorkOrderEventOut, lang: str, names: dict[str, str]) -> str:
 
 # Kinds whose note the system writes in English; a person's words (reasons, crew notes, 12345 texts) show as typed.
 SYSTEM_NOTES = frozenset({"offer", "offer_timeout", "escalation", "alarm", "upgrade"})
+# Notes the system writes in English on a person's own event (dispatch.alarm_sync moves an order to ACKED when an
+# operator acknowledges its alarm): told in the reader's language, by the UI string named here.
+SYSTEM_WORDING = {"alarm acknowledged": "wo_note_alarm_acknowledged"}
 
 
 def _actor(actor: str, names: dict[str, str]) -> str | None:
@@ -206,8 +209,12 @@ def _entry(e: WorkOrderEventOut, zone: tzinfo, lang: str, names: dict[str, str])
     kind = "opened" if opened else e.kind
     parts = ", ".join(f"{p['name']} x{p['quantity']}" for p in e.parts) or None
     system = e.kind in SYSTEM_NOTES or opened
+    summary = _summary(e, lang, names)
+    worded = SYSTEM_WORDING.get(e.note or "")
+    if worded:
+        summary = f"{summary} · {translate(worded, lang)}"
     return TimelineEntry(
-        at=local_time(e.at, zone), kind=kind, label=translate(f"wo_ev_{kind}", lang), summary=_summary(e, lang, names),
-        actor=_actor(e.actor, names), note=None if system else e.note,
+        at=local_time(e.at, zone), kind=kind, label=translate(f"wo_ev_{kind}", lang), summary=summary,
+        actor=_actor(e.actor, names), note=None if system or worded else e.note,
         system_note=e.note if system else None,
         cost=str(e.labour_cost) if e.labour_cost is not None else None, parts=parts, photo_ids=e.photo_ids)

@@ -207,6 +207,20 @@ def test_the_english_order_page_names_states_and_steps_in_english(browser, base_
     expect(page.locator("#timeline")).to_contain_text("On site → In progress")
 
 
+def test_the_systems_note_on_an_acknowledged_alarm_reads_in_chinese(browser, base_url: str, world: World,
+                                                                    trapped: Callable[..., str]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    with api_as(base_url, world, "operator") as operator:
+        alarm_id = operator.get(f"/api/v1/work-orders/{order_id}").json()["alarm_id"]
+        assert operator.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": "已电话联系"}).status_code == 200
+    open_order_from_alarms(world)  # dispatch moves the order to ACKED with its own English note
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders/{order_id}")
+    expect(page.locator("#timeline")).to_contain_text("报警已确认")
+    expect(page.locator("#timeline")).not_to_contain_text("alarm acknowledged")
+
+
 def test_searching_a_devices_id_finds_its_orders(browser, base_url: str, world: World,
                                                  trapped: Callable[..., str]) -> None:
     device = trapped()
