@@ -13,12 +13,14 @@ from fastapi.responses import HTMLResponse
 from dashboard import roles
 from dashboard.roles import ROLES
 from dashboard.security import Conn
-from dashboard.strings.admin import STRINGS
+from dashboard.strings.admin import ATTRIBUTE_NAMES, SETTING_NAMES, STRINGS
+from dashboard.strings.devices import METRIC_NAMES
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from dispatch import preventive, units
 from gateway.protocol.catalog import catalog
 from ingest import registry
+from rules.categories import categories
 from rules.checker import Checker
 from rules.kinds import KINDS, Setting
 from rules.model import Level, Rule
@@ -43,8 +45,19 @@ def pack_name(site_id: str) -> str:
     return f"admin-{site_id}"
 
 
-def _sites(conn: Conn) -> list[dict[str, str]]:
-    return [{"id": s.id, "name": s.name, "tz": s.timezone} for s in registry.list_sites(conn)]
+def _english(request: Request) -> bool:
+    return lang_of(request) == "en"
+
+
+def _named(names: dict[str, tuple[str, str]], key: str, english: bool) -> str:
+    """A code by its name in the reader's language; a code without a name stays as it is."""
+    return names[key][english] if key in names else key
+
+
+def _sites(conn: Conn, english: bool) -> list[dict[str, str]]:
+    """The estates with their names in the reader's language (the Chinese name where no English one was given)."""
+    return [{"id": s.id, "name": (s.name_en or s.name) if english else s.name, "tz": s.timezone}
+            for s in registry.list_sites(conn)]
 
 
 @router.get("/admin")
@@ -56,14 +69,16 @@ def hub(request: Request, user: Annotated[User, Depends(admin_page)]) -> HTMLRes
 @router.get("/admin/users")
 def users_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
     """Web users and crew members: lists from the API, forms for creating and changing them."""
-    return _page(request, "admin_users.html", user, sites=_sites(conn), roles_list=ROLES,
-                  units=[{"id": u.id, "name": u.name} for u in units.list_units(conn)])
+    english = _english(request)
+    return _page(request, "admin_users.html", user, sites=_sites(conn, english), roles_list=ROLES,
+                  units=[{"id": u.id, "name": (u.name_en or u.name) if english else u.name}
+                         for u in units.list_units(conn)])
 
 
 @router.get("/admin/silences")
 def silences_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
     """Silences from the API; the estates and buildings offered as scopes."""
-    sites = _sites(conn)
+    sites = _sites(conn, _english(request))
     return _page(request, "admin_silences.html", user, sites=sites,
                   buildings=[{"id": b.id, "site_id": b.site_id, "name": b.name}
                              for b in registry.list_buildings(conn)])
@@ -72,7 +87,7 @@ def silences_page(request: Request, conn: Conn, user: Annotated[User, Depends(ad
 @router.get("/admin/plans")
 def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
     """Preventive plans from the API; the templates and estates offered to the form."""
-    return _page(request, "admin_plans.html", user, sites=_sites(conn),
+    return _page(request, "admin_plans.html", user, sites=_sites(conn, _english(request)),
                   templates_list=[{"id": t.id, "zh": t.title_zh, "en": t.title_en}
                                   for t in preventive.templates().values()])
 
@@ -80,14 +95,20 @@ def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
 @router.get("/admin/audit")
 def audit_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
     """The audit trail from the API; the estates, for their names and time zones."""
-    return _page(request, "admin_audit.html", user, sites=_sites(conn))
+    return _page(request, "admin_audit.html", user, sites=_sites(conn, _english(request)))
 
 
 @router.get("/responsibility")
 def responsibility(request: Request, conn: Conn,
                    user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
-    """The list as a table for the control room; a form editor for admins."""
-    return _page(request, "responsibility.html", user, page="responsibility", sites=_sites(conn))
+    """The list as a table for the control room; a form editor for admins. The categories' names ride along
+    (the list holds their ids only); a preventive maintenance category is named by its template."""
+    english = _english(request)
+    names = {c.id: c.en if english else c.zh for c in categories().values()}
+    for template in preventive.templates().values():
+        names.setdefault(template.category, template.title_en if english else template.title_zh)
+    return _page(request, "responsibility.html", user, page="responsibility", sites=_sites(conn, english),
+                  category_names=names)
 
 
 @router.get("/admin/rules")
@@ -95,7 +116,8 @@ def rules_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
                site_id: str | None = None) -> HTMLResponse:
     """The rules in effect on one estate (the default pack, the stored packs, the estate's overrides), and the
     overrides of this page's own pack for that estate, which the form adds to and publishes again."""
-    sites = _sites(conn)
+    english = _english(request)
+    sites = _sites(conn, english)
     site = next((s for s in sites if s["id"] == site_id), sites[0] if sites else None)
     rows: list[dict[str, Any]] = []
     own: list[dict[str, Any]] = []
@@ -104,55 +126,61 @@ def rules_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
         applied = Overrides(pack.overrides)
         for rule in pack.rules:
             effective = applied.apply(rule, {"site": site["id"]})
-            rows.append(_rule_row(rule, effective))
+            rows.append(_rule_row(rule, effective, english))
         text = pack_text(conn, pack_name(site["id"]))
         own = list((yaml.safe_load(text) or {}).get("overrides") or []) if text else []
-    return _page(request, "admin_rules.html", user, sites=sites, site=site, rules=rows,
-                  own_overrides=own, pack=pack_name(site["id"]) if site else "")
+    return _page(request, "admin_rules.html", user, sites=sites, site=site, rules=rows, own_overrides=own,
+                  pack=pack_name(site["id"]) if site else "")
 
 
-def _rule_row(default: Rule, rule: Rule) -> dict[str, Any]:
-    """What the rules table shows of one rule on one estate, and the settings the form may change."""
+def _rule_row(default: Rule, rule: Rule, english: bool) -> dict[str, Any]:
+    """What the rules table shows of one rule on one estate, in the reader's language, and the settings the form
+    may change."""
     types = catalog()
     device = types.get(rule.device_type or "")
     metric = getattr(rule.spec, "metric", None)
     unit = device.metrics[metric].unit if device and metric in device.metrics else ""
     codes = getattr(rule.spec, "codes", ())
-    events = "、".join(device.events[c].zh for c in codes if c in device.events) if device else ""
+    events = ("、" if not english else ", ").join(
+        device.events[c].en if english else device.events[c].zh for c in codes if c in device.events) if device else ""
     settings = {s.key: _setting(s, rule) for s in RULE_SETTINGS}
     settings.update({s.key: _setting(s, rule.spec) for s in KINDS[rule.kind].settings})
     return {
         "id": rule.id, "title_zh": rule.title_zh, "title_en": rule.title_en, "kind": rule.kind,
-        "device_type": device.name_zh if device else "", "metric": metric or "", "unit": unit, "events": events,
-        "levels": _levels(rule), "severity": rule.severity, "enabled": rule.enabled,
+        "device_type": device.name_zh if device else "", "metric": metric or "",
+        "metric_name": _named(METRIC_NAMES, metric, english) if metric else "", "unit": unit, "events": events,
+        "levels": _levels(rule, english), "severity": rule.severity, "enabled": rule.enabled,
         "changed": rule != default, "settings": settings,
     }
 
 
-def _levels(rule: Rule) -> str:
-    """The kind's own settings, then the timing, as one line: ``below 0.1 · clear 0.12 · for 1m``."""
-    parts = [f"{s.key} {_setting(s, rule.spec)}" for s in KINDS[rule.kind].settings
-             if getattr(rule.spec, s.field) not in (None, 0.0)]
-    parts += [f"{key} {_seconds(value)}" for key, value in (("for", rule.for_s), ("clear_for", rule.clear_for_s))
-              if value]
+def _levels(rule: Rule, english: bool) -> str:
+    """The kind's own settings, then the timing, as one line named in the reader's language:
+    ``Below 0.1 · Clear at 0.12 · Lasting 1m``."""
+    parts = [f"{_named(SETTING_NAMES, s.key, english)} {_setting(s, rule.spec, english)}"
+             for s in KINDS[rule.kind].settings if getattr(rule.spec, s.field) not in (None, 0.0)]
+    parts += [f"{_named(SETTING_NAMES, key, english)} {_seconds(value)}"
+              for key, value in (("for", rule.for_s), ("clear_for", rule.clear_for_s)) if value]
     return " · ".join(parts)
 
 
-def _setting(setting: Setting, holder: object) -> str:
+def _setting(setting: Setting, holder: object, english: bool | None = None) -> str:
     value = getattr(holder, setting.field)
     if setting.read is Checker.duration and isinstance(value, int | float):
         return _seconds(value)
-    return _shown(value)
+    return _shown(value, english)
 
 
-def _shown(value: Any) -> str:
-    """A setting as an author would write it in a pack."""
+def _shown(value: Any, english: bool | None = None) -> str:
+    """A setting as an author would write it in a pack, or, given the reader's language, with the device
+    attribute a level is relative to named in it."""
     if value is None:
         return ""
     if isinstance(value, Level):
         if value.attribute is None:
             return _number(value.constant)
-        return f"{value.attribute} × {_number(value.factor)}"
+        attribute = value.attribute if english is None else _named(ATTRIBUTE_NAMES, value.attribute, english)
+        return f"{attribute} × {_number(value.factor)}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

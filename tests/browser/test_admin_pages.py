@@ -83,7 +83,7 @@ def test_an_unsafe_override_shows_the_difference_and_the_apis_refusal(browser, b
                                                                        shot) -> None:
     page = login(browser, base_url, world, "admin")
     page.goto(f"/admin/rules?site_id={world.site_id}")
-    expect(page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"] .levels')).to_contain_text("above 0.5")
+    expect(page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"] .levels')).to_contain_text("高于 0.5")
     page.select_option("#ov-rule", "fire.hydrant_pressure_high")
     page.select_option("#ov-field", "above")
     expect(page.locator("#ov-current")).to_have_text("0.5")
@@ -110,7 +110,7 @@ def test_a_safe_override_is_published_and_shown_in_the_rules_table(browser, base
     confirm(page)
     expect(page.locator("#ov-result.ok")).to_contain_text(f"admin-{world.site_id} v1")
     row = page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"]')
-    expect(row.locator(".levels")).to_contain_text("above 0.6")
+    expect(row.locator(".levels")).to_contain_text("高于 0.6")
     expect(row).to_have_class(re.compile("adm-changed"))
     shot(page, "adm-06-override-published")
 
@@ -286,9 +286,29 @@ def test_an_operator_reads_the_responsibility_list_without_the_editor(browser, b
     page = login(browser, base_url, world, "operator")
     page.goto("/responsibility")
     first = page.locator("#resp-table tbody tr").first
-    expect(first).to_contain_text("elevator_entrapment")
+    expect(first.locator("td[data-category=elevator_entrapment]")).to_have_text("电梯困人")
     expect(first).to_contain_text("电梯维保单位 → 电梯维保单位、物业工程部")
     expect(page.locator("#resp-table input")).to_have_count(0)
     expect(page.locator("#resp-editor")).to_have_count(0)
     expect(page.locator("body")).not_to_contain_text("[object Object]")
     shot(page, "adm-16-responsibility-operator")
+
+
+def test_the_responsibility_list_in_english_names_categories_and_units_in_english(browser, base_url: str,
+                                                                                   world: World, shot) -> None:
+    page = login(browser, base_url, world, "operator", lang="en")
+    page.goto("/responsibility")
+    first = page.locator("#resp-table tbody tr").first
+    expect(first.locator("td[data-category=elevator_entrapment]")).to_have_text("Elevator passenger entrapment")
+    expect(first).not_to_contain_text("电梯维保单位")
+    shot(page, "adm-17-responsibility-english")
+
+
+def test_every_field_of_the_responsibility_editor_is_named_by_its_column(browser, base_url: str,
+                                                                         world: World) -> None:
+    page = login(browser, base_url, world, "admin", lang="en")
+    page.goto("/responsibility")
+    first = page.locator("#resp-table tbody tr").first
+    expect(first.get_by_label("Arrive within")).to_have_attribute("name", "arrive")
+    expect(first.get_by_label("Handled by")).to_have_value("elevator-maint")
+    expect(first).to_contain_text("Elevator passenger entrapment")

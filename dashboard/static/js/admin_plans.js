@@ -13,7 +13,7 @@ let offset = 0;
 const patch = (plan, body) => api(`/api/v1/preventive-plans/${plan.id}`, { method: 'PATCH', body });
 
 function moveControl(plan, zone) {
-  const when = el('input', { type: 'datetime-local' });
+  const when = el('input', { type: 'datetime-local', 'aria-label': t('adm_move_to', { n: plan.id }) });
   const move = el('button', {
     onclick: () => when.value && change(result, t('adm_confirm_move', { when: when.value }),
       () => patch(plan, { next_due_at: fromEstateTime(when.value, zone) })).then((done) => done && load()),

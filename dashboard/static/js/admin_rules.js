@@ -19,7 +19,7 @@ const settingsOf = (ruleId) => data.rules[data.ids.indexOf(ruleId)];
 
 function fillFields() {
   const settings = settingsOf(form.rule.value);
-  form.field.replaceChildren(...Object.keys(settings).map((k) => el('option', { value: k }, k)));
+  form.field.replaceChildren(...Object.keys(settings).map((k) => el('option', { value: k }, t(`adm_set_${k}`))));
   showCurrent();
 }
 function showCurrent() {
@@ -47,7 +47,7 @@ if (data) {
     pending = packWith(rule, field, value);
     const before = settingsOf(rule)[field] || '—';
     document.getElementById('ov-changes').replaceChildren(el('tr', {}, el('td', {}, data.site.name), el('td', {}, rule),
-      el('td', {}, field), el('td', { class: 'from' }, before), el('td', { class: 'to' }, String(value))));
+      el('td', {}, t(`adm_set_${field}`)), el('td', { class: 'from' }, before), el('td', { class: 'to' }, String(value))));
     document.getElementById('ov-text').textContent = JSON.stringify(pending, null, 2);
     document.getElementById('ov-diff').hidden = false;
   });

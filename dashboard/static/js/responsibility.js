@@ -1,7 +1,7 @@
 // Responsibility list (权责清单): a table for the control room; for admins a form per item (category, who
 // handles it, its limits and escalation), rows added and removed, reviewed against the loaded version by the API
 // (its problems or its changes shown), then saved from that version (a save after someone else's is refused).
-import { api, el } from './api.js';
+import { api, el, i18n, lang } from './api.js';
 import { change, report, send, t } from './admin_ui.js';
 
 const body = document.querySelector('#resp-table tbody');
@@ -9,6 +9,12 @@ const status = document.getElementById('resp-status');
 const editor = Boolean(document.getElementById('resp-editor'));
 const LIMITS = ['ack', 'arrive', 'resolve'];
 const DURATION = '\\s*[1-9][0-9]*\\s*[smhd]\\s*';
+// The column each field of a row sits under, which also names the field for assistive technology.
+const COLUMN = {
+  category: 'adm_category', component: 'adm_component', site: 'adm_site_scope', unit: 'adm_handler', ack: 'adm_ack_limit',
+  arrive: 'adm_arrive_limit', resolve: 'adm_resolve_limit', escalation: 'adm_escalation_order', sop: 'adm_sop', source: 'adm_source',
+};
+const categoryNames = JSON.parse(document.getElementById('resp-category-names').textContent);
 
 let loaded = null; // the GET answer the edit started from
 let reviewed = null; // the document last reviewed without problems
@@ -16,28 +22,40 @@ let reviewed = null; // the document last reviewed without problems
 const escalationText = (levels) => (levels ?? []).map((level) => level.join(', ')).join(' > ');
 const escalationOf = (text) => text.split('>').map((level) => level.split(/[,，]/).map((u) => u.trim()).filter(Boolean)).filter((l) => l.length);
 
+const categoryName = (id) => categoryNames[id] ?? id;
+const componentName = (id) => i18n[`adm_comp_${id}`] ?? id ?? '';
+const AND = lang === 'en' ? ', ' : '、';
+
 function readOnlyRow(item) {
-  return el('tr', {}, el('td', {}, item.category), el('td', {}, item.component ?? ''), el('td', {}, item.site ?? '*'),
+  return el('tr', {}, el('td', { 'data-category': item.category }, categoryName(item.category)),
+    el('td', { 'data-component': item.component ?? '' }, componentName(item.component)), el('td', {}, item.site ?? '*'),
     el('td', {}, unitName(item.unit)), ...LIMITS.map((k) => el('td', {}, item.sla?.[k] ?? '')),
-    el('td', {}, (item.escalation ?? []).map((level) => level.map(unitName).join('、')).join(' → ')));
+    el('td', {}, (item.escalation ?? []).map((level) => level.map(unitName).join(AND)).join(' → ')));
 }
 
-function unitName(id) { return loaded?.units.find((u) => u.id === id)?.name ?? id; }
+// A unit's name in the page's language (its Chinese name where the list gives no English one).
+function unitName(id) {
+  const unit = loaded?.units.find((u) => u.id === id);
+  return (lang === 'en' ? unit?.name_en || unit?.name : unit?.name) ?? id;
+}
 
-function input(name, value, attrs = {}) { return el('input', { name, value: value ?? '', ...attrs }); }
+function input(name, value, attrs = {}) { return el('input', { name, value: value ?? '', 'aria-label': t(COLUMN[name]), ...attrs }); }
 
 // One editable row; the item it came from rides along, so fields the form does not show are kept as they were.
 function editRow(item, isNew = false) {
-  const units = loaded.units.map((u) => el('option', { value: u.id, selected: u.id === item.unit }, `${u.name} (${u.id})`));
+  const units = loaded.units.map((u) => el('option', { value: u.id, selected: u.id === item.unit }, `${unitName(u.id)} (${u.id})`));
+  const category = input('category', item.category, { required: true, list: 'resp-categories' });
+  const named = el('span', { class: 'muted adm-name' }, item.category ? categoryName(item.category) : '');
+  category.addEventListener('input', () => { named.textContent = categoryName(category.value.trim()); });
   const row = el('tr', { class: isNew ? 'adm-new' : '' },
-    el('td', {}, input('category', item.category, { required: true, list: 'resp-categories' })),
+    el('td', {}, category, named),
     el('td', {}, input('component', item.component)),
     el('td', {}, input('site', item.site ?? '*', { list: 'resp-sites' })),
-    el('td', {}, el('select', { name: 'unit', required: true }, ...units)),
+    el('td', {}, el('select', { name: 'unit', required: true, 'aria-label': t(COLUMN.unit) }, ...units)),
     ...LIMITS.map((k) => el('td', {}, input(k, item.sla?.[k], { pattern: DURATION, placeholder: '30m', size: 4 }))),
     el('td', {}, input('escalation', escalationText(item.escalation), { required: true })),
-    el('td', { class: 'sop' }, el('textarea', { name: 'sop', rows: 2, required: true }, item.sop ?? '')),
-    el('td', { class: 'sop' }, el('textarea', { name: 'source', rows: 2, required: true }, item.source ?? '')),
+    el('td', { class: 'sop' }, el('textarea', { name: 'sop', rows: 2, required: true, 'aria-label': t(COLUMN.sop) }, item.sop ?? '')),
+    el('td', { class: 'sop' }, el('textarea', { name: 'source', rows: 2, required: true, 'aria-label': t(COLUMN.source) }, item.source ?? '')),
     el('td', {}, el('button', { type: 'button', class: 'reject', title: t('adm_remove_row'), onclick: () => { row.remove(); stale(); } }, '×')));
   row.item = item;
   row.addEventListener('input', stale);
@@ -73,7 +91,7 @@ async function load() {
   loaded = await api('/api/v1/responsibility');
   document.getElementById('resp-version').textContent = t(editor ? 'adm_loaded_version' : 'adm_version_n', { v: loaded.version ?? '—' });
   document.getElementById('resp-categories').replaceChildren(
-    ...[...new Set(loaded.items.map((i) => i.category))].map((c) => el('option', { value: c })));
+    ...[...new Set([...Object.keys(categoryNames), ...loaded.items.map((i) => i.category)])].map((c) => el('option', { value: c }, categoryName(c))));
   body.replaceChildren(...loaded.items.map((item) => (editor ? editRow(item) : readOnlyRow(item))));
   if (editor) { document.getElementById('resp-diff').hidden = true; stale(); }
 }
