@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from dashboard import roles
 from dashboard.roles import ROLES
 from dashboard.security import Conn
-from dashboard.strings.admin import ATTRIBUTE_NAMES, SETTING_NAMES, STRINGS
+from dashboard.strings.admin import ATTRIBUTE_NAMES, COMPONENT_NAMES, SETTING_NAMES, STRINGS
 from dashboard.strings.devices import METRIC_NAMES
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
@@ -141,14 +141,16 @@ def _rule_row(default: Rule, rule: Rule, english: bool) -> dict[str, Any]:
     metric = getattr(rule.spec, "metric", None)
     unit = device.metrics[metric].unit if device and metric in device.metrics else ""
     codes = getattr(rule.spec, "codes", ())
-    events = ("、" if not english else ", ").join(
-        device.events[c].en if english else device.events[c].zh for c in codes if c in device.events) if device else ""
+    events = [device.events[c] for c in codes if c in device.events] if device else []
+    # The catalogue names device types in Chinese only; English takes the component's UI name.
+    device_name = "" if device is None else _named(COMPONENT_NAMES, device.name, english) if english else device.name_zh
     settings = {s.key: _setting(s, rule) for s in RULE_SETTINGS}
     settings.update({s.key: _setting(s, rule.spec) for s in KINDS[rule.kind].settings})
     return {
         "id": rule.id, "title_zh": rule.title_zh, "title_en": rule.title_en, "kind": rule.kind,
-        "device_type": device.name_zh if device else "", "metric": metric or "",
-        "metric_name": _named(METRIC_NAMES, metric, english) if metric else "", "unit": unit, "events": events,
+        "device_type": device_name, "metric": metric or "",
+        "metric_name": _named(METRIC_NAMES, metric, english) if metric else "", "unit": unit,
+        "events": ", ".join(e.en for e in events) if english else "、".join(e.zh for e in events),
         "levels": _levels(rule, english), "severity": rule.severity, "enabled": rule.enabled,
         "changed": rule != default, "settings": settings,
     }
