@@ -141,6 +141,10 @@ class RuleEngine:
         devices = routing.devices
         unknown: list[Any] = []
         samples = batch.samples
+        # A device clock ahead of ours (the gateway takes readings up to MAX_SKEW_S ahead) is read as now: an
+        # evaluator ignores readings older than its last one, so a single reading stamped minutes ahead would
+        # otherwise blind the device's rules until the clock caught up with it.
+        latest = life.now
         for start in range(0, len(samples), LEND_EVERY):
             if start and self._lock.urgent_waiting:
                 self._lend(now)
@@ -149,7 +153,7 @@ class RuleEngine:
                 if ctx is None:
                     unknown.append(sample)
                     continue
-                ts = sample.ts
+                ts = sample.ts if sample.ts <= latest else latest
                 if ctx.last_seen is None or ts > ctx.last_seen:
                     ctx.last_seen = ts
                 by_metric = ctx.by_metric
