@@ -40,22 +40,30 @@ class AlarmState:
 
 class EventGate:
     """Cuts events out of the abnormal state: an onset where the state rises, unless an onset was given less than
-    ``quiet_rows`` rows before (one work order per event, not one per flicker)."""
+    ``quiet_rows`` rows before (one work order per event, not one per flicker). A severe rise (its probability at
+    or below the square of the level: score 1) still gives an onset within the quiet rows of a mild one, once, so
+    a sensor's small wobble cannot hide the large fault that follows it."""
 
     def __init__(self, quiet_rows: int) -> None:
         self.quiet_rows = quiet_rows
         self.since = quiet_rows
+        self.severe = False
 
-    def update(self, rising: bool) -> bool:
-        """Feed one row (whether the abnormal state rose on it); returns whether it is an onset."""
-        onset = rising and self.since >= self.quiet_rows
-        self.since = 0 if onset else self.since + 1
+    def update(self, rising: bool, severe: bool = False) -> bool:
+        """Feed one row (whether the abnormal state rose on it, and whether that rise is severe); returns whether
+        it is an onset."""
+        onset = rising and (self.since >= self.quiet_rows or (severe and not self.severe))
+        if onset:
+            self.since, self.severe = 0, severe
+        else:
+            self.since += 1
         return onset
 
     def state_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"since": self.since}
+        return {"since": self.since, "severe": self.severe}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Restore from :meth:`state_dict`."""
+        """Restore from :meth:`state_dict` (a state saved before severity was kept counts its onset as mild)."""
         self.since = state["since"]
+        self.severe = state.get("severe", False)

@@ -174,7 +174,7 @@ class StreamingDetector:
             armed = self._rows >= cfg.warmup_rows
             was_abnormal = self._state.active
             abnormal = self._state.update(probability, level, armed)
-            onset = self._events.update(abnormal and not was_abnormal)
+            onset = self._events.update(abnormal and not was_abnormal, probability <= level * level)
             # Rows in alarm are not learnt by the residual model, unless the alarm has lasted long enough to be
             # the new normal.
             learnt[i] = not abnormal or self._state.held > cfg.relearn_after_rows

@@ -242,3 +242,16 @@ def test_growing_memory_scores_as_a_full_one_would_across_a_state_round_trip() -
     resumed = StreamingDetector.from_state(json.loads(json.dumps(first.state_dict())))
     assert head + resumed.update_batch(times[300:], values[300:]) == whole
     assert resumed._bank.memories[0].next > 1000  # and continued past the ring's wrap
+
+
+def test_a_severe_fault_within_the_quiet_rows_of_a_mild_event_is_its_own_event() -> None:
+    # An outsider's probe: a -4 sigma wobble raised an event, and a spike to 1000 on a series of N(10, 1) 98 rows
+    # later scored 1.0 but raised nothing, hidden by the first event's quiet rows.
+    rng = np.random.default_rng(7)
+    values = rng.normal(10.0, 1.0, 1500)
+    values[1102], values[1200] = 4.0, 1000.0
+    times = 60.0 * np.arange(1500)
+    scores = StreamingDetector(["c0"]).update_batch(times, values[:, None])
+    onsets = [i for i, s in enumerate(scores) if s.is_anomaly]
+    assert 1200 in onsets
+    assert not any(1102 < i < 1200 for i in onsets)
