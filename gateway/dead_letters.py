@@ -102,24 +102,28 @@ def insert_dead_letters(conn: psycopg.Connection, letters: Sequence[DeadLetter])
 
 
 def list_dead_letters(
-    conn: psycopg.Connection, *, limit: int = 100, reason: str | None = None, device_id: str | None = None
+    conn: psycopg.Connection, *, limit: int = 100, reason: str | None = None, device_id: str | None = None,
+    sites: Sequence[str] | None = None,
 ) -> list[DeadLetter]:
-    """The newest dead letters first, optionally of one reason and/or one device."""
+    """The newest dead letters first, optionally of one reason, one device and/or some sites (``None``: all)."""
     with conn.cursor(row_factory=class_row(DeadLetter)) as cur:
         cur.execute(
             """SELECT received_at, topic, reason, detail, payload, payload_size, site_id, device_id
                FROM dead_letters
                WHERE (%(reason)s::text IS NULL OR reason = %(reason)s)
                  AND (%(device)s::text IS NULL OR device_id = %(device)s)
+                 AND (%(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s))
                ORDER BY received_at DESC, id DESC LIMIT %(limit)s""",
-            {"reason": reason, "device": device_id, "limit": limit},
+            {"reason": reason, "device": device_id, "sites": None if sites is None else list(sites), "limit": limit},
         )
         return cur.fetchall()
 
 
-def count_by_reason(conn: psycopg.Connection) -> dict[str, int]:
-    """How many dead letters each reason has."""
-    rows = conn.execute("SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()
+def count_by_reason(conn: psycopg.Connection, *, sites: Sequence[str] | None = None) -> dict[str, int]:
+    """How many dead letters each reason has (of ``sites``; ``None``: all)."""
+    rows = conn.execute("""SELECT reason, count(*) FROM dead_letters
+                           WHERE %(sites)s::text[] IS NULL OR site_id = ANY(%(sites)s) GROUP BY reason""",
+                        {"sites": None if sites is None else list(sites)}).fetchall()
     return {reason: count for reason, count in rows}
 
 

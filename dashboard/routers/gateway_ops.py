@@ -42,20 +42,24 @@ def list_presence(conn: Conn, user: Annotated[User, Depends(require(roles.CONTRO
 
 
 @router.get("/dead-letters", response_model=Page[DeadLetterOut],
-            summary="Rejected device messages, newest first (admins)")
-def list_dead_letters(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))],
+            summary="Rejected device messages of your estates, newest first (control room)")
+def list_dead_letters(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
                       limit: Annotated[int, Query(ge=1, le=500)] = 50,
                       reason: Annotated[str | None, Query(max_length=64)] = None,
-                      device_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[DeadLetterOut]:
+                      device_id: Annotated[str | None, Query(max_length=64)] = None,
+                      site_id: Annotated[str | None, Query(max_length=64)] = None) -> Page[DeadLetterOut]:
     """Topic, reason, detail and payload size; the payload itself is not returned. ``total`` counts every dead
-    letter of the reason (or all)."""
-    found = dead_letters.list_dead_letters(conn, limit=limit, reason=reason, device_id=device_id)
-    counts = dead_letters.count_by_reason(conn)
+    letter of the reason (or all) in the estates listed: an operator's own, every one for admins (dead letters of
+    a topic naming no registered site are theirs alone)."""
+    sites = scope_site(user, site_id)
+    found = dead_letters.list_dead_letters(conn, limit=limit, reason=reason, device_id=device_id, sites=sites)
+    counts = dead_letters.count_by_reason(conn, sites=sites)
     total = counts.get(reason, 0) if reason else sum(counts.values())
     return Page[DeadLetterOut](items=[DeadLetterOut.model_validate(d) for d in found], total=total, limit=limit,
                                offset=0)
 
 
-@router.get("/dead-letters/reasons", summary="How many dead letters each rejection reason has (admins)")
-def dead_letter_reasons(conn: Conn, _: Annotated[User, Depends(require(roles.ADMINS))]) -> dict[str, int]:
-    return dead_letters.count_by_reason(conn)
+@router.get("/dead-letters/reasons", summary="How many dead letters each rejection reason has (control room)")
+def dead_letter_reasons(conn: Conn, user: Annotated[User, Depends(require(roles.CONTROL_ROOM))],
+                        site_id: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, int]:
+    return dead_letters.count_by_reason(conn, sites=scope_site(user, site_id))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from dashboard.app import create_app
 from dashboard.roles import ADMINS
 from dashboard.users import create_user
 from dispatch.crew import CrewMember, upsert_crew_member
+from gateway.dead_letters import insert_dead_letters, make_dead_letter
 from ingest.database import connect
 from supervision import current_project
 from supervision.inspections import list_inspections
@@ -46,8 +47,6 @@ GLOBAL = {
     ("GET", "/api/v1/responsibility/versions/{version}"): "a version of the one list",
     ("POST", "/api/v1/responsibility/review"): "admins only, who see every estate",
     ("PUT", "/api/v1/responsibility"): "admins only, who see every estate",
-    ("GET", "/api/v1/dead-letters"): "admins only",
-    ("GET", "/api/v1/dead-letters/reasons"): "admins only",
     ("GET", "/api/v1/users"): "admins only",
     ("POST", "/api/v1/users"): "admins only",
     ("PATCH", "/api/v1/users/{user_id}"): "admins only",
@@ -107,6 +106,8 @@ SCOPED: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/sites/{site_id}/plan/buildings/{building_id}"): {"x": 10, "y": 10},
     ("PUT", "/api/v1/sites/{site_id}/plan/devices/{device_id}"): {"x": 10, "y": 10},
     ("GET", "/api/v1/presence"): None,
+    ("GET", "/api/v1/dead-letters"): None,
+    ("GET", "/api/v1/dead-letters/reasons"): None,
     ("GET", "/api/v1/fund/draws"): None,
     ("GET", "/api/v1/fund/draws/{draw_id}"): None,
     ("POST", "/api/v1/fund/draws"): {"work_order_id": "{order_id}", "item": "x", "contractor": "c",
@@ -274,6 +275,10 @@ def ids(world: World, trapped, order_for, api: TestClient, as_role) -> Ids:
         booking = conn.execute("SELECT id FROM service_bookings WHERE site_id = %s LIMIT 1",
                                (world.site_id,)).fetchone()
         project = current_project(conn, world.site_id)
+        # A rejected message of this estate's lift: the dead-letter listings must not show it to outsiders.
+        insert_dead_letters(conn, [make_dead_letter(
+            received_at=datetime.now(UTC), topic=f"pw/v1/{world.site_id}/{device_id}/telemetry", reason="bad_json",
+            detail=f"matrix probe of {world.site_id}", payload=b"{", site_id=world.site_id, device_id=device_id)])
         inspection = list_inspections(conn, sites=[world.site_id])[0]
         entry = add_entry(conn, company_id=project.company_id, list_name="red", reason="matrix",
                           effective_from=date(2026, 11, 1), added_by="matrix")
