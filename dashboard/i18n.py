@@ -117,6 +117,8 @@ _SHARED: dict[str, tuple[str, str]] = {
     "shelved_by": ("屏蔽人", "Shelved by"), "until": ("至", "until"),
     "sound_on": ("P0 报警音：响铃中", "P0 sound: ringing"),
     "sound_off": ("P0 报警音：无未确认 P0", "P0 sound: no unacknowledged P0"),
+    "sound_blocked": ("P0 报警音：浏览器已阻止，请点击开启", "P0 sound: blocked by the browser, click to allow"),
+    "enable_sound": ("开启报警音", "Allow sound"),
     "muted_for": ("已静音，剩余 {t}", "Muted for {t}"), "mute_5min": ("静音 5 分钟", "Mute 5 min"),
     "unmute": ("取消静音", "Unmute"), "confirm": ("确定", "Confirm"), "cancel": ("取消", "Cancel"),
     "confirm_bulk": ("确认所选 {n} 条报警？请填写备注。",

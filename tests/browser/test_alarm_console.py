@@ -122,6 +122,25 @@ def test_the_mute_silences_the_p0_sound_for_five_minutes_with_a_countdown(browse
     expect(operator.locator("#sound")).to_have_attribute("data-state", "playing")
 
 
+def test_a_console_opened_without_a_click_says_the_sound_is_blocked_until_allowed(browser, base_url: str,
+                                                                                  world: World, trapped,
+                                                                                  shot) -> None:
+    # An outsider opened the console in a new tab: the browser blocked the sound, yet the header said it rang.
+    signed_in = login(browser, base_url, world, "operator")
+    fresh = browser.new_context(base_url=base_url, locale="zh-CN", viewport={"width": 1366, "height": 860},
+                                storage_state=signed_in.context.storage_state())
+    console = fresh.new_page()
+    lift = trapped()
+    console.goto("/console")
+    expect(console.locator("#alarms tbody tr", has_text=lift)).to_be_visible(timeout=15_000)
+    expect(console.locator("#sound")).to_have_attribute("data-state", "blocked")
+    expect(console.locator("#sound-state")).to_contain_text("浏览器已阻止")
+    shot(console, "27b-console-sound-blocked")
+    console.click("#enable-sound")
+    expect(console.locator("#sound")).to_have_attribute("data-state", "playing")
+    expect(console.locator("#enable-sound")).to_be_hidden()
+
+
 def test_the_operator_acknowledges_selected_alarms_at_once(browser, base_url: str, world: World, trapped,
                                                            shot) -> None:
     operator = login(browser, base_url, world, "operator")

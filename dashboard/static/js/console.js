@@ -86,13 +86,31 @@ function flash() {
 
 const mutedFor = () => Math.max(0, Number(localStorage.getItem(MUTE_KEY) || 0) - Date.now());
 
+// A browser lets a page play sound only after a click on it (or an earlier one on this site): until then the
+// sound is shown as blocked, with a button that allows it, never as ringing while it is silent.
+const blocked = () => {
+  try {
+    audio ??= new AudioContext();
+  } catch { return false; /* no audio device: nothing to allow */ }
+  return audio.state === 'suspended';
+};
+const enable = document.getElementById('enable-sound');
+const allowSound = () => { audio?.resume().then(soundTick); };
+enable.addEventListener('click', allowSound);
+document.addEventListener('pointerdown', allowSound, { once: true });
+document.addEventListener('keydown', allowSound, { once: true });
+
 function soundTick() {
   const left = mutedFor();
   const label = document.getElementById('sound-state');
   const button = document.getElementById('mute');
+  enable.hidden = !(unackedP0 > 0 && left === 0 && blocked());
   if (unackedP0 > 0 && left > 0) {
     sound.dataset.state = 'muted';
     label.textContent = i18n.muted_for.replace('{t}', clock(left));
+  } else if (unackedP0 > 0 && blocked()) {
+    sound.dataset.state = 'blocked';
+    label.textContent = i18n.sound_blocked;
   } else if (unackedP0 > 0) {
     sound.dataset.state = 'playing';
     label.textContent = i18n.sound_on;
