@@ -229,3 +229,35 @@ def test_searching_a_devices_id_finds_its_orders(browser, base_url: str, world: 
     page.goto(f"/work-orders?q={device}")
     expect(page.locator(f'article.wo[data-order-id="{order_id}"]')).to_be_visible(timeout=10_000)
     expect(page.locator("article.wo")).to_have_count(1)
+
+
+def test_the_closed_view_shows_only_the_closed_list(browser, base_url: str, world: World, shot,
+                                                    trapped: Callable[..., str]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    expect(page.locator(f'article.wo[data-order-id="{order_id}"]')).to_be_visible(timeout=10_000)
+    page.click('#views [data-view="closed"]')
+    expect(page.locator("#closed")).to_be_visible(timeout=10_000)
+    expect(page.locator("#board")).to_be_hidden()
+    expect(page.locator("article.wo")).to_have_count(0)
+    shot(page, "wo-05-closed-view-alone")
+
+
+def test_a_search_leaves_on_the_board_only_the_orders_its_counts_count(browser, base_url: str, world: World, shot,
+                                                                       trapped: Callable[..., str]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    expect(page.locator(f'article.wo[data-order-id="{order_id}"]')).to_be_visible(timeout=10_000)
+    page.click('#views [data-view="closed"]')
+    page.fill("#f-q", "没有这样的工单")
+    expect(page.locator("#closed-empty")).to_be_visible(timeout=10_000)
+    expect(page.locator("article.wo:visible")).to_have_count(0)
+    page.click('#views [data-view="open"]')
+    expect(page.locator('#counts [data-count="NEW"]')).to_have_text("0", timeout=10_000)
+    expect(page.locator('section.column[data-state="NEW"] h2 .num')).to_have_text("0")
+    expect(page.locator("article.wo")).to_have_count(0)
+    shot(page, "wo-06-search-empties-the-board")

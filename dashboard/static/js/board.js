@@ -155,7 +155,8 @@ let again = false;
 async function load() {
   const closedStates = shown.state && CLOSED.includes(shown.state) ? [shown.state] : CLOSED;
   const [opened, ended, page] = await Promise.all([
-    Promise.all(OPEN.map((s) => listing([s], COLUMN_LIMIT))),
+    // The closed view needs only the open states' counts, not their cards.
+    Promise.all(OPEN.map((s) => listing([s], shown.view === 'open' ? COLUMN_LIMIT : 1))),
     Promise.all(CLOSED.map((s) => listing([s], 1))),
     shown.view === 'closed' ? listing(closedStates, PAGE, shown.offset) : null,
   ]);
@@ -165,7 +166,10 @@ async function load() {
   board.hidden = shown.view !== 'open';
   closedBox.hidden = shown.view !== 'closed';
   if (shown.view === 'open') renderBoard(columns);
-  else renderClosed(page);
+  else {
+    board.replaceChildren();  // no stale cards under filters they no longer match
+    renderClosed(page);
+  }
   board.dataset.loaded = closedBox.dataset.loaded = String(Date.now());
 }
 
