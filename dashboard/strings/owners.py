@@ -120,6 +120,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "own_yes": ("同意", "Yes"),
     "own_no": ("反对", "No"),
     "own_abstain": ("弃权", "Abstain"),
+    "own_not_yes": ("反对或弃权", "Against or abstained"),
     "own_households_short": ("户", "households"),
     "own_no_votes": ("暂无表决", "No votes yet"),
     "own_not_steward": (

@@ -64,6 +64,34 @@ def test_an_owner_votes_and_reads_the_result_the_committee_publishes(browser, ba
     shot(owner, "own-12-my-vote-result")
 
 
+def test_an_owner_who_voted_against_reads_the_households_not_in_favour(browser, base_url: str, world: World,
+                                                                     shot) -> None:
+    committee = login(browser, base_url, world, "committee")
+    committee.goto("/votes")
+    committee.select_option("#matter", "use")
+    committee.fill("#vote-title", "地下车库照明改造使用维修资金")
+    committee.click("#open-vote")
+    vote = committee.locator('article.vote[data-state="open"]', has_text="地下车库照明改造使用维修资金")
+    vote_id = vote.get_attribute("data-vote-id")
+    owner = login(browser, base_url, world, "owner", mobile=True)
+    owner.goto("/my-votes")
+    card = owner.locator(f'article.vote[data-vote-id="{vote_id}"]')
+    card.locator("button.choice.no").click()
+    expect(card).to_have_attribute("data-choice", "no")
+    committee.reload()
+    vote.locator("button.close-vote").click()
+    committee.locator("#confirm button.confirm").click()
+    closed = committee.locator(f'article.vote[data-vote-id="{vote_id}"]')
+    expect(closed.locator("tr.not-yes td").first).to_have_text("1")
+
+    owner.reload()
+    expect(card.locator(".my-choice")).to_have_text("反对")
+    expect(card.locator("tr.not-yes")).to_contain_text("反对或弃权")
+    expect(card.locator("tr.not-yes td").first).to_have_text("1")
+    assert fits_the_phone(owner)
+    shot(owner, "own-13-my-vote-against")
+
+
 def test_an_owner_files_a_report_and_sees_it_listed(browser, base_url: str, world: World, shot) -> None:
     owner = login(browser, base_url, world, "owner", mobile=True)
     owner.goto("/my-reports")
