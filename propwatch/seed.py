@@ -53,6 +53,16 @@ def register_estate(conn: psycopg.Connection, layout: EstateLayout) -> None:
                                    attributes=dict(device.attributes)))
 
 
+DEMO_CREW = (
+    CrewMember(id="crew-demo-2", unit_id="property-eng", name="工程部维修工 乙", phone="",
+               skills=["water_supply", "drainage", "fire_system", "inspection"], on_shift=True),
+    CrewMember(id="crew-demo-3", unit_id="fire-maint", name="消防维保技师 丙", phone="",
+               skills=["fire_system", "inspection"], on_shift=True),
+    CrewMember(id="crew-demo-4", unit_id="property-service", name="客服秩序员 丁", phone="",
+               skills=["patrol", "cleaning", "greening"], on_shift=True),
+)
+
+
 def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
     """Seed everything the demo needs (idempotent) and return fresh random logins, one per role."""
     with conn.transaction():
@@ -65,6 +75,11 @@ def seed_demo(conn: psycopg.Connection, layout: EstateLayout) -> list[Login]:
         crew = CrewMember(id="crew-demo-1", unit_id=elevator_unit, name="维保工程师 甲", phone="",
                           skills=["elevator"], on_shift=True)
         upsert_crew_member(conn, crew)
+        # The other units the list sends the demo's faults to have a crew member too, without a login, so every
+        # order can be dispatched (water and drainage to the property's engineering team, fire to its
+        # maintenance company, complaints to the service team).
+        for member in DEMO_CREW:
+            upsert_crew_member(conn, member)
         fund.seed_demo(conn, layout.site_id, [(b.id, b.name) for b in layout.buildings])
         schedule_preventive_maintenance(conn, layout)
         services_demo.seed_demo(conn, layout.site_id, actor=SEED_ACTOR)
