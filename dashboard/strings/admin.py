@@ -43,6 +43,15 @@ COMPONENT_NAMES: dict[str, tuple[str, str]] = {
     "drainage": ("排水", "Drainage"),
 }
 
+# Crew skills: the components and duties the responsibility list's items ask for (dispatch/data/responsibility.yaml).
+SKILL_NAMES: dict[str, tuple[str, str]] = {
+    **COMPONENT_NAMES,
+    "patrol": ("巡查", "Patrol"),
+    "inspection": ("检查", "Inspection"),
+    "cleaning": ("保洁", "Cleaning"),
+    "greening": ("绿化", "Greening"),
+}
+
 # Audit actions (dashboard/audit.py callers), by action name.
 ACTION_NAMES: dict[str, tuple[str, str]] = {
     "auth.login": ("登录", "Signed in"),

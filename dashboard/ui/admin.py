@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from dashboard import roles
 from dashboard.roles import ROLES
 from dashboard.security import Conn
-from dashboard.strings.admin import ATTRIBUTE_NAMES, COMPONENT_NAMES, SETTING_NAMES, STRINGS
+from dashboard.strings.admin import ATTRIBUTE_NAMES, COMPONENT_NAMES, SETTING_NAMES, SKILL_NAMES, STRINGS
 from dashboard.strings.devices import METRIC_NAMES
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
@@ -72,7 +72,8 @@ def users_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
     english = _english(request)
     return _page(request, "admin_users.html", user, sites=_sites(conn, english), roles_list=ROLES,
                   units=[{"id": u.id, "name": (u.name_en or u.name) if english else u.name}
-                         for u in units.list_units(conn)])
+                         for u in units.list_units(conn)],
+                  skills={key: names[english] for key, names in SKILL_NAMES.items()})
 
 
 @router.get("/admin/silences")

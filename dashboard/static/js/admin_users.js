@@ -1,5 +1,5 @@
 // Users and crew members: list, create, deactivate or reactivate, reset a password; register and edit crew.
-import { api, el } from './api.js';
+import { api, el, lang } from './api.js';
 import { change, t } from './admin_ui.js';
 
 const data = JSON.parse(document.getElementById('adm-data').textContent);
@@ -93,7 +93,8 @@ function fillCrew(member) {
 async function loadCrew() {
   const page = await api('/api/v1/crew?limit=500');
   document.querySelector('#crew tbody').replaceChildren(...page.items.map((m) => el('tr', { 'data-crew': m.id, class: m.active ? '' : 'adm-off' },
-    el('td', {}, m.id), el('td', {}, m.name), el('td', {}, unitName[m.unit_id] ?? m.unit_id), el('td', {}, m.skills.join(', ')),
+    el('td', {}, m.id), el('td', {}, m.name), el('td', {}, unitName[m.unit_id] ?? m.unit_id),
+    el('td', {}, m.skills.map((k) => data.skills[k] ?? k).join(lang === 'en' ? ', ' : '、')),
     el('td', {}, estates(m.site_ids)), el('td', {}, m.shifts.map(shiftText).join('; ') || t('adm_none')), el('td', {}, m.phone),
     el('td', {}, t(m.active ? 'adm_active' : 'adm_inactive')),
     el('td', {}, el('button', { onclick: () => { fillCrew(m); crewForm.scrollIntoView(); } }, t('adm_edit'))))));
