@@ -9,10 +9,10 @@ ASSETS := node_modules/.installed
 
 .PHONY: demo test lint bench demo-packages test-packages apt-install clean
 
-demo: $(STAMP) $(ASSETS) demo-packages
+demo: demo-packages $(STAMP) $(ASSETS)
 	$(BIN)/propwatch demo $(ARGS)
 
-test: $(STAMP) $(ASSETS) test-packages
+test: test-packages $(STAMP) $(ASSETS)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -40,9 +40,9 @@ $(ASSETS): package.json package-lock.json
 	touch $(ASSETS)
 
 # System packages, installed only when missing and only when we are root with apt. Mosquitto is the broker of
-# choice (an in-process Python broker is the fallback); Debian's Chromium drives the browser tests, and the
-# WenQuanYi font lets their screenshots show Chinese.
-DEMO_PACKAGES := mosquitto:/usr/sbin/mosquitto
+# choice (an in-process Python broker is the fallback); npm installs the front-end assets above; Debian's
+# Chromium drives the browser tests, and the WenQuanYi font lets their screenshots show Chinese.
+DEMO_PACKAGES := mosquitto:/usr/sbin/mosquitto npm:/usr/bin/npm
 TEST_PACKAGES := $(DEMO_PACKAGES) chromium:/usr/bin/chromium fonts-wqy-microhei:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 demo-packages:
