@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -95,13 +95,16 @@ def sweep_once(endpoint: MqttEndpoint, client_id: str, *, sites: Sequence[str] =
 
 
 class RetainedSweeper:
-    """Runs ``sweep_once`` every ``interval_s`` on a thread of its own; a failed sweep is retried next time."""
+    """Runs ``sweep_once`` every ``interval_s`` on a thread of its own, while ``ready()`` (the gateway's sessions
+    are subscribed: a fresh session is handed the retained copies on subscribing, and they may be the only copy
+    of a reading sent while no gateway session existed); a failed sweep is retried next time."""
 
-    def __init__(self, endpoint: MqttEndpoint, client_id: str, *, sites: Sequence[str] = (),
-                 interval_s: float = SWEEP_INTERVAL_S, tls_ca_file: str | None = None,
+    def __init__(self, endpoint: MqttEndpoint, client_id: str, *, ready: Callable[[], bool],
+                 sites: Sequence[str] = (), interval_s: float = SWEEP_INTERVAL_S, tls_ca_file: str | None = None,
                  on_crash: OnCrash) -> None:
         self._endpoint = endpoint
         self._client_id = client_id
+        self._ready = ready
         self._sites = list(sites)
         self._interval = interval_s
         self._tls_ca_file = tls_ca_file
@@ -121,6 +124,9 @@ class RetainedSweeper:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            if not self._ready():
+                self._stopping.wait(min(self._interval, 1.0))
+                continue
             try:
                 topics = sweep_once(self._endpoint, self._client_id, sites=self._sites,
                                     tls_ca_file=self._tls_ca_file)

@@ -120,7 +120,8 @@ class Gateway:
         ]
         self._sweeper = None if sweep_interval_s is None else RetainedSweeper(
             sweep or sweep_endpoint(endpoint), client_id + SWEEP_SUFFIX, sites=sites, interval_s=sweep_interval_s,
-            tls_ca_file=tls_ca_file, on_crash=on_crash)
+            tls_ca_file=tls_ca_file, on_crash=on_crash,
+            ready=lambda: all(lane.session.connected for lane in self.lanes))
         self._housekeeper = Housekeeper(database_url, statuses=lambda: [lane.status() for lane in self.lanes],
                                         dead_letters=dead_letters, on_crash=on_crash)
 

@@ -15,13 +15,21 @@ from dashboard.roles import ROLES
 from dashboard.serve import serve_in_thread
 from ingest.database import connect
 
-from .world import World
+from .world import World, fresh_database, seed
 
 pytestmark = pytest.mark.slow
 SKIP = {("GET", "/api/v1/events/stream"), ("POST", "/api/v1/auth/logout")}
 # Admins reach deepest into every operation; the other roles mostly meet their refusals sooner.
 EXAMPLES = {"admin": 5, "anonymous": 1}
 OTHER_ROLES_EXAMPLES = 2
+
+
+@pytest.fixture(scope="module")
+def world(postgres_admin_url: str, template_database: str) -> Iterator[World]:
+    """An estate of this module's own: fuzzed as an admin, the user endpoints reset passwords and deactivate
+    accounts, which the package's shared estate must keep for the modules after this one."""
+    with fresh_database(postgres_admin_url, template_database) as url:
+        yield seed(url, "FUZZ01")
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,8 @@ def test_a_hostile_stream_stores_every_good_reading_and_dead_letters_every_bad_o
     good: list[dict] = []
     for kind, payload, _ in stream:
         publisher.publish(f"pw/v1/{site_id}/{device}/{kind}", payload)
+        if not payload and kind in ("telemetry", "event"):
+            continue  # the deletion of a retained copy (gateway.retained): acknowledged, nothing stored or kept
         reason = expected_reason(kind, payload)
         if reason is None:
             if kind == "telemetry":

@@ -297,7 +297,8 @@ def test_a_running_gateway_deletes_retained_readings_and_events_and_keeps_the_bi
         # deleted them reached the gateway too and were neither stored nor dead-lettered.
         wait_until(lambda: gateway._sweeper.cleared >= 2, timeout=15)
         wait_until(lambda: _stored(db, device) == 1)
-        wait_until(lambda: count(db, "SELECT count(*) FROM device_events WHERE device_id = %s", device) == 1)
+        events = "SELECT count(*) FROM device_events WHERE device_id = %s AND code = 'door_close_fault'"
+        wait_until(lambda: count(db, events, device) == 1)
         assert gateway.stats().connected
     finally:
         gateway.stop()
