@@ -83,6 +83,8 @@ class AlarmPage:
     window: str
     order: WorkOrder | None
     clearable: bool
+    last_transition_id: int
+    """The newest transition shown: the page reloads for a newer one only."""
 
 
 def local_time(at: datetime, zone: tzinfo) -> str:
@@ -112,6 +114,7 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
     """The page of ``alarm`` (already checked to lie in ``user``'s scope) as of ``now``; ``english`` picks the
     estate's English name where it has one."""
     zone = registry.site_timezone(conn, alarm.site_id)
+    transitions = alarms.alarm_history(conn, alarm.id)
     site = registry.get_site(conn, alarm.site_id)
     device = registry.get_device(conn, alarm.device_id) if alarm.device_id else None
     building = next((b for b in registry.list_buildings(conn, site_id=alarm.site_id)
@@ -128,10 +131,11 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
         open_for=clock(end - start),
         timeline=[TimelineEntry(local_time(t.at, zone), transition_kind(t.to_state, t.cause, t.values), t.from_state,
                                 t.to_state, t.actor, t.cause, t.values.get("comment") or t.values.get("reason"))
-                  for t in alarms.alarm_history(conn, alarm.id)],
+                  for t in transitions],
         charts=_charts(conn, alarm, start, device.type if device else None),
         window=f"{local_time(start - AROUND, zone)} – {local_time(start + AROUND, zone)}",
-        order=_order_of(conn, alarm, user), clearable=console_query.clearable(conn, alarm.id))
+        order=_order_of(conn, alarm, user), clearable=console_query.clearable(conn, alarm.id),
+        last_transition_id=max((t.id for t in transitions), default=0))
 
 
 def _metrics(conn: psycopg.Connection, alarm: Alarm, device_type: str | None) -> list[str]:

@@ -42,6 +42,11 @@ for (const button of document.querySelectorAll('[data-action]')) {
   });
 }
 
+// Only a transition newer than the page's newest reloads it: the page's own action has reloaded it already,
+// and reloading again on the echo of that action made a busy page reload twice for every action.
+const shownUpTo = Number(document.getElementById('alarm').dataset.lastTransition);
 live((name, data) => {
-  if (name === 'alarm' && Number(data.alarm_id) === i18n.alarm_id && !dialog.open) location.reload();
+  if (name !== 'alarm' || Number(data.alarm_id) !== i18n.alarm_id || dialog.open) return;
+  if (Number(data.transition_id) <= shownUpTo) return;
+  location.reload();
 });
