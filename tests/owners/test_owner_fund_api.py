@@ -106,9 +106,18 @@ def test_the_yearly_statement_counts_the_year_in_the_estates_zone(client: TestCl
 def test_the_yearly_statement_as_csv(client: TestClient, login: Login, history: dict[str, int]) -> None:
     res = client.get("/api/v1/owners/me/fund/statement/2026?format=csv", headers=login("owner"))
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(res.text)))
+    rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
     assert rows[1][5:] == ["18067.50", "0.00", "0.00", "1000.00", "100.00", "16967.50"]
     assert rows[4][:3] == ["2026-01-01T00:30:00+08:00", "refund", "-100.00"]
+
+
+def test_the_statement_csv_opens_in_excel_on_chinese_windows(client: TestClient, login: Login,
+                                                             history: dict[str, int], estate: Estate) -> None:
+    # Excel takes a CSV without a byte-order mark for the system code page (GBK) and garbles Chinese memos.
+    res = client.get("/api/v1/owners/me/fund/statement/2026?format=csv", headers=login("owner"))
+    assert res.content.startswith(b"\xef\xbb\xbf")
+    assert res.content[3:].decode("utf-8").startswith("household,")
+    assert res.headers["content-disposition"] == f'attachment; filename="fund-{estate.households[0]}-2026.csv"'
 
 
 def test_a_year_before_the_account_opened_is_all_zero(client: TestClient, login: Login, estate: Estate) -> None:
