@@ -9,10 +9,12 @@ from pathlib import Path
 from gateway.protocol import MAX_PAYLOAD_BYTES
 
 TEMPLATE = resources.files("gateway") / "mosquitto" / "propwatch.conf.template"
-# Payloads up to twice the protocol's limit still reach the gateway and are dead-lettered as ``oversize`` with
-# their device named; anything larger is cut at the broker (the client is disconnected), so no device can make
-# the broker keep a large retained message.
-MAX_PACKET_SIZE = 2 * MAX_PAYLOAD_BYTES
+# Payloads above the protocol's limit but within this bound reach the gateway and are dead-lettered as
+# ``oversize`` with their device named and a truncated copy, so an operator sees why; anything larger is cut at
+# the broker (the client is disconnected, Mosquitto logs it), so no device can make the broker hold more than
+# three retained messages of this size (docs/ingest.md, "Broker security"). 256 KiB: sixteen times the
+# protocol's limit, room for a firmware's runaway buffer, and 768 KiB per device login at worst.
+MAX_PACKET_SIZE = 16 * MAX_PAYLOAD_BYTES
 
 
 @dataclass(frozen=True)

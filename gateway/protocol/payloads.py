@@ -38,19 +38,26 @@ class TimestampOutOfRange(ValueError):
 
 
 def parse_timestamp(value: object) -> datetime:
-    """Epoch milliseconds (int) or ISO 8601 with an offset -> aware UTC datetime.
+    """Epoch milliseconds (a whole number) or ISO 8601 with an offset -> aware UTC datetime.
 
     ``ValueError`` for anything else; ``TimestampOutOfRange`` for a time that has no UTC date (year 1 with a
     positive offset, year 9999 with a negative one, epoch milliseconds beyond year 9999).
     """
     if isinstance(value, bool):
         raise ValueError("ts must be epoch milliseconds or an ISO 8601 string")
+    if isinstance(value, float):
+        # JSON has one number type: 1e20 is a whole number (JSON Schema's "integer" too), and orjson reads any
+        # integer beyond 64 bits as a float. Only a fraction (or NaN/infinity, from Python) is not a timestamp.
+        if not value.is_integer():
+            raise ValueError(f"ts {value!r} is not a whole number of epoch milliseconds")
+        value = int(value)
     if isinstance(value, int):
         try:
             return datetime.fromtimestamp(value / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            reason = RejectionReason.TS_TOO_OLD if value < 0 else RejectionReason.TS_IN_FUTURE
-            raise TimestampOutOfRange(reason, f"epoch milliseconds {value} out of range") from None
+            if value < 0:
+                raise TimestampOutOfRange(RejectionReason.TS_TOO_OLD, "epoch milliseconds before year 1") from None
+            raise TimestampOutOfRange(RejectionReason.TS_IN_FUTURE, "epoch milliseconds beyond year 9999") from None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -66,7 +73,7 @@ def parse_timestamp(value: object) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:
         reason = RejectionReason.TS_TOO_OLD if parsed.year == MINYEAR else RejectionReason.TS_IN_FUTURE
-        raise TimestampOutOfRange(reason, f"ts {value[:40]!r} has no UTC date") from None
+        raise TimestampOutOfRange(reason, f"ts {parsed.isoformat()!r} has no UTC date") from None
 
 
 class _Message(BaseModel):

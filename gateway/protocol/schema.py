@@ -18,14 +18,18 @@ from gateway.protocol.topics import TOPIC_ROOT
 
 PROTOCOL_VERSION = 1
 SCHEMA_ID = "https://propwatch.dev/schemas/protocol-v1.json"
-# pydantic describes ``ts`` by its Python type (datetime); on the wire it is either form below.
+# pydantic describes ``ts`` by its Python type (datetime); on the wire it is either form below. The schema
+# holds the form (anything else is bad_timestamp); the window is relative to receipt, so only its description
+# can say it, and every time outside it, a negative or astronomically large number included, is out of the
+# window rather than of the form.
 TIMESTAMP_SCHEMA: dict[str, Any] = {
     "description": (
-        f"Epoch milliseconds, or ISO 8601 with a UTC offset (Z or ±hh:mm); at most {MAX_PAST_S / 86400:.0f} days "
-        f"before and {MAX_SKEW_S:.0f} s after receipt (ts_too_old, ts_in_future)"
+        f"Epoch milliseconds (a whole number: 1e20 is one), or ISO 8601 with a UTC offset (Z or ±hh:mm); at most "
+        f"{MAX_PAST_S / 86400:.0f} days before and {MAX_SKEW_S:.0f} s after receipt, else ts_too_old or "
+        f"ts_in_future"
     ),
     "anyOf": [
-        {"type": "integer", "minimum": 0},
+        {"type": "integer"},
         {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"},
     ],
 }

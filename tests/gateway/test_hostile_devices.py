@@ -27,9 +27,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.broker_config import MAX_PACKET_SIZE
 from gateway.credentials import BrokerAccess, Credential, DeviceCredential
-from gateway.dead_letters import DeadLetterPolicy, list_dead_letters
-from gateway.protocol import Rejection, TopicKind, topic_for
+from gateway.dead_letters import MAX_STORED_PAYLOAD, DeadLetterPolicy, list_dead_letters
+from gateway.protocol import MAX_PAYLOAD_BYTES, Rejection, TopicKind, topic_for
 from gateway.protocol.catalog import device_type
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
@@ -134,15 +135,16 @@ def pipeline(start_pipeline) -> Pipeline:
 
 
 def mosquitto_pub(broker: EmbeddedBroker, estate: Estate, device: str, kind: str, payload: bytes | dict, *,
-                  retain: bool = False, lines: bool = False) -> None:
+                  retain: bool = False, lines: bool = False, check: bool = True) -> subprocess.CompletedProcess:
     """Publish one QoS 1 message as ``device`` with its own login and client id, the way a stock client does
-    (with ``lines``, one message per line of ``payload``)."""
+    (with ``lines``, one message per line of ``payload``); with ``check``, a failed publish fails the test."""
     login = estate.access.device(device)
     data = payload if isinstance(payload, bytes) else orjson.dumps(payload)
     command = ["mosquitto_pub", "-h", broker.handle.host, "-p", str(broker.handle.port), "-u", device,
                "-P", login.password, "-i", device, "-q", "1", "-t", topic_for(estate.site, device, kind),
                "-l" if lines else "-s"]
-    subprocess.run([*command, "-r"] if retain else command, input=data, check=True, timeout=120)
+    return subprocess.run([*command, "-r"] if retain else command, input=data, check=check, capture_output=True,
+                          timeout=120)
 
 
 def dead_letter_reasons(db: psycopg.Connection, device: str) -> list[str]:
@@ -212,6 +214,33 @@ def test_a_time_without_a_utc_date_is_named_and_logs_no_error(pipeline, broker, 
     assert_monitoring_continues(pipeline, broker, estate, db)
     assert_dead_lettered(db, estate.hostile, [reason])
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def padded_event(size: int) -> bytes:
+    """A well-formed entrapment event padded to exactly ``size`` bytes."""
+    head = b'{"ts": %d, "seq": 1, "code": "trapped", "detail": {"pad": "' % now_ms()
+    return head + b"x" * (size - len(head) - 3) + b'"}}'
+
+
+def test_a_payload_over_the_protocols_limit_but_within_the_brokers_is_dead_lettered_as_oversize(
+        pipeline, broker, estate, db) -> None:
+    payload = padded_event(128 * 1024)  # a runaway firmware buffer: 8 x MAX_PAYLOAD_BYTES, half max_packet_size
+    mosquitto_pub(broker, estate, estate.hostile, "event", payload)
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    assert_dead_lettered(db, estate.hostile, ["oversize"])
+    [letter] = list_dead_letters(db, device_id=estate.hostile)
+    assert (letter.payload_size, letter.payload) == (len(payload), payload[:MAX_STORED_PAYLOAD])
+    assert MAX_PAYLOAD_BYTES < len(payload) < MAX_PACKET_SIZE
+
+
+def test_a_packet_beyond_the_brokers_bound_is_cut_at_the_broker_and_monitoring_continues(
+        pipeline, broker, estate, db) -> None:
+    result = mosquitto_pub(broker, estate, estate.hostile, "event", padded_event(MAX_PACKET_SIZE), check=False)
+    assert result.returncode != 0
+    assert_monitoring_continues(pipeline, broker, estate, db)
+    assert dead_letter_reasons(db, estate.hostile) == []
+    log = (broker.data_dir / "mosquitto.log").read_text(encoding="utf-8", errors="replace")
+    assert f"Client {estate.hostile} disconnected due to oversize packet." in log
 
 
 def test_an_entrapment_six_days_old_is_stored_and_raised_as_late_with_its_receipt_time(

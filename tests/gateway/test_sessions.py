@@ -235,7 +235,7 @@ def test_two_hundred_large_retained_messages_under_a_devices_prefix_are_all_refu
     birth = orjson.dumps({"status": "online", "type": "elevator", "ts": now_ms()}).decode()
     _stock("mosquitto_pub", broker, device, "-t", state, "-m", birth, "-r", "-q", "1")
     large = tmp_path / "large"
-    large.write_bytes(b"x" * 100_000)
+    large.write_bytes(b"x" * (MAX_PACKET_SIZE + 1))
     own_prefix = [state] + [f"pw/v1/{site_id}/{device}/r{i}" for i in range(99)]
     other_sites = [f"pw/v1/X{i}/{device}/state" for i in range(100)]
 
@@ -260,10 +260,12 @@ def test_a_device_keeps_retained_messages_only_on_the_topics_it_may_publish(
 
 
 def test_a_packet_over_the_bound_disconnects_the_device_and_is_not_kept(broker: int, site_id: str,
-                                                                         devices: list[str]) -> None:
+                                                                         devices: list[str], tmp_path: Path) -> None:
     device = devices[0]
     state = topic_for(site_id, device, "state")
-    result = _stock("mosquitto_pub", broker, device, "-t", state, "-m", "x" * MAX_PACKET_SIZE, "-r", "-q", "1")
+    packet = tmp_path / "packet"
+    packet.write_bytes(b"x" * MAX_PACKET_SIZE)  # from a file: one argument may not exceed 128 KiB
+    result = _stock("mosquitto_pub", broker, device, "-t", state, "-f", str(packet), "-r", "-q", "1")
 
     assert result.returncode != 0
     assert _retained(broker, "pw/v1/#") == {}
