@@ -55,6 +55,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dev_unit_floor": ("层", "floor"),
     "dev_unit_count": ("次", "times"),
     "dev_state": ("状态", "state"),
+    "dev_code": ("原始代码", "raw code"),
+    "dev_id": ("编号", "ID"),
+    # the alarm page's readings chart
+    "dev_alarm_readings": ("报警前后读数（报警前30分钟至消除后30分钟，未消除则至现在）", "Readings from 30 min "
+                           "before the alarm to 30 min after it cleared (to now while open)"),
+    "dev_alarm_cleared": ("消除时间", "Cleared"),
     "dev_charts": ("历史曲线", "History"),
     "dev_range": ("时间范围", "Range"),
     "dev_range_1h": ("1小时", "1 h"),

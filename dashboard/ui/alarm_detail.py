@@ -1,10 +1,12 @@
 """What the alarm detail page shows: the alarm and where it is, its timeline in the estate's time zone, the
-device's readings around it and its work order. Gathered here so the page route stays one call."""
+device's readings around it (drawn by static/js/alarm_chart.js with ECharts) and its work order. Gathered here so
+the page route stays one call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 import psycopg
 
@@ -18,9 +20,11 @@ from rules.alarms import Alarm
 from rules.errors import RulePackError
 from rules.store import effective_pack
 
-# The readings shown around an alarm: from this long before it became active to this long after.
+# The readings shown around an alarm: from this long before it became active to this long after it cleared (or
+# to now while it is open), in buckets of at least BUCKET and at most MAX_POINTS of them.
 AROUND = timedelta(minutes=30)
 BUCKET = timedelta(seconds=30)
+MAX_POINTS = 360
 # Event rules name no metric: the device's first few metrics are shown instead, measured ones first.
 FALLBACK_METRICS = 3
 # Catalogue units of metrics that are state codes or counters, not measurements (gateway/protocol/catalog).
@@ -58,9 +62,39 @@ def transition_kind(to_state: str, cause: str, values: dict[str, object]) -> str
 
 @dataclass(frozen=True)
 class Chart:
+    """The readings of one metric around the alarm, as the alarm page's script draws them: ``points`` are
+    ``[UTC time, avg, min, max]`` per bucket; ``labels`` name a state metric's codes; ``bands`` are the alarm
+    rule's thresholds on the metric."""
+
     metric: str
+    name: str
     unit: str
-    svg: str
+    state: bool
+    labels: list[tuple[int, str]]
+    bands: list[charts.Band]
+    points: list[tuple[str, float, float, float]]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A moment of the alarm's life drawn as a line on its charts: ``kind`` is its label key."""
+
+    kind: str
+    at: str
+
+
+@dataclass(frozen=True)
+class ChartWindow:
+    """What the alarm page's charts share: the window, the estate's zone and the alarm's moments."""
+
+    zone: str
+    start: str
+    end: str
+    moments: list[Moment]
+    charts: list[Chart] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -79,8 +113,10 @@ class AlarmPage:
     acked_at: str | None
     open_for: str
     timeline: list[TimelineEntry]
-    charts: list[Chart]
+    charts: ChartWindow
     window: str
+    value_at_alarm: str | None
+    """The alarm's value as the reader says it: a state metric's label (下行), else the number."""
     order: WorkOrder | None
     clearable: bool
     last_transition_id: int
@@ -121,6 +157,10 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
                      if b.id == alarm.building_id), None)
     start = alarm.activated_at or alarm.first_seen
     end = alarm.cleared_at or now
+    lang = "en" if english else "zh-CN"
+    window_end = min(now, end + AROUND)
+    device_type = device.type if device else None
+    metrics = _metrics(conn, alarm, device_type)
     return AlarmPage(
         alarm=alarm, site_name=(site.name_en if english and site.name_en else site.name) if site else alarm.site_id,
         building_name=building.name if building else alarm.building_id,
@@ -132,8 +172,10 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
         timeline=[TimelineEntry(local_time(t.at, zone), transition_kind(t.to_state, t.cause, t.values), t.from_state,
                                 t.to_state, t.actor, t.cause, t.values.get("comment") or t.values.get("reason"))
                   for t in transitions],
-        charts=_charts(conn, alarm, start, device.type if device else None),
-        window=f"{local_time(start - AROUND, zone)} – {local_time(start + AROUND, zone)}",
+        charts=ChartWindow(str(zone), (start - AROUND).isoformat(), window_end.isoformat(), _moments(alarm),
+                           _charts(conn, alarm, device, metrics, start - AROUND, window_end, lang)),
+        window=f"{local_time(start - AROUND, zone)} – {local_time(window_end, zone)}",
+        value_at_alarm=_value_text(alarm, device_type, metrics, lang),
         order=_order_of(conn, alarm, user), clearable=console_query.clearable(conn, alarm.id),
         last_transition_id=max((t.id for t in transitions), default=0))
 
@@ -161,16 +203,39 @@ def _units(device_type: str | None) -> dict[str, str]:
     return {name: spec.unit for name, spec in specs.metrics.items()} if specs else {}
 
 
-def _charts(conn: psycopg.Connection, alarm: Alarm, around: datetime, device_type: str | None) -> list[Chart]:
-    if not alarm.device_id:
+def _moments(alarm: Alarm) -> list[Moment]:
+    """The alarm's raise, return to normal, acknowledgement and clearing, those it has had (UTC)."""
+    found = [("activated_at", alarm.activated_at or alarm.first_seen), ("returned_at", alarm.returned_at),
+             ("acked_at", alarm.acked_at), ("dev_alarm_cleared", alarm.cleared_at)]
+    return [Moment(kind, at.isoformat()) for kind, at in found if at is not None]
+
+
+def _value_text(alarm: Alarm, device_type: str | None, metrics: list[str], lang: str) -> str | None:
+    """The alarm's value in words for a state metric the rule watches, its number otherwise."""
+    if alarm.value is None:
+        return None
+    spec = charts.metric_spec(device_type, metrics[0]) if len(metrics) == 1 else None
+    label = spec.label(alarm.value, lang) if spec else None
+    return label or f"{alarm.value:g}"
+
+
+def _charts(conn: psycopg.Connection, alarm: Alarm, device: registry.Device | None, metrics: list[str],
+            start: datetime, end: datetime, lang: str) -> list[Chart]:
+    """Each metric's readings in ``[start, end)``, bucketed so a chart has at most MAX_POINTS points, with the
+    alarm rule's thresholds on it."""
+    if device is None or end <= start:
         return []
-    units = _units(device_type)
+    bucket = max(BUCKET, timedelta(seconds=-(-(end - start).total_seconds() // MAX_POINTS)))
+    bands = charts.thresholds(conn, device, lang)
     found = []
-    for metric in _metrics(conn, alarm, device_type):
-        unit = units.get(metric, "")
-        unit = "" if unit in NOT_MEASURES else unit
-        buckets = history.rollup(conn, alarm.device_id, metric, around - AROUND, around + AROUND, bucket=BUCKET)
-        found.append(Chart(metric, unit, charts.line_chart([(b.bucket, b.avg) for b in buckets], label=metric)))
+    for metric in metrics:
+        spec = charts.metric_spec(device.type, metric)
+        unit = spec.unit if spec else ""
+        buckets = history.rollup(conn, device.id, metric, start, end, bucket=bucket)
+        found.append(Chart(metric, charts.metric_name(metric, lang), charts.unit_label(unit, lang),
+                           unit in charts.STATES, charts.value_labels(spec, lang),
+                           [b for b in bands.get(metric, []) if b.rule_id == alarm.rule_id],
+                           [(b.bucket.isoformat(), b.avg, b.min, b.max) for b in buckets]))
     return found
 
 

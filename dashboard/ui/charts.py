@@ -1,26 +1,23 @@
 """What a device chart shows: the metrics of a device type with their names and units from the catalogue, the
 alarm thresholds of the effective rule pack, the ranges an operator can pick and the history resolution each
-is served at. The browser draws the charts with Apache ECharts (static/js/device.js); ``line_chart`` is the
-small server-drawn SVG the alarm page still uses."""
+is served at. The browser draws the charts with Apache ECharts (static/js/device.js, static/js/alarm_chart.js);
+a state code or flag is drawn as steps with the catalogue's label of each code on the value axis."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from html import escape
+from datetime import timedelta
 from typing import Any
 
 import psycopg
 
 from dashboard.i18n import translate
-from gateway.protocol.catalog import catalog
+from gateway.protocol.catalog import MetricSpec, catalog
 from ingest import registry
 from rules.errors import RulePackError
 from rules.model import Threshold
 from rules.overrides import apply_overrides
 from rules.store import effective_pack
-
-WIDTH, HEIGHT, PAD = 640, 200, 36
 
 # Range name -> (span, history resolution). Raw points for an hour (3,600 at 1 Hz), 1-minute rollups up to a
 # day (1,440), hourly rollups beyond (2,160 for 90 days): every chart stays a few thousand points at most.
@@ -61,6 +58,8 @@ class MetricChart:
     unit: str
     state: bool
     bands: list[Band] = field(default_factory=list)
+    labels: list[tuple[int, str]] = field(default_factory=list)
+    """Each code of a state metric with its label in the reader's language (the value axis shows these)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,6 +80,17 @@ def metric_name(metric: str, lang: str) -> str:
     return metric if name == key else name
 
 
+def value_labels(spec: MetricSpec | None, lang: str) -> list[tuple[int, str]]:
+    """The catalogue's label of each code of a state metric, in ``lang``; empty for a measurement."""
+    return [(entry.code, entry.en if lang == "en" else entry.zh) for entry in spec.values] if spec else []
+
+
+def metric_spec(device_type: str | None, metric: str) -> MetricSpec | None:
+    """The catalogue entry of ``metric`` for the device type; ``None`` for a metric the catalogue lacks."""
+    kind = catalog().get(device_type or "")
+    return kind.metrics.get(metric) if kind else None
+
+
 def metric_charts(conn: psycopg.Connection, device: registry.Device, seen: list[str], lang: str) -> list[MetricChart]:
     """A chart for every metric of the device's type, then any other metric it has reported (``seen``);
     measurements before state codes, each with the thresholds that apply to this device."""
@@ -89,7 +99,7 @@ def metric_charts(conn: psycopg.Connection, device: registry.Device, seen: list[
     metrics = list(units) + [m for m in seen if m not in units]
     bands = thresholds(conn, device, lang)
     found = [MetricChart(m, metric_name(m, lang), unit_label(units.get(m, ""), lang), units.get(m) in STATES,
-                         bands.get(m, [])) for m in metrics]
+                         bands.get(m, []), value_labels(metric_spec(device.type, m), lang)) for m in metrics]
     return sorted(found, key=lambda chart: chart.state)
 
 
@@ -115,24 +125,3 @@ def thresholds(conn: psycopg.Connection, device: registry.Device, lang: str) -> 
             if value is not None:
                 found.setdefault(spec.metric, []).append(Band(rule.id, rule.severity, title, direction, value))
     return found
-
-
-def line_chart(series: list[tuple[datetime, float | None]], *, label: str) -> str:
-    """A polyline of (time, value) points with min/max labels; an empty frame when there is no data."""
-    points = [(t.timestamp(), float(v)) for t, v in series if v is not None]
-    head = (f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-            f'xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" '
-            'fill="#0f1722" stroke="#2a3646"/>')
-    if len(points) < 2:
-        return head + f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" fill="#8899aa" text-anchor="middle">—</text></svg>'
-    t0, t1 = points[0][0], points[-1][0]
-    lo, hi = min(v for _, v in points), max(v for _, v in points)
-    span_t, span_v = (t1 - t0) or 1.0, (hi - lo) or 1.0
-    coords = " ".join(
-        f"{PAD + (t - t0) / span_t * (WIDTH - 2 * PAD):.1f},{HEIGHT - PAD - (v - lo) / span_v * (HEIGHT - 2 * PAD):.1f}"
-        for t, v in points)
-    return (head + f'<polyline fill="none" stroke="#4fc3f7" stroke-width="1.5" points="{coords}"/>'
-            f'<text x="4" y="{PAD - 8}" fill="#8899aa" font-size="11">{hi:g}</text>'
-            f'<text x="4" y="{HEIGHT - 8}" fill="#8899aa" font-size="11">{lo:g}</text>'
-            f'<text x="{WIDTH - PAD}" y="{HEIGHT - 8}" fill="#8899aa" font-size="11" text-anchor="end">'
-            f'{escape(label)}</text></svg>')

@@ -32,6 +32,7 @@ def named(prefix: str, code: str, lang: str) -> str:
     key = prefix + code
     return translate(key, lang) if key in STRINGS else code
 
+
 @router.get("/estate")
 def estate(request: Request, conn: Conn,
            user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))]) -> HTMLResponse:
@@ -70,8 +71,11 @@ def device_page(device_id: str, request: Request, conn: Conn,
     every_metric = charts.metric_charts(conn, device, list(latest), lang)
     metric_charts = [c for c in every_metric if c.metric in latest]
     silent = [c.name for c in every_metric if c.metric not in latest]
-    rows = [{"chart": c, "value": latest[c.metric][1], "at": local_time(latest[c.metric][0], zone)}
-            for c in metric_charts]
+    rows = [{"chart": c, "value": latest[c.metric][1], "label": dict(c.labels).get(latest[c.metric][1]),
+             "at": local_time(latest[c.metric][0], zone)} for c in metric_charts]
+    site = registry.get_site(conn, device.site_id)
+    building = next((b for b in registry.list_buildings(conn, site_id=device.site_id) if b.id == device.building_id),
+                    None)
     open_alarms, _ = alarms.page_alarms(conn, sites=[device.site_id], states=OPEN_ALARM_STATES, device_id=device_id,
                                         limit=20, offset=0)
     wanted = request.query_params.get("range", charts.DEFAULT_RANGE)
@@ -80,4 +84,11 @@ def device_page(device_id: str, request: Request, conn: Conn,
                                               for name, (span, resolution) in charts.RANGES.items()},
               "fine_zoom_s": charts.FINE_ZOOM.total_seconds(), "charts": [c.as_json() for c in metric_charts]}
     return render(request, "device.html", user, page="estate", device=device, rows=rows, alarms=open_alarms,
-                  config=config, ranges=list(charts.RANGES), zone=str(zone), silent=silent)
+                  config=config, ranges=list(charts.RANGES), zone=str(zone), silent=silent,
+                  site_name=site_name(site, lang) if site else device.site_id, building=building,
+                  kind_name=named("dev_kind_", device.type, lang))
+
+
+def site_name(site: registry.Site, lang: str) -> str:
+    """The estate's name in the reader's language: its English name where it has one."""
+    return site.name_en if lang == "en" and site.name_en else site.name

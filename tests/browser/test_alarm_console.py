@@ -19,6 +19,7 @@ from ingest import registry
 from ingest.database import connect
 from ingest.records import Batch, DeviceEvent
 from ingest.writer import Writer
+from rules.alarms import list_alarms
 from tests.dashboard.world import World
 
 from .conftest import login
@@ -76,7 +77,7 @@ def test_the_operator_handles_a_p0_that_returned_to_normal_unacknowledged(browse
     expect(operator.locator("#alarm")).to_have_attribute("data-state", "latched")
     expect(operator.locator("#timeline li[data-kind=tl_raised]")).to_contain_text("UTC+8")
     expect(operator.locator("#timeline li[data-kind=tl_latched]")).to_contain_text("已恢复正常")
-    expect(operator.locator("#readings svg.chart polyline")).to_have_count(1)
+    expect(operator.locator("#readings figure.alarm-chart")).to_have_attribute("data-state", "ready")
     shot(operator, "23-alarm-detail-latched")
 
     # Acknowledge with a comment, after a confirmation: the latched alarm clears.
@@ -256,3 +257,66 @@ def test_the_alarm_page_follows_the_alarm_live(browser, base_url: str, world: Wo
     freed = datetime.now(UTC)
     engine.process(Batch(events=[DeviceEvent(lift, freed, "normal_operation", seq=2)]), now=freed)
     expect(operator.locator("#alarm")).to_have_attribute("data-state", "latched", timeout=15_000)
+
+
+def alarm_chart(page, metric: str) -> dict:
+    """What ECharts draws for ``metric`` on the alarm page: axis names, moment lines, threshold lines."""
+    expect(page.locator(f"#chart-{metric}")).to_have_attribute("data-state", "ready")
+    return page.evaluate(
+        """(metric) => {
+             const o = echarts.getInstanceByDom(document.querySelector(`#chart-${metric} .echart`)).getOption();
+             const marks = o.series[0].markLine.data;
+             return {xType: o.xAxis[0].type, xName: o.xAxis[0].name, yName: o.yAxis[0].name,
+                     xMin: o.xAxis[0].min, xMax: o.xAxis[0].max, points: o.series[0].data.length,
+                     moments: marks.filter((m) => m.xAxis !== undefined)
+                                   .map((m) => [m.name, m.label.formatter, m.xAxis]),
+                     thresholds: marks.filter((m) => m.yAxis !== undefined).map((m) => m.yAxis),
+                     bands: o.series[0].markArea.data.length};
+           }""", metric)
+
+
+def test_the_alarm_page_charts_the_readings_on_an_estate_time_axis_with_the_raise_marked(
+        browser, base_url: str, world: World, trapped, shot) -> None:
+    operator = login(browser, base_url, world, "operator")
+    lift = trapped()
+    lift_readings(world, lift, datetime.now(UTC))
+    with connect(world.database_url) as conn:
+        [alarm] = list_alarms(conn, device_id=lift, states=["active"])
+    operator.goto(f"/alarms/{alarm.id}")
+    chart = alarm_chart(operator, "speed")
+    assert (chart["xType"], chart["xName"], chart["yName"]) == ("time", "UTC+8", "m/s")
+    [(_, label, at)] = [m for m in chart["moments"] if m[0] == "activated_at"]
+    assert label == "报警时间"
+    # the raise is drawn at the estate's wall clock (UTC+8), inside a window from 30 minutes before it
+    raised_wall = (alarm.activated_at + timedelta(hours=8)).timestamp() * 1000
+    assert at == pytest.approx(raised_wall, abs=1)
+    assert chart["xMin"] == pytest.approx(raised_wall - 30 * 60_000, abs=1)
+    assert chart["points"] >= 25
+    expect(operator.locator("#chart-speed figcaption")).to_contain_text("轿厢速度 (m/s)")
+    shot(operator, "27-alarm-chart")
+
+
+def test_a_threshold_alarm_chart_shows_the_rule_band_and_the_acknowledgement(
+        browser, base_url: str, world: World, engine, shot) -> None:
+    lift = world.elevator_id
+    now = datetime.now(UTC).replace(microsecond=0)
+    lift_readings(world, lift, now - timedelta(seconds=1))
+    fast = Batch.of_readings([(lift, "speed", now, 3.0)])
+    with connect(world.database_url) as conn:
+        Writer(conn).write(fast)
+        conn.commit()
+    engine.process(fast, now=now)
+    with connect(world.database_url) as conn:
+        [alarm] = list_alarms(conn, device_id=lift, states=["active"])
+    assert alarm.rule_id == "elevator.overspeed"
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/alarms/{alarm.id}")
+    operator.click("button[data-action=ack]")
+    operator.fill("#reason", "维保已到场检查限速器")
+    operator.click("#action-ok")
+    expect(operator.locator("#alarm")).to_have_attribute("data-state", "acknowledged", timeout=10_000)
+    chart = alarm_chart(operator, "speed")
+    assert chart["thresholds"] == [pytest.approx(2.1)] and chart["bands"] == 1
+    assert [m[1] for m in chart["moments"]] == ["报警时间", "确认时间"]
+    expect(operator.locator("#chart-speed figcaption")).to_contain_text("高于 2.1 m/s")
+    shot(operator, "28-alarm-chart-threshold")

@@ -24,7 +24,8 @@ SPEED = 'figure[data-metric="speed"]'
 
 @pytest.fixture(scope="module", autouse=True)
 def readings(world: World) -> None:
-    """The first lift's speed, load and door state: every 10 minutes for 90 days, every 10 s in the last hour."""
+    """The first lift's speed, load and door state: every 10 minutes for 90 days, every 10 s in the last hour;
+    its direction (up, then down for the last 10 minutes) in the last hour."""
     now = datetime.now(UTC).replace(microsecond=0)
     times = [now - timedelta(minutes=10 * i) for i in range(1, 90 * 144)] + \
             [now - timedelta(seconds=10 * i) for i in range(360)]
@@ -34,6 +35,8 @@ def readings(world: World) -> None:
         rows += [(world.elevator_id, "speed", ts, round(1.2 + 0.5 * math.sin(phase), 2)),
                  (world.elevator_id, "load", ts, round(400 + 300 * math.sin(phase / 3), 0)),
                  (world.elevator_id, "door_status", ts, 1.0 + (int(phase * 6) % 2))]
+        if now - ts < timedelta(hours=1):
+            rows.append((world.elevator_id, "car_direction", ts, 2.0 if now - ts <= timedelta(minutes=10) else 1.0))
     with connect(world.database_url) as conn:
         Writer(conn).write(Batch.of_readings(rows))
         conn.commit()
@@ -73,6 +76,43 @@ def test_the_latest_values_are_in_estate_time_with_the_zone_marker(browser, base
     expect(page.locator('#latest tr[data-metric="speed"]')).to_contain_text("m/s")
 
 
+def test_a_state_reads_as_its_meaning_with_the_raw_code_on_hover(browser, base_url: str, world: World,
+                                                                   shot) -> None:
+    page = open_device(browser, base_url, world)
+    row = page.locator('#latest tr[data-metric="car_direction"]')
+    expect(row).to_contain_text("运行方向")
+    expect(row.locator(".state-label")).to_have_text("下行")
+    expect(row.locator(".state-label")).to_have_attribute("title", "原始代码 2")
+    assert "2" not in row.locator("td.num").inner_text()
+    shot(page, "dev-05-device-states")
+
+
+def test_a_state_chart_is_a_step_line_with_the_meanings_on_its_value_axis(browser, base_url: str,
+                                                                          world: World, shot) -> None:
+    page = open_device(browser, base_url, world)
+    figure = page.locator('figure[data-metric="car_direction"]')
+    figure.scroll_into_view_if_needed()
+    expect(figure).to_have_attribute("data-state", "ready")
+    axis = page.evaluate("""() => {
+        const chart = echarts.getInstanceByDom(document.querySelector('#chart-car_direction .echart'));
+        const o = chart.getOption();
+        return {step: o.series[0].step, min: o.yAxis[0].min, max: o.yAxis[0].max,
+                labels: [0, 1, 2].map((v) => o.yAxis[0].axisLabel.formatter(v))};
+      }""")
+    assert axis == {"step": "end", "min": 0, "max": 2, "labels": ["无方向", "上行", "下行"]}
+    shot(page, "dev-06-device-state-chart")
+
+
+def test_the_device_names_its_estate_and_building_with_the_ids_secondary(browser, base_url: str,
+                                                                         world: World) -> None:
+    page = open_device(browser, base_url, world)
+    expect(page.locator("#place .building")).to_have_text("1号楼")
+    expect(page.locator("#place .building")).to_have_attribute("title", world.building_id)
+    expect(page.locator("#place")).to_contain_text("锦绣花园")
+    expect(page.locator("h1")).not_to_contain_text(world.elevator_id)
+    expect(page.locator("#place small")).to_contain_text(world.elevator_id)
+
+
 def test_the_overspeed_rule_is_a_band_above_its_threshold(browser, base_url: str, world: World) -> None:
     page = open_device(browser, base_url, world)
     # elevator.overspeed: 1.2 × the lift's rated speed of 1.75 m/s
@@ -84,9 +124,9 @@ def test_the_overspeed_rule_is_a_band_above_its_threshold(browser, base_url: str
 
 def test_every_reported_metric_has_a_chart_and_the_others_are_named(browser, base_url: str, world: World) -> None:
     page = open_device(browser, base_url, world)
-    expect(page.locator("figure.dev-chart")).to_have_count(3)  # speed, load, door_status
+    expect(page.locator("figure.dev-chart")).to_have_count(4)  # speed, load, door_status, car_direction
     expect(page.locator('figure[data-metric="door_status"] figcaption')).to_contain_text("门状态")
-    silent = len(catalog()["elevator"].metrics) - 3
+    silent = len(catalog()["elevator"].metrics) - 4
     expect(page.locator("#silent")).to_contain_text("电机电流")
     assert page.locator("#silent").inner_text().count("、") == silent - 1
 

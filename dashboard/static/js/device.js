@@ -1,10 +1,11 @@
 // Device charts: one Apache ECharts time series per metric, from GET /api/v1/devices/{id}/history.
-// Times are drawn in the estate's zone: ECharts runs in UTC mode and each timestamp is shifted by the estate's
-// offset at that instant, so the axis shows the estate's wall clock whatever zone the browser is in; the axis
-// names the offset (UTC+8). Each range is served at the resolution the server chose for it (raw, 1-minute or
-// hourly rollups); zooming below FINE_ZOOM into an hourly chart reloads the window in 1-minute buckets.
+// Times are drawn in the estate's zone (chart_kit.js); a state metric is a step line with the catalogue's label
+// of each code on the value axis (上行, not 1). Each range is served at the resolution the server chose for it
+// (raw, 1-minute or hourly rollups); zooming below FINE_ZOOM into an hourly chart reloads the window in 1-minute
+// buckets.
 // Charts are drawn when they scroll into view, so a device with twenty metrics costs one chart's time first.
 import { api, i18n } from './api.js';
+import { estateClock, fmt, labelAxis, timeAxis, valueText } from './chart_kit.js';
 
 const config = JSON.parse(document.getElementById('device-config').textContent);
 const zone = config.zone;
@@ -13,38 +14,8 @@ let range = config.range;
 // First render of each chart after navigation start, read by tests and the page-speed benchmark.
 window.deviceCharts = { rendered: {} };
 
-const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
-const offsets = new Map();
-
-// The estate's UTC offset in minutes at instant ``ms`` (memoised per hour: zones change offset on the hour).
-function offsetAt(ms) {
-  const hour = Math.floor(ms / 3.6e6);
-  if (!offsets.has(hour)) {
-    const name = offsetFormat.formatToParts(new Date(hour * 3.6e6)).find((p) => p.type === 'timeZoneName').value;
-    const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
-    offsets.set(hour, m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0);
-  }
-  return offsets.get(hour);
-}
-
-function marker(minutes) {
-  const sign = minutes < 0 ? '-' : '+';
-  const abs = Math.abs(minutes);
-  const rest = abs % 60;
-  return minutes === 0 ? 'UTC' : `UTC${sign}${Math.floor(abs / 60)}${rest ? `:${String(rest).padStart(2, '0')}` : ''}`;
-}
-
-const wall = (ms) => ms + offsetAt(ms) * 60e3;
-const pad = (n) => String(n).padStart(2, '0');
-
-// A shifted (wall-clock) time as text, with the estate's offset at the real instant.
-function wallText(wallMs, realMs) {
-  const d = new Date(wallMs);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:`
-    + `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${marker(offsetAt(realMs))}`;
-}
-
-const fmt = (v) => (v === null || v === undefined ? '—' : Number(v.toPrecision(4)).toString());
+const clock = estateClock(zone);
+const { offsetAt, marker, wall, wallText } = clock;
 
 function showError(text) {
   const box = document.getElementById('charts-error');
@@ -100,16 +71,12 @@ function option(chart, points, startMs, endMs, resolution) {
         const p = items[0]?.data;
         if (!p) return '';
         const spread = resolution === 'raw' ? '' : `<br>${i18n.min} ${fmt(p[2])} · ${i18n.max} ${fmt(p[3])}`;
-        return `${wallText(p[0], p[4])}<br>${chart.name}: <b>${fmt(p[1])}</b>${unit}${resolution === 'raw' ? '' : ` (${i18n.avg})`}${spread}`;
+        return `${wallText(p[0], p[4])}<br>${chart.name}: <b>${valueText(chart, p[1])}</b>${unit}${resolution === 'raw' ? '' : ` (${i18n.avg})`}${spread}`;
       },
     },
-    xAxis: { type: 'time', min: wall(startMs), max: wall(endMs), name: marker(offsetAt(endMs)),
-      nameTextStyle: { color: '#8a9bb0' }, axisLabel: { color: '#8a9bb0', hideOverlap: true, formatter: {
-        year: '{yyyy}', month: '{yyyy}-{MM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
-        second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}', none: '{MM}-{dd} {HH}:{mm}' } },
-      axisLine: { lineStyle: { color: '#36506e' } }, splitLine: { show: false } },
-    yAxis: { type: 'value', min: Number(lo.toPrecision(6)), max: Number(hi.toPrecision(6)), name: chart.unit,
-      minInterval: chart.state ? 1 : 0, nameTextStyle: { color: '#8a9bb0' },
+    xAxis: timeAxis(clock, startMs, endMs),
+    yAxis: labelAxis(chart) ?? { type: 'value', min: Number(lo.toPrecision(6)), max: Number(hi.toPrecision(6)),
+      name: chart.unit, minInterval: chart.state ? 1 : 0, nameTextStyle: { color: '#8a9bb0' },
       axisLabel: { color: '#8a9bb0', formatter: (v) => fmt(v) }, splitLine: { lineStyle: { color: '#1d2a3a' } } },
     dataZoom: [{ type: 'inside', filterMode: 'none' },
       { type: 'slider', filterMode: 'none', height: 18, bottom: 8, borderColor: '#36506e', textStyle: { color: '#8a9bb0' },

@@ -1,0 +1,66 @@
+// What the device charts and the alarm chart share: the estate's wall clock for ECharts and the value axis of a
+// state metric. ECharts runs in UTC mode and each timestamp is shifted by the estate's offset at that instant,
+// so the axis shows the estate's wall clock whatever zone the browser is in; the axis names the offset (UTC+8).
+
+// The estate's clock for ``zone`` (an IANA name): offsets, the zone marker, shifted times and their text.
+export function estateClock(zone) {
+  const offsetFormat = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+  const offsets = new Map();
+
+  // The estate's UTC offset in minutes at instant ``ms`` (memoised per hour: zones change offset on the hour).
+  function offsetAt(ms) {
+    const hour = Math.floor(ms / 3.6e6);
+    if (!offsets.has(hour)) {
+      const name = offsetFormat.formatToParts(new Date(hour * 3.6e6)).find((p) => p.type === 'timeZoneName').value;
+      const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
+      offsets.set(hour, m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0);
+    }
+    return offsets.get(hour);
+  }
+
+  function marker(minutes) {
+    const sign = minutes < 0 ? '-' : '+';
+    const abs = Math.abs(minutes);
+    const rest = abs % 60;
+    return minutes === 0 ? 'UTC' : `UTC${sign}${Math.floor(abs / 60)}${rest ? `:${String(rest).padStart(2, '0')}` : ''}`;
+  }
+
+  const wall = (ms) => ms + offsetAt(ms) * 60e3;
+  const pad = (n) => String(n).padStart(2, '0');
+
+  // A shifted (wall-clock) time as text, with the estate's offset at the real instant.
+  function wallText(wallMs, realMs) {
+    const d = new Date(wallMs);
+    return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:`
+      + `${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${marker(offsetAt(realMs))}`;
+  }
+
+  return { offsetAt, marker, wall, wallText, markerAt: (ms) => marker(offsetAt(ms)) };
+}
+
+export const fmt = (v) => (v === null || v === undefined ? '—' : Number(v.toPrecision(4)).toString());
+
+// The time axis in estate wall-clock time, named with the zone marker.
+export function timeAxis(clock, startMs, endMs) {
+  return { type: 'time', min: clock.wall(startMs), max: clock.wall(endMs), name: clock.markerAt(endMs),
+    nameTextStyle: { color: '#8a9bb0' }, axisLabel: { color: '#8a9bb0', hideOverlap: true, formatter: {
+      year: '{yyyy}', month: '{yyyy}-{MM}', day: '{MM}-{dd}', hour: '{HH}:{mm}', minute: '{HH}:{mm}',
+      second: '{HH}:{mm}:{ss}', millisecond: '{HH}:{mm}:{ss}', none: '{MM}-{dd} {HH}:{mm}' } },
+    axisLine: { lineStyle: { color: '#36506e' } }, splitLine: { show: false } };
+}
+
+// A value as the reader says it: a state metric's label with its code (下行 (2)), else the number.
+export function valueText(chart, v) {
+  const label = new Map(chart.labels ?? []).get(v);
+  return label === undefined ? fmt(v) : `${label} (${v})`;
+}
+
+// The value axis of a state metric with labels: one tick per code, each named by the catalogue's label;
+// ``null`` for a measurement.
+export function labelAxis(chart) {
+  if (!chart.labels?.length) return null;
+  const labels = new Map(chart.labels);
+  const codes = chart.labels.map(([code]) => code);
+  return { type: 'value', min: Math.min(...codes), max: Math.max(...codes), interval: 1,
+    axisLabel: { color: '#8a9bb0', formatter: (v) => labels.get(v) ?? '' }, splitLine: { lineStyle: { color: '#1d2a3a' } } };
+}
