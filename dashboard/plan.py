@@ -7,13 +7,14 @@ a building is placed relative to the building. Coordinates are SVG user units of
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import psycopg
 
 from gateway import presence
-from ingest import registry
+from gateway.protocol.catalog import catalog
+from ingest import history, registry
 from rules import alarms
 
 Kind = Literal["building", "device"]
@@ -33,7 +34,8 @@ class UnknownItem(LookupError):
 @dataclass(frozen=True)
 class Item:
     """One thing on the plan. ``severity`` is the worst open alarm (``P0``…``P3``), ``offline`` for a device
-    the gateway reports offline, else ``ok``; ``alarm_id`` is that worst alarm."""
+    the gateway reports offline, else ``ok``; ``alarm_id`` is that worst alarm. ``states`` are a device's latest
+    state codes (metrics the catalogue names the codes of), which the page shows by name in its tooltip."""
 
     kind: Kind
     id: str
@@ -48,6 +50,7 @@ class Item:
     alarm_id: int | None
     alarms: int
     moved: bool
+    states: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,15 @@ def _worst(found: list[alarms.Alarm]) -> tuple[dict[str, alarms.Alarm], dict[str
             worst.setdefault(key, alarm)
             counts[key] = counts.get(key, 0) + 1
     return worst, counts
+
+
+def device_states(conn: psycopg.Connection, device: registry.Device) -> dict[str, float]:
+    """The device's latest value of each metric whose codes the catalogue names (运行方向, 门状态, 服务模式)."""
+    kind = catalog().get(device.type)
+    labelled = {name for name, spec in kind.metrics.items() if spec.values} if kind else set()
+    if not labelled:
+        return {}
+    return {metric: value for metric, (_, value) in history.latest(conn, device.id).items() if metric in labelled}
 
 
 def site_plan(conn: psycopg.Connection, site_id: str) -> Plan:
@@ -108,13 +120,13 @@ def site_plan(conn: psycopg.Connection, site_id: str) -> Plan:
             default = (40 + k % DEVICES_PER_ROW * 70, 78 + k // DEVICES_PER_ROW * 60)
             x, y, was_moved = place("device", device.id, default)
             items.append(Item("device", device.id, device.name, device.type, building.id, x, y, 0, 0,
-                              *state(device.id, device.id in offline), was_moved))
+                              *state(device.id, device.id in offline), was_moved, device_states(conn, device)))
     rooms_top = GAP + -(-len(buildings) // PER_ROW) * (BUILDING_H + GAP)
     for k, device in enumerate(d for d in devices if d.building_id not in known):
         x, y, was_moved = place("device", device.id, (GAP + k % PER_ROW * (ROOM_W + GAP),
                                                       rooms_top + k // PER_ROW * (ROOM_H + GAP)))
         items.append(Item("device", device.id, device.name, device.type, None, x, y, ROOM_W, ROOM_H,
-                          *state(device.id, device.id in offline), was_moved))
+                          *state(device.id, device.id in offline), was_moved, device_states(conn, device)))
     bottom = max([i.y + max(i.height, 40) for i in items if i.building_id is None], default=0)
     return Plan(site_id, WIDTH, max(bottom + GAP, 240), items)
 

@@ -164,6 +164,7 @@ class PlanItemOut(BaseModel):
     alarm_id: int | None = None
     alarms: int
     moved: bool
+    states: dict[str, float] = Field(default_factory=dict, description="a device's latest state codes by metric")
 
 
 class PlanOut(BaseModel):

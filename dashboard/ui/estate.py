@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -16,6 +16,7 @@ from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from gateway import presence
+from gateway.protocol.catalog import catalog
 from ingest import history, registry
 from rules import alarms
 
@@ -52,7 +53,20 @@ def estate(request: Request, conn: Conn,
     lang = lang_of(request)
     return render(request, "estate.html", user, page="estate", rows=rows, editable=user.role in roles.ADMINS,
                   kind_name=lambda code: named("dev_kind_", code, lang),
-                  presence_name=lambda code: named("dev_presence_", code, lang))
+                  presence_name=lambda code: named("dev_presence_", code, lang),
+                  site_name=lambda site: site_name(site, lang), state_names=state_names(lang))
+
+
+def state_names(lang: str) -> dict[str, dict[str, Any]]:
+    """Every state metric of the catalogue with its name and the label of each code, in ``lang``: the plan's
+    tooltips say 运行方向 上行 from the codes the plan API gives."""
+    found: dict[str, dict[str, Any]] = {}
+    for kind in catalog().values():
+        for metric, spec in kind.metrics.items():
+            if spec.values:
+                found[metric] = {"name": charts.metric_name(metric, lang),
+                                 "values": {str(code): label for code, label in charts.value_labels(spec, lang)}}
+    return found
 
 
 @router.get("/devices/{device_id}")

@@ -4,10 +4,14 @@ them (audited), an operator cannot."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import expect
 
 from ingest.database import connect
+from ingest.records import Batch
+from ingest.writer import Writer
 from tests.browser.test_accessibility import AXE, BLOCKING, RUN_AXE
 from tests.dashboard.world import World
 
@@ -41,6 +45,27 @@ def test_the_plan_draws_buildings_with_their_devices_and_the_estate_rooms(browse
     expect(item(page, f"{world.site_id}-FIRE01")).to_contain_text("消防控制室")
     expect(item(page, f"{world.site_id}-PR01")).to_contain_text("二次供水泵房")
     shot(page, "dev-10-estate-plan")
+
+
+def test_the_plan_names_buildings_and_says_a_lifts_state_in_words_on_hover(browser, base_url: str,
+                                                                           world: World, shot) -> None:
+    now = datetime.now(UTC)
+    with connect(world.database_url) as conn:
+        Writer(conn).write(Batch.of_readings([(world.elevator_id, "car_direction", now, 1.0),
+                                              (world.elevator_id, "service_mode", now, 2.0)]))
+        conn.commit()
+    page = login(browser, base_url, world, "operator")
+    page.goto("/estate")
+    building = item(page, world.building_id)
+    expect(building.locator("> text.label")).to_have_text("1号楼")
+    expect(building.locator("> title")).to_have_text(f"1号楼 · 编号 {world.building_id}")
+    tip = item(page, world.elevator_id).locator("> title")
+    expect(tip).to_contain_text("1号楼1号电梯 · 电梯")
+    expect(tip).to_contain_text("运行方向 上行 (1)")
+    expect(tip).to_contain_text("服务模式 检修 (2)")
+    expect(page.locator("svg.plan").first).to_have_attribute("aria-label", "小区平面图 锦绣花园")
+    item(page, world.elevator_id).locator("circle").hover()
+    shot(page, "dev-13-estate-plan-tooltip")
 
 
 def test_a_device_and_its_building_turn_p0_when_an_alarm_is_raised(browser, base_url: str, world: World,

@@ -23,10 +23,22 @@ function badge(item, x, y) {
     node('rect', { x, y, width: 34, height: 16, rx: 3 }), text('', x + 17, y + 12, label, 'middle'));
 }
 
+// The tooltip of an item: its name, kind and id (secondary), and a device's latest states by name (运行方向 上行),
+// each with its code for engineers.
+function tooltip(item) {
+  const head = [item.name, item.type ? (i18n.kinds[item.type] ?? item.type) : null, `${i18n.id} ${item.id}`];
+  const states = Object.entries(item.states ?? {}).map(([metric, code]) => {
+    const known = i18n.states[metric];
+    const label = known?.values[String(code)];
+    return `${known?.name ?? metric} ${label ? `${label} (${code})` : code}`;
+  });
+  return [head.filter(Boolean).join(' · '), ...states].join('\n');
+}
+
 function group(item, extra = '') {
   return node('g', { class: `${item.kind}${extra} draggable sev-${item.severity}`, 'data-kind': item.kind,
     'data-id': item.id, 'data-severity': item.severity, 'data-x': item.x, 'data-y': item.y,
-    transform: `translate(${item.x} ${item.y})` });
+    transform: `translate(${item.x} ${item.y})` }, node('title', {}, tooltip(item)));
 }
 
 function drawDevice(item, building) {
