@@ -320,3 +320,28 @@ def test_a_threshold_alarm_chart_shows_the_rule_band_and_the_acknowledgement(
     assert [m[1] for m in chart["moments"]] == ["报警时间", "确认时间"]
     expect(operator.locator("#chart-speed figcaption")).to_contain_text("高于 2.1 m/s")
     shot(operator, "28-alarm-chart-threshold")
+
+
+def test_a_state_alarm_says_its_value_in_words_and_charts_the_states_by_name(
+        browser, base_url: str, world: World, engine, shot) -> None:
+    panel = f"{world.site_id}-FIRE01"
+    now = datetime.now(UTC).replace(microsecond=0)
+    for at in (now - timedelta(seconds=20), now - timedelta(seconds=5)):
+        manual = Batch.of_readings([(panel, "fire_pump_auto", at, 0.0)])
+        with connect(world.database_url) as conn:
+            Writer(conn).write(manual)
+            conn.commit()
+        engine.process(manual, now=at)
+    with connect(world.database_url) as conn:
+        [alarm] = list_alarms(conn, device_id=panel, states=["active"])
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/alarms/{alarm.id}")
+    expect(operator.locator("#value-at-alarm")).to_have_text("手动")
+    expect(operator.locator("#value-at-alarm")).to_have_attribute("title", "原始代码 0")
+    expect(operator.locator("#chart-fire_pump_auto")).to_have_attribute("data-state", "ready")
+    axis = operator.evaluate("""() => {
+        const o = echarts.getInstanceByDom(document.querySelector('#chart-fire_pump_auto .echart')).getOption();
+        return {step: o.series[0].step, labels: [0, 1].map((v) => o.yAxis[0].axisLabel.formatter(v))};
+      }""")
+    assert axis == {"step": "end", "labels": ["手动", "自动"]}
+    shot(operator, "29-alarm-chart-state")
