@@ -117,6 +117,38 @@ ACTION_NAMES: dict[str, tuple[str, str]] = {
     "work_order.transition": ("工单状态变更", "Order state changed"),
 }
 
+# The fields of an audit entry's detail that its summary names (dashboard/static/js/admin_audit.js says how each
+# value reads); any other field is in the raw record only.
+DETAIL_FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "change": ("变更", "Change"),
+    "reason": ("原因", "Reason"),
+    "comment": ("说明", "Comment"),
+    "note": ("备注", "Note"),
+    "role": ("角色", "Role"),
+    "site_ids": ("小区", "Estates"),
+    "scope_id": ("范围", "Scope"),
+    "starts_at": ("开始", "Starts"),
+    "ends_at": ("结束", "Ends"),
+    "first_due": ("首次到期", "First due"),
+    "assignee": ("指派给", "Assigned to"),
+    "device_id": ("设备", "Device"),
+    "name": ("名称", "Name"),
+    "title": ("标题", "Title"),
+    "changes": ("改动条数", "Changes"),
+    "base_version": ("基于版本", "Based on version"),
+    "version": ("版本", "Version"),
+    "year": ("年度", "Year"),
+    "price": ("价格", "Price"),
+    "actual_cost": ("实际费用", "Actual cost"),
+    "rating": ("评分", "Rating"),
+    "score": ("得分", "Score"),
+    "published": ("已公布", "Published"),
+    "approved": ("通过", "Approved"),
+    "quorum_met": ("达到法定人数", "Quorum met"),
+    "ticket_no": ("工单号", "Ticket"),
+    "source": ("来源地址", "From address"),
+}
+
 # What an audit row is about, by target type.
 OBJECT_NAMES: dict[str, tuple[str, str]] = {
     "sign_in": ("登录", "Sign-in"),
@@ -321,7 +353,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "adm_before": ("止", "To"),
     "adm_filter": ("筛选", "Filter"),
     "adm_time": ("时间", "Time"),
-    "adm_detail": ("详情", "Detail"),
+    "adm_summary": ("记录", "Entry"),
+    "adm_summary_line": ("{actor}（{role}）：{action}，{object}", "{actor} ({role}): {action}, {object}"),
+    "adm_raw": ("原始记录", "Raw record"),
+    **{f"adm_f_{key}": names for key, names in DETAIL_FIELD_NAMES.items()},
     "adm_forbidden_note": ("仅系统管理员可用", "Administrators only"),
     "adm_role_anonymous": ("未登录", "Not signed in"),
     "adm_role_system": ("系统", "System"),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard import roles
+from dashboard.i18n import work_order_states
 from dashboard.roles import ROLES
 from dashboard.security import Conn
 from dashboard.strings.admin import ATTRIBUTE_NAMES, COMPONENT_NAMES, SETTING_NAMES, SKILL_NAMES, STRINGS
@@ -95,8 +96,10 @@ def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
 
 @router.get("/admin/audit")
 def audit_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
-    """The audit trail from the API; the estates, for their names and time zones."""
-    return _page(request, "admin_audit.html", user, sites=_sites(conn, _english(request)))
+    """The audit trail from the API; the estates, for their names and time zones, and the work-order states,
+    for the summaries of state changes."""
+    return _page(request, "admin_audit.html", user, sites=_sites(conn, _english(request)),
+                  states=work_order_states(lang_of(request)))
 
 
 @router.get("/responsibility")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+import psycopg
 import pytest
 from playwright.sync_api import expect
 
@@ -225,6 +226,38 @@ def test_the_changes_are_found_in_the_audit_viewer(browser, base_url: str, world
     page.fill("input[name=until]", "2000-01-02T00:00")
     page.click("#audit-filter")
     expect(page.locator("#range")).to_have_text("第 0–0 条，共 0 条")
+
+
+def test_an_audit_entry_reads_as_a_summary_with_its_raw_record_behind_a_toggle(browser, base_url: str, world: World,
+                                                                              shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/audit?action=silence.end")
+    row = page.locator('#audit tr[data-action="silence.end"]').first
+    expect(row.locator(".adm-sentence")).to_contain_text("（系统管理员）：提前结束静默，静默 ")
+    expect(row.locator(".adm-fields")).to_contain_text("原因检修提前完成")
+    raw = row.locator("details.adm-raw pre")
+    expect(raw).to_be_hidden()
+    row.locator("details.adm-raw summary").click()
+    expect(raw).to_contain_text('"reason": "检修提前完成"')
+    shot(page, "adm-18-audit-summary")
+    page.goto("/admin/audit?action=user.create&actor=" + world.passwords["admin"][0])
+    created = page.locator('#audit tr[data-action="user.create"]').first
+    expect(created.locator(".adm-fields")).to_contain_text("角色值班员")
+    with psycopg.connect(world.database_url) as conn:
+        [estate] = conn.execute("SELECT name FROM sites WHERE id = %s", (world.site_id,)).fetchone()
+    expect(created.locator(".adm-fields")).to_contain_text(f"小区{estate}")
+
+
+def test_the_audit_summary_reads_in_english(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin", lang="en")
+    page.goto("/admin/audit?action=silence")
+    ended = page.locator('#audit tr[data-action="silence.end"]').first
+    expect(ended.locator(".adm-sentence")).to_contain_text("(Administrator): Silence ended, Silence ")
+    expect(ended.locator(".adm-fields")).to_contain_text("Reason检修提前完成")
+    created = page.locator('#audit tr[data-action="silence.create"]').first
+    expect(created.locator(".adm-fields")).to_contain_text(re.compile(r"Starts\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8"))
+    expect(page.locator("details.adm-raw summary").first).to_have_text("Raw record")
+    shot(page, "adm-19-audit-summary-english")
 
 
 def test_an_operator_gets_the_friendly_forbidden_page_at_admin(browser, base_url: str, world: World,
