@@ -259,6 +259,22 @@ def test_the_alarm_page_follows_the_alarm_live(browser, base_url: str, world: Wo
     expect(operator.locator("#alarm")).to_have_attribute("data-state", "latched", timeout=15_000)
 
 
+def evaluated(world: World, engine, readings: list[tuple[str, str, datetime, float]], at: datetime) -> None:
+    """Readings stored, then evaluated by the rules engine, as the pipeline does (rules run after commit)."""
+    batch = Batch.of_readings(readings)
+    with connect(world.database_url) as conn:
+        Writer(conn).write(batch)
+        conn.commit()
+    engine.process(batch, now=at)
+
+
+def active_alarm(world: World, device_id: str):
+    """The one active alarm of the device."""
+    with connect(world.database_url) as conn:
+        [alarm] = list_alarms(conn, device_id=device_id, states=["active"])
+    return alarm
+
+
 def alarm_chart(page, metric: str) -> dict:
     """What ECharts draws for ``metric`` on the alarm page: axis names, moment lines, threshold lines."""
     expect(page.locator(f"#chart-{metric}")).to_have_attribute("data-state", "ready")
@@ -280,8 +296,7 @@ def test_the_alarm_page_charts_the_readings_on_an_estate_time_axis_with_the_rais
     operator = login(browser, base_url, world, "operator")
     lift = trapped()
     lift_readings(world, lift, datetime.now(UTC))
-    with connect(world.database_url) as conn:
-        [alarm] = list_alarms(conn, device_id=lift, states=["active"])
+    alarm = active_alarm(world, lift)
     operator.goto(f"/alarms/{alarm.id}")
     chart = alarm_chart(operator, "speed")
     assert (chart["xType"], chart["xName"], chart["yName"]) == ("time", "UTC+8", "m/s")
@@ -301,13 +316,8 @@ def test_a_threshold_alarm_chart_shows_the_rule_band_and_the_acknowledgement(
     lift = world.elevator_id
     now = datetime.now(UTC).replace(microsecond=0)
     lift_readings(world, lift, now - timedelta(seconds=1))
-    fast = Batch.of_readings([(lift, "speed", now, 3.0)])
-    with connect(world.database_url) as conn:
-        Writer(conn).write(fast)
-        conn.commit()
-    engine.process(fast, now=now)
-    with connect(world.database_url) as conn:
-        [alarm] = list_alarms(conn, device_id=lift, states=["active"])
+    evaluated(world, engine, [(lift, "speed", now, 3.0)], now)
+    alarm = active_alarm(world, lift)
     assert alarm.rule_id == "elevator.overspeed"
     operator = login(browser, base_url, world, "operator")
     operator.goto(f"/alarms/{alarm.id}")
@@ -327,13 +337,8 @@ def test_a_state_alarm_says_its_value_in_words_and_charts_the_states_by_name(
     panel = f"{world.site_id}-FIRE01"
     now = datetime.now(UTC).replace(microsecond=0)
     for at in (now - timedelta(seconds=20), now - timedelta(seconds=5)):
-        manual = Batch.of_readings([(panel, "fire_pump_auto", at, 0.0)])
-        with connect(world.database_url) as conn:
-            Writer(conn).write(manual)
-            conn.commit()
-        engine.process(manual, now=at)
-    with connect(world.database_url) as conn:
-        [alarm] = list_alarms(conn, device_id=panel, states=["active"])
+        evaluated(world, engine, [(panel, "fire_pump_auto", at, 0.0)], at)
+    alarm = active_alarm(world, panel)
     operator = login(browser, base_url, world, "operator")
     operator.goto(f"/alarms/{alarm.id}")
     expect(operator.locator("#value-at-alarm")).to_have_text("手动")
