@@ -4,17 +4,13 @@
 // acknowledgement and clearing as labelled vertical lines; the rule's threshold as a band beyond its value;
 // a state metric as steps with the catalogue's labels on the value axis.
 import { i18n } from './api.js';
-import { estateClock, fmt, labelAxis, timeAxis, valueText } from './chart_kit.js';
+import { estateClock, thresholdMarks, timeAxis, valueAxis, valueRange, valueText } from './chart_kit.js';
 
 const config = JSON.parse(document.getElementById('alarm-charts').textContent);
 const clock = estateClock(config.zone);
 const startMs = Date.parse(config.start);
 const endMs = Date.parse(config.end);
 const MOMENT_COLOUR = { activated_at: '#ff5c5c', returned_at: '#7bd88f', acked_at: '#ffd166', dev_alarm_cleared: '#7cc4ff' };
-
-function colourOf(severity) {
-  return getComputedStyle(document.documentElement).getPropertyValue(`--${severity.toLowerCase()}`).trim() || '#ff9f1a';
-}
 
 // The alarm's moments as vertical lines on the time axis, each labelled above the plot with what happened; the
 // labels are stacked, since an acknowledgement often follows the raise within seconds.
@@ -30,17 +26,8 @@ function momentLines() {
 }
 
 function option(chart, points) {
-  const values = points.flatMap((p) => [p[1], p[2], p[3]]).filter((v) => v !== null);
-  const all = [...values, ...chart.bands.map((b) => b.value)];
-  let lo = all.length ? Math.min(...all) : 0;
-  let hi = all.length ? Math.max(...all) : 1;
-  const margin = (hi - lo) * 0.08 || Math.abs(hi) * 0.1 || 1;
-  lo -= margin;
-  hi += margin;
-  const bandAreas = chart.bands.map((b) => [{ yAxis: b.value, itemStyle: { color: colourOf(b.severity), opacity: 0.14 } },
-    { yAxis: b.direction === 'above' ? hi : lo }]);
-  const bandLines = chart.bands.map((b) => ({ yAxis: b.value, lineStyle: { color: colourOf(b.severity), type: 'dashed' },
-    label: { formatter: `${b.severity} ${i18n[b.direction]} ${fmt(b.value)}`, color: colourOf(b.severity), position: 'insideStartTop' } }));
+  const { lo, hi } = valueRange(chart, points);
+  const { areas, lines } = thresholdMarks(chart, lo, hi, i18n, 'insideStartTop');
   const unit = chart.unit ? ` ${chart.unit}` : '';
   return {
     useUTC: true,
@@ -55,14 +42,12 @@ function option(chart, points) {
       },
     },
     xAxis: timeAxis(clock, startMs, endMs),
-    yAxis: labelAxis(chart) ?? { type: 'value', min: Number(lo.toPrecision(6)), max: Number(hi.toPrecision(6)),
-      name: chart.unit, nameTextStyle: { color: '#8a9bb0' }, minInterval: chart.state ? 1 : 0,
-      axisLabel: { color: '#8a9bb0', formatter: (v) => fmt(v) }, splitLine: { lineStyle: { color: '#1d2a3a' } } },
+    yAxis: valueAxis(chart, lo, hi),
     series: [{ type: 'line', name: chart.name, data: points, showSymbol: points.length < 40, symbolSize: 4,
       step: chart.state ? 'end' : false, connectNulls: false, encode: { x: 0, y: 1 },
       lineStyle: { width: 1.5, color: '#4fc3f7' }, itemStyle: { color: '#4fc3f7' },
-      markArea: { silent: true, data: bandAreas },
-      markLine: { silent: true, symbol: 'none', data: [...momentLines(), ...bandLines] } }],
+      markArea: { silent: true, data: areas },
+      markLine: { silent: true, symbol: 'none', data: [...momentLines(), ...lines] } }],
   };
 }
 

@@ -55,12 +55,44 @@ export function valueText(chart, v) {
   return label === undefined ? fmt(v) : `${label} (${v})`;
 }
 
-// The value axis of a state metric with labels: one tick per code, each named by the catalogue's label;
-// ``null`` for a measurement.
-export function labelAxis(chart) {
-  if (!chart.labels?.length) return null;
+// The span of the value axis: every value and threshold of the chart with a margin; whole codes for a state.
+// ``points`` are [time, value, min, max, …].
+export function valueRange(chart, points) {
+  const values = points.flatMap((p) => [p[1], p[2], p[3]]).filter((v) => v !== null);
+  const all = [...values, ...chart.bands.map((b) => b.value)];
+  let lo = all.length ? Math.min(...all) : 0;
+  let hi = all.length ? Math.max(...all) : 1;
+  const margin = (hi - lo) * 0.08 || Math.abs(hi) * 0.1 || 1;
+  lo -= margin;
+  hi += margin;
+  return chart.state ? { lo: Math.floor(lo), hi: Math.ceil(hi) } : { lo, hi };
+}
+
+// The value axis: for a state metric with labels one tick per code, each named by the catalogue's label (上行,
+// not 1); else numbers from ``lo`` to ``hi`` with the unit as the axis name.
+export function valueAxis(chart, lo, hi) {
+  if (!chart.labels?.length) {
+    return { type: 'value', min: Number(lo.toPrecision(6)), max: Number(hi.toPrecision(6)), name: chart.unit,
+      minInterval: chart.state ? 1 : 0, nameTextStyle: { color: '#8a9bb0' },
+      axisLabel: { color: '#8a9bb0', formatter: (v) => fmt(v) }, splitLine: { lineStyle: { color: '#1d2a3a' } } };
+  }
   const labels = new Map(chart.labels);
   const codes = chart.labels.map(([code]) => code);
   return { type: 'value', min: Math.min(...codes), max: Math.max(...codes), interval: 1,
     axisLabel: { color: '#8a9bb0', formatter: (v) => labels.get(v) ?? '' }, splitLine: { lineStyle: { color: '#1d2a3a' } } };
+}
+
+// Threshold bands: the alarm region above (or below) each rule's value, and a line at the value labelled with
+// the severity and ``words.above``/``words.below``, at ``position`` along it.
+export function thresholdMarks(chart, lo, hi, words, position) {
+  const areas = [];
+  const lines = [];
+  for (const b of chart.bands) {
+    const colour = getComputedStyle(document.documentElement).getPropertyValue(`--${b.severity.toLowerCase()}`).trim() || '#ff9f1a';
+    const edge = b.direction === 'above' ? hi : lo;
+    areas.push([{ yAxis: b.value, itemStyle: { color: colour, opacity: 0.14 } }, { yAxis: edge }]);
+    lines.push({ yAxis: b.value, lineStyle: { color: colour, type: 'dashed' },
+      label: { formatter: `${b.severity} ${words[b.direction]} ${fmt(b.value)}`, color: colour, position } });
+  }
+  return { areas, lines };
 }

@@ -5,7 +5,7 @@
 // buckets.
 // Charts are drawn when they scroll into view, so a device with twenty metrics costs one chart's time first.
 import { api, i18n } from './api.js';
-import { estateClock, fmt, labelAxis, timeAxis, valueText } from './chart_kit.js';
+import { estateClock, fmt, thresholdMarks, timeAxis, valueAxis, valueRange, valueText } from './chart_kit.js';
 
 const config = JSON.parse(document.getElementById('device-config').textContent);
 const zone = config.zone;
@@ -34,31 +34,9 @@ async function fetchSeries(metric, startMs, endMs, resolution) {
   });
 }
 
-// Threshold bands: the alarm region above (or below) each rule's value, and a labelled line at the value.
-function bandsOf(chart, lo, hi) {
-  const areas = [];
-  const lines = [];
-  for (const b of chart.bands) {
-    const colour = getComputedStyle(document.documentElement).getPropertyValue(`--${b.severity.toLowerCase()}`).trim() || '#ff9f1a';
-    const edge = b.direction === 'above' ? hi : lo;
-    areas.push([{ yAxis: b.value, itemStyle: { color: colour, opacity: 0.14 } }, { yAxis: edge }]);
-    lines.push({ yAxis: b.value, lineStyle: { color: colour, type: 'dashed' },
-      label: { formatter: `${b.severity} ${i18n[b.direction]} ${fmt(b.value)}`, color: colour, position: 'insideEndTop' } });
-  }
-  return { areas, lines };
-}
-
 function option(chart, points, startMs, endMs, resolution) {
-  const values = points.flatMap((p) => [p[1], p[2], p[3]]).filter((v) => v !== null);
-  const limits = chart.bands.map((b) => b.value);
-  const all = [...values, ...limits];
-  let lo = all.length ? Math.min(...all) : 0;
-  let hi = all.length ? Math.max(...all) : 1;
-  const margin = (hi - lo) * 0.08 || Math.abs(hi) * 0.1 || 1;
-  lo -= margin;
-  hi += margin;
-  if (chart.state) { lo = Math.floor(lo); hi = Math.ceil(hi); }
-  const { areas, lines } = bandsOf(chart, lo, hi);
+  const { lo, hi } = valueRange(chart, points);
+  const { areas, lines } = thresholdMarks(chart, lo, hi, i18n, 'insideEndTop');
   const unit = chart.unit ? ` ${chart.unit}` : '';
   return {
     useUTC: true,
@@ -75,9 +53,7 @@ function option(chart, points, startMs, endMs, resolution) {
       },
     },
     xAxis: timeAxis(clock, startMs, endMs),
-    yAxis: labelAxis(chart) ?? { type: 'value', min: Number(lo.toPrecision(6)), max: Number(hi.toPrecision(6)),
-      name: chart.unit, minInterval: chart.state ? 1 : 0, nameTextStyle: { color: '#8a9bb0' },
-      axisLabel: { color: '#8a9bb0', formatter: (v) => fmt(v) }, splitLine: { lineStyle: { color: '#1d2a3a' } } },
+    yAxis: valueAxis(chart, lo, hi),
     dataZoom: [{ type: 'inside', filterMode: 'none' },
       { type: 'slider', filterMode: 'none', height: 18, bottom: 8, borderColor: '#36506e', textStyle: { color: '#8a9bb0' },
         labelFormatter: (v) => wallText(v, v - offsetAt(v) * 60e3).slice(5, 16) }],
