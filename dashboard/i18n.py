@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.strings import admin, crew, devices, owners, shell, supervision, work_orders
+from dashboard.strings import admin, crew, devices, draws, errors, owners, shell, supervision, work_orders
 
 LANGS = ("zh", "en")
 _SHARED: dict[str, tuple[str, str]] = {
@@ -166,7 +166,8 @@ def _merged(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 
 STRINGS = _merged(_SHARED, work_orders.STRINGS, crew.STRINGS, owners.STRINGS, devices.STRINGS, admin.STRINGS,
-                  supervision.STRINGS, shell.STRINGS)
+                  supervision.STRINGS, shell.STRINGS, errors.STRINGS,
+                  draws.STRINGS)
 # Work-order states as operators and crews read them (codes stay in the API).
 WORK_ORDER_STATES: dict[str, tuple[str, str]] = {
     "NEW": ("新建", "New"), "ACKED": ("已响应", "Acknowledged"), "DISPATCHED": ("已派单", "Dispatched"),

@@ -143,8 +143,8 @@ def _on_active(conn: psycopg.Connection, transition_: TransitionLike, repeat_win
         return order
     spec = NewOrder(
         site_id=alarm.site_id, building_id=alarm.building_id, device_id=alarm.device_id, category=alarm.category,
-        component=component, severity=alarm.severity, origin="alarm", title=f"{alarm.title_zh} / {alarm.title_en}",
-        incident_key=key,
+        component=component, severity=alarm.severity, origin="alarm", title=alarm.title_zh,
+        title_en=alarm.title_en, incident_key=key,
         repeat_of=find_repeat(conn, category=alarm.category, device_id=alarm.device_id, now=transition_.at,
                               window=repeat_window) if alarm.device_id else None,
     )
@@ -183,12 +183,13 @@ def _upgrade(
                   building_id=order.building_id)
     reassign = order.assignee_id is None and resp.unit_id != order.unit_id
     conn.execute(
-        """UPDATE work_orders SET category = %s, severity = %s, title = %s, escalation = %s, on_breach = %s,
-               emergency = emergency OR %s, fund_category = coalesce(%s, fund_category), updated_at = %s,
+        """UPDATE work_orders SET category = %s, severity = %s, title = %s, title_en = %s, escalation = %s,
+               on_breach = %s, emergency = emergency OR %s, fund_category = coalesce(%s, fund_category),
+               updated_at = %s,
                unit_id = CASE WHEN %s THEN %s ELSE unit_id END, skill = CASE WHEN %s THEN %s ELSE skill END,
                accept_timeout_s = %s
            WHERE id = %s""",
-        (alarm.category, alarm.severity, f"{alarm.title_zh} / {alarm.title_en}", Jsonb(resp.escalation),
+        (alarm.category, alarm.severity, alarm.title_zh, alarm.title_en, Jsonb(resp.escalation),
          Jsonb(resp.on_breach), resp.emergency, resp.fund_category, at, reassign, resp.unit_id, reassign, resp.skill,
          int(resp.accept_timeout.total_seconds()), order.id),
     )

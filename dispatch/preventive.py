@@ -183,7 +183,7 @@ def open_due_orders(conn: psycopg.Connection, *, now: datetime, limit: int = 100
             spec = NewOrder(
                 site_id=site_id, building_id=building_id, device_id=device_id, category=template.category,
                 component=template.component, severity="P3", origin="preventive",
-                title=f"{template.title_zh} / {template.title_en}",
+                title=template.title_zh, title_en=template.title_en,
                 description=f"{template.checklist_items} checklist items; due {due.date().isoformat()}",
             )
             open_order(conn, spec, actor=PREVENTIVE_ACTOR, now=now, resolve_due=due)

@@ -90,6 +90,7 @@ class ComplaintOut(BaseModel):
     severity: str
     state: str
     title: str
+    title_en: str | None = None
     description: str | None
     address: str | None
     unit_id: str
@@ -127,7 +128,8 @@ def complaint_out(found: Complaint) -> ComplaintOut:
     return ComplaintOut(
         id=order.id, number=order.number, site_id=order.site_id, building_id=order.building_id,
         building_unit=order.building_unit, floor=order.floor, origin=order.origin, category=order.category,
-        severity=order.severity, state=order.state, title=order.title, description=order.description,
+        severity=order.severity, state=order.state, title=order.title, title_en=order.title_en,
+        description=order.description,
         address=order.address, unit_id=order.unit_id, repeat_of=order.repeat_of, created_at=order.created_at,
         resolved_at=order.resolved_at, closed_at=order.closed_at,
         hotline=HotlineTicketOut.of(found.hotline) if found.hotline else None,

@@ -32,7 +32,8 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 
 class WorkOrderOut(BaseModel):
-    """A work order as listings show it: never the complainant's contact details."""
+    """A work order as listings show it: never the complainant's contact details. ``title`` is zh-CN (or a
+    person's words as written), ``title_en`` English where the system wrote the title, else ``null``."""
 
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -45,6 +46,7 @@ class WorkOrderOut(BaseModel):
     origin: str
     state: str
     title: str
+    title_en: str | None = Field(None, description="the English title; null where a person wrote the title")
     unit_id: str
     assignee_id: str | None
     created_at: datetime

@@ -9,7 +9,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "crew_none_closed": ("今天还没有完成的工单", "Nothing closed today"),
     "crew_offer": ("待我接单", "Offered to you"),
     "crew_due_in": ("剩余 {t}", "due in {t}"), "crew_overdue_by": ("已超时 {t}", "overdue by {t}"),
-    "crew_days": ("{d}天", "{d}d"),
     "crew_sound_hint": ("点击此处开启新工单提示音", "Tap here to turn on the new-order sound"),
     "crew_sound_on": ("新工单提示音已开启", "New-order sound on"),
     "crew_new_order": ("新工单：{list}", "New order: {list}"),

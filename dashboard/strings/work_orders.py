@@ -17,6 +17,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "wo_step_arrive": ("到场", "Arrive"), "wo_step_resolve": ("修复", "Resolve"),
     "wo_due_in": ("{step}时限 剩余 {t}", "{step} due in {t}"),
     "wo_overdue_by": ("{step}已超时 {t}", "{step} overdue by {t}"),
+    # lengths of time, with their units so "1:30" is never read as either 1 h 30 min or 1 min 30 s
+    "wo_span_s": ("{s}秒", "{s} s"), "wo_span_ms": ("{m}分{s}秒", "{m} min {s} s"),
+    "wo_span_hm": ("{h}小时{m}分", "{h} h {m} min"), "wo_span_dh": ("{d}天{h}小时", "{d} d {h} h"),
     "wo_escalation": ("已升级 L{n}", "Escalated L{n}"),
     "wo_sla": ("时限", "SLA clocks"), "wo_step": ("环节", "Step"), "wo_due_at": ("截止时间", "Due"),
     "wo_done_at": ("完成时间", "Done"), "wo_sla_state": ("结果", "Result"),

@@ -19,6 +19,7 @@ from dashboard.routers.work_orders import visible
 from dashboard.security import Conn
 from dashboard.strings.crew import STRINGS
 from dashboard.ui.rendering import lang_of, page_user, render
+from dashboard.ui.work_orders import refusal_strings
 from dashboard.users import User
 from dispatch import responsibility
 from dispatch.errors import ResponsibilityNotFound
@@ -29,7 +30,7 @@ from rules.categories import categories
 router = APIRouter(include_in_schema=False)
 
 # Shared strings the crew scripts use besides their own.
-_SHARED_FOR_JS = ("site", "building", "device", "photo")
+_SHARED_FOR_JS = ("site", "building", "device", "photo", "wo_span_s", "wo_span_ms", "wo_span_hm", "wo_span_dh")
 
 # The list writes each SOP as Chinese steps with an English gloss in parentheses:
 # "停梯、设置警示，维保单位到场排查 (stop the lift, cordon, inspect)".
@@ -59,7 +60,7 @@ def _sop(conn: Conn, order: WorkOrder) -> str | None:
 
 def _js_strings(lang: str) -> dict[str, str]:
     """The strings the crew scripts show, in ``lang``."""
-    return {key: translate(key, lang) for key in (*STRINGS, *_SHARED_FOR_JS)}
+    return {key: translate(key, lang) for key in (*STRINGS, *_SHARED_FOR_JS)} | refusal_strings(lang)
 
 
 def _places(conn: Conn, user: User, english: bool) -> dict[str, object]:

@@ -15,6 +15,7 @@ from dashboard import roles
 from dashboard.errors import not_found
 from dashboard.security import Conn, check_site, scope_site
 from dashboard.ui.alarm_detail import local_time
+from dashboard.ui.draw_steps import draw_steps
 from dashboard.ui.estate_accounts import estate_accounts
 from dashboard.ui.rendering import page_user, render
 from dashboard.users import User
@@ -82,10 +83,12 @@ def review_deadline(at: datetime, zone: tzinfo) -> str:
 
 @dataclass(frozen=True)
 class TimeLeft:
-    """Time to a deadline, or past it: whole days and ``h:mm`` (never hundreds of hours)."""
+    """Time to a deadline, or past it: whole days, hours and minutes (never hundreds of hours); pages name each
+    unit (``wo_span_hm``), since ``2:15`` alone reads as minutes and seconds too."""
 
     days: int
-    hm: str
+    hours: int
+    minutes: int
     overdue: bool
 
 
@@ -93,7 +96,7 @@ def time_left(deadline: datetime, now: datetime) -> TimeLeft:
     """How long until ``deadline`` (or since, when past), to the minute."""
     minutes = int(abs((deadline - now).total_seconds()) // 60)
     days, rest = divmod(minutes, 24 * 60)
-    return TimeLeft(days, f"{rest // 60}:{rest % 60:02d}", deadline < now)
+    return TimeLeft(days, rest // 60, rest % 60, deadline < now)
 
 
 @router.get("/fund-approvals")
@@ -171,7 +174,7 @@ def draw_page(draw_id: int, request: Request, conn: Conn,
         shares = preview(conn, draw.site_id, draw.scope_type, draw.scope_id, amount, draw.area_basis)
     except FundError:
         shares = None
-    steps = [(local_time(e.at, zone), e.event, e.actor, e.role, e.comment) for e in draws.draw_events(conn, draw.id)]
+    steps = draw_steps(draws.draw_events(conn, draw.id), zone)
     left = time_left(draw.review_due_at, datetime.now(UTC)) if draw.state == "pending" and draw.review_due_at else None
     return render(request, "draw.html", user, page="fund", draw=draw, order=order, preview=shares, steps=steps,
                   review_due=review_deadline(draw.review_due_at, zone) if draw.review_due_at else None,

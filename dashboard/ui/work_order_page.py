@@ -13,7 +13,7 @@ import psycopg
 from dashboard import roles
 from dashboard.i18n import WORK_ORDER_STATES, translate
 from dashboard.routers.work_orders import WorkOrderDetail, WorkOrderEventOut, get_order
-from dashboard.ui.alarm_detail import clock, local_time
+from dashboard.ui.alarm_detail import local_time
 from dashboard.users import User
 from dispatch import crew, units
 from dispatch.fund.draws import Draw, list_draws
@@ -92,10 +92,9 @@ class OrderPage:
     hotline_reply_due: str | None
 
 
-def title_in(title: str, english: bool) -> str:
-    """Titles dispatch writes as ``中文 / English``: the reader's half; any other title as it is."""
-    zh, sep, en = title.partition(" / ")
-    return (en if english else zh) if sep else title
+def title_in(order: WorkOrderDetail, english: bool) -> str:
+    """The order's title in the reader's language: English where the system wrote one, else as stored."""
+    return (order.title_en or order.title) if english else order.title
 
 
 def order_page(conn: psycopg.Connection, order_id: int, user: User, *, now: datetime, lang: str) -> OrderPage:
@@ -110,11 +109,11 @@ def order_page(conn: psycopg.Connection, order_id: int, user: User, *, now: date
     names = _crew_names(conn, order)
     ticket = order.hotline
     return OrderPage(
-        order=order, title=title_in(order.title, english),
+        order=order, title=title_in(order, english),
         category=(category.en if english else category.zh) if category else order.category, zone=str(zone),
         created=local_time(order.created_at, zone), assignee=member.name if member else order.assignee_id,
         unit=((unit.name_en or unit.name) if english else unit.name) if unit else order.unit_id,
-        sla=sla_clocks(order, zone, now),
+        sla=sla_clocks(order, zone, now, lang),
         timeline=[_entry(e, zone, lang, names) for e in order.events],
         draws=[d for d in list_draws(conn, site_id=order.site_id) if d.work_order_id == order.id],
         actions=[a for a, states in ACTIONS if order.state in states] if user.role in roles.HANDLERS else [],
@@ -125,8 +124,22 @@ def order_page(conn: psycopg.Connection, order_id: int, user: User, *, now: date
     )
 
 
-def sla_clocks(order: WorkOrderDetail, zone: tzinfo, now: datetime) -> list[SlaClock]:
-    """Each step the order has a deadline for: met, missed by how long, still running, or never reached."""
+def span_text(length: timedelta, lang: str) -> str:
+    """A length of time with its units, the way static/js/wo_clock.js ``span`` writes it: ``12分05秒`` /
+    ``12 min 05 s`` under an hour, ``1小时30分`` / ``1 h 30 min`` under a day, then days and hours."""
+    s = abs(int(length.total_seconds()))
+    if s < 60:
+        return translate("wo_span_s", lang).format(s=s)
+    if s < 3600:
+        return translate("wo_span_ms", lang).format(m=s // 60, s=f"{s % 60:02d}")
+    if s < 86400:
+        return translate("wo_span_hm", lang).format(h=s // 3600, m=f"{s % 3600 // 60:02d}")
+    return translate("wo_span_dh", lang).format(d=s // 86400, h=s % 86400 // 3600)
+
+
+def sla_clocks(order: WorkOrderDetail, zone: tzinfo, now: datetime, lang: str) -> list[SlaClock]:
+    """Each step the order has a deadline for: met, missed by how long (in ``lang``), still running, or never
+    reached."""
     clocks = []
     for step, stamp in STEPS:
         due = order.due.get(step)
@@ -135,7 +148,7 @@ def sla_clocks(order: WorkOrderDetail, zone: tzinfo, now: datetime) -> list[SlaC
         done: datetime | None = getattr(order, stamp)
         if done is not None:
             late = done - due
-            result, missed_by = ("met", None) if late <= timedelta(0) else ("missed", clock(late))
+            result, missed_by = ("met", None) if late <= timedelta(0) else ("missed", span_text(late, lang))
         elif order.state in OPEN:
             result, missed_by = "open", None
         else:

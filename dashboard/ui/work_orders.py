@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse
 from dashboard import roles
 from dashboard.i18n import translate, work_order_states
 from dashboard.security import Conn, scope_site
+from dashboard.strings import errors as error_strings
 from dashboard.strings import work_orders as area_strings
 from dashboard.ui import work_order_page
-from dashboard.ui.rendering import lang_of, page_user, render
+from dashboard.ui.rendering import lang_of, page_user, render, templates
 from dashboard.users import User
 from dispatch import crew, units
 from ingest import registry
@@ -27,10 +28,19 @@ CREW_LISTED = 500
 SHARED_KEYS = ("sev_P0", "sev_P1", "sev_P2", "sev_P3", "verify", "range_of", "all", "prev_page", "next_page")
 
 
+def refusal_strings(lang: str) -> dict[str, str]:
+    """How a page says why the server refused (static/js/refusal.js), in ``lang``: one string per error."""
+    return {key: translate(key, lang) for key in error_strings.STRINGS}
+
+
+# The owners' and fund pages' confirmation block (templates/_confirm.html) carries them too.
+templates.env.globals["refusal_strings"] = refusal_strings
+
+
 def js_strings(lang: str) -> dict[str, object]:
     """The UI strings the work-order scripts read from the page's ``#i18n`` block, in ``lang``."""
     keys = (*area_strings.STRINGS, *SHARED_KEYS)
-    return {key: translate(key, lang) for key in keys} | {"states": work_order_states(lang)}
+    return {key: translate(key, lang) for key in keys} | refusal_strings(lang) | {"states": work_order_states(lang)}
 
 
 @router.get("/work-orders")

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
 from dispatch.fund import disclosure
 from dispatch.fund.apportion import apportion
@@ -104,7 +105,9 @@ class Draw:
 
 @dataclass(frozen=True)
 class DrawEvent:
-    """One recorded step of a draw."""
+    """One recorded step of a draw: ``comment`` is what a person wrote, ``data`` the facts the system records
+    (the kind and estimate of an application, the missed review deadline, the actual cost), for pages to word in
+    the reader's language (the keys per step: dispatch/fund/migrations/0004_draw_event_facts.sql)."""
 
     id: int
     draw_id: int
@@ -113,6 +116,7 @@ class DrawEvent:
     role: str | None
     comment: str | None
     at: datetime
+    data: dict[str, Any]
 
 
 DRAW_COLUMNS = """id, site_id, kind, work_order_id, work_order_number, vote_id, item, fund_category, contractor,
@@ -136,10 +140,11 @@ def _positive_money(amount: Decimal, what: str) -> Decimal:
 
 
 def _record(conn: psycopg.Connection, draw_id: int, event: str, actor: str, at: datetime, *,
-            role: str | None = None, comment: str | None = None) -> None:
+            role: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> None:
     conn.execute(
-        "INSERT INTO fund_draw_events (draw_id, event, actor, role, comment, at) VALUES (%s, %s, %s, %s, %s, %s)",
-        (draw_id, event, actor, role, comment, at),
+        """INSERT INTO fund_draw_events (draw_id, event, actor, role, comment, at, data)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+        (draw_id, event, actor, role, comment, at, Jsonb(data or {})),
     )
 
 
@@ -201,7 +206,7 @@ def draw_events(conn: psycopg.Connection, draw_id: int) -> list[DrawEvent]:
     """The audit trail of a draw, in order."""
     with conn.cursor(row_factory=class_row(DrawEvent)) as cur:
         cur.execute(
-            "SELECT id, draw_id, event, actor, role, comment, at FROM fund_draw_events WHERE draw_id = %s "
+            "SELECT id, draw_id, event, actor, role, comment, at, data FROM fund_draw_events WHERE draw_id = %s "
             "ORDER BY id",
             (draw_id,),
         )
@@ -367,7 +372,7 @@ def _insert_order_draw(
         ).fetchone()
         if row is None:  # a concurrent request for the same work order won the insert
             return _fetch(conn, "work_order_id = %s", (order.id,))[0]
-        _record(conn, row[0], "opened", actor, now, role=organiser, comment=f"{kind}; estimate {estimate}")
+        _record(conn, row[0], "opened", actor, now, role=organiser, data={"kind": kind, "estimate": str(estimate)})
     return _fetch(conn, "id = %s", (row[0],))[0]
 
 
@@ -411,7 +416,8 @@ def open_voted_draw(
         ).fetchone()
         if row is None:
             return _fetch(conn, "vote_id = %s", (vote_id,))[0]
-        _record(conn, row[0], "opened", actor, now, comment=f"authorised by vote {vote_id}; estimate {estimate}")
+        _record(conn, row[0], "opened", actor, now,
+                data={"kind": "voted", "vote_id": vote_id, "estimate": str(estimate)})
     return _fetch(conn, "id = %s", (row[0],))[0]
 
 
@@ -473,11 +479,12 @@ def apply_deemed_approvals(conn: psycopg.Connection, now: datetime) -> list[Draw
                            decided_at = %s, decision_comment = %s WHERE id = %s""",
                     (DEEMED_ACTOR, now, comment, draw.id),
                 )
-                _record(conn, draw.id, "deemed_approved", DEEMED_ACTOR, now, comment=comment)
+                _record(conn, draw.id, "deemed_approved", DEEMED_ACTOR, now,
+                        data={"review_due_at": draw.review_due_at.isoformat(), "rule_set": draw.rule_set})
             else:
-                comment = f"no decision by {draw.review_due_at.isoformat()}; escalated to the housing authority"
                 conn.execute("UPDATE fund_draws SET escalated_at = %s WHERE id = %s", (now, draw.id))
-                _record(conn, draw.id, "escalated", ESCALATION_ACTOR, now, comment=comment)
+                _record(conn, draw.id, "escalated", ESCALATION_ACTOR, now,
+                        data={"review_due_at": draw.review_due_at.isoformat()})
                 _notify_overdue(conn, draw, now)
             acted.append(draw.id)
     return _fetch(conn, "id = ANY(%s)", (acted,))
@@ -570,5 +577,5 @@ def _charge(conn: psycopg.Connection, draw: Draw, actual_cost: Decimal, *, actor
     )
     disclosure.publish(conn, draw_id=draw.id, households=households, weights=weights, shares=shares, now=now)
     refresh_topup_flags(conn, [h.id for h in households], ratio=rules.topup_ratio, now=now)
-    note = f"actual {actual_cost} vs estimate {draw.estimate}" + ("; variance flagged" if variance else "")
-    _record(conn, draw.id, "completed", actor, now, comment=note)
+    _record(conn, draw.id, "completed", actor, now, data={
+        "actual_cost": str(actual_cost), "estimate": str(draw.estimate), "variance_flagged": variance})

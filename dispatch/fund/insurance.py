@@ -116,7 +116,7 @@ def apply_for_insurance(
                  settings.steward, organiser, settings.rule_set, settings.effective_basis, due, actor, now),
             ).fetchone()
             _record(conn, row[0], "opened", actor, now, role=organiser,
-                    comment=f"elevator insurance {terms.policy_number}; premium {terms.premium}")
+                    data={"kind": "insurance", "policy_number": terms.policy_number, "estimate": str(terms.premium)})
             draw = _fetch(conn, "id = %s", (row[0],))[0]
         _insert_policy(conn, draw.id, site_id, terms)
     return draw

@@ -49,7 +49,7 @@ _NOTICE = """
 SELECT pg_notify(%s, json_build_object(
     'id', id, 'state', state, 'number', number, 'site_id', site_id, 'building_id', building_id,
     'unit_id', unit_id, 'assignee_id', assignee_id, 'offered_to', offered_to, 'category', category,
-    'severity', severity, 'origin', origin, 'title', title, 'address', address,
+    'severity', severity, 'origin', origin, 'title', title, 'title_en', title_en, 'address', address,
     'description', left(description, %s))::text)
 FROM work_orders WHERE id = %s
 """
@@ -58,7 +58,7 @@ NOTICE_DESCRIPTION_CHARS = 500
 
 def publish(conn: psycopg.Connection, order_id: int) -> None:
     """NOTIFY ``pw_work_orders`` with the order as it now is in this transaction (delivered at commit): id,
-    state, number, place, unit, assignee and offeree, category, title, address and the start of the
+    state, number, place, unit, assignee and offeree, category, titles, address and the start of the
     description."""
     conn.execute(_NOTICE, (CHANNEL, NOTICE_DESCRIPTION_CHARS, order_id))
 

@@ -14,7 +14,9 @@ CENT = Decimal("0.01")
 class WorkOrder:
     """One work order. ``due`` maps SLA steps (ack, dispatch, arrive, resolve) to deadlines;
     ``cost_total`` is labour plus parts over all its events. ``building_unit`` (单元) and ``floor`` place a
-    complaint inside its building; ``reporter_user`` is the web user who filed it when an owner did."""
+    complaint inside its building; ``reporter_user`` is the web user who filed it when an owner did. ``title`` is
+    the zh-CN title (or a person's words as written) and ``title_en`` the English one where the system wrote the
+    title (``None`` where a person did)."""
 
     id: int
     number: str
@@ -55,6 +57,7 @@ class WorkOrder:
     building_unit: str | None = None
     floor: str | None = None
     reporter_user: str | None = None
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ class WorkOrderEvent:
 
 @dataclass(frozen=True)
 class NewOrder:
-    """What an intake path (alarm, report, hotline, schedule) knows when it opens an order."""
+    """What an intake path (alarm, report, hotline, schedule) knows when it opens an order: ``title`` in zh-CN
+    and, where the system words it, ``title_en`` in English."""
 
     site_id: str
     category: str
@@ -96,6 +100,7 @@ class NewOrder:
     building_unit: str | None = None
     floor: str | None = None
     reporter_user: str | None = None
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)

@@ -43,14 +43,14 @@ def open_order(
         number = _next_number(conn, site, now)
         order_id = conn.execute(
             """INSERT INTO work_orders (number, site_id, building_id, device_id, category, component, severity,
-                   origin, state, title, description, address, address_key, reporter_contact, incident_key,
+                   origin, state, title, title_en, description, address, address_key, reporter_contact, incident_key,
                    repeat_of, unit_id, skill, accept_timeout_s, escalation, on_breach, emergency, fund_category,
                    responsibility_version, created_at, updated_at, building_unit, floor, reporter_user)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'NEW', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'NEW', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                        %s, %s, %s, %s, %s, %s, %s)
                RETURNING id""",
             (number, spec.site_id, spec.building_id, spec.device_id, spec.category, spec.component, spec.severity,
-             spec.origin, spec.title, spec.description, spec.address, address_key(spec.address),
+             spec.origin, spec.title, spec.title_en, spec.description, spec.address, address_key(spec.address),
              spec.reporter_contact, spec.incident_key, spec.repeat_of, resp.unit_id, resp.skill,
              int(resp.accept_timeout.total_seconds()), Jsonb(resp.escalation), Jsonb(resp.on_breach), resp.emergency,
              resp.fund_category, resp.version, now, now, spec.building_unit, spec.floor, spec.reporter_user),
@@ -64,7 +64,7 @@ def open_order(
                 [(order_id, step, at) for step, at in due.items()],
             )
         journal.record_event(
-            conn, order_id, at=now, actor=actor, kind="transition", to_state=State.NEW, note=spec.title,
+            conn, order_id, at=now, actor=actor, kind="transition", to_state=State.NEW,
             data={"origin": spec.origin, "unit_id": resp.unit_id, "responsibility_version": resp.version,
                   "repeat_of": spec.repeat_of},
         )
@@ -138,7 +138,7 @@ def open_from_report(
         repeat_of = find_repeat(conn, category=category, now=now, window=repeat_window, address=address)
         spec = NewOrder(
             site_id=site_id, building_id=building_id, device_id=device_id, category=category, component=component,
-            severity=known.severity, origin=origin, title=f"{known.zh} / {known.en}", description=description,
+            severity=known.severity, origin=origin, title=known.zh, title_en=known.en, description=description,
             address=address, reporter_contact=reporter_contact, repeat_of=repeat_of, building_unit=building_unit,
             floor=floor, reporter_user=reporter_user,
         )

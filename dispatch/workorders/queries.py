@@ -103,7 +103,8 @@ _FILTERS = sql.SQL(
        AND (%(since)s::timestamptz IS NULL OR wo.created_at >= %(since)s)
        AND (%(until)s::timestamptz IS NULL OR wo.created_at < %(until)s)
        AND (%(search)s::text IS NULL OR wo.number ILIKE %(search)s OR wo.title ILIKE %(search)s
-            OR wo.description ILIKE %(search)s OR wo.address ILIKE %(search)s OR wo.address_key LIKE %(search_key)s)"""
+            OR wo.title_en ILIKE %(search)s OR wo.description ILIKE %(search)s OR wo.address ILIKE %(search)s
+            OR wo.address_key LIKE %(search_key)s)"""
 )
 
 

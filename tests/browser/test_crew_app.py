@@ -76,7 +76,7 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     assert int(crew.locator("body").get_attribute("data-chimes")) >= 1
     expect(row).to_contain_text("电梯故障")
     expect(row).to_contain_text("2单元 12F")
-    expect(row.locator(".due")).to_have_text(re.compile(r"^剩余 (\d\d:\d\d|\d+:\d\d)$"))
+    expect(row.locator(".due")).to_have_text(re.compile(r"^剩余 (\d+小时[0-5]\d分|\d+分[0-5]\d秒)$"))
     assert fits_the_phone(crew)
     shot(crew, "crew-01-new-order")
 
@@ -190,11 +190,21 @@ def test_an_order_reads_in_english_with_the_procedure_in_english(
     crew = login(browser, base_url, world, "crew", mobile=True, lang="en")
     expect(crew.locator(f'#orders li[data-order-id="{order_id}"] .due')).to_have_text(re.compile(r"^due in "))
     crew.goto(f"/crew/orders/{order_id}")
+    expect(crew.locator("#order-title")).to_have_text(re.compile(r"^WO-\d{8}-\d{4} Elevator fault$"))
+    expect(crew.locator("#order-due")).to_have_text(re.compile(r"^due in (\d+ h [0-5]\d min|\d+ min [0-5]\d s)$"))
     expect(crew.locator("#procedure li")).to_have_text(["maintainer diagnoses", "stops the lift if needed"])
     expect(crew.locator("#order-category")).to_have_text("Elevator fault")
     expect(crew.locator("#order-state")).to_have_text("New")
     assert fits_the_phone(crew)
     shot(crew, "crew-08-order-english")
+
+
+def test_an_order_reads_in_chinese_without_its_english_title(browser, base_url: str, world: World) -> None:
+    order_id = report(world, "电梯按钮失灵")
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    crew.goto(f"/crew/orders/{order_id}")
+    expect(crew.locator("#order-title")).to_have_text(re.compile(r"^WO-\d{8}-\d{4} 电梯故障$"))
+    expect(crew.locator("main")).not_to_contain_text("Elevator fault")
 
 
 def test_an_order_that_does_not_exist_is_the_friendly_404(browser, base_url: str, world: World) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.dashboard.world import World, on_site, open_order_from_alarms, verify_repair
+from tests.dashboard.world import World, on_site, open_emergency_draw, open_order_from_alarms, verify_repair
 
 from .conftest import login
 
@@ -57,8 +57,8 @@ def test_an_amount_that_is_not_money_is_refused_before_any_preview(browser, base
     expect(operator.locator("#shares")).to_have_count(0)
 
 
-def test_an_application_the_fund_refuses_shows_the_reason(browser, base_url: str, world: World,
-                                                          assessed_order: int, shot) -> None:
+def test_an_application_the_fund_refuses_shows_the_reason_in_chinese(browser, base_url: str, world: World,
+                                                                     assessed_order: int, shot) -> None:
     operator = login(browser, base_url, world, "operator")
     operator.goto("/fund-approvals/apply")
     operator.select_option("#work-order", str(assessed_order))
@@ -68,7 +68,7 @@ def test_an_application_the_fund_refuses_shows_the_reason(browser, base_url: str
     operator.fill("#estimate", "50000.00")
     operator.click("#preview-btn")
     operator.click("#submit-draw")
-    expect(operator.locator("form#apply .msg")).to_contain_text("the owners must vote")
+    expect(operator.locator("form#apply .msg")).to_have_text("超出授权金额，须经业主表决")
     expect(operator).to_have_url(re.compile(r"/fund-approvals/apply\?"))
     shot(operator, "own-06-draw-refused")
 
@@ -83,7 +83,7 @@ def test_a_draw_goes_from_application_to_approval_completion_and_the_public_boar
     draw_id = int(operator.url.rsplit("/", 1)[1])
     expect(operator.locator("#draw")).to_have_attribute("data-state", "pending")
     expect(operator.locator("#review-due")).to_contain_text("24:00 UTC+8")
-    expect(operator.locator("#time-left")).to_have_text(re.compile(r"^剩余 (\d+ 天 )?\d+:\d\d$"))
+    expect(operator.locator("#time-left")).to_have_text(re.compile(r"^剩余 (\d+ 天 )?\d+小时[0-5]\d分$"))
     shot(operator, "own-02-draw-applied")
 
     # The committee reviews it from its list and approves with a reason after confirming.
@@ -110,6 +110,27 @@ def test_a_draw_goes_from_application_to_approval_completion_and_the_public_boar
     operator.click("#board-link")
     expect(operator.locator(f'article.draw[data-draw-id="{draw_id}"] .total')).to_have_text("¥450.00")
     shot(operator, "own-05-board-disclosure")
+
+
+def test_the_draws_steps_read_in_the_readers_language(browser, base_url: str, world: World,
+                                                      assessed_order: int, shot) -> None:
+    from dispatch.fund.draws import list_draws
+    from ingest.database import connect
+
+    with connect(world.database_url) as conn:  # the order's draw, when another test applied for it already
+        drawn = [d.id for d in list_draws(conn, site_id=world.site_id) if d.work_order_id == assessed_order]
+    draw_id = drawn[0] if drawn else open_emergency_draw(world, order_id=assessed_order)
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/fund-approvals/{draw_id}")
+    opened = operator.locator("#steps tr").nth(1)
+    expect(opened).to_contain_text(re.compile(r"应急使用，预算 ¥\d+\.\d\d"))
+    expect(operator.locator("#steps")).not_to_contain_text("estimate")
+    shot(operator, "own-07-draw-steps-zh")
+    english = login(browser, base_url, world, "operator", lang="en")
+    english.goto(operator.url)
+    expect(english.locator("#steps tr").nth(1)).to_contain_text(re.compile(r"Emergency; estimate ¥\d+\.\d\d"))
+    expect(english.locator("#steps")).not_to_contain_text("预算")
+    shot(english, "own-08-draw-steps-en")
 
 
 def test_a_rejection_without_a_reason_is_not_sent(browser, base_url: str, world: World, engine) -> None:

@@ -127,7 +127,7 @@ def test_no_raw_state_code_shows_on_the_zh_cn_board_or_order_page(browser, base_
     assert not RAW_STATES.findall(page.inner_text("main"))
 
 
-def test_an_overdue_step_reads_overdue_by_h_mm_in_red(browser, base_url: str, world: World) -> None:
+def test_an_overdue_step_reads_overdue_by_hours_and_minutes_in_red(browser, base_url: str, world: World) -> None:
     from dispatch.complaints import file_complaint
     from ingest.database import connect
 
@@ -140,7 +140,7 @@ def test_an_overdue_step_reads_overdue_by_h_mm_in_red(browser, base_url: str, wo
     page.goto("/work-orders")
     timer = page.locator(f'article.wo[data-order-id="{order.id}"] .timer')
     expect(timer).to_have_class(re.compile("overdue"), timeout=10_000)
-    expect(timer).to_have_text(re.compile(r"^响应已超时 [1-9]:[0-5]\d$"))
+    expect(timer).to_have_text(re.compile(r"^响应已超时 [1-9]小时[0-5]\d分$"))
 
 
 def test_filters_and_the_closed_view_are_kept_in_the_address(browser, base_url: str, world: World) -> None:
@@ -155,8 +155,8 @@ def test_filters_and_the_closed_view_are_kept_in_the_address(browser, base_url: 
     expect(page.locator("#board")).to_be_hidden()
 
 
-def test_the_apis_refusal_is_shown_in_the_dialog(browser, base_url: str, world: World,
-                                                 order_at_work: tuple[int, str]) -> None:
+def test_the_apis_refusal_is_shown_in_the_dialog_in_chinese(browser, base_url: str, world: World, shot,
+                                                            order_at_work: tuple[int, str]) -> None:
     order_id, _ = order_at_work
     page = login(browser, base_url, world, "operator")
     page.goto(f"/work-orders/{order_id}")
@@ -165,7 +165,40 @@ def test_the_apis_refusal_is_shown_in_the_dialog(browser, base_url: str, world: 
         assert operator.post(f"/api/v1/work-orders/{order_id}/hold", json={"reason": "另一席位"}).status_code == 200
     page.fill("#wo-reason", "等待配件")
     page.click("#wo-dialog-ok")
-    expect(page.locator("#wo-dialog-error")).to_contain_text("ON_HOLD")
+    expect(page.locator("#wo-dialog-error")).to_have_text("工单状态已变化，不能执行此操作，请刷新页面后再试")
+    shot(page, "wo-12-refusal-zh")
+
+
+def test_an_alarm_orders_title_reads_in_the_readers_language_only(browser, base_url: str, world: World, shot,
+                                                                  order_at_work: tuple[int, str]) -> None:
+    order_id, number = order_at_work
+    with api_as(base_url, world, "operator") as operator:
+        order = operator.get(f"/api/v1/work-orders/{order_id}").json()
+    chinese, english = order["title"], order["title_en"]
+    for lang, shown, hidden in (("zh", chinese, english), ("en", english, chinese)):
+        page = login(browser, base_url, world, "operator", lang=lang)
+        page.goto(f"/work-orders?q={number}")
+        card = page.locator(f'article.wo[data-order-id="{order_id}"]')
+        expect(card.locator(".wo-title")).to_have_text(shown, timeout=10_000)
+        expect(card).not_to_contain_text(hidden)
+        shot(page, f"wo-13-board-title-{lang}")
+        page.goto(f"/work-orders/{order_id}")
+        expect(page.locator("h1")).to_contain_text(shown)
+        expect(page.locator("main")).not_to_contain_text(hidden)
+        shot(page, f"wo-14-order-title-{lang}")
+
+
+def test_a_running_clock_names_its_units(browser, base_url: str, world: World,
+                                         order_at_work: tuple[int, str]) -> None:
+    order_id, _ = order_at_work
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders/{order_id}")
+    expect(page.locator('#sla tr[data-step="resolve"] .timer')).to_have_text(
+        re.compile(r"^修复时限 剩余 (\d+小时[0-5]\d分|\d+分[0-5]\d秒)$"))
+    english = login(browser, base_url, world, "operator", lang="en")
+    english.goto(f"/work-orders/{order_id}")
+    expect(english.locator('#sla tr[data-step="resolve"] .timer')).to_have_text(
+        re.compile(r"^Resolve due in (\d+ h [0-5]\d min|\d+ min [0-5]\d s)$"))
 
 
 def test_the_committee_reads_an_order_without_actions_or_the_reporters_contact(browser, base_url: str,

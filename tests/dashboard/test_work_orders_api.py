@@ -24,6 +24,24 @@ def test_the_alarms_work_order_is_listed_with_its_sla_deadlines(api: TestClient,
     assert "reporter_contact" not in order
 
 
+def test_an_alarm_order_gives_its_title_in_chinese_and_in_english_apart(api: TestClient, as_role, trapped,
+                                                                       order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    order = api.get(f"/api/v1/work-orders/{order_id}", headers=as_role("operator")).json()
+    listed = next(o for o in api.get("/api/v1/work-orders?limit=500", headers=as_role("operator")).json()["items"]
+                  if o["id"] == order_id)
+    assert " / " not in order["title"] and any("\u4e00" <= ch <= "\u9fff" for ch in order["title"])
+    assert order["title_en"] and order["title_en"].isascii()
+    assert (listed["title"], listed["title_en"]) == (order["title"], order["title_en"])
+
+
+def test_the_english_title_finds_the_order(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    english = api.get(f"/api/v1/work-orders/{order_id}", headers=as_role("operator")).json()["title_en"]
+    found = api.get("/api/v1/work-orders", params={"q": english, "limit": 500}, headers=as_role("operator")).json()
+    assert order_id in [o["id"] for o in found["items"]]
+
+
 def test_the_board_filters_by_state(api: TestClient, as_role, trapped, order_for) -> None:
     order_id = _order(api, as_role, trapped, order_for)
     state = api.get(f"/api/v1/work-orders/{order_id}", headers=as_role("operator")).json()["state"]

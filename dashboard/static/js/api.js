@@ -10,7 +10,8 @@ export async function api(path, { method = 'GET', body, form } = {}) {
   else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   const res = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
   const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new Error(data?.error?.message ?? `HTTP ${res.status}`);
+  // The error keeps its code and details, so a page can say why in the reader's language (details.reason).
+  if (!res.ok) throw Object.assign(new Error(data?.error?.message ?? `HTTP ${res.status}`), data?.error ?? {});
   return data;
 }
 

@@ -4,6 +4,7 @@
 // confirmation; the 12345 / owner-report ticket form.
 import { api, el, i18n, live } from './api.js';
 import { confirmAction } from './wo_actions.js';
+import { refusal } from './refusal.js';
 import { dueText, fill, siteTime, zoneOffset } from './wo_clock.js';
 
 const OPEN = ['NEW', 'ACKED', 'DISPATCHED', 'EN_ROUTE', 'ON_SITE', 'IN_PROGRESS', 'ON_HOLD', 'RESOLVED'];
@@ -37,7 +38,8 @@ function remember() {
   history.replaceState(null, '', `${location.pathname}${params.size ? `?${params}` : ''}`);
 }
 
-const title = (o) => { const [zh, en] = (o.title ?? '').split(' / '); return (document.documentElement.lang === 'en' ? en : zh) || o.title; };
+// The title in the reader's language: the English one where the system wrote one, else the title as stored.
+const title = (o) => (document.documentElement.lang === 'en' && o.title_en) || o.title;
 const zoneOf = (o) => zones[o.site_id] || 'Asia/Shanghai';
 const place = (o) => [names.sites[o.site_id] ?? o.site_id, o.building_unit, o.floor, o.address || names.devices[o.device_id]]
   .filter(Boolean).join(' · ');
@@ -178,7 +180,7 @@ async function refresh() {
   if (loading) { again = true; return; }
   loading = load()
     .then(() => { errorBox.hidden = true; })
-    .catch((err) => { errorBox.textContent = err.message; errorBox.hidden = false; });
+    .catch((err) => { errorBox.textContent = refusal(err); errorBox.hidden = false; });
   await loading;
   loading = null;
   if (again) { again = false; refresh(); }
@@ -240,7 +242,7 @@ document.getElementById('ticket-form')?.addEventListener('submit', async (e) => 
     msg.textContent = `✓ ${order.number}`;
     e.target.reset();
     refresh();
-  } catch (err) { msg.textContent = err.message; }
+  } catch (err) { msg.textContent = refusal(err); }
 });
 
 if (!linked) {

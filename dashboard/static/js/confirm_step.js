@@ -1,5 +1,7 @@
 // The confirmation before a step that cannot be undone (approve, reject, complete, close a vote): the page's
 // <dialog id="confirm"> (templates/_confirm.html) asks the question; resolves true on confirm.
+import { refusal } from './refusal.js';
+
 export function confirmStep(question, detail = '') {
   const dialog = document.getElementById('confirm');
   dialog.querySelector('#confirm-text').textContent = question;
@@ -13,8 +15,8 @@ export function confirmStep(question, detail = '') {
   });
 }
 
-// Show an API error by its message next to the control that caused it.
+// Show an API error in the reader's language next to the control that caused it.
 export function showError(box, err) {
   const msg = box.querySelector('.msg') ?? box.parentElement.querySelector('.msg');
-  if (msg) msg.textContent = err.message;
+  if (msg) msg.textContent = refusal(err);
 }

@@ -2,6 +2,7 @@
 // from the API (console=true), latched alarms marked, bulk acknowledge, a P0 sound that repeats until every P0 is
 // acknowledged (mute for 5 minutes), live updates from the event stream.
 import { api, el, i18n, lang, live } from './api.js';
+import { ask, tell } from './confirm_dialog.js';
 
 const PAGE = 50;
 const REPEAT_MS = 4000;           // the P0 sound repeats this often while a P0 is unacknowledged
@@ -134,25 +135,16 @@ setInterval(() => {
 }, 1000);
 
 // --- dialogs and actions ---
-function ask(heading, question, { assignee = false, hours = false } = {}) {
-  document.getElementById('action-title').textContent = heading;
-  document.getElementById('action-question').textContent = question;
-  document.getElementById('assignee-row').hidden = !assignee;
-  document.getElementById('hours-row').hidden = !hours;
-  document.getElementById('comment').value = '';
-  dialog.returnValue = '';
-  dialog.showModal();
-  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+async function confirmed(heading, question, { assignee = false, hours = false } = {}) {
+  const rows = [[document.getElementById('assignee-row'), assignee], [document.getElementById('hours-row'), hours]];
+  return (await ask(dialog, { heading, question, rows, cleared: [document.getElementById('comment')] })) === 'ok';
 }
 
-function showError(message) {
-  errorBox.textContent = message;
-  errorBox.hidden = !message;
-}
+const showError = (message) => tell(errorBox, message);
 
 async function act(kind, alarm) {
   const question = i18n.confirm_one.replace('{action}', i18n[kind]).replace('{title}', title(alarm));
-  if (!(await ask(`${i18n[kind]} · ${title(alarm)}`, question, { assignee: kind === 'assign', hours: kind === 'silence' }))) return;
+  if (!(await confirmed(`${i18n[kind]} · ${title(alarm)}`, question, { assignee: kind === 'assign', hours: kind === 'silence' }))) return;
   const comment = document.getElementById('comment').value;
   try {
     if (kind === 'assign') {
@@ -174,7 +166,7 @@ async function act(kind, alarm) {
 bulkButton.addEventListener('click', async () => {
   const ids = [...selected];
   if (!ids.length) return;
-  if (!(await ask(i18n.bulk_ack, i18n.confirm_bulk.replace('{n}', ids.length)))) return;
+  if (!(await confirmed(i18n.bulk_ack, i18n.confirm_bulk.replace('{n}', ids.length)))) return;
   const comment = document.getElementById('comment').value.trim();
   if (!comment) { showError(i18n.comment_required); return; }
   try {

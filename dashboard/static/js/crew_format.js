@@ -1,5 +1,6 @@
-// Crew app formatting: the estate's local time with its zone marker, and durations as mm:ss, h:mm or days.
+// Crew app formatting: the estate's local time with its zone marker, and durations with their units (wo_clock.js).
 import { i18n, lang } from './api.js';
+import { span } from './wo_clock.js';
 
 export const say = (key, values = {}) =>
   Object.entries(values).reduce((text, [k, v]) => text.replace(`{${k}}`, v), i18n[key] ?? key);
@@ -27,17 +28,7 @@ export const siteClock = (iso, zone = 'Asia/Shanghai') => new Date(iso).toLocale
 export const siteDay = (iso, zone = 'Asia/Shanghai') =>
   new Date(iso).toLocaleDateString('en-CA', { timeZone: zone });
 
-// A length of time: mm:ss under an hour, h:mm under a day, then days and h:mm; never negative.
-export function span(ms) {
-  const s = Math.floor(Math.abs(ms) / 1000);
-  const two = (n) => String(n).padStart(2, '0');
-  if (s < 3600) return `${two(Math.floor(s / 60))}:${two(s % 60)}`;
-  const hm = (secs) => `${Math.floor(secs / 3600)}:${two(Math.floor((secs % 3600) / 60))}`;
-  if (s < 86400) return hm(s);
-  return `${say('crew_days', { d: Math.floor(s / 86400) })} ${hm(s % 86400)}`;
-}
-
-// "due in 12:30" or "overdue by 1:05", and whether it is late.
+// "due in 12 min 30 s" or "overdue by 1 h 05 min", and whether it is late.
 export function dueText(iso, now = Date.now()) {
   const left = new Date(iso) - now;
   return { text: say(left < 0 ? 'crew_overdue_by' : 'crew_due_in', { t: span(left) }), overdue: left < 0 };

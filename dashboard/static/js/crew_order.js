@@ -4,6 +4,7 @@
 // tap without network is kept and sent when the network is back.
 import { api, el, i18n, lang } from './api.js';
 import { FINISHED, STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
+import { refusal } from './refusal.js';
 import { enqueue, items, onChange } from './crew_outbox.js';
 import { Offline, keep, sendKept, upload, waiting } from './crew_photos.js';
 import { meaning, showSync } from './crew_sync.js';
@@ -70,7 +71,7 @@ function facts(o) {
   $('callback').hidden = !contact;
   $('callback').replaceChildren(...(contact ? [el('a', { class: 'call', href: `tel:${contact.replace(/[^0-9+]/g, '')}` },
     `☎ ${say('crew_call')} ${contact}`)] : []));
-  $('description').textContent = o.description || o.title || '';
+  $('description').textContent = o.description || titleOf(o) || '';
 }
 
 function dueTimes(o) {
@@ -101,6 +102,9 @@ function spent(e) {
   return said.length ? el('div', { class: 'spent' }, said.join(' · ')) : null;
 }
 
+// The title in the reader's language: the English one where the system wrote one, else the title as stored.
+const titleOf = (o) => (lang === 'en' && o.title_en) || o.title;
+
 // The system writes its notes (alarm feed, offers, escalations) in English; a Chinese page shows people's notes.
 const noteOf = (e) => (e.actor?.startsWith('system:') && lang !== 'en' ? null : e.note);
 
@@ -114,7 +118,7 @@ function history(o) {
 function render(o, { stale = null } = {}) {
   order = o;
   zone = places.zones?.[o.site_id] || 'Asia/Shanghai';
-  $('order-title').textContent = `${o.number ?? `#${o.id}`} ${o.title ?? ''}`;
+  $('order-title').textContent = `${o.number ?? `#${o.id}`} ${titleOf(o) ?? ''}`;
   $('order-sev').textContent = o.severity;
   $('order-sev').className = `badge ${o.severity}`;
   $('order-category').textContent = places.categories?.[o.category] ?? o.category;
@@ -141,7 +145,7 @@ async function load() {
   } catch (err) {
     const cached = JSON.parse(localStorage.getItem(CACHE) || 'null');
     if (cached) render(cached.order, { stale: cached.at });
-    else msg.textContent = err.message;
+    else msg.textContent = refusal(err);
   }
 }
 

@@ -5,16 +5,11 @@ import { dismiss, onChange, status } from './crew_outbox.js';
 
 const SENT_SHOWN_MS = 10000;
 
-/** What a refusal means, in the crew member's language (the server's own words when it is not a usual one). */
+/** What a refusal means, in the crew member's language (the server's own words only when it is not a usual one:
+ * they are English, kept for API clients). */
 export function meaning(item) {
   const key = `crew_refused_${item.code}`;
   return key in i18n ? i18n[key] : item.reason;
-}
-
-/** A refusal in full: what it means, then the server's own words. */
-export function refusal(item) {
-  const said = meaning(item);
-  return said === item.reason ? said : `${said} (${item.reason})`;
 }
 
 export function showSync(node) {
@@ -29,7 +24,7 @@ export function showSync(node) {
       setTimeout(() => render(status()), SENT_SHOWN_MS);
     }
     for (const f of s.failed) {
-      parts.push(el('p', { class: 'failed' }, say('crew_sync_failed', { reason: refusal(f) }), ' ',
+      parts.push(el('p', { class: 'failed' }, say('crew_sync_failed', { reason: meaning(f) }), ' ',
         el('button', { type: 'button', class: 'dismiss', onclick: () => dismiss(f.id) }, say('crew_dismiss'))));
     }
     node.replaceChildren(...parts);

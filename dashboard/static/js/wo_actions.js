@@ -1,7 +1,9 @@
 // The control room's actions on a work order (ack, assign/reassign, hold, resume, cancel, false alarm, verify,
 // close, reopen): each asks for confirmation with a reason in the #wo-dialog (templates/wo_dialog.html) before it
-// calls POST /api/v1/work-orders/{id}/<action>; the API's refusal is shown in the dialog, word for word.
+// calls POST /api/v1/work-orders/{id}/<action>; the API's refusal is shown in the dialog in the reader's language.
 import { api, el, i18n } from './api.js';
+import { ask, tell } from './confirm_dialog.js';
+import { refusal } from './refusal.js';
 import { fill } from './wo_clock.js';
 
 const dialog = document.getElementById('wo-dialog');
@@ -33,48 +35,40 @@ async function fillCrew(order) {
   }
 }
 
-function show(message) {
-  problem.textContent = message;
-  problem.hidden = !message;
-}
+const show = (message) => tell(problem, message);
 
 // Ask, then act. Resolves to the order as the API returns it, or null when the operator cancelled.
-export function confirmAction(order, action) {
+export async function confirmAction(order, action) {
   const label = i18n[`wo_act_${action}`];
-  document.getElementById('wo-dialog-title').textContent = label;
-  document.getElementById('wo-dialog-question').textContent = fill(i18n.wo_confirm, { action: label, number: order.number });
+  const picks = PICKS_CREW.has(action);
   dialog.dataset.action = action;
-  reason.value = '';
   show('');
-  memberRow.hidden = !PICKS_CREW.has(action);
-  member.required = PICKS_CREW.has(action);
-  if (PICKS_CREW.has(action)) fillCrew(order).catch((err) => show(err.message));
-  dialog.showModal();
+  member.required = picks;
+  const closed = ask(dialog, { heading: label, question: fill(i18n.wo_confirm, { action: label, number: order.number }),
+    rows: [[memberRow, picks]], cleared: [reason] });
+  if (picks) fillCrew(order).catch((err) => show(refusal(err)));
   reason.focus();
-  return new Promise((resolve) => {
-    let result = null;
-    const submit = async (event) => {
-      event.preventDefault();
-      const why = reason.value.trim();
-      if (!why) { show(i18n.wo_reason_required); return; }
-      if (PICKS_CREW.has(action) && !member.value) { show(i18n.wo_pick_member); return; }
-      const body = PICKS_CREW.has(action) ? { crew_member_id: member.value, reason: why } : { reason: why };
-      ok.disabled = true;
-      try {
-        result = await api(`/api/v1/work-orders/${order.id}/${PATHS[action] ?? action}`, { method: 'POST', body });
-        dialog.close();
-      } catch (err) {
-        show(err.message);
-      } finally {
-        ok.disabled = false;
-      }
-    };
-    form.addEventListener('submit', submit);
-    dialog.addEventListener('close', () => {
-      form.removeEventListener('submit', submit);
-      resolve(result);
-    }, { once: true });
-  });
+  let result = null;
+  const submit = async (event) => {
+    event.preventDefault();
+    const why = reason.value.trim();
+    if (!why) { show(i18n.wo_reason_required); return; }
+    if (picks && !member.value) { show(i18n.wo_pick_member); return; }
+    const body = picks ? { crew_member_id: member.value, reason: why } : { reason: why };
+    ok.disabled = true;
+    try {
+      result = await api(`/api/v1/work-orders/${order.id}/${PATHS[action] ?? action}`, { method: 'POST', body });
+      dialog.close();
+    } catch (err) {
+      show(refusal(err));
+    } finally {
+      ok.disabled = false;
+    }
+  };
+  form.addEventListener('submit', submit);
+  await closed;
+  form.removeEventListener('submit', submit);
+  return result;
 }
 
 // Only operators and admins get the dialog: the committee's and the sub-district's pages have none.
