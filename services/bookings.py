@@ -19,6 +19,7 @@ from psycopg.rows import class_row
 
 from services.catalog import get_service
 from services.errors import Conflict, Invalid, NotFound
+from services.slots import check_slot
 
 Canceller = Literal["owner", "operator"]
 OWNER_CANCELS_FROM = ("requested",)
@@ -72,18 +73,16 @@ def book(conn: psycopg.Connection, *, service_id: int, household_id: str, site_i
          slot_end: datetime, note: str, actor: str, now: datetime | None = None) -> Booking:
     """Book a published bookable service of ``site_id`` for ``household_id`` at its price of today.
 
-    ``Invalid`` for a slot that does not start in the future or ends before it starts; ``Conflict`` for a service
-    that is not bookable, not published or has no price in effect; ``NotFound`` for a service of another estate."""
+    An ``Invalid`` subclass for a slot that breaks a booking rule (``services.slots``: notice, horizon, end after
+    start, a length the price can bill); ``Conflict`` for a service that is not bookable, not published or has no
+    price in effect; ``NotFound`` for a service of another estate."""
     now = now or datetime.now(UTC)
-    if slot_start.tzinfo is None or slot_end.tzinfo is None:
-        raise Invalid("slot times need a time zone")
-    if slot_start <= now or slot_end <= slot_start:
-        raise Invalid("the wished slot must start in the future and end after it starts")
     service = get_service(conn, service_id, now=now)
     if service.site_id != site_id:
         raise NotFound(f"service {service_id} not found")
     if not (service.bookable and service.published) or service.price is None or service.unit is None:
         raise Conflict(f"{service.name} cannot be booked")
+    check_slot(slot_start, slot_end, service.unit, now, service.min_slot_minutes)
     row = conn.execute(
         """INSERT INTO service_bookings (site_id, service_id, household_id, booked_by, slot_start, slot_end, note,
                price, unit, state, requested_at)

@@ -61,6 +61,7 @@ class Service:
     price: Decimal | None = None
     unit: str | None = None
     price_since: date | None = None
+    min_slot_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class NewService:
     name_en: str | None = None
     bookable: bool = False
     published: bool = True
+    min_slot_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class ServiceChange:
     standard: str | None = None
     bookable: bool | None = None
     published: bool | None = None
+    min_slot_minutes: int | None = None
 
 
 def _money(amount: Decimal, what: str) -> Decimal:
@@ -124,11 +127,11 @@ def create_service(conn: psycopg.Connection, site_id: str, service: NewService, 
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO service_items (site_id, code, kind, name, name_en, content, standard, bookable, published,
-                   created_by, created_at, updated_by, updated_role, updated_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   min_slot_minutes, created_by, created_at, updated_by, updated_role, updated_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (site_id, code) DO NOTHING RETURNING id""",
             (site_id, service.code, service.kind, service.name, service.name_en, service.content, service.standard,
-             service.bookable, service.published, actor, now, actor, role, now),
+             service.bookable, service.published, service.min_slot_minutes, actor, now, actor, role, now),
         ).fetchone()
         if row is None:
             raise Conflict(f"{site_id} already lists a service {service.code!r}")
@@ -150,10 +153,11 @@ def update_service(conn: psycopg.Connection, service_id: int, change: ServiceCha
     conn.execute(
         """UPDATE service_items SET name = coalesce(%s, name), name_en = coalesce(%s, name_en),
                content = coalesce(%s, content), standard = coalesce(%s, standard), bookable = %s,
-               published = coalesce(%s, published), updated_by = %s, updated_role = %s, updated_at = %s
+               published = coalesce(%s, published), min_slot_minutes = coalesce(%s, min_slot_minutes),
+               updated_by = %s, updated_role = %s, updated_at = %s
            WHERE id = %s""",
-        (change.name, change.name_en, change.content, change.standard, bookable, change.published, actor, role,
-         now or datetime.now(UTC), service_id),
+        (change.name, change.name_en, change.content, change.standard, bookable, change.published,
+         change.min_slot_minutes, actor, role, now or datetime.now(UTC), service_id),
     )
     return get_service(conn, service_id, now=now)
 
@@ -206,7 +210,7 @@ def get_service(conn: psycopg.Connection, service_id: int, *, now: datetime | No
         cur.execute(
             """SELECT s.id, s.site_id, s.code, s.kind, s.name, s.name_en, s.content, s.standard, s.bookable,
                        s.published, s.updated_by, s.updated_role, s.updated_at, p.price, p.unit,
-                       p.effective_from AS price_since
+                       p.effective_from AS price_since, s.min_slot_minutes
                 FROM service_items s LEFT JOIN LATERAL (
                     SELECT price, unit, effective_from FROM service_prices
                     WHERE service_id = s.id AND effective_from <= %(today)s ORDER BY effective_from DESC LIMIT 1
@@ -224,7 +228,7 @@ def list_services(conn: psycopg.Connection, site_id: str, *, kinds: tuple[str, .
         cur.execute(
             """SELECT s.id, s.site_id, s.code, s.kind, s.name, s.name_en, s.content, s.standard, s.bookable,
                        s.published, s.updated_by, s.updated_role, s.updated_at, p.price, p.unit,
-                       p.effective_from AS price_since
+                       p.effective_from AS price_since, s.min_slot_minutes
                 FROM service_items s LEFT JOIN LATERAL (
                     SELECT price, unit, effective_from FROM service_prices
                     WHERE service_id = s.id AND effective_from <= %(today)s ORDER BY effective_from DESC LIMIT 1

@@ -39,7 +39,8 @@ def seed_demo(conn: psycopg.Connection, site_id: str, *, actor: str, now: dateti
         new = catalog.NewService(
             code=raw["code"], kind=raw["kind"], name=raw["name"], name_en=raw.get("name_en"), content=raw["content"],
             standard=raw["standard"], price=Decimal(raw["price"]), unit=raw["unit"], basis=raw["basis"],
-            effective_from=data["contract_start"], bookable=raw.get("bookable", False))
+            effective_from=data["contract_start"], bookable=raw.get("bookable", False),
+            min_slot_minutes=raw.get("min_slot_minutes"))
         by_code[new.code] = catalog.create_service(conn, site_id, new, actor=actor, role=ROLE, now=now)
     for raw in data["price_adjustments"]:
         catalog.adjust_price(conn, by_code[raw["code"]].id, price=Decimal(raw["price"]), unit=raw["unit"],

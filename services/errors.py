@@ -26,3 +26,31 @@ class Forbidden(ServicesError, PermissionError):
 
 class Invalid(ServicesError, ValueError):
     """The request's content breaks a domain rule (HTTP 422)."""
+
+
+class SlotNotAhead(Invalid):
+    """The wished slot starts too soon (or in the past): the service centre needs notice to send someone."""
+
+
+class SlotTooFarAhead(Invalid):
+    """The wished slot starts beyond the booking horizon."""
+
+
+class SlotEndsBeforeStart(Invalid):
+    """The wished slot ends at or before its start."""
+
+
+class SlotShorterThanUnit(Invalid):
+    """The slot is shorter than the service's priced unit ("元/2小时") or the shortest visit window."""
+
+
+class SlotShorterThanMinimum(Invalid):
+    """The slot is shorter than the service's own minimum (its standard's "2小时起", ``min_slot_minutes``)."""
+
+
+class SlotNotWholeUnits(Invalid):
+    """A service priced by time is booked in whole units of its price (2 h, 4 h for "元/2小时")."""
+
+
+class SlotTooLong(Invalid):
+    """The slot is longer than one working day: that is several bookings."""

@@ -40,6 +40,8 @@ class ServiceIn(BaseModel):
     effective_from: date
     bookable: bool = False
     published: bool = True
+    min_slot_minutes: int | None = Field(None, ge=1, le=480, description="shortest bookable slot, as the standard "
+                                         "promises it (\"2小时起\" is 120); default: one priced unit or one hour")
 
 
 class ServicePatch(BaseModel):
@@ -49,6 +51,7 @@ class ServicePatch(BaseModel):
     standard: str | None = Field(None, min_length=1, max_length=2000)
     bookable: bool | None = None
     published: bool | None = None
+    min_slot_minutes: int | None = Field(None, ge=1, le=480)
 
 
 class PriceIn(BaseModel):

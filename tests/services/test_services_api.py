@@ -179,10 +179,65 @@ def test_a_booking_is_rated_once_from_1_to_5_after_it_is_done(api: TestClient, a
     assert _act(api, as_role, made["id"], "rate", "owner", rating=1).status_code == 409
 
 
+def _book_at(api: TestClient, as_role, service_id: int, start: datetime, hours: float):
+    return api.post("/api/v1/bookings", json={"service_id": service_id, "slot_start": start.isoformat(),
+                                              "slot_end": (start + timedelta(hours=hours)).isoformat()},
+                    headers=as_role("owner"))
+
+
+def _reason(res) -> str:
+    assert res.status_code == 422, res.text
+    return res.json()["error"]["details"]["reason"]
+
+
+def test_a_slot_needs_an_hours_notice(api: TestClient, as_role, new_service) -> None:
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    assert _reason(_book_at(api, as_role, new_service()["id"], soon, 1)) == "SlotNotAhead"
+
+
 def test_a_slot_in_the_past_is_refused(api: TestClient, as_role, new_service) -> None:
-    res = api.post("/api/v1/bookings", json={"service_id": new_service()["id"], **_slot(days=-1)},
-                   headers=as_role("owner"))
-    assert res.status_code == 422
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    assert _reason(_book_at(api, as_role, new_service()["id"], yesterday, 1)) == "SlotNotAhead"
+
+
+def test_a_slot_beyond_ninety_days_is_refused(api: TestClient, as_role, new_service) -> None:
+    far = datetime.now(UTC) + timedelta(days=91)
+    assert _reason(_book_at(api, as_role, new_service()["id"], far, 1)) == "SlotTooFarAhead"
+
+
+def test_a_slot_ending_before_it_starts_is_refused(api: TestClient, as_role, new_service) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    assert _reason(_book_at(api, as_role, new_service()["id"], start, -1)) == "SlotEndsBeforeStart"
+
+
+def test_a_slot_shorter_than_the_priced_unit_is_refused(api: TestClient, as_role, new_service) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    service = new_service(unit="元/2小时")["id"]
+    assert _reason(_book_at(api, as_role, service, start, 1)) == "SlotShorterThanUnit"
+
+
+def test_a_time_priced_service_is_booked_in_whole_units(api: TestClient, as_role, new_service) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    service = new_service(unit="元/2小时")["id"]
+    assert _reason(_book_at(api, as_role, service, start, 3)) == "SlotNotWholeUnits"
+    assert _book_at(api, as_role, service, start, 4).status_code == 201
+
+
+def test_a_slot_shorter_than_the_services_own_minimum_is_refused(api: TestClient, as_role, new_service) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    service = new_service(unit="元/小时", standard="2小时起", min_slot_minutes=120)["id"]
+    assert _reason(_book_at(api, as_role, service, start, 1)) == "SlotShorterThanMinimum"
+    assert _book_at(api, as_role, service, start, 2).status_code == 201
+
+
+def test_a_visit_window_is_at_least_an_hour(api: TestClient, as_role, new_service) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    assert _reason(_book_at(api, as_role, new_service()["id"], start, 0.5)) == "SlotShorterThanUnit"
+
+
+def test_a_slot_longer_than_a_working_day_is_refused(api: TestClient, as_role, new_service) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    assert _reason(_book_at(api, as_role, new_service(unit="元/小时")["id"], start, 9)) == "SlotTooLong"
 
 
 def test_a_service_that_is_not_bookable_cannot_be_booked(api: TestClient, as_role, new_service) -> None:
