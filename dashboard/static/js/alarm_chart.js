@@ -2,9 +2,10 @@
 // event rule the device's first few), from 30 min before the alarm to 30 min after it cleared or to now, in the
 // estate's wall-clock time with the zone on the axis (chart_kit.js); the alarm's raise, return to normal,
 // acknowledgement and clearing as labelled vertical lines; the rule's threshold as a band beyond its value;
-// a state metric as steps with the catalogue's labels on the value axis.
+// a measurement as its bucket averages with the minima and maxima dotted; a state metric as steps with the
+// catalogue's labels on the value axis.
 import { i18n } from './api.js';
-import { estateClock, thresholdMarks, timeAxis, valueAxis, valueRange, valueText } from './chart_kit.js';
+import { estateClock, fmt, thresholdMarks, timeAxis, valueAxis, valueRange, valueText } from './chart_kit.js';
 
 const config = JSON.parse(document.getElementById('alarm-charts').textContent);
 const clock = estateClock(config.zone);
@@ -38,7 +39,9 @@ function option(chart, points) {
       trigger: 'axis',
       formatter: (items) => {
         const p = items[0]?.data;
-        return p ? `${clock.wallText(p[0], p[4])}<br>${chart.name}: <b>${valueText(chart, p[1])}</b>${unit} (${i18n.avg})` : '';
+        if (!p) return '';
+        const range = chart.state ? '' : `<br>${i18n.min} ${fmt(p[2])} · ${i18n.max} ${fmt(p[3])}`;
+        return `${clock.wallText(p[0], p[4])}<br>${chart.name}: <b>${valueText(chart, p[1])}</b>${unit} (${i18n.avg})${range}`;
       },
     },
     xAxis: timeAxis(clock, startMs, endMs),
@@ -47,8 +50,17 @@ function option(chart, points) {
       step: chart.state ? 'end' : false, connectNulls: false, encode: { x: 0, y: 1 },
       lineStyle: { width: 1.5, color: '#4fc3f7' }, itemStyle: { color: '#4fc3f7' },
       markArea: { silent: true, data: areas },
-      markLine: { silent: true, symbol: 'none', data: [...momentLines(), ...lines] } }],
+      markLine: { silent: true, symbol: 'none', data: [...momentLines(), ...lines] } }, ...spread(chart, points)],
   };
+}
+
+// A measurement's lowest and highest reading of each bucket as faint dotted lines: a peak of a few seconds
+// (what an overspeed is) hides in a 30-second average.
+function spread(chart, points) {
+  if (chart.state) return [];
+  return [[2, i18n.min], [3, i18n.max]].map(([column, name]) => ({ type: 'line', name, data: points,
+    encode: { x: 0, y: column }, showSymbol: false, silent: true, connectNulls: false,
+    lineStyle: { width: 1, type: 'dotted', color: '#4fc3f7', opacity: 0.6 } }));
 }
 
 if (typeof echarts === 'undefined') {

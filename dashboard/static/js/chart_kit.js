@@ -74,7 +74,9 @@ export function valueAxis(chart, lo, hi) {
   if (!chart.labels?.length) {
     return { type: 'value', min: Number(lo.toPrecision(6)), max: Number(hi.toPrecision(6)), name: chart.unit,
       minInterval: chart.state ? 1 : 0, nameTextStyle: { color: '#8a9bb0' },
-      axisLabel: { color: '#8a9bb0', formatter: (v) => fmt(v) }, splitLine: { lineStyle: { color: '#1d2a3a' } } };
+      // the margins are not round numbers (1.08 above a tick of 1): only the ticks are labelled
+      axisLabel: { color: '#8a9bb0', formatter: (v) => fmt(v), showMinLabel: false, showMaxLabel: false },
+      splitLine: { lineStyle: { color: '#1d2a3a' } } };
   }
   const labels = new Map(chart.labels);
   const codes = chart.labels.map(([code]) => code);
