@@ -17,7 +17,8 @@ from dashboard.security import Conn, check_site, scope_site
 from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.draw_steps import draw_steps
 from dashboard.ui.estate_accounts import estate_accounts
-from dashboard.ui.rendering import page_user, render
+from dashboard.ui.homes import home_names
+from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from dispatch.fund import account, draws, estate, ledger
 from dispatch.fund.apportion import apportion
@@ -154,7 +155,7 @@ def apply(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(
             shown = preview(conn, order.site_id, scope_type, scope_id, amount, settings.effective_basis)
     return render(request, "draw_apply.html", user, page="fund", orders=orders, order=order, scope_type=scope_type,
                   scope_id=scope_id or "", estimate=estimate or "", preview=shown, kind=kind, item=item,
-                  contractor=contractor,
+                  contractor=contractor, homes=order and home_names(conn, order.site_id),
                   bad_estimate=bool(estimate) and amount is None)
 
 
@@ -177,6 +178,7 @@ def draw_page(draw_id: int, request: Request, conn: Conn,
     steps = draw_steps(draws.draw_events(conn, draw.id), zone)
     left = time_left(draw.review_due_at, datetime.now(UTC)) if draw.state == "pending" and draw.review_due_at else None
     return render(request, "draw.html", user, page="fund", draw=draw, order=order, preview=shares, steps=steps,
+                  homes=home_names(conn, draw.site_id),
                   review_due=review_deadline(draw.review_due_at, zone) if draw.review_due_at else None,
                   opened=local_time(draw.opened_at, zone), left=left,
                   can_decide=user.role == draw.route and draw.state == "pending",
@@ -196,6 +198,7 @@ def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_use
     years = sorted({line.created_at.astimezone(zone).year for line in lines}, reverse=True)
     charged = [line for line in lines if line.kind == "draw"]
     return render(request, "my_fund.html", user, page="my_fund", household=household,
+                  home=home_names(conn, household.site_id).household(household, lang_of(request)),
                   balance=ledger.balance(conn, household.id), lines=lines, years=years, charged=charged,
                   when=lambda at: local_time(at, zone),
                   accounts=estate_accounts(conn, household.site_id, drafts=False))

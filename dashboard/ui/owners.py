@@ -14,7 +14,8 @@ from dashboard import roles
 from dashboard.security import Conn
 from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.estate_accounts import estate_accounts
-from dashboard.ui.rendering import page_user, render
+from dashboard.ui.homes import HomeNames, home_names
+from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from dispatch import complaints
 from dispatch.fund import estate, votes
@@ -65,6 +66,37 @@ def _turnout(conn: Conn, vote: votes.Vote) -> Turnout:
                    sum((h.exclusive_area for h in homes), Decimal(0)))
 
 
+@dataclass(frozen=True)
+class ScopeChoice:
+    """A place a vote can cover, with the electorate it would have if opened now: homes and exclusive area."""
+
+    site_id: str
+    type: str
+    id: str
+    label: str
+    homes: int
+    area: Decimal
+
+
+def scope_choices(conn: Conn, site_id: str, names: HomeNames, lang: str) -> list[ScopeChoice]:
+    """The whole estate, then each building and each of its units, each with its homes and exclusive area (what
+    the quorum is counted on); a building or unit without homes cannot hold a vote and is left out."""
+    homes = estate.list_households(conn, site_id)
+
+    def choice(scope_type: str, scope_id: str, label: str, members: list[estate.Household]) -> ScopeChoice:
+        return ScopeChoice(site_id, scope_type, scope_id, label, len(members),
+                           sum((h.exclusive_area for h in members), Decimal(0)))
+
+    chosen = [choice("site", site_id, "", homes)]
+    for building_id in sorted({h.building_id for h in homes}):
+        in_building = [h for h in homes if h.building_id == building_id]
+        chosen.append(choice("building", building_id, names.building(building_id, lang), in_building))
+        for unit_id in sorted({h.unit_id for h in in_building}):
+            chosen.append(choice("unit", unit_id, names.scope("unit", unit_id, lang),
+                                 [h for h in in_building if h.unit_id == unit_id]))
+    return chosen
+
+
 def vote_view(conn: Conn, vote: votes.Vote, *, household_id: str | None = None) -> VoteView:
     """What a page needs of one vote."""
     zone = registry.site_timezone(conn, vote.site_id)
@@ -97,11 +129,15 @@ def votes_page(request: Request, conn: Conn,
     """The owners' votes of the user's estates: the steward opens and closes them; everyone here reads the
     turnout, the thresholds and the published results, and each estate's shared-part year and annual disclosures."""
     sites = _sites(conn, user)
+    lang = lang_of(request)
+    names = {s.id: home_names(conn, s.id) for s in sites}
     views = [vote_view(conn, v) for s in sites for v in votes.list_votes(conn, s.id)]
+    steward_sites = _steward_sites(conn, user, sites) if user.role in roles.APPROVERS else []
     zone = registry.site_timezone(conn, sites[0].id) if sites else None
     default_close = (datetime.now(zone) + timedelta(days=DEFAULT_VOTE_DAYS)).strftime("%Y-%m-%dT%H:%M") if zone else ""
     return render(request, "votes.html", user, page="votes", views=views, sites=sites,
-                  steward_sites=_steward_sites(conn, user, sites) if user.role in roles.APPROVERS else [],
+                  steward_sites=steward_sites, homes=names,
+                  scopes=[c for site in steward_sites for c in scope_choices(conn, site, names[site], lang)],
                   rules=list(load_vote_rules().values()), default_close=default_close,
                   offset=zone and local_time(datetime.now(zone), zone).rsplit(" ", 1)[1],
                   iso_offset=zone and datetime.now(zone).isoformat()[-6:],
@@ -115,7 +151,8 @@ def my_votes(request: Request, conn: Conn, user: Annotated[User, Depends(page_us
     views = [] if household is None else [
         vote_view(conn, v, household_id=household.id)
         for v in votes.list_votes(conn, household.site_id, household_id=household.id)]
-    return render(request, "my_votes.html", user, page="my_votes", household=household, views=views)
+    return render(request, "my_votes.html", user, page="my_votes", household=household, views=views,
+                  homes={household.site_id: home_names(conn, household.site_id)} if household else {})
 
 
 @router.get("/my-reports")
@@ -127,6 +164,7 @@ def my_reports(request: Request, conn: Conn,
     filed, _ = complaints.page_complaints(conn, sites=[site_id] if site_id else [], reporter_user=user.username,
                                           limit=REPORTS_SHOWN, offset=0)
     zone = registry.site_timezone(conn, site_id) if site_id else None
-    return render(request, "my_reports.html", user, page="my_reports", site_id=site_id, household=household,
+    home = home_names(conn, household.site_id).household(household, lang_of(request)) if household else ""
+    return render(request, "my_reports.html", user, page="my_reports", site_id=site_id, household=household, home=home,
                   categories=list(categories().values()), filed=[c.order for c in filed],
                   when=lambda at: local_time(at, zone) if zone else at.isoformat())

@@ -15,12 +15,13 @@ from dashboard.security import (
     Conn,
     scope_site,
 )
+from dashboard.ui.homes import household_labels
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from dispatch.fund import estate as fund_estate
 from ingest import registry
 from services import board as board_store
-from services import bookings, catalog
+from services import bookings, catalog, slots
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +39,8 @@ def my_services(request: Request, conn: Conn,
     zone = registry.site_timezone(conn, household.site_id)
     now = datetime.now(zone)
     return render(request, "my_services.html", user, page="my_services", services=offered,
+                  hours={s.id: [f"{h:g}" for h in slots.offered_hours(s.unit or "", s.min_slot_minutes)]
+                         for s in offered},
                   bookings=bookings.list_bookings(conn, household_id=household.id), tz=zone,
                   today=now.date().isoformat(), utc_offset=now.isoformat()[-6:])
 
@@ -47,8 +50,11 @@ def service_desk(request: Request, conn: Conn,
                  user: Annotated[User, Depends(page_user(roles.PUBLISHERS))]) -> HTMLResponse:
     """The service centre's view of home-service bookings of the operator's estates: confirm, done, cancel."""
     found = bookings.list_bookings(conn, site_ids=scope_site(user, None), limit=200)
-    zones = {site: registry.site_timezone(conn, site) for site in {b.site_id for b in found}}
-    return render(request, "service_desk.html", user, page="service_desk", bookings=found, zones=zones)
+    sites = {b.site_id for b in found}
+    zones = {site: registry.site_timezone(conn, site) for site in sites}
+    lang = lang_of(request)
+    homes = {k: v for site in sites for k, v in household_labels(conn, site, lang).items()}
+    return render(request, "service_desk.html", user, page="service_desk", bookings=found, zones=zones, homes=homes)
 
 
 @router.get("/board-items")

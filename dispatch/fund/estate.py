@@ -223,3 +223,11 @@ def households_of_owner(conn: psycopg.Connection, owner_user: str) -> list[House
     with conn.cursor(row_factory=class_row(Household)) as cur:
         cur.execute(SELECT_HOUSEHOLDS.format(condition=sql.SQL("owner_user = %s")), (owner_user,))
         return cur.fetchall()
+
+
+def list_building_units(conn: psycopg.Connection, site_id: str) -> list[BuildingUnit]:
+    """The units (单元) of a site, ordered by id: what a page needs to name a home by its unit."""
+    with conn.cursor(row_factory=class_row(BuildingUnit)) as cur:
+        cur.execute("SELECT id, site_id, building_id, name FROM fund_building_units WHERE site_id = %s ORDER BY id",
+                    (site_id,))
+        return cur.fetchall()

@@ -149,3 +149,49 @@ def test_the_owner_pages_read_in_english(browser, base_url: str, world: World, s
     expect(owner.locator("#charged h2")).to_have_text("Repairs charged to my home")
     assert fits_the_phone(owner)
     shot(owner, "own-15-my-fund-english")
+
+
+def test_the_fund_page_names_my_home_not_its_registry_id(browser, base_url: str, world: World) -> None:
+    owner = login(browser, base_url, world, "owner", mobile=True)
+    owner.goto("/my-fund")
+    expect(owner.locator("h2 .home")).to_have_text("1号楼 1单元 101")
+    assert world.building_id not in owner.inner_text("main")
+
+
+def test_an_english_reader_reads_the_home_as_building_unit_and_room(browser, base_url: str, world: World) -> None:
+    owner = login(browser, base_url, world, "owner", mobile=True, lang="en")
+    owner.goto("/my-fund")
+    expect(owner.locator("h2 .home")).to_have_text("Bldg 1, Unit 1, Room 101")
+
+
+def test_a_report_proposes_my_home_by_name_as_its_location(browser, base_url: str, world: World) -> None:
+    owner = login(browser, base_url, world, "owner", mobile=True)
+    owner.goto("/my-reports")
+    expect(owner.locator("#address")).to_have_value("1号楼 1单元 101")
+
+
+def test_the_committee_sees_the_electorate_of_the_scope_it_picks(browser, base_url: str, world: World,
+                                                                 shot) -> None:
+    committee = login(browser, base_url, world, "committee")
+    committee.goto("/votes")
+    expect(committee.locator("#electorate")).to_contain_text("参加表决：24 户")
+    committee.select_option("#vote-scope", label="1号楼 1单元")
+    expect(committee.locator("#electorate")).to_contain_text("参加表决：12 户")
+    shot(committee, "own-16-vote-scope")
+
+
+def test_a_vote_opened_for_one_unit_reaches_its_homes_only(browser, base_url: str, world: World, shot) -> None:
+    committee = login(browser, base_url, world, "committee")
+    committee.goto("/votes")
+    committee.select_option("#matter", "use")
+    committee.select_option("#vote-scope", label="1号楼 1单元")
+    committee.fill("#vote-title", "1单元楼道照明更换使用维修资金")
+    committee.click("#open-vote")
+    vote = committee.locator('article.vote[data-state="open"]', has_text="1单元楼道照明更换使用维修资金")
+    expect(vote.locator(".scope")).to_have_text("单元 1号楼 1单元")
+    expect(vote.locator(".turnout")).to_contain_text("0/12")
+    owner = login(browser, base_url, world, "owner", mobile=True)  # the owner's home is in unit 1
+    owner.goto("/my-votes")
+    card = owner.locator(f'article.vote[data-vote-id="{vote.get_attribute("data-vote-id")}"]')
+    expect(card.locator(".scope")).to_have_text("单元 1号楼 1单元")
+    shot(owner, "own-17-my-vote-unit-scope")

@@ -1,14 +1,22 @@
 // Owner home-service bookings (notice clause 15): book a published service, cancel before it is confirmed, rate it.
-import { api } from './api.js';
+import { api, i18n } from './api.js';
 
 async function act(call, msg) {
   try {
     await call();
     window.location.reload();
   } catch (err) {
-    msg.textContent = err.message;
+    // A slot the booking rules refuse is explained in the reader's language (services/slots.py).
+    msg.textContent = i18n[err.details?.reason] ?? err.message;
   }
 }
+
+// The lengths offered follow the chosen service's price: whole units of "元/2小时", a window for "元/次".
+const service = document.getElementById('book-service');
+service?.addEventListener('change', () => {
+  const hours = document.getElementById('book-hours');
+  hours.replaceChildren(...service.selectedOptions[0].dataset.hours.split(' ').map((h) => new Option(h, h)));
+});
 
 document.getElementById('book-form')?.addEventListener('submit', (e) => {
   e.preventDefault();
