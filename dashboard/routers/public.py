@@ -30,6 +30,8 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"])
 PUBLIC_CONTACT_KEYS = ("duty_phone", "phone", "hotline", "emergency_phone", "office_phone")
 MAINTENANCE_KINDS = ("elevator_maintenance", "fire_maintenance")
 Status = Literal["ok", "no_data"]
+# Rejected fund draws on the board: the newest this many (a year of an estate's refusals, as a rule).
+REJECTIONS_SHOWN = 20
 
 
 class BoardSite(BaseModel):
@@ -240,8 +242,26 @@ class PublicDisclosure(BaseModel):
     shares: list[PublicShare]
 
 
+class PublicRejection(BaseModel):
+    """A draw its reviewer refused, with the reason given: the owners see what was asked of their fund and why it
+    was refused. The reviewer is named by role (committee, sub-district office), never by login."""
+
+    draw_id: int
+    item: str
+    kind: str
+    scope_type: str
+    scope_id: str
+    work_order_number: str | None
+    contractor: str
+    estimate: Decimal
+    decided_role: str | None
+    decided_at: datetime | None
+    reason: str
+
+
 class FundDisclosures(Section):
     disclosures: list[PublicDisclosure]
+    rejections: list[PublicRejection] = []
 
 
 class PublicVoteResult(BaseModel):
@@ -417,10 +437,17 @@ def elevator_section(conn: Conn, site_id: str, today: date) -> ElevatorSpending:
 
 
 def disclosure_section(conn: Conn, site_id: str) -> FundDisclosures:
+    """Completed draws with each home's share, and the newest rejected draws with the reviewer's reason."""
     found = [PublicDisclosure.model_validate(d) for d in disclosure.public_disclosures(conn, site_id)]
-    at = max((d.published_at for d in found), default=None)
-    return FundDisclosures(**_head("fund_disclosures", bool(found), at, "system" if at else None),
-                           disclosures=found)
+    refused = sorted(fund.draws.list_draws(conn, site_id=site_id, states=["rejected"]),
+                     key=lambda d: d.decided_at or d.opened_at, reverse=True)[:REJECTIONS_SHOWN]
+    rejections = [PublicRejection(
+        draw_id=d.id, item=d.item, kind=d.kind, scope_type=d.scope_type, scope_id=d.scope_id,
+        work_order_number=d.work_order_number, contractor=d.contractor, estimate=d.estimate,
+        decided_role=d.decided_role, decided_at=d.decided_at, reason=d.decision_comment or "") for d in refused]
+    at = max([d.published_at for d in found] + [r.decided_at for r in rejections if r.decided_at], default=None)
+    return FundDisclosures(**_head("fund_disclosures", bool(found or rejections), at, "system" if at else None),
+                           disclosures=found, rejections=rejections)
 
 
 def vote_results_section(conn: Conn, site_id: str) -> VoteResults:

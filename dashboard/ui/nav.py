@@ -35,6 +35,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("/my-services", "home_services", roles.OWNERS, "my_services"),
     NavLink("/my-reports", "my_reports", roles.OWNERS, "my_reports"),
     NavLink("/my-votes", "my_votes", roles.OWNERS, "my_votes"),
+    NavLink("/board", "board", ("public",), "board"),
 )
 
 

@@ -3,7 +3,8 @@ owner booking a home service from a phone, and the service centre confirming a b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -20,6 +21,18 @@ pytestmark = pytest.mark.browser
 SECTIONS = ("project_manager", "complaint_phones", "service_standards", "fee_standards", "maintenance_units",
             "parking", "utility_apportionment", "fee_income_spending", "shared_income_spending",
             "elevator_spending", "fund_disclosures", "vote_results", "annual_disclosures")
+
+
+def _book_home_repair(world: World, *, days: int, note: str) -> bookings.Booking:
+    """The first home's one-hour in-home repair booked ``days`` ahead, as the owner's phone would book it."""
+    with connect(world.database_url) as conn:
+        service = next(s for s in catalog.list_services(conn, world.site_id) if s.code == "home_repair")
+        household = estate.list_households(conn, world.site_id)[0]
+        start = datetime.now(UTC) + timedelta(days=days)
+        made = bookings.book(conn, service_id=service.id, household_id=household.id, site_id=world.site_id,
+                             slot_start=start, slot_end=start + timedelta(hours=1), note=note, actor="owner")
+        conn.commit()
+    return made
 
 
 def _open(browser, base_url: str, world: World, **options):
@@ -87,13 +100,7 @@ def test_an_owner_books_a_home_service_on_a_phone_and_cancels_it(browser, base_u
 
 def test_the_service_centre_confirms_a_booking_and_records_it_done(browser, base_url: str, world: World,
                                                                    shot) -> None:
-    with connect(world.database_url) as conn:
-        service = next(s for s in catalog.list_services(conn, world.site_id) if s.code == "home_repair")
-        household = estate.list_households(conn, world.site_id)[0]
-        start = datetime.now(UTC) + timedelta(days=3)
-        made = bookings.book(conn, service_id=service.id, household_id=household.id, site_id=world.site_id,
-                             slot_start=start, slot_end=start + timedelta(hours=1), note="卫生间漏水", actor="owner")
-        conn.commit()
+    made = _book_home_repair(world, days=3, note="卫生间漏水")
     page = login(browser, base_url, world, "operator")
     page.goto("/service-desk")
     row = page.locator(f"tr.booking[data-booking-id='{made.id}']")
@@ -123,3 +130,45 @@ def test_an_operator_keeps_the_boards_items_up_to_date(browser, base_url: str, w
     page.goto(f"/board/{world.site_id}")
     expect(page.locator("#parking")).to_contain_text("270")
     expect(page.locator("#service_standards .price-changes")).to_contain_text("业主大会决议第4号")
+
+
+def test_the_public_role_signs_out_from_its_board(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "public", mobile=True)
+    sign_out = page.locator("header.top form[action='/logout'] button")
+    expect(sign_out).to_have_text("退出")
+    shot(page, "board-public-signed-in")
+    sign_out.click()
+    page.wait_for_url("**/login")
+    page.goto(f"/board/{world.site_id}")
+    expect(page.locator("header.top form[action='/logout']")).to_have_count(0)
+
+
+def test_a_slot_in_the_past_is_refused_in_the_owners_language(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "owner", mobile=True)
+    page.goto("/my-services")
+    today = page.locator("#book-form input[name=date]").get_attribute("min")
+    page.fill("#book-form input[name=date]", today)
+    page.fill("#book-form input[name=time]", "00:00")
+    page.click("#book-button")
+    expect(page.locator("#book-msg")).to_have_text("预约时间须至少在一小时之后")
+    shot(page, "owner-booking-refused")
+
+
+def test_the_form_offers_whole_units_of_a_service_priced_per_two_hours(browser, base_url: str, world: World) -> None:
+    with connect(world.database_url) as conn:
+        catalog.create_service(conn, world.site_id, catalog.NewService(
+            code="deep_clean", kind="extra", name="深度保洁", content="全屋深度清洁", standard="两人上门",
+            price=Decimal("90.00"), unit="元/2小时", basis="补充协议第六条", effective_from=date(2025, 1, 1),
+            bookable=True), actor="operator", role="operator")
+        conn.commit()
+    page = login(browser, base_url, world, "owner", mobile=True)
+    page.goto("/my-services")
+    page.select_option("#book-service", label="深度保洁 · ¥90.00 元/2小时")
+    assert page.locator("#book-hours option").all_inner_texts() == ["2", "4", "6", "8"]
+
+
+def test_the_service_desk_names_the_home_of_a_booking(browser, base_url: str, world: World) -> None:
+    made = _book_home_repair(world, days=4, note="门锁")
+    page = login(browser, base_url, world, "operator")
+    page.goto("/service-desk")
+    expect(page.locator(f"tr.booking[data-booking-id='{made.id}'] td.home")).to_have_text("1号楼 1单元 101")

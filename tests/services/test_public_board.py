@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from tests.dashboard.world import open_emergency_draw
+
 SECTIONS = ["project_manager", "complaint_phones", "service_standards", "fee_standards", "maintenance_units",
             "parking", "utility_apportionment", "fee_income_spending", "shared_income_spending",
             "elevator_spending", "fund_disclosures", "vote_results", "annual_disclosures"]
@@ -102,3 +104,16 @@ def test_an_estate_with_nothing_published_says_no_data_section_by_section(api: T
     assert sections["elevator_spending"]["year_total"] == "0.00"
     page = api.get("/board/OTHERSITE")
     assert page.status_code == 200 and page.text.count("暂无数据") >= 10
+
+
+def test_a_rejected_draw_is_published_with_its_reason_and_the_reviewers_role_only(
+        world, api: TestClient, as_role, trapped, order_for) -> None:
+    _, device_id = trapped()
+    draw_id = open_emergency_draw(world, order_id=order_for(device_id))
+    reason = "请补充两家维保单位比价"
+    res = api.post(f"/api/v1/fund/draws/{draw_id}/reject", json={"comment": reason}, headers=as_role("committee"))
+    assert res.status_code == 200, res.text
+    section = _board(api, world.site_id)["sections"]["fund_disclosures"]
+    rejected = next(r for r in section["rejections"] if r["draw_id"] == draw_id)
+    assert (rejected["reason"], rejected["decided_role"]) == (reason, "committee")
+    assert world.passwords["committee"][0] not in str(rejected)
