@@ -32,6 +32,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.precedence import Precedence
 from gateway.protocol import EventMessage, TelemetryMessage, encode, topic_for
 from gateway.protocol.catalog import catalog
 from gateway.protocol.endpoint import MqttEndpoint
@@ -312,8 +313,10 @@ def _partition_worker(url: str, broker_url: str, sites: list[str], client_id: st
                       out: Any) -> None:
     """One pipeline partition, as ``propwatch pipeline`` runs it with ``PROPWATCH_GATEWAY_SITES``: a gateway
     taking ``sites``, a rules engine on its commit path telling it which records are urgent, and the loaded
-    state frozen out of garbage collection. Reports its engine batch times when stopped."""
-    engine = RuleEngine(url, sites=sites)
+    state frozen out of garbage collection, the telemetry lane and evaluation stepping aside for urgent records.
+    Reports its engine batch times when stopped."""
+    precedence = Precedence()
+    engine = RuleEngine(url, sites=sites, give_way=precedence)
     batch_ms: list[float] = []
 
     def evaluate(batch: Batch) -> None:
@@ -322,7 +325,7 @@ def _partition_worker(url: str, broker_url: str, sites: list[str], client_id: st
         batch_ms.append((time.perf_counter() - started) * 1000)
 
     gateway = Gateway(endpoint=MqttEndpoint.parse(broker_url), database_url=url, on_committed=evaluate,
-                      urgent=engine.urgency, client_id=client_id, sites=sites)
+                      urgent=engine.urgency, client_id=client_id, sites=sites, precedence=precedence)
     try:
         freeze_loaded_state()
         gateway.start()

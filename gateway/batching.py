@@ -173,15 +173,17 @@ class Batcher:
 
     ``add`` runs on the network thread, ``next_batch`` on the writer thread. ``urgent`` marks the records that
     should not wait for their batch window (``rules.urgency``); a predicate that raises is switched off.
+    ``on_urgent`` is called (on the network thread) when a batch takes its first urgent record.
     """
 
     def __init__(self, admission: Admission, *, flush_rows: int, flush_interval_s: float, receive_maximum: int,
-                 urgent: Urgency | None = None) -> None:
+                 urgent: Urgency | None = None, on_urgent: Callable[[], None] | None = None) -> None:
         self.admission = admission
         self.flush_rows = flush_rows
         self.flush_interval_s = flush_interval_s
         self.receive_maximum = receive_maximum
         self.urgent = urgent
+        self.on_urgent = on_urgent
         self.unacknowledged = 0  # guarded by the lock
         self.waiting_since: float | None = None  # monotonic time the window last became non-empty
         self._filling = PendingBatch(admission)
@@ -203,6 +205,8 @@ class Batcher:
             else:
                 record = pending.add(inbound, verdict)
                 if record is not None and self._is_urgent(record):
+                    if not pending.urgent and self.on_urgent is not None:
+                        self.on_urgent()
                     pending.urgent.add(record.device_id)
             if not self.unacknowledged:
                 self.waiting_since = time.monotonic()

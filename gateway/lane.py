@@ -6,7 +6,8 @@ thread and database connection. The gateway runs two: ``safety`` for events and 
 fire alarm, a device going offline) and ``telemetry`` for the bulk. Under a telemetry backlog the broker queues
 telemetry behind telemetry only; an event arrives on a session whose queue is nearly always empty, is
 validated on its own network thread and committed by its own writer, while a telemetry batch may be committing
-beside it.
+beside it. Within the process the telemetry lane's threads step aside while an urgent record of the safety lane
+is being committed and evaluated (``gateway.precedence``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gateway.crash import OnCrash, guarded_thread
 from gateway.directory import DeviceDirectory, DirectoryUnavailable
 from gateway.flushing import Flusher
 from gateway.health import SessionStatus
+from gateway.precedence import Precedence
 from gateway.protocol import Rejection, TopicKind
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.session import Inbound, Session
@@ -35,12 +37,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class LaneSpec:
-    """Which messages a lane takes, and the MQTT login and client id its session uses."""
+    """Which messages a lane takes, the MQTT login and client id its session uses, and whether it steps aside
+    for urgent work (``yields``, the bulk lane) or announces its own (the safety lane)."""
 
     name: str
     kinds: tuple[TopicKind, ...]
     endpoint: MqttEndpoint
     client_id: str
+    yields: bool = False
 
 
 def lane_topics(kinds: Sequence[TopicKind], *, sites: Sequence[str] = (), shared_group: str | None = None) -> list[str]:
@@ -64,6 +68,7 @@ class Lane:
         stopping: threading.Event,
         on_committed: Callable[[Batch], None] | None,
         urgent: Urgency | None,
+        precedence: Precedence,
         on_crash: OnCrash,
         flush_rows: int,
         flush_interval_s: float,
@@ -79,8 +84,10 @@ class Lane:
         self._counters = counters
         self._stall_after = stall_after
         self._directory = DeviceDirectory(database_url)  # the network thread's own
+        self._precedence = precedence
         self._batcher = Batcher(admission, flush_rows=flush_rows, flush_interval_s=flush_interval_s,
-                                receive_maximum=receive_maximum, urgent=urgent)
+                                receive_maximum=receive_maximum, urgent=urgent,
+                                on_urgent=None if spec.yields else precedence.begin)
         self._flusher = Flusher(database_url, counters=counters, stopping=stopping, on_committed=on_committed)
         self.session = Session(
             endpoint=spec.endpoint, client_id=spec.client_id, topics=topics, legacy_topics=legacy_topics,
@@ -124,6 +131,8 @@ class Lane:
         # Once stopping, messages are left unacknowledged: the session redelivers them to the next run.
         if self._stopping.is_set():
             return
+        if self.spec.yields:
+            self._precedence.wait()
         try:
             verdict: Accepted | Cleared | Rejection | None = outcome(inbound.topic, inbound.payload, self._directory,
                                                            inbound.received_at)
@@ -141,9 +150,17 @@ class Lane:
                 pending = self._batcher.next_batch(self._stopping)
                 if pending is None:
                     return
+                announced = bool(pending.urgent) and not self.spec.yields
                 for part in pending.split_urgent():
-                    if not self._flusher.flush(part):
-                        return  # stopped during an outage: the broker keeps the messages
+                    if self.spec.yields:
+                        self._precedence.wait()
+                    try:
+                        if not self._flusher.flush(part):
+                            return  # stopped during an outage: the broker keeps the messages
+                    finally:
+                        if announced:  # the first part holds the urgent records: committed and evaluated
+                            announced = False
+                            self._precedence.end()
                     self._acknowledge(part)
         finally:
             self._flusher.close()

@@ -42,6 +42,7 @@ from gateway.dead_letters import DeadLetterLimiter, DeadLetterPolicy
 from gateway.housekeeping import Housekeeper
 from gateway.lane import Lane, LaneSpec, lane_topics
 from gateway.logins import SAFETY_SUFFIX, SWEEP_SUFFIX, safety_endpoint, sweep_endpoint
+from gateway.precedence import Precedence
 from gateway.protocol import TopicKind
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.retained import SWEEP_INTERVAL_S, RetainedSweeper
@@ -66,7 +67,8 @@ class Gateway:
     device time is more than ``late_event_after_s`` before its receipt is marked late; a session whose messages
     wait ``stall_after_s`` without a commit reports itself stalled. Every ``sweep_interval_s`` (``None``: never) the
     retained copies on its sites' telemetry and event topics are deleted, as ``client_id-sweep`` on ``sweep`` (by
-    default ``sweep_endpoint(endpoint)``; ``gateway.retained``).
+    default ``sweep_endpoint(endpoint)``; ``gateway.retained``). While an urgent record of the safety lane is
+    committed and evaluated, the telemetry lane steps aside (``precedence``, ``gateway.precedence``).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class Gateway:
         on_crash: OnCrash = exit_process,
         sweep: MqttEndpoint | None = None,
         sweep_interval_s: float | None = SWEEP_INTERVAL_S,
+        precedence: Precedence | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.database_url = database_url
@@ -104,15 +107,18 @@ class Gateway:
                               timedelta(seconds=late_event_after_s))
         specs = [
             LaneSpec("safety", SAFETY_KINDS, safety or safety_endpoint(endpoint), client_id + SAFETY_SUFFIX),
-            LaneSpec("telemetry", TELEMETRY_KINDS, endpoint, client_id),
+            LaneSpec("telemetry", TELEMETRY_KINDS, endpoint, client_id, yields=True),
         ]
+        # Shared with the rules engine by a pipeline, whose telemetry evaluation steps aside too.
+        self.precedence = precedence or Precedence()
         self.lanes = [
             Lane(
                 spec, database_url=database_url,
                 topics=lane_topics(spec.kinds, sites=sites, shared_group=shared_group),
                 legacy_topics=_legacy_filters(sites, shared_group) if spec.name == "telemetry" else [],
                 admission=admission, counters=self._counters, stopping=self._stopping, on_committed=on_committed,
-                urgent=urgent, on_crash=on_crash, flush_rows=flush_rows, flush_interval_s=flush_interval_s,
+                urgent=urgent, precedence=self.precedence, on_crash=on_crash, flush_rows=flush_rows,
+                flush_interval_s=flush_interval_s,
                 receive_maximum=receive_maximum, stall_after=timedelta(seconds=stall_after_s), protocol=protocol,
                 session_expiry_s=session_expiry_s, keepalive_s=keepalive_s, tls_ca_file=tls_ca_file,
             )

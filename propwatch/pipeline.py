@@ -23,6 +23,7 @@ from dispatch.alarm_sync import sync_alarms
 from dispatch.notify import router_from_environment
 from dispatch.scheduler import DispatchScheduler
 from gateway.crash import OnCrash, exit_process, guarded_thread
+from gateway.precedence import Precedence
 from gateway.protocol.endpoint import MqttEndpoint
 from gateway.service import Gateway
 from ingest.database import connect
@@ -79,7 +80,10 @@ class Pipeline:
         # The engine serialises process() and tick() itself: the gateway's flush thread and the ticker
         # may call it concurrently.
         base_pack = load_pack_file(rules_file) if rules_file else None
-        self.engine = RuleEngine(database_url, pack=base_pack, sites=sites)
+        # While the safety lane commits an urgent record, the telemetry lane and the engine's telemetry
+        # evaluation step aside (gateway.precedence).
+        precedence = Precedence()
+        self.engine = RuleEngine(database_url, pack=base_pack, sites=sites, give_way=precedence)
         # Nightly retraining of the anomaly models from stored history, on the same pack the engine runs.
         self.model_scheduler = BackgroundScheduler(timezone=UTC)
         schedule_refresh(self.model_scheduler, database_url, pack=base_pack)
@@ -100,6 +104,7 @@ class Pipeline:
             late_event_after_s=limits.late_event_after_s,
             stall_after_s=limits.stall_after_s,
             on_crash=on_crash,
+            precedence=precedence,
         )
         # Channels and routes from PROPWATCH_NOTIFICATIONS_FILE; a bad file stops start-up naming the variable.
         self.dispatcher = DispatchScheduler(database_url, notifier=router_from_environment())

@@ -26,7 +26,7 @@ from rules.hooks import AnomalyScorer, DetectorScorer, Forecaster, TrendForecast
 from rules.lifecycle import Change, Lifecycle, OpenAlarm
 from rules.model import RulePack
 from rules.overrides import apply_overrides
-from rules.priority_lock import PriorityLock
+from rules.priority_lock import GiveWay, PriorityLock
 from rules.routing import Routing
 from rules.silences import load_silences
 from rules.suppression import Inhibitor, Silencer, Suppression
@@ -56,7 +56,8 @@ class RuleEngine:
     may come from different threads; they run one at a time, except that a batch carrying events (the gateway's
     safety lane: entrapments, fire alarms, presence) goes first: a telemetry batch being evaluated lends the
     engine to it every ``LEND_EVERY`` samples (``rules.priority_lock``), so an event waits for at most one chunk
-    of telemetry, never for the whole batch.
+    of telemetry, never for the whole batch. With ``give_way`` (the gateway's ``Precedence``) it also pauses there,
+    lending the engine, while an urgent record is on its way to it, not yet committed.
 
     ``urgency`` tells a gateway which records may raise an alarm at once (``rules.urgency``); it follows the
     pack and the devices the engine knows.
@@ -68,13 +69,16 @@ class RuleEngine:
 
     def __init__(self, database_url: str, pack: RulePack | None = None, *, scorer: AnomalyScorer | None = None,
                  forecaster: Forecaster | None = None, reload_interval_s: float = 5.0,
-                 checkpoint_interval_s: float = 300.0, sites: Sequence[str] = ()) -> None:
+                 checkpoint_interval_s: float = 300.0, sites: Sequence[str] = (),
+                 give_way: GiveWay | None = None) -> None:
         self._url = database_url
         self._sites = frozenset(sites)
         self._foreign: set[str] = set()  # devices of sites another partition evaluates
         # The gateway's writer threads call process() and the pipeline's timer calls tick(): one at a time,
         # event batches first.
         self._lock = PriorityLock()
+        self._give_way = give_way
+        self._yields = False  # whether the batch being evaluated steps aside for urgent records on their way
         self._conn: psycopg.Connection = connect(self._url)
         self._base_pack = pack
         # A model store the engine makes is the engine's to close.
@@ -102,8 +106,14 @@ class RuleEngine:
         A batch with events goes ahead of any other call waiting, and of the rest of a telemetry batch being
         evaluated; the transitions that telemetry raised so far are written with the event batch's.
         """
-        with self._lock.hold(urgent=bool(batch.events)):
-            self._process(batch, now)
+        urgent = bool(batch.events)
+        with self._lock.hold(urgent=urgent):
+            # An event batch never steps aside for the urgent record on its way: that record may be its own.
+            yields, self._yields = self._yields, not urgent
+            try:
+                self._process(batch, now)
+            finally:
+                self._yields = yields
 
     def tick(self, now: datetime | None = None) -> None:
         """Apply time: ``for`` periods, recovery, absence; follow operator actions and new pack versions."""
@@ -146,7 +156,7 @@ class RuleEngine:
         # otherwise blind the device's rules until the clock caught up with it.
         latest = life.now
         for start in range(0, len(samples), LEND_EVERY):
-            if start and self._lock.urgent_waiting:
+            if start and self._urgent_pending():
                 self._lend(now)
             for sample in samples[start:start + LEND_EVERY]:
                 ctx = devices.get(sample.device_id)
@@ -194,12 +204,15 @@ class RuleEngine:
         pending = list(routing.deferred)
         routing.deferred.clear()
         for done, deferred in enumerate(pending):
-            if done % LEND_DEFERRED_EVERY == LEND_DEFERRED_EVERY - 1 and self._lock.urgent_waiting:
+            if done % LEND_DEFERRED_EVERY == LEND_DEFERRED_EVERY - 1 and self._urgent_pending():
                 self._lend(now)
             deferred.flush(self._life)
 
+    def _urgent_pending(self) -> bool:
+        return self._lock.urgent_waiting or (self._yields and self._give_way is not None and self._give_way.requested)
+
     def _lend(self, now: datetime | None) -> None:
-        """Let the event batches waiting run now, in the middle of this telemetry batch.
+        """Let the event batches waiting run now, in the middle of this telemetry batch, and those on their way.
 
         The anomaly scoring this batch has deferred stays its own: run by the event batch, it would put the
         cost of a telemetry batch back on the entrapment's path.
@@ -207,7 +220,9 @@ class RuleEngine:
         deferred = self._routing.deferred
         held_back = set(deferred)
         deferred.clear()
-        self._lock.lend()
+        give_way = self._give_way
+        pause = self._yields and give_way is not None and give_way.requested
+        self._lock.lend(during=give_way.wait if pause else None)
         deferred |= held_back
         self._life.now = now or datetime.now(UTC)  # the event batch set its own
 

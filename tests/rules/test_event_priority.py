@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+from gateway.precedence import Precedence
 from ingest.database import connect
 from ingest.records import Batch, Sample
 from ingest.registry import Device, upsert_device
@@ -95,3 +96,41 @@ def test_an_entrapment_does_not_wait_for_the_anomaly_rows_a_telemetry_batch_defe
 
     assert telemetry_running, "the anomaly scoring was over before the entrapment was committed"
     assert alarm_at - asked < 0.25 * (finished["telemetry"] - asked)
+
+
+def test_telemetry_evaluation_pauses_while_an_urgent_record_is_on_its_way_and_lets_it_in(db, db_url, estate,
+                                                                                        make_engine):
+    lifts = many_lifts(db, estate)
+    precedence = Precedence(longest_s=30)
+    engine = make_engine(give_way=precedence)
+    engine.process(telemetry(lifts[:1]), now=at(0))
+    two_chunks = Batch([Sample(d, at(1), {"speed": 1.0}) for d in lifts[:2]] * 256)  # milliseconds of work
+    precedence.begin()  # the gateway's safety lane has taken an entrapment and is committing it
+    worker = threading.Thread(target=engine.process, args=(two_chunks,), kwargs={"now": at(1)})
+    worker.start()
+    time.sleep(0.5)
+    paused = worker.is_alive()
+    asked = time.monotonic()
+    engine.process(event(estate["el1"], "trapped", 2), now=at(2))
+    alarm_s = time.monotonic() - asked
+    precedence.end()
+    worker.join(5)
+
+    assert paused, "the telemetry batch went on while the entrapment was on its way"
+    assert alarm_s < 0.5, "the entrapment waited for the paused telemetry batch"
+    assert not worker.is_alive()
+
+
+def test_an_event_batch_never_waits_for_the_urgent_record_it_carries_itself(db, db_url, estate, make_engine):
+    lifts = many_lifts(db, estate)
+    precedence = Precedence(longest_s=30)
+    engine = make_engine(give_way=precedence)
+    engine.process(telemetry(lifts[:1]), now=at(0))
+    entrapment = event(estate["el1"], "trapped", 1)
+    batch = Batch([Sample(d, at(1), {"speed": 1.0}) for d in lifts[:2]] * 256, entrapment.events)
+    precedence.begin()  # announced by the safety lane for this very batch
+    started = time.monotonic()
+    engine.process(batch, now=at(1))
+    precedence.end()
+
+    assert time.monotonic() - started < 1.0
