@@ -6,13 +6,9 @@ import { ask, tell } from './confirm_dialog.js';
 import { refusal } from './refusal.js';
 import { fill } from './wo_clock.js';
 
-const dialog = document.getElementById('wo-dialog');
-const form = document.getElementById('wo-dialog-form');
-const reason = document.getElementById('wo-reason');
-const memberRow = document.getElementById('wo-member-row');
-const member = document.getElementById('wo-member');
-const problem = document.getElementById('wo-dialog-error');
-const ok = document.getElementById('wo-dialog-ok');
+// The dialog's parts (templates/wo_dialog.html).
+const [dialog, form, reason, memberRow, member, problem, ok] = ['wo-dialog', 'wo-dialog-form', 'wo-reason',
+  'wo-member-row', 'wo-member', 'wo-dialog-error', 'wo-dialog-ok'].map((id) => document.getElementById(id));
 
 const PATHS = { false_alarm: 'false-alarm', reassign: 'assign' };
 const PICKS_CREW = new Set(['assign', 'reassign']);
