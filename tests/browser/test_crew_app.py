@@ -207,6 +207,16 @@ def test_an_order_reads_in_chinese_without_its_english_title(browser, base_url: 
     expect(crew.locator("main")).not_to_contain_text("Elevator fault")
 
 
+def test_a_refused_photo_says_why_in_chinese(browser, base_url: str, world: World, shot) -> None:
+    order_id = report(world, "轿厢灯闪烁")
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    crew.goto(f"/crew/orders/{order_id}")  # not accepted: the order is not the crew member's yet
+    crew.set_input_files("#photo", files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a photo"}])
+    expect(crew.locator("#upload-msg")).to_have_class(re.compile("error"), timeout=10_000)
+    expect(crew.locator("#upload-msg")).not_to_contain_text(re.compile(r"[A-Za-z]{3,}"))
+    shot(crew, "crew-09-photo-refused")
+
+
 def test_an_order_that_does_not_exist_is_the_friendly_404(browser, base_url: str, world: World) -> None:
     crew = login(browser, base_url, world, "crew", mobile=True)
     response = crew.goto("/crew/orders/999999")

@@ -1,6 +1,9 @@
 // Photos waiting for the network, kept in IndexedDB (a photo is too big for localStorage), and their upload
 // with progress (XMLHttpRequest reports it; fetch does not). A network failure keeps the photo until the
-// browser is back online; a refusal (not an image, too large, not your order) drops it and says why.
+// browser is back online; a refusal (not an image, too large, not your order) drops it and says why, in the
+// reader's language.
+import { refusal as refusalText } from './refusal.js';
+
 const DB = 'pw-crew';
 const STORE = 'photos';
 const UPLOAD_TIMEOUT_MS = 120000;
@@ -47,7 +50,9 @@ export function upload(order, file, onProgress) {
     xhr.onload = () => {
       if (xhr.status === 201) return resolve(null);
       if (xhr.status >= 500 || xhr.status === 429) return reject(new Offline(`HTTP ${xhr.status}`));
-      try { return resolve(JSON.parse(xhr.responseText).error.message); } catch { return resolve(`HTTP ${xhr.status}`); }
+      let error = {};
+      try { error = JSON.parse(xhr.responseText).error ?? {}; } catch { /* no body: its status is all there is */ }
+      return resolve(refusalText({ message: `HTTP ${xhr.status}`, ...error }));
     };
     xhr.onerror = () => reject(new Offline('network'));
     xhr.ontimeout = () => reject(new Offline('timeout'));
