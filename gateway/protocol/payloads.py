@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from gateway.protocol.reasons import Rejection, RejectionReason
 from gateway.protocol.topics import TopicKind
@@ -220,7 +221,12 @@ def _check_skew(ts: datetime, now: datetime) -> None:
 
 
 def _reason_for(exc: ValidationError) -> RejectionReason:
-    first = exc.errors()[0]
+    # docs/protocol.md §4: a missing field is a schema violation whatever else is wrong, so a payload without
+    # ``ts`` never reads as a bad timestamp; only a ``ts`` present and wrong is one.
+    errors = exc.errors()
+    if any(error["type"] == "missing" for error in errors):
+        return RejectionReason.SCHEMA_VIOLATION
+    first = errors[0]
     if first["loc"] and first["loc"][0] == "ts":
         cause = first.get("ctx", {}).get("error")
         return cause.reason if isinstance(cause, TimestampOutOfRange) else RejectionReason.BAD_TIMESTAMP
@@ -228,8 +234,18 @@ def _reason_for(exc: ValidationError) -> RejectionReason:
 
 
 def _describe(exc: ValidationError) -> str:
+    errors = sorted(exc.errors(), key=lambda error: error["type"] != "missing")  # the missing fields first
     parts = []
-    for error in exc.errors()[:3]:
+    for error in errors[:3]:
         where = ".".join(str(p) for p in error["loc"]) or "payload"
-        parts.append(f"{where}: {error['msg']}")
+        parts.append(f"{where}: {_message(error)}")
     return "; ".join(parts)
+
+
+def _message(error: ErrorDetails) -> str:
+    # A seq beyond 64 bits arrives as a float and fails as "not a valid integer" before the bound is checked:
+    # name the bound, as a seq of 2^53 gets.
+    value = error.get("input")
+    if error["loc"] == ("seq",) and type(value) in (int, float) and value > MAX_SEQ:
+        return f"Input should be less than or equal to {MAX_SEQ}"
+    return error["msg"]
