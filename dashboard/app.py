@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from dashboard import database, errors, logs
 from dashboard.events import Broadcaster, Listener
 from dashboard.limits import Limits, RequestLimits
-from dashboard.metrics import Metrics, MetricsMiddleware, storage_maintenance_collector
+from dashboard.metrics import Metrics, MetricsMiddleware, gateway_counters_collector, storage_maintenance_collector
 from dashboard.routers import (
     alarms,
     audit,
@@ -121,6 +121,7 @@ def create_app(*, database_url: str, secret_key: str | None = None, uploads_dir:
         app.state.broadcaster = Broadcaster(asyncio.get_running_loop())
         app.state.metrics.gauges["propwatch_sse_subscribers"] = lambda: app.state.broadcaster.subscriber_count
         app.state.metrics.collectors.append(storage_maintenance_collector(app.state.pool))
+        app.state.metrics.collectors.append(gateway_counters_collector(app.state.pool))
         app.state.listener = Listener(database_url, app.state.broadcaster)
         app.state.listener.start()
         try:

@@ -1,5 +1,5 @@
-"""Prometheus text-format metrics without a client library: request counts and durations per route, and the
-state of storage maintenance (``ingest.maintenance``)."""
+"""Prometheus text-format metrics without a client library: request counts and durations per route, the
+state of storage maintenance (``ingest.maintenance``) and the gateways' counters (``gateway.health``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.health import GatewayCounts, gateway_counts
 from ingest import maintenance
 
 BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -105,6 +106,48 @@ def storage_maintenance_lines(status: maintenance.MaintenanceStatus) -> list[str
     lines += [f'propwatch_storage_task_last_success_timestamp_seconds{{task="{task.task}"}} '
               f"{task.last_success.timestamp():.0f}" for task in status.tasks if task.last_success]
     return lines
+
+
+def gateway_counters_collector(pool: ConnectionPool) -> Callable[[], list[str]]:
+    """A collector reading the gateways' last reported counters at each scrape (``propwatch_gateway_*``)."""
+
+    def collect() -> list[str]:
+        try:
+            with pool.connection(timeout=2) as conn:
+                return gateway_counter_lines(gateway_counts(conn))
+        except psycopg.Error:  # the pool's timeout is a psycopg error too
+            return ["# TYPE propwatch_gateway_counters_up gauge", "propwatch_gateway_counters_up 0"]
+
+    return collect
+
+
+def gateway_counter_lines(counts: list[GatewayCounts]) -> list[str]:
+    """Each gateway's message outcomes, rejections by reason and dead letters counted but not stored, since the
+    gateway started (a restart starts them from zero, as Prometheus counters may), as exposition lines."""
+    lines = ["# TYPE propwatch_gateway_counters_up gauge", "propwatch_gateway_counters_up 1",
+             "# HELP propwatch_gateway_messages_total Device messages a gateway handled since it started: "
+             "accepted, rejected, or cleared (empty: the deletion of a retained copy, stored nowhere).",
+             "# TYPE propwatch_gateway_messages_total counter"]
+    for c in counts:
+        for outcome, n in (("accepted", c.accepted), ("rejected", c.rejected), ("cleared", c.cleared)):
+            lines.append(f'propwatch_gateway_messages_total{{gateway="{_label(c.client_id)}",outcome="{outcome}"}} {n}')
+    lines += ["# HELP propwatch_gateway_rejected_total Device messages a gateway rejected since it started, by "
+              "reason, whether their dead letter was stored or not.",
+              "# TYPE propwatch_gateway_rejected_total counter"]
+    for c in counts:
+        lines += [f'propwatch_gateway_rejected_total{{gateway="{_label(c.client_id)}",reason="{_label(reason)}"}} {n}'
+                  for reason, n in sorted(c.rejected_by_reason.items())]
+    lines += ["# HELP propwatch_gateway_dead_letters_suppressed_total Rejected messages beyond their device's "
+              "dead-letter allowance: counted, not stored.",
+              "# TYPE propwatch_gateway_dead_letters_suppressed_total counter"]
+    lines += [f'propwatch_gateway_dead_letters_suppressed_total{{gateway="{_label(c.client_id)}"}} '
+              f"{c.dead_letters_suppressed}" for c in counts]
+    return lines
+
+
+def _label(value: str) -> str:
+    # The exposition format's escapes for a label value.
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def route_template(scope: Scope) -> str:

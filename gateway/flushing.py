@@ -174,6 +174,7 @@ class Flusher:
             counts["missing"] += w.sequences.missing
             counts["replays"] += w.sequences.replays
             counts["dead_letters_suppressed"] += w.pending.suppressed
+            counts["cleared"] += w.pending.cleared
             reasons.update(w.pending.rejected)
         self._counters.add_all(counts, reasons)
 

@@ -3,15 +3,22 @@
 commit, or that stopped reporting (a dead or hung process whose session the broker keeps filling).
 
 A gateway that stops cleanly removes its row; one killed leaves it, and stays stalled until it runs again.
+
+With its status each gateway reports its counters into ``gateway_counters`` (``report_counts``), so the web
+process can show what exists only in the gateway's memory: messages cleared, and dead letters counted beyond
+a device's allowance but not stored (``gateway_counts``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from gateway.stats import GatewayStats
 
 
 @dataclass(frozen=True)
@@ -68,4 +75,42 @@ def stalled_gateways(conn: psycopg.Connection) -> list[Stall]:
                WHERE now() - reported_at > stall_after OR stuck_for + (now() - reported_at) > stall_after
                ORDER BY client_id"""
         )
+        return cur.fetchall()
+
+
+@dataclass(frozen=True)
+class GatewayCounts:
+    """What one gateway process has counted since ``started_at``, as of its last report."""
+
+    client_id: str
+    started_at: datetime
+    reported_at: datetime
+    accepted: int
+    rejected: int
+    cleared: int
+    dead_letters_suppressed: int
+    rejected_by_reason: dict[str, int]
+
+
+def report_counts(conn: psycopg.Connection, client_id: str, started_at: datetime, stats: GatewayStats) -> None:
+    """Record the counters of the gateway ``client_id`` (started at ``started_at``) as its latest report."""
+    conn.execute(
+        """INSERT INTO gateway_counters (client_id, started_at, reported_at, accepted, rejected, cleared,
+                                         dead_letters_suppressed, rejected_by_reason)
+           VALUES (%s, %s, now(), %s, %s, %s, %s, %s)
+           ON CONFLICT (client_id) DO UPDATE SET started_at = excluded.started_at,
+               reported_at = excluded.reported_at, accepted = excluded.accepted, rejected = excluded.rejected,
+               cleared = excluded.cleared, dead_letters_suppressed = excluded.dead_letters_suppressed,
+               rejected_by_reason = excluded.rejected_by_reason""",
+        (client_id, started_at, stats.accepted, stats.rejected, stats.cleared, stats.dead_letters_suppressed,
+         Jsonb(stats.rejected_by_reason)),
+    )
+
+
+def gateway_counts(conn: psycopg.Connection) -> list[GatewayCounts]:
+    """Every gateway's latest counters, by client id."""
+    with conn.cursor(row_factory=class_row(GatewayCounts)) as cur:
+        cur.execute("""SELECT client_id, started_at, reported_at, accepted, rejected, cleared,
+                              dead_letters_suppressed, rejected_by_reason
+                       FROM gateway_counters ORDER BY client_id""")
         return cur.fetchall()

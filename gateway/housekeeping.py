@@ -1,6 +1,6 @@
-"""The gateway's housekeeping thread: it reports each session's status (``gateway.health``) every few seconds
-and prunes the dead letters (``gateway.dead_letters.prune_dead_letters``) every ``prune_interval_s``, on a
-connection of its own, so neither waits for the writer or delays it."""
+"""The gateway's housekeeping thread: it reports each session's status and the gateway's counters
+(``gateway.health``) every few seconds and prunes the dead letters (``gateway.dead_letters.prune_dead_letters``)
+every ``prune_interval_s``, on a connection of its own, so neither waits for the writer or delays it."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import psycopg
 
 from gateway.crash import OnCrash, guarded_thread
 from gateway.dead_letters import DeadLetterPolicy, prune_dead_letters
-from gateway.health import SessionStatus, remove_status, report_status
+from gateway.health import SessionStatus, remove_status, report_counts, report_status
+from gateway.stats import GatewayStats
 from ingest.database import connect
 
 log = logging.getLogger(__name__)
@@ -22,13 +24,18 @@ REPORT_INTERVAL_S = 2.0
 
 
 class Housekeeper:
-    """Runs the housekeeping thread; ``statuses()`` gives the sessions' current status on each round."""
+    """Runs the housekeeping thread; ``statuses()`` gives the sessions' current status on each round, and
+    ``stats()``, when given, the counters reported under ``client_id``."""
 
     def __init__(self, database_url: str, *, statuses: Callable[[], Sequence[SessionStatus]],
                  dead_letters: DeadLetterPolicy, on_crash: OnCrash,
-                 report_interval_s: float = REPORT_INTERVAL_S) -> None:
+                 report_interval_s: float = REPORT_INTERVAL_S,
+                 stats: Callable[[], GatewayStats] | None = None, client_id: str = "") -> None:
         self._url = database_url
         self._statuses = statuses
+        self._stats = stats
+        self._client_id = client_id
+        self._started_at = datetime.now(UTC)
         self._policy = dead_letters
         self._interval = report_interval_s
         self._stopping = threading.Event()
@@ -47,6 +54,7 @@ class Housekeeper:
         self._thread.join(timeout)
         try:
             conn = self._connection()
+            self._report_counts(conn)  # the final counts, those of the last batches committed included
             for status in self._statuses():
                 remove_status(conn, status.client_id)
         except psycopg.Error as exc:
@@ -74,6 +82,7 @@ class Housekeeper:
         conn = self._connection()
         for status in self._statuses():
             report_status(conn, status)
+        self._report_counts(conn)
         now = time.monotonic()
         if self._pruned_at is None or now - self._pruned_at >= self._policy.prune_interval_s:
             pruned = prune_dead_letters(conn, max_age=self._policy.max_age, max_rows=self._policy.max_rows)
@@ -81,6 +90,10 @@ class Housekeeper:
             if pruned:
                 log.info("pruned %d dead letters (older than %s or beyond the newest %d)", pruned,
                          self._policy.max_age, self._policy.max_rows)
+
+    def _report_counts(self, conn: psycopg.Connection) -> None:
+        if self._stats is not None:
+            report_counts(conn, self._client_id, self._started_at, self._stats())
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:

@@ -129,7 +129,8 @@ class Gateway:
             tls_ca_file=tls_ca_file, on_crash=on_crash,
             ready=lambda: all(lane.session.connected for lane in self.lanes))
         self._housekeeper = Housekeeper(database_url, statuses=lambda: [lane.status() for lane in self.lanes],
-                                        dead_letters=dead_letters, on_crash=on_crash)
+                                        dead_letters=dead_letters, on_crash=on_crash, stats=self.stats,
+                                        client_id=client_id)
 
     @property
     def topics(self) -> list[str]:

@@ -28,6 +28,7 @@ class GatewayStats:
     database_errors: int
     connected: bool
     unacknowledged: int
+    cleared: int = 0  # empty messages: deletions of retained copies, acknowledged and stored nowhere
 
 
 class Counters:
@@ -71,4 +72,5 @@ class Counters:
             database_errors=c.get("database_errors", 0),
             connected=connected,
             unacknowledged=unacknowledged,
+            cleared=c.get("cleared", 0),
         )
