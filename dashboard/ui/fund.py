@@ -111,7 +111,7 @@ def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(r
     zones = {d.site_id: registry.site_timezone(conn, d.site_id) for d in found}
     due = {d.id: review_deadline(d.review_due_at, zones[d.site_id]) for d in found if d.review_due_at}
     return render(request, "fund.html", user, page="fund", draws=found, total=total, state=state, due=due,
-                  now=datetime.now(UTC))
+                  now=datetime.now(UTC), homes={site: home_names(conn, site) for site in zones})
 
 
 def _drawable_orders(conn: Conn, user: User) -> list[WorkOrder]:

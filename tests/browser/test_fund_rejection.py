@@ -67,7 +67,17 @@ def test_the_public_board_shows_the_rejected_draw_with_its_reason(browser, base_
     expect(rejected).to_contain_text("已驳回")
     expect(rejected.locator(".reason")).to_contain_text(REASON)
     expect(rejected.locator(".reason")).to_contain_text("业主委员会")
-    expect(rejected).to_contain_text("楼栋 1号楼")
+    expect(rejected.locator(".scope")).to_have_text("1号楼")
     expect(rejected).not_to_contain_text(world.building_id)
     rejected.scroll_into_view_if_needed()
     shot(page, "own-32-board-rejected-draw")
+
+
+def test_the_applicants_list_shows_the_rejection_with_the_building_by_name(browser, base_url: str, world: World,
+                                                                          rejected_draw: int) -> None:
+    operator = login(browser, base_url, world, "operator")
+    operator.goto("/fund-approvals?state=rejected")
+    card = operator.locator(f'article.draw[data-draw-id="{rejected_draw}"]')
+    expect(card).to_have_attribute("data-state", "rejected")
+    expect(card.locator(".scope")).to_have_text("1号楼")
+    expect(card).not_to_contain_text(world.building_id)

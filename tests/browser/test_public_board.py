@@ -172,3 +172,9 @@ def test_the_service_desk_names_the_home_of_a_booking(browser, base_url: str, wo
     page = login(browser, base_url, world, "operator")
     page.goto("/service-desk")
     expect(page.locator(f"tr.booking[data-booking-id='{made.id}'] td.home")).to_have_text("1号楼 1单元 101")
+
+
+def test_the_board_gives_its_times_with_the_estates_zone(browser, base_url: str, world: World) -> None:
+    page = _open(browser, base_url, world)
+    expect(page.locator(".poster-head .stamp")).to_contain_text("UTC+8")
+    expect(page.locator("#parking .stamp")).to_contain_text("UTC+8")
