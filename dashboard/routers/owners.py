@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Cookie, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -17,6 +17,8 @@ from dashboard.errors import ApiError
 from dashboard.routers.common import Page, Pagination, pagination
 from dashboard.routers.fund import VoteOut, in_zone, vote_out
 from dashboard.security import Conn, check_site, require
+from dashboard.ui.homes import home_names
+from dashboard.ui.statement_csv import statement_csv
 from dashboard.users import User
 from dispatch.fund import account, estate, ledger, votes
 from dispatch.fund.account import LedgerLine
@@ -115,15 +117,21 @@ def my_fund(conn: Conn, user: Annotated[User, Depends(require(roles.OWNERS))],
             summary="My household's statement of a year (JSON, or CSV with format=csv)",
             responses={200: {"content": {"text/csv": {}}}})
 def my_statement(year: int, conn: Conn, user: Annotated[User, Depends(require(roles.OWNERS))],
-                 format: Annotated[Literal["json", "csv"], Query()] = "json") -> StatementOut | Response:
-    """Opening and closing balance, the year's deposits, interest, use and refunds, and each line of the year."""
+                 format: Annotated[Literal["json", "csv"], Query()] = "json",
+                 lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
+                 pw_lang: Annotated[str | None, Cookie()] = None) -> StatementOut | Response:
+    """Opening and closing balance, the year's deposits, interest, use and refunds, and each line of the year.
+    JSON is for machines (ids, codes, ISO times); the CSV is a document for the owner, in ``lang`` (else the
+    page language the owner chose, else zh-CN): the home by name, kinds in words, estate time to the second."""
     if not 1990 <= year <= 2200:
         raise ApiError(422, "invalid", "year out of range", {"field": "year"})
     household = _household(conn, user)
     zone = registry.site_timezone(conn, household.site_id)
     found = account.household_statement(conn, household.id, year)
     if format == "csv":
-        return csv_download(account.statement_csv(found, zone.key), f"fund-{household.id}-{year}.csv")
+        document = statement_csv(found, zone, home_names(conn, household.site_id), lang or
+                                 ("en" if pw_lang == "en" else "zh"))
+        return csv_download(document, f"fund-{household.id}-{year}.csv")
     return StatementOut(
         household_id=found.household_id, building_id=found.building_id, unit_name=found.unit_name, room=found.room,
         year=year, timezone=zone.key, period_start=in_zone(found.period_start, zone) or "",

@@ -1,17 +1,15 @@
 """A household's own view of its fund account (notice clause 17: owners query in real time): every ledger line
-with the draw and work order it paid, newest first, and the household's yearly statement (JSON or CSV).
+with the draw and work order it paid, newest first, and the household's yearly statement (the web layer renders it
+as JSON for machines and as a CSV document for people).
 
 Read straight from the ledger on every call: nothing is cached, so a charge is visible as soon as it commits.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import class_row
@@ -37,10 +35,18 @@ class LedgerLine:
     draw_purpose: str | None
     work_order_id: int | None
     work_order_number: str | None
+    draw_scope_type: str | None
+    draw_scope_id: str | None
+    first_deposit: bool
 
 
+# ``first_deposit``: the account's first deposit (首次交存), which a person reading the ledger tells from later ones.
 LINE_QUERY = """SELECT l.id, l.kind, l.amount, l.balance_after, l.memo, l.created_at, l.draw_id, d.item AS draw_item,
-                       d.purpose AS draw_purpose, d.work_order_id, d.work_order_number
+                       d.purpose AS draw_purpose, d.work_order_id, d.work_order_number,
+                       d.scope_type AS draw_scope_type, d.scope_id AS draw_scope_id,
+                       l.kind = 'deposit' AND l.id = (SELECT min(f.id) FROM fund_ledger f
+                                                      WHERE f.household_id = l.household_id AND f.kind = 'deposit')
+                           AS first_deposit
                 FROM fund_ledger l LEFT JOIN fund_draws d ON d.id = l.draw_id"""
 
 
@@ -103,21 +109,3 @@ def household_statement(conn: psycopg.Connection, household_id: str, year: int) 
         interest=total("interest"), used=-total("draw"), refunded=-total("refund"),
         closing=opening + sum((line.amount for line in lines), ZERO), lines=lines,
     )
-
-
-def statement_csv(statement: HouseholdStatement, zone_key: str) -> str:
-    """The statement as CSV: a summary row, then one row per line, times in the estate's zone with offset."""
-    zone = ZoneInfo(zone_key)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["household", "building", "unit", "room", "year", "opening", "deposited", "interest", "used",
-                     "refunded", "closing"])
-    writer.writerow([statement.household_id, statement.building_id, statement.unit_name, statement.room,
-                     statement.year, statement.opening, statement.deposited, statement.interest, statement.used,
-                     statement.refunded, statement.closing])
-    writer.writerow([])
-    writer.writerow(["time", "kind", "amount", "balance_after", "draw", "purpose", "work_order", "memo"])
-    for line in statement.lines:
-        writer.writerow([line.created_at.astimezone(zone).isoformat(), line.kind, line.amount, line.balance_after,
-                         line.draw_id or "", line.draw_purpose or "", line.work_order_number or "", line.memo])
-    return out.getvalue()

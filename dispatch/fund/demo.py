@@ -32,12 +32,13 @@ INTEREST_DAYS = ((3, 21), (6, 21), (9, 21), (12, 21))
 # DOMAIN.md §1.8: about ¥1,300 premium per elevator per year (Tianjin eco-city) ◐ [P-tj].
 DEMO_PREMIUM_PER_ELEVATOR = Decimal("1300.00")
 # (direction, category, counterparty, monthly amount, basis) of last year's and this year's shared-part records.
+# What stands for text a person typed (bases, items, reviewers' comments) is Chinese only, as a property manager
+# types it; what the system records (deposits, interest) pages word from the ledger line's kind.
 DEMO_SHARED_PARTS = (
-    ("income", "advertising", "示例传媒广告有限公司", Decimal("1800.00"), "电梯轿厢广告屏合同 lift-car screens"),
-    ("income", "parking", "示例停车管理有限公司", Decimal("3200.00"), "地面共有车位租赁协议 shared parking lease"),
-    ("expense", "operating_cost", "国网示例供电公司", Decimal("126.40"), "广告屏电费 screen electricity"),
-    ("expense", "management_fee", "示例物业服务有限公司", Decimal("500.00"),
-     "业主大会决议：代管酬金 agreed management fee"),
+    ("income", "advertising", "示例传媒广告有限公司", Decimal("1800.00"), "电梯轿厢广告屏合同"),
+    ("income", "parking", "示例停车管理有限公司", Decimal("3200.00"), "地面共有车位租赁协议"),
+    ("expense", "operating_cost", "国网示例供电公司", Decimal("126.40"), "广告屏电费"),
+    ("expense", "management_fee", "示例物业服务有限公司", Decimal("500.00"), "业主大会决议：代管酬金"),
 )
 
 
@@ -78,7 +79,7 @@ def seed_demo(conn: psycopg.Connection, site_id: str, buildings: list[tuple[str,
                         add_household(conn, household, actor=DEMO_ACTOR)
                         if get_account(conn, household.id).first_deposit is None:
                             deposit(conn, household.id, household.building_area * DEMO_DEPOSIT_PER_M2,
-                                    actor=DEMO_ACTOR, memo="首次交存 first deposit", now=first_deposit_at)
+                                    actor=DEMO_ACTOR, memo="首次交存", now=first_deposit_at)
         if not buildings:
             return
         if not insurance.site_policies(conn, site_id):
@@ -103,7 +104,7 @@ def _insurance(conn: psycopg.Connection, site_id: str, year: int) -> None:
                                   period_start=date(year, 3, 1), period_end=date(year + 1, 3, 1),
                                   premium=DEMO_PREMIUM_PER_ELEVATOR * len(elevators), elevators=elevators)
     draw = insurance.apply_for_insurance(conn, site_id=site_id, terms=terms, actor=DEMO_ACTOR, now=applied)
-    draws.approve(conn, draw.id, actor="demo-committee", role="committee", comment="业委会同意 approved",
+    draws.approve(conn, draw.id, actor="demo-committee", role="committee", comment="业委会同意",
                   now=approved)
     draws.complete(conn, draw.id, actual_cost=terms.premium, actor=DEMO_ACTOR, now=paid)
 
@@ -122,7 +123,7 @@ def _interest(conn: psycopg.Connection, site_id: str, year: int) -> None:
             amount = (get_account(conn, household_id).balance * DEMO_ANNUAL_RATE / 4).quantize(
                 Decimal("0.01"), rounding=ROUND_HALF_UP)
             if amount > 0:
-                credit_interest(conn, household_id, amount, actor=DEMO_ACTOR, memo=f"{year}年{month}月结息 interest",
+                credit_interest(conn, household_id, amount, actor=DEMO_ACTOR, memo=f"{year}年{month}月结息",
                                 now=at)
 
 
@@ -144,7 +145,7 @@ def _annual_disclosure(conn: psycopg.Connection, site_id: str, year: int) -> Non
     """Last year's disclosure generated, reviewed and published by the committee in January."""
     zone = site_timezone(conn, site_id)
     draft = annual.generate(conn, site_id, year, actor=DEMO_ACTOR, now=datetime(year + 1, 1, 10, 9, tzinfo=zone))
-    annual.review(conn, draft.id, actor="demo-committee", role="committee", comment="已核对银行对账单 checked",
+    annual.review(conn, draft.id, actor="demo-committee", role="committee", comment="已核对银行对账单",
                   now=datetime(year + 1, 1, 12, 9, tzinfo=zone))
     annual.publish(conn, draft.id, actor="demo-committee", role="committee",
                    now=datetime(year + 1, 1, 15, 9, tzinfo=zone))
@@ -154,7 +155,7 @@ def _voted_repair(conn: psycopg.Connection, site_id: str, building_id: str) -> N
     """A roof repair the building's owners voted for, completed and disclosed."""
     now = datetime.now(UTC)
     vote = votes.open_vote(conn, site_id=site_id, scope_type="building", scope_id=building_id, matter="use",
-                           title="屋面防水翻新 roof waterproofing renewal", closes_at=now + timedelta(days=14),
+                           title="屋面防水翻新", closes_at=now + timedelta(days=14),
                            actor=DEMO_ACTOR, now=now)
     electorate = [row[0] for row in conn.execute(
         "SELECT household_id FROM fund_vote_electorate WHERE vote_id = %s ORDER BY household_id", (vote.id,))]
@@ -162,7 +163,7 @@ def _voted_repair(conn: psycopg.Connection, site_id: str, building_id: str) -> N
         choice = "no" if index % 5 == 4 else "yes"
         votes.cast_ballot(conn, vote.id, household_id, choice, actor=f"owner:{household_id}", now=now)
     votes.close_vote(conn, vote.id, actor=DEMO_ACTOR, now=now)
-    draw = draws.open_voted_draw(conn, vote_id=vote.id, item="屋面防水翻新 roof waterproofing renewal",
-                                 contractor="示例防水工程有限公司 (demo contractor)", estimate=Decimal("48000.00"),
+    draw = draws.open_voted_draw(conn, vote_id=vote.id, item="屋面防水翻新",
+                                 contractor="示例防水工程有限公司", estimate=Decimal("48000.00"),
                                  actor=DEMO_ACTOR, now=now)
     draws.complete(conn, draw.id, actual_cost=Decimal("46850.00"), actor=DEMO_ACTOR, now=now)

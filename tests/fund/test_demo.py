@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import psycopg
@@ -73,3 +74,17 @@ def test_seeding_the_richer_demo_twice_adds_nothing(db: psycopg.Connection) -> N
     before = db.execute(counts).fetchone()
     fund.seed_demo(db, "D", BUILDINGS)
     assert db.execute(counts).fetchone() == before and ledger.reconcile(db, "D").balanced
+
+
+def test_what_the_demo_types_for_a_person_is_chinese_only(db: psycopg.Connection) -> None:
+    # A Chinese property manager or committee types Chinese; the outsider of issue 21 read "屋面防水翻新 roof
+    # waterproofing renewal" on zh pages. What the system itself records is worded by the pages per language.
+    _seed_with_a_lift(db)
+    typed = db.execute(
+        """SELECT item FROM fund_draws WHERE site_id = 'D' AND purpose = 'repair'
+           UNION ALL SELECT contractor FROM fund_draws WHERE site_id = 'D'
+           UNION ALL SELECT title FROM fund_votes WHERE site_id = 'D'
+           UNION ALL SELECT basis FROM fund_shared_part_entries WHERE site_id = 'D'
+           UNION ALL SELECT coalesce(decision_comment, '') FROM fund_draws WHERE site_id = 'D'
+           UNION ALL SELECT coalesce(review_comment, '') FROM fund_annual_disclosures WHERE site_id = 'D'""").fetchall()
+    assert typed and not [text for (text,) in typed if re.search(r"[A-Za-z]", text)]

@@ -103,12 +103,39 @@ def test_the_yearly_statement_counts_the_year_in_the_estates_zone(client: TestCl
     assert [line["kind"] for line in y2026["lines"]] == ["refund", "draw", "transfer"]
 
 
-def test_the_yearly_statement_as_csv(client: TestClient, login: Login, history: dict[str, int]) -> None:
-    res = client.get("/api/v1/owners/me/fund/statement/2026?format=csv", headers=login("owner"))
+def statement_rows(client: TestClient, login: Login, query: str = "") -> list[list[str]]:
+    res = client.get(f"/api/v1/owners/me/fund/statement/2026?format=csv{query}", headers=login("owner"))
     assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
-    assert rows[1][5:] == ["18067.50", "0.00", "0.00", "1000.00", "100.00", "16967.50"]
-    assert rows[4][:3] == ["2026-01-01T00:30:00+08:00", "refund", "-100.00"]
+    return list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
+
+
+def test_the_yearly_statement_csv_reads_as_a_document_in_chinese(client: TestClient, login: Login,
+                                                                   history: dict[str, int]) -> None:
+    rows = statement_rows(client, login)
+    assert rows[0] == ["房屋", "年度", "年初余额(元)", "交存(元)", "利息(元)", "使用(元)", "退还(元)", "年末余额(元)"]
+    assert rows[1] == ["1号楼 1单元 101", "2026", "18067.50", "0.00", "0.00", "1000.00", "100.00", "16967.50"]
+    assert rows[3] == ["时间(UTC+8)", "类型", "金额(元)", "余额(元)", "摘要", "分摊范围", "工单"]
+    assert rows[4] == ["2026-01-01 00:30:00", "退还", "-100.00", "17967.50", "退还：多交退还", "", ""]
+    charge, sale = rows[5], rows[6]
+    assert charge[:4] == ["2026-11-24 10:00:00", "使用", "-1000.00", "16967.50"] and charge[5] == "全小区"
+    assert charge[6].startswith("WO-")
+    assert sale[1:] == ["过户", "0.00", "16967.50", "过户，余额随房屋转给新业主", "", ""]
+
+
+def test_the_yearly_statement_csv_in_english_when_the_reader_chose_it(client: TestClient, login: Login,
+                                                                       history: dict[str, int]) -> None:
+    rows = statement_rows(client, login, "&lang=en")
+    assert rows[0][:3] == ["Home", "Year", "Opening balance (CNY)"]
+    assert rows[1][0] == "Bldg 1, Unit 1, Room 101"
+    assert rows[4][:2] == ["2026-01-01 00:30:00", "Refund"] and rows[3][0] == "Time (UTC+8)"
+
+
+def test_a_typed_item_that_looks_like_a_formula_stays_text_in_excel(client: TestClient, login: Login,
+                                                                     db: psycopg.Connection, estate: Estate) -> None:
+    draw = repaired_and_approved(db, SITE, "300.00", item='=HYPERLINK("http://example.com","维修")')
+    draws.complete(db, draw.id, actor="operator", now=datetime(2026, 11, 24, 2, tzinfo=UTC))
+    charge = next(row for row in statement_rows(client, login)[4:] if row[1] == "使用")
+    assert charge[4] == '\'=HYPERLINK("http://example.com","维修")'
 
 
 def test_the_statement_csv_opens_in_excel_on_chinese_windows(client: TestClient, login: Login,
@@ -116,7 +143,7 @@ def test_the_statement_csv_opens_in_excel_on_chinese_windows(client: TestClient,
     # Excel takes a CSV without a byte-order mark for the system code page (GBK) and garbles Chinese memos.
     res = client.get("/api/v1/owners/me/fund/statement/2026?format=csv", headers=login("owner"))
     assert res.content.startswith(b"\xef\xbb\xbf")
-    assert res.content[3:].decode("utf-8").startswith("household,")
+    assert res.content[3:].decode("utf-8").startswith("房屋,")
     assert res.headers["content-disposition"] == f'attachment; filename="fund-{estate.households[0]}-2026.csv"'
 
 
