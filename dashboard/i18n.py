@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from dashboard.strings import admin, crew, devices, draws, errors, owners, shell, supervision, work_orders
 
 LANGS = ("zh", "en")
@@ -125,6 +127,9 @@ _SHARED: dict[str, tuple[str, str]] = {
                      "Acknowledge the {n} selected alarms? A comment is required."),
     "confirm_one": ("确定对「{title}」执行「{action}」？", "{action} \u201c{title}\u201d?"),
     "comment_required": ("请填写备注", "A comment is required"),
+    # the API's refusal of an acknowledgement without a comment (rules.errors.CommentRequired; static/js/refusal.js)
+    "err_CommentRequired": ("确认报警须填写备注：说明已做的处理或已通知的人", "Acknowledging needs a comment: say what "
+                            "was done or who was told"),
     "skipped": ("未处理（状态已变）", "Skipped (state changed)"),
     "alarm": ("报警", "Alarm"), "alarm_not_found": ("报警不存在", "No such alarm"), "floor": ("楼层", "Floor"),
     "timeline": ("处理时间线", "Timeline"),
@@ -180,6 +185,21 @@ WORK_ORDER_STATES: dict[str, tuple[str, str]] = {
 def work_order_states(lang: str) -> dict[str, str]:
     """Work-order state code -> label in ``lang``."""
     return {code: pair[1] if lang == "en" else pair[0] for code, pair in WORK_ORDER_STATES.items()}
+
+
+class Named(Protocol):
+    """Anything with a Chinese name and maybe an English one (an estate: ``ingest.registry.Site``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def name_en(self) -> str | None: ...
+
+
+def site_name(site: Named, lang: str) -> str:
+    """An estate's name in the reader's language: its English name where it has one, on every page."""
+    return site.name_en if lang == "en" and site.name_en else site.name
 
 
 def translate(key: str, lang: str) -> str:

@@ -34,8 +34,10 @@ class UnknownItem(LookupError):
 @dataclass(frozen=True)
 class Item:
     """One thing on the plan. ``severity`` is the worst open alarm (``P0``…``P3``), ``offline`` for a device
-    the gateway reports offline, else ``ok``; ``alarm_id`` is that worst alarm. ``states`` are a device's latest
-    state codes (metrics the catalogue names the codes of), which the page shows by name in its tooltip."""
+    the gateway reports offline, else ``ok``; ``alarm_id`` is that worst alarm, ``alarms`` how many are open and
+    ``by_severity`` how many of each severity (``{"P0": 1, "P1": 1}``), which its badge spells out. ``states`` are
+    a device's latest state codes (metrics the catalogue names the codes of), which the page shows by name in its
+    tooltip."""
 
     kind: Kind
     id: str
@@ -51,6 +53,7 @@ class Item:
     alarms: int
     moved: bool
     states: dict[str, float] = field(default_factory=dict)
+    by_severity: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,16 @@ def _positions(conn: psycopg.Connection, site_id: str) -> dict[tuple[str, str], 
     return {(kind, item_id): (x, y) for kind, item_id, x, y in rows}
 
 
-def _worst(found: list[alarms.Alarm]) -> tuple[dict[str, alarms.Alarm], dict[str, int]]:
-    """The worst open alarm per device and per building (alarms are most severe first), and how many each has."""
+def _worst(found: list[alarms.Alarm]) -> tuple[dict[str, alarms.Alarm], dict[str, dict[str, int]]]:
+    """The worst open alarm per device and per building (alarms are most severe first), and how many of each
+    severity each has, most severe first."""
     worst: dict[str, alarms.Alarm] = {}
-    counts: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {}
     for alarm in found:
         for key in {alarm.device_id, alarm.building_id} - {None}:
             worst.setdefault(key, alarm)
-            counts[key] = counts.get(key, 0) + 1
+            per = counts.setdefault(key, {})
+            per[alarm.severity] = per.get(alarm.severity, 0) + 1
     return worst, counts
 
 
@@ -101,7 +106,7 @@ def site_plan(conn: psycopg.Connection, site_id: str) -> Plan:
     def state(key: str, is_offline: bool = False) -> tuple[str, int | None, int]:
         alarm = worst.get(key)
         if alarm:
-            return alarm.severity, alarm.id, counts[key]
+            return alarm.severity, alarm.id, sum(counts[key].values())
         return ("offline" if is_offline else "ok"), None, 0
 
     def place(kind: Kind, item_id: str, default: tuple[float, float]) -> tuple[float, float, bool]:
@@ -113,20 +118,22 @@ def site_plan(conn: psycopg.Connection, site_id: str) -> Plan:
         x, y, was_moved = place("building", building.id, (GAP + n % PER_ROW * (BUILDING_W + GAP),
                                                           GAP + n // PER_ROW * (BUILDING_H + GAP)))
         items.append(Item("building", building.id, building.name, None, None, x, y, BUILDING_W, BUILDING_H,
-                          *state(building.id), was_moved))
+                          *state(building.id), was_moved, by_severity=counts.get(building.id, {})))
     inside = [d for d in devices if d.building_id in known]
     for building in buildings:
         for k, device in enumerate(d for d in inside if d.building_id == building.id):
             default = (40 + k % DEVICES_PER_ROW * 70, 78 + k // DEVICES_PER_ROW * 60)
             x, y, was_moved = place("device", device.id, default)
             items.append(Item("device", device.id, device.name, device.type, building.id, x, y, 0, 0,
-                              *state(device.id, device.id in offline), was_moved, device_states(conn, device)))
+                              *state(device.id, device.id in offline), was_moved, device_states(conn, device),
+                              counts.get(device.id, {})))
     rooms_top = GAP + -(-len(buildings) // PER_ROW) * (BUILDING_H + GAP)
     for k, device in enumerate(d for d in devices if d.building_id not in known):
         x, y, was_moved = place("device", device.id, (GAP + k % PER_ROW * (ROOM_W + GAP),
                                                       rooms_top + k // PER_ROW * (ROOM_H + GAP)))
         items.append(Item("device", device.id, device.name, device.type, None, x, y, ROOM_W, ROOM_H,
-                          *state(device.id, device.id in offline), was_moved, device_states(conn, device)))
+                          *state(device.id, device.id in offline), was_moved, device_states(conn, device),
+                          counts.get(device.id, {})))
     bottom = max([i.y + max(i.height, 40) for i in items if i.building_id is None], default=0)
     return Plan(site_id, WIDTH, max(bottom + GAP, 240), items)
 

@@ -147,6 +147,11 @@ def latest(conn: psycopg.Connection, device_id: str) -> dict[str, tuple[datetime
     return {metric: (ts, value) for metric, ts, value in rows}
 
 
+def first_reading(conn: psycopg.Connection, device_id: str) -> datetime | None:
+    """The oldest raw reading stored for the device (one look at the primary key); ``None`` without any."""
+    return conn.execute("SELECT min(ts) FROM readings WHERE device_id = %s", (device_id,)).fetchone()[0]
+
+
 def last_seen(conn: psycopg.Connection) -> dict[str, datetime]:
     """Every device that has reported telemetry -> the newest ``ts`` stored for it."""
     return dict(conn.execute("SELECT device_id, newest FROM latest_readings").fetchall())

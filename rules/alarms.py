@@ -18,7 +18,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from rules.errors import AlarmNotFound, InvalidAlarmTransition, UnknownAlarmState
+from rules.errors import AlarmNotFound, CommentRequired, InvalidAlarmTransition, UnknownAlarmState
 from rules.lifecycle import ACKNOWLEDGED, ACTIVE, CLEARED, PENDING, STATES
 from rules.silences import silence
 from rules.store import CHANNEL
@@ -192,8 +192,12 @@ def acknowledge(conn: psycopg.Connection, alarm_id: int, *, actor: str, comment:
     """Acknowledge an active alarm: someone owns it now. It still clears when its condition ends.
 
     A latched alarm (its condition already returned to normal) is acknowledged and then cleared: two
-    transitions, so dispatch sees the acknowledgement as it does for any other.
+    transitions, so dispatch sees the acknowledgement as it does for any other. ``CommentRequired`` for a blank
+    comment: the alarm's record must say what the operator did or whom they told (docs/rules.md).
     """
+    comment = comment.strip()
+    if not comment:
+        raise CommentRequired(f"acknowledging alarm {alarm_id} needs a comment: say what was done or who was told")
     with conn.transaction():
         locked = _locked(conn, alarm_id)
         if locked.state != ACTIVE:

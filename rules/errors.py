@@ -38,6 +38,12 @@ class InvalidAlarmTransition(Conflict):
     """The requested action is not allowed in the alarm's state, or by its rule."""
 
 
+class CommentRequired(Invalid):
+    """An acknowledgement without a comment: whoever acknowledges says what they did or whom they told."""
+
+    field = "comment"
+
+
 class InvalidSilence(Invalid):
     """A silence's scope, window, expiry or recurrence cannot be used; ``field`` names the offending field."""
 

@@ -165,6 +165,7 @@ class PlanItemOut(BaseModel):
     alarms: int
     moved: bool
     states: dict[str, float] = Field(default_factory=dict, description="a device's latest state codes by metric")
+    by_severity: dict[str, int] = Field(default_factory=dict, description="open alarms per severity, P0 first")
 
 
 class PlanOut(BaseModel):

@@ -97,6 +97,9 @@ STRINGS: dict[str, tuple[str, str]] = {
                             "saved when you let go"),
     "dev_plan_hint": ("点击设备查看曲线，点击报警标记查看报警", "Click a device for its charts, an alarm badge for "
                       "the alarm"),
+    "dev_plan_badge": ("未消除报警 {n} 条：{list}", "Open alarms: {n} ({list})"),
+    "dev_plan_badge_part": ("{sev} {n} 条", "{sev}: {n}"),
+    "dev_list_sep": ("、", ", "),
     "dev_plan_saved": ("位置已保存", "Position saved"),
     "dev_plan_save_failed": ("位置保存失败", "Could not save the position"),
     "dev_legend": ("图例", "Legend"),

@@ -4,19 +4,21 @@ the page route stays one call."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import psycopg
 
+from dashboard.i18n import site_name
 from dashboard.ui import charts
 from dashboard.users import User
 from dispatch.workorders import OrderFilter, WorkOrder, page_work_orders
 from gateway.protocol.catalog import catalog
 from ingest import history, registry
 from rules import alarms, console_query
-from rules.alarms import Alarm
+from rules.alarms import Alarm, AlarmTransition
 from rules.errors import RulePackError
 from rules.store import effective_pack
 
@@ -34,20 +36,42 @@ NOT_MEASURES = frozenset({"code", "count"})
 @dataclass(frozen=True)
 class TimelineEntry:
     """One transition as the page shows it: ``kind`` names its translated label (``tl_*`` in dashboard.i18n);
-    ``cause`` is the engine's own wording, shown in English only."""
+    ``detail`` is what the engine saw in the reader's words (the events by name), ``None`` when the label and
+    the comment say it all."""
 
     at: str
     kind: str
     from_state: str | None
     to_state: str
     actor: str | None
-    cause: str
+    detail: str | None
     comment: str | None
 
 
 # What an operator's or the engine's transition was, from the cause each writes (rules.alarms, rules.lifecycle).
 _CAUSES = (("cleared on acknowledgement", "tl_ack_cleared"), ("acknowledged", "tl_ack"), ("assigned to", "tl_assigned"),
            ("cleared by hand", "tl_hand_cleared"), ("cleared as its work order closed", "tl_order_cleared"))
+
+
+# The transitions a person made: their label, who and the comment tell everything the cause would.
+_BY_PEOPLE = frozenset({"tl_ack_cleared", "tl_ack", "tl_assigned", "tl_hand_cleared", "tl_order_cleared"})
+# The engine names the events of an event rule in its causes: ``event trapped``, ``cleared: event
+# normal_operation``, ``event door_reopen x5 within 120 s`` (rules/kinds/event.py).
+_EVENT_CAUSE = re.compile(r"\bevent ([a-z0-9_/]+)(?: x(\d+))?")
+
+
+def transition_detail(kind: str, cause: str, device_type: str | None, lang: str) -> str | None:
+    """What the engine saw, as the page shows it under the label: the events of an event cause by their catalogue
+    names (事件：困人); another engine cause in English only (its wording is English); nothing for a person's
+    action, whose comment is shown instead."""
+    if kind in _BY_PEOPLE:
+        return None
+    match = _EVENT_CAUSE.search(cause)
+    if match:
+        names = "/".join(charts.event_name(device_type, code, lang) for code in match[1].split("/"))
+        times = f" ×{match[2]}" if match[2] else ""
+        return f"Event: {names}{times}" if lang == "en" else f"事件：{names}{times}"
+    return cause if lang == "en" else None
 
 
 def transition_kind(to_state: str, cause: str, values: dict[str, object]) -> str:
@@ -116,22 +140,33 @@ class AlarmPage:
     charts: ChartWindow
     window: str
     value_at_alarm: str | None
-    """The alarm's value as the reader says it: a state metric's label (下行), else the number."""
+    """The alarm's value as the reader says it: the event by name (困人), a state metric's label (下行), else the
+    number with its unit."""
+    value_hint: str | None
+    """The code behind a state's label (原始代码 0), shown on hover for engineers."""
     order: WorkOrder | None
     clearable: bool
     last_transition_id: int
     """The newest transition shown: the page reloads for a newer one only."""
 
 
-def local_time(at: datetime, zone: tzinfo) -> str:
-    """``at`` in the estate's zone with the offset as a marker: ``2026-12-07 20:01:02 UTC+8``."""
-    local = at.astimezone(zone)
-    offset = local.utcoffset() or timedelta(0)
+def utc_marker(at: datetime, zone: tzinfo) -> str:
+    """The zone's offset from UTC at ``at``: ``UTC+8``, ``UTC+5:30``, ``UTC-3``."""
+    offset = at.astimezone(zone).utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     hours, rest = divmod(abs(minutes), 60)
-    marker = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-    return f"{local:%Y-%m-%d %H:%M:%S} {marker}"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_time(at: datetime, zone: tzinfo) -> str:
+    """``at`` in the estate's zone with the offset as a marker: ``2026-12-07 20:01:02 UTC+8``."""
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M:%S} {utc_marker(at, zone)}"
+
+
+def zone_text(zone: tzinfo, now: datetime, lang: str) -> str:
+    """The estate's zone as a reader knows it, its offset first: ``UTC+8（Asia/Shanghai）``."""
+    return f"{utc_marker(now, zone)} ({zone})" if lang == "en" else f"{utc_marker(now, zone)}（{zone}）"
 
 
 def _maybe_local(at: datetime | None, zone: tzinfo) -> str | None:
@@ -161,23 +196,30 @@ def alarm_page(conn: psycopg.Connection, alarm: Alarm, user: User, *, now: datet
     window_end = min(now, end + AROUND)
     device_type = device.type if device else None
     metrics = _metrics(conn, alarm, device_type)
+    value_at_alarm, value_hint = _value_text(alarm, device_type, metrics, lang)
     return AlarmPage(
-        alarm=alarm, site_name=(site.name_en if english and site.name_en else site.name) if site else alarm.site_id,
+        alarm=alarm, site_name=site_name(site, lang) if site else alarm.site_id,
         building_name=building.name if building else alarm.building_id,
         floor=str(device.attributes.get("floor")) if device and device.attributes.get("floor") is not None else None,
-        device_name=device.name if device else None, zone=str(zone),
+        device_name=device.name if device else None, zone=zone_text(zone, now, lang),
         first_seen=local_time(alarm.first_seen, zone), activated_at=_maybe_local(alarm.activated_at, zone),
         returned_at=_maybe_local(alarm.returned_at, zone), acked_at=_maybe_local(alarm.acked_at, zone),
         open_for=clock(end - start),
-        timeline=[TimelineEntry(local_time(t.at, zone), transition_kind(t.to_state, t.cause, t.values), t.from_state,
-                                t.to_state, t.actor, t.cause, t.values.get("comment") or t.values.get("reason"))
-                  for t in transitions],
+        timeline=[_entry(t, zone, device_type, lang) for t in transitions],
         charts=ChartWindow(str(zone), (start - AROUND).isoformat(), window_end.isoformat(), _moments(alarm),
                            _charts(conn, alarm, device, metrics, start - AROUND, window_end, lang)),
         window=f"{local_time(start - AROUND, zone)} – {local_time(window_end, zone)}",
-        value_at_alarm=_value_text(alarm, device_type, metrics, lang),
+        value_at_alarm=value_at_alarm, value_hint=value_hint,
         order=_order_of(conn, alarm, user), clearable=console_query.clearable(conn, alarm.id),
         last_transition_id=max((t.id for t in transitions), default=0))
+
+
+def _entry(transition: AlarmTransition, zone: tzinfo, device_type: str | None, lang: str) -> TimelineEntry:
+    kind = transition_kind(transition.to_state, transition.cause, transition.values)
+    comment = transition.values.get("comment") or transition.values.get("reason")
+    return TimelineEntry(local_time(transition.at, zone), kind, transition.from_state, transition.to_state,
+                         transition.actor, transition_detail(kind, transition.cause, device_type, lang),
+                         str(comment) if comment else None)
 
 
 def _metrics(conn: psycopg.Connection, alarm: Alarm, device_type: str | None) -> list[str]:
@@ -210,13 +252,23 @@ def _moments(alarm: Alarm) -> list[Moment]:
     return [Moment(kind, at.isoformat()) for kind, at in found if at is not None]
 
 
-def _value_text(alarm: Alarm, device_type: str | None, metrics: list[str], lang: str) -> str | None:
-    """The alarm's value in words for a state metric the rule watches, its number otherwise."""
+def _value_text(alarm: Alarm, device_type: str | None, metrics: list[str],
+                lang: str) -> tuple[str | None, str | None]:
+    """The alarm's value as the reader says it, and the code behind a state's label: an event rule's event by
+    name (with the count when the rule counts several), a state metric's label, else the number with the
+    metric's unit."""
     if alarm.value is None:
-        return None
+        return None, None
+    code = alarm.detail.get("code")
+    if code:
+        name = charts.event_name(device_type, str(code), lang)
+        return (name if alarm.value <= 1 else f"{name} ×{alarm.value:g}"), None
     spec = charts.metric_spec(device_type, metrics[0]) if len(metrics) == 1 else None
     label = spec.label(alarm.value, lang) if spec else None
-    return label or f"{alarm.value:g}"
+    if label:
+        return label, f"{alarm.value:g}"
+    unit = charts.unit_label(spec.unit, lang) if spec else ""
+    return f"{alarm.value:g} {unit}".rstrip(), None
 
 
 def _charts(conn: psycopg.Connection, alarm: Alarm, device: registry.Device | None, metrics: list[str],

@@ -6,7 +6,7 @@ a state code or flag is drawn as steps with the catalogue's label of each code o
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -65,6 +65,18 @@ class MetricChart:
         return asdict(self)
 
 
+def default_range(first_reading: datetime | None, now: datetime) -> str:
+    """The range a device page opens on: the shortest that holds every reading of the device, at most
+    DEFAULT_RANGE, so a device that began reporting twenty minutes ago opens on an hour of data rather than on a
+    day where its readings are one dot at the right edge."""
+    if first_reading is None:
+        return DEFAULT_RANGE
+    for name, (span, _) in RANGES.items():
+        if now - first_reading <= span or name == DEFAULT_RANGE:
+            return name
+    return DEFAULT_RANGE
+
+
 def unit_label(unit: str, lang: str) -> str:
     """The unit as the page prints it: empty for state codes and flags."""
     if unit in STATES:
@@ -83,6 +95,18 @@ def metric_name(metric: str, lang: str) -> str:
 def value_labels(spec: MetricSpec | None, lang: str) -> list[tuple[int, str]]:
     """The catalogue's label of each code of a state metric, in ``lang``; empty for a measurement."""
     return [(entry.code, entry.en if lang == "en" else entry.zh) for entry in spec.values] if spec else []
+
+
+def event_name(device_type: str | None, code: str, lang: str) -> str:
+    """The catalogue's name of an event code in ``lang`` (``trapped``: 困人 / passenger trapped), looked up in the
+    device type first, then in any type (a composite rule's events span types); the code itself when unknown."""
+    kinds = catalog()
+    first = kinds.get(device_type or "")
+    for kind in ([first] if first else []) + list(kinds.values()):
+        event = kind.events.get(code)
+        if event:
+            return event.en if lang == "en" else event.zh
+    return code
 
 
 def metric_spec(device_type: str | None, metric: str) -> MetricSpec | None:

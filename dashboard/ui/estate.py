@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -9,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from dashboard import plan, roles
 from dashboard.errors import ApiError
-from dashboard.i18n import STRINGS, translate
+from dashboard.i18n import STRINGS, site_name, translate
 from dashboard.security import Conn
 from dashboard.ui import charts, vendor
 from dashboard.ui.alarm_detail import local_time
@@ -92,17 +93,14 @@ def device_page(device_id: str, request: Request, conn: Conn,
                     None)
     open_alarms, _ = alarms.page_alarms(conn, sites=[device.site_id], states=OPEN_ALARM_STATES, device_id=device_id,
                                         limit=20, offset=0)
-    wanted = request.query_params.get("range", charts.DEFAULT_RANGE)
-    config = {"device_id": device_id, "zone": str(zone), "range": wanted if wanted in charts.RANGES else
-              charts.DEFAULT_RANGE, "ranges": {name: [span.total_seconds(), resolution]
-                                              for name, (span, resolution) in charts.RANGES.items()},
+    # Without a range in the address, the page opens on the shortest range holding the device's readings.
+    opening = charts.default_range(history.first_reading(conn, device_id), datetime.now(UTC))
+    wanted = request.query_params.get("range", opening)
+    config = {"device_id": device_id, "zone": str(zone), "range": wanted if wanted in charts.RANGES else opening,
+              "ranges": {name: [span.total_seconds(), resolution]
+                         for name, (span, resolution) in charts.RANGES.items()},
               "fine_zoom_s": charts.FINE_ZOOM.total_seconds(), "charts": [c.as_json() for c in metric_charts]}
     return render(request, "device.html", user, page="estate", device=device, rows=rows, alarms=open_alarms,
                   config=config, ranges=list(charts.RANGES), zone=str(zone), silent=silent,
                   site_name=site_name(site, lang) if site else device.site_id, building=building,
                   kind_name=named("dev_kind_", device.type, lang))
-
-
-def site_name(site: registry.Site, lang: str) -> str:
-    """The estate's name in the reader's language: its English name where it has one."""
-    return site.name_en if lang == "en" and site.name_en else site.name

@@ -29,7 +29,7 @@ from dashboard.security import (
     sign_in,
     sign_out,
 )
-from dashboard.ui.rendering import lang_of, page_user, render
+from dashboard.ui.rendering import lang_of, page_user, remember_lang, render
 from dashboard.users import User
 from dispatch import kpi as dispatch_kpi
 
@@ -108,7 +108,7 @@ def switch_language(code: str, request: Request) -> Response:
     back = referer.path + (f"?{referer.query}" if referer.query else "")
     response = RedirectResponse(back if code in LANGS and _local_path(back) else "/", status_code=303)
     if code in LANGS:
-        response.set_cookie("pw_lang", code, samesite="strict", max_age=365 * 86400)
+        remember_lang(response, code)
     return response
 
 

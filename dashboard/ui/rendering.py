@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dashboard import roles
@@ -27,18 +27,31 @@ class LoginRequired(Exception):
     """Raised by page dependencies; turned into a redirect to /login."""
 
 
+LANG_COOKIE = "pw_lang"
+
+
 def lang_of(request: Request) -> str:
-    wanted = request.query_params.get("lang") or request.cookies.get("pw_lang") or "zh"
+    """The reader's language: ``?lang=`` on this address, else the one they chose before (the cookie), else zh."""
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "zh"
     return wanted if wanted in LANGS else "zh"
 
 
+def remember_lang(response: Response, lang: str) -> None:
+    """Keep ``lang`` as the reader's choice for the pages that follow (a year)."""
+    response.set_cookie(LANG_COOKIE, lang, samesite="strict", max_age=365 * 86400)
+
+
 def render(request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
-    """Render a template with the user, language, translator and CSRF token."""
+    """Render a template with the user, language, translator and CSRF token. A page opened with ``?lang=en``
+    keeps English for the next pages too, as the header's language link does."""
     lang = lang_of(request)
-    return templates.TemplateResponse(request, name, {
+    response = templates.TemplateResponse(request, name, {
         "user": user, "lang": lang, "t": lambda key: translate(key, lang),
         "states": work_order_states(lang),
         "csrf": getattr(request.state, "csrf_token", None) or "", **context})
+    if request.query_params.get("lang") in LANGS and request.cookies.get(LANG_COOKIE) != lang:
+        remember_lang(response, lang)
+    return response
 
 
 def page_user(group: Group = roles.EVERYONE) -> Callable[[Request, User | None], User]:

@@ -353,3 +353,91 @@ def test_a_state_alarm_says_its_value_in_words_and_charts_the_states_by_name(
       }""")
     assert axis == {"step": "end", "labels": ["手动", "自动"]}
     shot(operator, "29-alarm-chart-state")
+
+
+def test_the_console_keeps_the_acknowledgement_open_until_it_has_a_comment(browser, base_url: str, world: World,
+                                                                          trapped, shot) -> None:
+    operator = login(browser, base_url, world, "operator")
+    lift = trapped()
+    row = operator.locator("#alarms tbody tr", has_text=lift)
+    expect(row).to_have_class("sev-P0 state-active", timeout=15_000)
+    row.locator("button.ack").click()
+    operator.fill("#comment", "   ")
+    operator.click("#action-ok")
+    expect(operator.locator("#action-dialog")).to_be_visible()
+    expect(operator.locator("#comment-error")).to_have_text("请填写备注")
+    shot(operator, "32-console-ack-needs-a-comment")
+    expect(row).to_have_class("sev-P0 state-active")
+    operator.fill("#comment", "已电话安抚乘客，维保赶往现场")
+    operator.click("#action-ok")
+    expect(row).to_have_class("sev-P0 state-acknowledged", timeout=10_000)
+
+
+def test_bulk_acknowledge_without_a_comment_keeps_the_dialog_open(browser, base_url: str, world: World,
+                                                                  trapped) -> None:
+    operator = login(browser, base_url, world, "operator")
+    lift = trapped()
+    row = operator.locator("#alarms tbody tr", has_text=lift)
+    expect(row).to_be_visible(timeout=15_000)
+    row.locator("input.pick").check()
+    operator.click("#bulk-ack")
+    operator.click("#action-ok")
+    expect(operator.locator("#comment-error")).to_have_text("请填写备注")
+    expect(row).to_have_class("sev-P0 state-active")
+
+
+def test_the_console_names_each_device_with_its_id_beside(browser, base_url: str, world: World, trapped,
+                                                         shot) -> None:
+    operator = login(browser, base_url, world, "operator")
+    lift = trapped()
+    cell = operator.locator("#alarms tbody tr", has_text=lift).locator("td.device")
+    expect(cell.locator("a")).to_have_text("3号梯", timeout=15_000)
+    expect(cell.locator("a")).to_have_attribute("href", f"/devices/{lift}")
+    expect(cell.locator("small.device-id")).to_have_text(lift)
+    shot(operator, "33-console-device-names")
+
+
+def test_the_alarm_page_keeps_the_acknowledgement_open_until_it_has_a_comment(browser, base_url: str,
+                                                                             world: World, trapped) -> None:
+    lift = trapped()
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/alarms/{active_alarm(world, lift).id}")
+    operator.click("button[data-action=ack]")
+    operator.fill("#reason", "  ")
+    operator.click("#action-ok")
+    expect(operator.locator("#action-dialog")).to_be_visible()
+    expect(operator.locator("#reason-error")).to_have_text("请填写备注")
+    expect(operator.locator("#alarm")).to_have_attribute("data-state", "active")
+
+
+def test_the_alarm_page_says_the_event_and_the_zone_in_words(browser, base_url: str, world: World, trapped,
+                                                             shot) -> None:
+    lift = trapped()
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/alarms/{active_alarm(world, lift).id}")
+    expect(operator.locator("#value-at-alarm")).to_have_text("困人")
+    expect(operator.locator("#zone")).to_have_text("UTC+8（Asia/Shanghai）")
+    expect(operator.locator("#timeline li[data-kind=tl_raised]")).to_contain_text("事件：困人")
+    shot(operator, "34-alarm-event-in-words")
+
+
+def test_the_english_alarm_page_names_events_in_words_and_leaves_no_dangling_colon(
+        browser, base_url: str, world: World, trapped, engine, shot) -> None:
+    lift = trapped()
+    operator = login(browser, base_url, world, "operator", lang="en")
+    operator.goto(f"/alarms/{active_alarm(world, lift).id}")
+    operator.click("button[data-action=ack]")
+    operator.fill("#reason", "Called the maintainer")
+    operator.click("#action-ok")
+    expect(operator.locator("#alarm")).to_have_attribute("data-state", "acknowledged", timeout=10_000)
+    freed = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(lift, freed, "normal_operation", seq=2)]), now=freed)
+    expect(operator.locator("#alarm")).to_have_attribute("data-state", "cleared", timeout=15_000)
+    timeline = operator.locator("#timeline")
+    expect(timeline.locator("li[data-kind=tl_raised]")).to_contain_text("Event: passenger trapped")
+    expect(timeline.locator("li[data-kind=tl_cleared]")).to_contain_text("Event: back to normal operation")
+    expect(timeline.locator("li[data-kind=tl_ack]")).to_contain_text("Called the maintainer")
+    text = timeline.inner_text()
+    assert "event trapped" not in text and "normal_operation" not in text and "acknowledged:" not in text
+    expect(operator.locator("#zone")).to_have_text("UTC+8 (Asia/Shanghai)")
+    shot(operator, "35-alarm-english-events-in-words")

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from gateway.protocol.catalog import catalog
+from ingest import registry
 from ingest.database import connect
 from ingest.records import Batch
 from ingest.writer import Writer
@@ -178,3 +179,29 @@ def test_a_missing_chart_library_is_said_on_the_page(browser, base_url: str, wor
     page.route("**/vendor/echarts.min.js", lambda route: route.fulfill(status=503, body="missing"))
     page.goto(f"/devices/{world.elevator_id}")
     expect(page.locator("#charts-error")).to_contain_text("图表库未安装")
+
+
+def test_a_device_that_began_reporting_minutes_ago_opens_on_the_hour_it_has_data_for(browser, base_url: str,
+                                                                                   world: World, shot) -> None:
+    young = f"{world.building_id}-EL90"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with connect(world.database_url) as conn:
+        registry.upsert_device(conn, registry.Device(young, world.site_id, "elevator", "新装电梯",
+                                                     building_id=world.building_id))
+        Writer(conn).write(Batch.of_readings([(young, "speed", now - timedelta(seconds=10 * i), 1.0 + i % 3 / 10)
+                                              for i in range(18)]))
+        conn.commit()
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/devices/{young}")
+    expect(page.locator('button[data-range="1h"]')).to_have_attribute("aria-pressed", "true")
+    chart = page.locator(SPEED)
+    expect(chart).to_have_attribute("data-state", "ready")
+    expect(chart).to_have_attribute("data-range", "1h")
+    expect(chart).to_have_attribute("data-points", "18")
+    shot(page, "dev-05-young-device-opens-on-1h")
+
+
+def test_a_device_with_months_of_readings_still_opens_on_a_day(browser, base_url: str, world: World) -> None:
+    page = open_device(browser, base_url, world)
+    expect(page.locator('button[data-range="24h"]')).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(SPEED)).to_have_attribute("data-range", "24h")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ingest.database import connect
-from ingest.records import Batch
+from ingest.records import Batch, DeviceEvent
 from ingest.writer import Writer
 from tests.browser.test_accessibility import AXE, BLOCKING, RUN_AXE
 from tests.dashboard.world import World
@@ -93,6 +93,20 @@ def test_an_alarm_badge_on_the_plan_opens_the_alarm(browser, base_url: str, worl
     item(page, device).locator("a.alarm").click()
     page.wait_for_url("**/alarms/*")
     expect(page.locator("#alarm")).to_have_attribute("data-severity", "P0")
+
+
+def test_a_badge_of_several_alarms_spells_out_each_severity_and_says_it_in_words(browser, base_url: str,
+                                                                                world: World, trapped, engine,
+                                                                                shot) -> None:
+    device = trapped()
+    pressed = datetime.now(UTC)
+    engine.process(Batch(events=[DeviceEvent(device, pressed, "alarm_button", seq=2)]), now=pressed)
+    page = login(browser, base_url, world, "operator")
+    page.goto("/estate")
+    badge = item(page, device).locator("a.alarm")
+    expect(badge.locator("text")).to_have_text("P0·1 P1·1")
+    expect(badge.locator("title")).to_have_text("未消除报警 2 条：P0 紧急 1 条、P1 严重 1 条")
+    shot(page, "dev-16-plan-badge-by-severity")
 
 
 def test_an_admin_drags_a_building_and_the_plan_keeps_it(browser, base_url: str, world: World, shot) -> None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.app import create_app
 from dashboard.i18n import STRINGS, WORK_ORDER_STATES
@@ -137,3 +138,39 @@ def test_the_error_page_speaks_chinese_and_english(browser, base_url, world) -> 
     _visit(page, "/lang/en")
     _visit(page, "/console")
     assert not list(_chinese_labels_in_english(page.evaluate(LABEL_TEXT), []))
+
+
+def test_an_address_with_lang_keeps_that_language_on_the_pages_that_follow(browser, base_url, world) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/console?lang=en")
+    expect(page.locator("h1")).to_contain_text("Alarm console")
+    page.goto("/estate")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto("/estate?lang=zh")
+    page.goto("/console")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+def test_the_estate_has_one_english_name_on_the_plan_the_device_and_the_alarm(browser, base_url, world,
+                                                                              trapped) -> None:
+    lift = trapped()
+    page = login(browser, base_url, world, "operator", lang="en")
+    page.goto("/estate")
+    expect(page.locator("main")).to_contain_text("Jinxiu Garden")
+    page.goto(f"/devices/{lift}")
+    expect(page.locator("#place")).to_contain_text("Jinxiu Garden")
+    page.locator("#open-alarms a").first.click()
+    expect(page.locator("#alarm")).to_contain_text("Jinxiu Garden")
+
+
+def test_every_page_links_its_icon_and_the_icon_is_served(browser, base_url, world) -> None:
+    page = login(browser, base_url, world, "operator")
+    missing = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto("/console")
+    href = page.locator("link[rel=icon]").get_attribute("href")
+    icon = page.request.get(href)
+    assert icon.status == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    page.reload()
+    page.wait_for_load_state("load")
+    assert not missing

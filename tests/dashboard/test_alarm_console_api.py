@@ -253,6 +253,17 @@ def test_bulk_acknowledge_needs_a_comment(api, as_role, trapped) -> None:
     assert res.status_code == 422
 
 
+def test_bulk_acknowledge_with_only_spaces_says_a_comment_is_required_and_acknowledges_nothing(
+        api, as_role, trapped) -> None:
+    first, _ = trapped()
+    second, _ = trapped()
+    op = as_role("operator")
+    res = api.post("/api/v1/alarms/ack", json={"ids": [first, second], "comment": "   "}, headers=op)
+    assert res.status_code == 422
+    assert res.json()["error"]["details"] == {"reason": "CommentRequired", "field": "comment"}
+    assert {api.get(f"/api/v1/alarms/{i}", headers=op).json()["state"] for i in (first, second)} == {"active"}
+
+
 def test_bulk_acknowledge_with_an_alarm_of_another_estate_acknowledges_nothing(api, as_role, trapped, engine,
                                                                                world: World) -> None:
     # An estate of its own: the package's other estate must keep no alarm (its operator sees none elsewhere).
@@ -383,6 +394,16 @@ def test_times_are_shown_in_the_estates_zone_with_its_offset() -> None:
     at = datetime(2026, 12, 7, 20, 1, 2, tzinfo=UTC)
     assert local_time(at, ZoneInfo("Asia/Shanghai")) == "2026-12-08 04:01:02 UTC+8"
     assert local_time(at, ZoneInfo("Asia/Kolkata")) == "2026-12-08 01:31:02 UTC+5:30"
+
+
+def test_the_estates_zone_is_named_with_its_offset_first() -> None:
+    from zoneinfo import ZoneInfo
+
+    from dashboard.ui.alarm_detail import zone_text
+
+    now = datetime(2026, 12, 7, 20, 1, 2, tzinfo=UTC)
+    assert zone_text(ZoneInfo("Asia/Shanghai"), now, "zh-CN") == "UTC+8（Asia/Shanghai）"
+    assert zone_text(ZoneInfo("Asia/Kolkata"), now, "en") == "UTC+5:30 (Asia/Kolkata)"
 
 
 def test_a_page_address_that_does_not_parse_is_a_friendly_404(api, world: World) -> None:

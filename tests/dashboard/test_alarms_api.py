@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -55,9 +56,20 @@ def test_an_acknowledgement_is_in_the_audit_trail(api: TestClient, as_role, trap
 
 def test_acknowledging_twice_is_a_409_conflict(api: TestClient, as_role, trapped) -> None:
     alarm_id, _ = trapped()
-    api.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": ""}, headers=as_role("operator"))
-    res = api.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": ""}, headers=as_role("operator"))
+    api.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": "已通知维保"}, headers=as_role("operator"))
+    res = api.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": "再次确认"}, headers=as_role("operator"))
     assert res.status_code == 409 and res.json()["error"]["code"] == "conflict"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None], ids=["empty", "spaces", "missing"])
+def test_acknowledging_without_a_comment_is_refused_with_the_reason_and_the_alarm_stays(
+        api: TestClient, as_role, trapped, blank: str | None) -> None:
+    alarm_id, _ = trapped()
+    body = {} if blank is None else {"comment": blank}
+    res = api.post(f"/api/v1/alarms/{alarm_id}/ack", json=body, headers=as_role("operator"))
+    assert res.status_code == 422, res.text
+    assert res.json()["error"]["details"] == {"reason": "CommentRequired", "field": "comment"}
+    assert api.get(f"/api/v1/alarms/{alarm_id}", headers=as_role("operator")).json()["state"] == "active"
 
 
 def test_assigning_names_the_assignee(api: TestClient, as_role, trapped) -> None:

@@ -1,15 +1,33 @@
 // Alarm detail: acknowledge, clear or shelve (silence the device) after a confirmation with a reason; then reload.
-// A change to this alarm made elsewhere (the engine, another operator) reloads the page too.
+// The dialog does not close on a blank reason (spaces are blank too: the API refuses an acknowledgement without
+// a comment). A change to this alarm made elsewhere (the engine, another operator) reloads the page too.
 import { api, i18n, live } from './api.js';
+import { refusal } from './refusal.js';
 
 const dialog = document.getElementById('action-dialog');
 const errorBox = document.getElementById('action-error');
+const reasonBox = document.getElementById('reason');
+const reasonError = document.getElementById('reason-error');
+
+// `required` lets spaces through; a custom validity keeps the dialog open and says why, in the reader's language.
+function checkReason() {
+  const blank = !reasonBox.value.trim();
+  reasonBox.setCustomValidity(blank ? i18n.comment_required : '');
+  if (!blank) reasonError.hidden = true;
+}
+reasonBox.addEventListener('input', checkReason);
+reasonBox.addEventListener('invalid', () => {
+  reasonError.textContent = i18n.comment_required;
+  reasonError.hidden = false;
+});
 
 function ask(action) {
   document.getElementById('action-title').textContent = i18n[action];
   document.getElementById('action-question').textContent = i18n.confirm_one.replace('{action}', i18n[action]).replace('{title}', i18n.title);
   document.getElementById('hours-row').hidden = action !== 'shelve';
-  document.getElementById('reason').value = '';
+  reasonBox.value = '';
+  reasonError.hidden = true;
+  checkReason();
   dialog.returnValue = '';
   dialog.showModal();
   return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
@@ -36,7 +54,7 @@ for (const button of document.querySelectorAll('[data-action]')) {
       await run(action, reason);
       location.reload();
     } catch (err) {
-      errorBox.textContent = err.message;
+      errorBox.textContent = refusal(err);
       errorBox.hidden = false;
     }
   });

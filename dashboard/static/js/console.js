@@ -1,8 +1,10 @@
 // Alarm console (ISA-18.2 style): counts per severity, views and filters kept in the address, 50 rows a page read
-// from the API (console=true), latched alarms marked, bulk acknowledge, a P0 sound that repeats until every P0 is
-// acknowledged (mute for 5 minutes), live updates from the event stream.
+// from the API (console=true), devices by name with the id beside, latched alarms marked, acknowledging (one or
+// several) only with a comment, a P0 sound that repeats until every P0 is acknowledged (mute for 5 minutes), live
+// updates from the event stream.
 import { api, el, i18n, lang, live } from './api.js';
 import { ask, tell } from './confirm_dialog.js';
+import { refusal } from './refusal.js';
 
 const PAGE = 50;
 const REPEAT_MS = 4000;           // the P0 sound repeats this often while a P0 is unacknowledged
@@ -17,6 +19,8 @@ const filters = document.getElementById('filters');
 const selectAll = document.getElementById('select-all');
 const bulkButton = document.getElementById('bulk-ack');
 const sound = document.getElementById('sound');
+const commentBox = document.getElementById('comment');
+const commentError = document.getElementById('comment-error');
 const zones = i18n.zones ?? {};
 const selected = new Set();
 const seen = new Set();
@@ -135,17 +139,33 @@ setInterval(() => {
 }, 1000);
 
 // --- dialogs and actions ---
-async function confirmed(heading, question, { assignee = false, hours = false } = {}) {
+// An acknowledgement needs a comment (the API refuses a blank one): the dialog stays open until it has one, and
+// says so in the reader's language; spaces are no comment.
+let commentNeeded = false;
+function checkComment() {
+  const missing = commentNeeded && !commentBox.value.trim();
+  commentBox.required = commentNeeded;
+  commentBox.setCustomValidity(missing ? i18n.comment_required : '');
+  if (!missing) tell(commentError, '');
+}
+commentBox.addEventListener('input', checkComment);
+commentBox.addEventListener('invalid', () => tell(commentError, i18n.comment_required));
+
+async function confirmed(heading, question, { assignee = false, hours = false, comment = false } = {}) {
   const rows = [[document.getElementById('assignee-row'), assignee], [document.getElementById('hours-row'), hours]];
-  return (await ask(dialog, { heading, question, rows, cleared: [document.getElementById('comment')] })) === 'ok';
+  const answer = ask(dialog, { heading, question, rows, cleared: [commentBox] });
+  commentNeeded = comment;
+  checkComment();
+  return (await answer) === 'ok';
 }
 
 const showError = (message) => tell(errorBox, message);
 
 async function act(kind, alarm) {
   const question = i18n.confirm_one.replace('{action}', i18n[kind]).replace('{title}', title(alarm));
-  if (!(await confirmed(`${i18n[kind]} · ${title(alarm)}`, question, { assignee: kind === 'assign', hours: kind === 'silence' }))) return;
-  const comment = document.getElementById('comment').value;
+  const needs = { assignee: kind === 'assign', hours: kind === 'silence', comment: kind === 'ack' };
+  if (!(await confirmed(`${i18n[kind]} · ${title(alarm)}`, question, needs))) return;
+  const comment = commentBox.value.trim();
   try {
     if (kind === 'assign') {
       await api(`/api/v1/alarms/${alarm.id}/assign`, { method: 'POST', body: { assignee: document.getElementById('assignee').value, comment } });
@@ -159,25 +179,50 @@ async function act(kind, alarm) {
       await api(`/api/v1/alarms/${alarm.id}/${kind}`, { method: 'POST', body: { comment } });
     }
     showError('');
-  } catch (err) { showError(err.message); }
+  } catch (err) { showError(refusal(err)); }
   await refresh();
 }
 
 bulkButton.addEventListener('click', async () => {
   const ids = [...selected];
   if (!ids.length) return;
-  if (!(await confirmed(i18n.bulk_ack, i18n.confirm_bulk.replace('{n}', ids.length)))) return;
-  const comment = document.getElementById('comment').value.trim();
-  if (!comment) { showError(i18n.comment_required); return; }
+  if (!(await confirmed(i18n.bulk_ack, i18n.confirm_bulk.replace('{n}', ids.length), { comment: true }))) return;
+  const comment = commentBox.value.trim();
   try {
     const done = await api('/api/v1/alarms/ack', { method: 'POST', body: { ids, comment } });
     showError(done.skipped.length ? `${i18n.skipped}: ${done.skipped.map((s) => s.id).join(', ')}` : '');
-  } catch (err) { showError(err.message); }
+  } catch (err) { showError(refusal(err)); }
   selected.clear();
   await refresh();
 });
 
 // --- rows ---
+// A device is shown by its name (1号楼1号电梯) with its id beside it; names are read once per page from the
+// registry, after the rows are on screen so the first paint does not wait for them.
+const deviceNames = new Map();  // device id -> name, null while asked or when the registry has none
+
+function deviceCell(id) {
+  if (!id) return el('td', { class: 'device' }, '');
+  const name = deviceNames.get(id);
+  return el('td', { class: 'device', 'data-device': id },
+    el('a', { href: `/devices/${encodeURIComponent(id)}` }, name || id), name ? ' ' : null,
+    name ? el('small', { class: 'device-id muted', title: i18n.dev_id }, id) : null);
+}
+
+async function nameDevices(items) {
+  const wanted = [...new Set(items.map((a) => a.device_id).filter((id) => id && !deviceNames.has(id)))];
+  if (!wanted.length) return;
+  for (const id of wanted) deviceNames.set(id, null);
+  await Promise.all(wanted.map(async (id) => {
+    try {
+      deviceNames.set(id, (await api(`/api/v1/devices/${encodeURIComponent(id)}`)).name);
+    } catch { /* not in the registry (or out of reach): the id stays */ }
+  }));
+  for (const cell of tbody.querySelectorAll('td.device[data-device]')) {
+    if (deviceNames.get(cell.dataset.device)) cell.replaceWith(deviceCell(cell.dataset.device));
+  }
+}
+
 function select(id, on) {
   if (on) selected.add(id); else selected.delete(id);
   bulkButton.disabled = selected.size === 0;
@@ -212,7 +257,7 @@ function row(a) {
     el('td', {}, el('span', { class: `badge ${a.severity}` }, i18n[`sev_${a.severity}`])),
     el('td', { class: 'title' }, el('a', { href: `/alarms/${a.id}` }, title(a)),
       a.assigned_to ? el('small', {}, ` → ${a.assigned_to}`) : null, shelf),
-    el('td', {}, a.device_id ? el('a', { href: `/devices/${a.device_id}` }, a.device_id) : ''),
+    deviceCell(a.device_id),
     el('td', { class: `state${a.latched ? ' latched' : ''}`, 'data-state': a.latched ? 'latched' : a.state }, i18n[stateKey(a)],
       a.latched ? el('small', { class: 'returned' }, `${i18n.returned_at} ${siteTime(a.returned_at, a.site_id)}`) : null),
     el('td', {}, siteTime(since, a.site_id)),
@@ -261,6 +306,7 @@ async function refresh() {
   const shown = new Set(page.items.map((a) => a.id));
   for (const id of [...selected]) if (!shown.has(id)) select(id, false);
   tbody.replaceChildren(...page.items.map(row));
+  nameDevices(page.items);
   total = page.total;
   empty.hidden = page.items.length > 0;
   const last = Math.min(state.offset + page.items.length, total);

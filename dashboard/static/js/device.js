@@ -57,7 +57,8 @@ function option(chart, points, startMs, endMs, resolution) {
     dataZoom: [{ type: 'inside', filterMode: 'none' },
       { type: 'slider', filterMode: 'none', height: 18, bottom: 8, borderColor: '#36506e', textStyle: { color: '#8a9bb0' },
         labelFormatter: (v) => wallText(v, v - offsetAt(v) * 60e3).slice(5, 16) }],
-    series: [{ type: 'line', name: chart.name, data: points, showSymbol: points.length < 40, symbolSize: 4,
+    // A sparse series (a young device, a rare event) is drawn as dots big enough to see, not a hairline.
+    series: [{ type: 'line', name: chart.name, data: points, showSymbol: points.length < 40, symbolSize: points.length < 10 ? 8 : 5,
       step: chart.state ? 'end' : false, sampling: 'lttb', connectNulls: false, encode: { x: 0, y: 1 },
       lineStyle: { width: 1.5, color: '#4fc3f7' }, itemStyle: { color: '#4fc3f7' },
       markArea: { silent: true, data: areas }, markLine: { silent: true, symbol: 'none', data: lines } }],

@@ -16,11 +16,20 @@ function node(tag, attrs = {}, ...children) {
 
 const text = (cls, x, y, value, anchor = 'start') => node('text', { class: cls, x, y, 'text-anchor': anchor }, value);
 
-function badge(item, x, y) {
+// An item's alarm badge, coloured by its worst open alarm and linking to it. Several open alarms are spelled out
+// by severity (P0·1 P1·1: one P0 and one P1, never read as two P0s), and in words on hover. `x` is the badge's
+// left edge, or its right edge with `fromRight` (the badge widens to the left, inside the item).
+function badge(item, x, y, fromRight = false) {
   if (!item.alarm_id) return null;
-  const label = item.alarms > 1 ? `${item.severity}·${item.alarms}` : item.severity;
-  return node('a', { class: `alarm sev-${item.severity}`, href: `/alarms/${item.alarm_id}`, 'data-alarm': item.alarm_id },
-    node('rect', { x, y, width: 34, height: 16, rx: 3 }), text('', x + 17, y + 12, label, 'middle'));
+  const per = Object.entries(item.by_severity ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const label = item.alarms > 1 ? per.map(([sev, n]) => `${sev}·${n}`).join(' ') : item.severity;
+  const parts = per.map(([sev, n]) => i18n.badge_part.replace('{sev}', i18n.sev[sev] ?? sev).replace('{n}', n));
+  const words = i18n.badge.replace('{n}', item.alarms).replace('{list}', parts.join(i18n.sep));
+  const width = Math.max(34, label.length * 7 + 8);
+  const left = fromRight ? x - width : x;
+  return node('a', { class: `alarm sev-${item.severity}`, href: `/alarms/${item.alarm_id}`, 'data-alarm': item.alarm_id,
+    'data-label': label }, node('title', {}, words),
+  node('rect', { x: left, y, width, height: 16, rx: 3 }), text('', left + width / 2, y + 12, label, 'middle'));
 }
 
 // The tooltip of an item: its name, kind and id (secondary), and a device's latest states by name (运行方向 上行),
@@ -58,7 +67,7 @@ function drawRoom(item) {
     node('rect', { class: 'body', width: item.width, height: item.height, rx: 6 }),
     node('circle', { cx: 26, cy: item.height / 2, r: 11 }),
     text('label', 46, 34, item.name), text('sub', 46, 54, i18n.kinds[item.type] ?? item.type)));
-  const b = badge(item, item.width - 40, 8);
+  const b = badge(item, item.width - 6, 8, true);
   if (b) g.append(b);
   return g;
 }
@@ -71,7 +80,7 @@ function draw(svg, plan) {
     const g = group(item);
     g.append(node('rect', { class: 'body', width: item.width, height: item.height, rx: 6 }),
       text('label', 12, 24, item.name));
-    const b = badge(item, item.width - 40, 8);
+    const b = badge(item, item.width - 6, 8, true);
     if (b) g.append(b);
     buildings.set(item.id, { g, item });
     svg.append(g);
