@@ -14,6 +14,7 @@ as the hotline's call-back reports it, is recorded after the closure. Each recor
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.rows import class_row
 
-from dispatch.errors import HotlineStateConflict, InvalidHotlineTicket, WorkOrderNotFound
+from dispatch.errors import HotlineStateConflict, InvalidHotlineTicket, InvalidPhone, WorkOrderNotFound
 from dispatch.states import State
 from dispatch.workorders import OrderFilter, WorkOrder, get_work_order, journal, open_from_report, page_work_orders
 
@@ -32,6 +33,24 @@ RECORDS: tuple[str, ...] = ("contact", "reply", "closure")
 SATISFACTION: tuple[str, ...] = ("satisfied", "basically_satisfied", "dissatisfied")
 # The hotline is told the matter is closed once the repair is done or the order ended for a stated reason.
 CLOSABLE = frozenset({State.RESOLVED, State.VERIFIED, State.CLOSED, State.CANCELLED, State.FALSE_ALARM})
+
+
+# A mainland call-back number once spaces, hyphens and brackets are dropped: a mobile (1[3-9] and 9 more digits,
+# with or without +86), or a landline with its area code (0 + 2–3 digits, then 7–8 digits, an extension after).
+_SEPARATORS = re.compile(r"[\s()（）-]")
+_MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}\d{7,8}(?:#\d{1,6})?")
+
+
+def check_callback_phone(contact: str, *, field: str = "reporter_contact") -> str:
+    """``contact`` stripped, or ``""`` when none was given; ``InvalidPhone`` (naming ``field``) when it is neither a
+    mainland mobile number nor a landline with its area code."""
+    text = contact.strip()
+    digits = _SEPARATORS.sub("", text)
+    if text and not (_MOBILE.fullmatch(digits) or _LANDLINE.fullmatch(digits)):
+        raise InvalidPhone(f"{text!r} is not a call-back number: give an 11-digit mobile (13812345678) or a "
+                           "landline with its area code (010-12345678)", field=field)
+    return text
 
 
 @dataclass(frozen=True)

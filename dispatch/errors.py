@@ -99,6 +99,24 @@ class ReasonRequired(Invalid):
     """Holding, cancelling, declaring a false alarm, reopening and reassigning an order need a reason."""
 
 
+class NoteRequired(Invalid):
+    """Resolving an order needs a note of what was done."""
+
+
+class CostRequired(Invalid):
+    """The order has a fund draw pending or approved: its resolution (or a later entry) must record a cost above
+    zero, the amount the draw completes at."""
+
+
+class InvalidPhone(Invalid):
+    """A call-back number that is neither a mainland mobile (1[3-9] and 9 digits) nor a landline with its area
+    code; ``field`` names the request field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class InvalidCrew(Invalid):
     """A crew record breaks a rule: unknown unit or time zone, a bad shift, no skill, an estate the unit does not
     serve."""

@@ -137,7 +137,8 @@ def complaint_out(found: Complaint) -> ComplaintOut:
 
 
 def file_report(conn: Conn, user: User, body: ReportIn) -> Complaint:
-    """File ``body`` for ``user``: owners only an owner report for their own estate, recorded as theirs."""
+    """File ``body`` for ``user``: owners only an owner report for their own estate, recorded as theirs. A
+    call-back number must be a mainland mobile or a landline with its area code (422 ``InvalidPhone``)."""
     check_site(user, body.site_id)
     owner = user.role in roles.OWNERS
     if owner and body.origin != complaints.OWNER_REPORT:
@@ -145,7 +146,8 @@ def file_report(conn: Conn, user: User, body: ReportIn) -> Complaint:
     hotline = HotlineTicketIn(**body.hotline.model_dump()) if body.hotline else None
     filed = complaints.file_complaint(
         conn, site_id=body.site_id, origin=body.origin, category=body.category, description=body.description,
-        address=body.address, reporter_contact=body.reporter_contact, building_id=body.building_id,
+        address=body.address, reporter_contact=complaints.check_callback_phone(body.reporter_contact),
+        building_id=body.building_id,
         building_unit=body.building_unit, floor=body.floor, reporter_user=user.username if owner else None,
         hotline=hotline, actor=user.username)
     audit.record(conn, user, "work_order.open", "work_order", str(filed.order.id), site_id=body.site_id,
@@ -181,7 +183,8 @@ def file_one(body: ReportIn, conn: Conn, user: Annotated[User, Depends(require(r
              ) -> ComplaintOut:
     """Owners file for their own estate; the control room files owners' calls and 12345 tickets (with
     ``hotline``: number, received, reply and contact deadlines). Any category of the catalogue. 422 for an
-    unknown category or place, a 12345 ticket without its block; 409 for a ticket number already filed."""
+    unknown category or place, a 12345 ticket without its block, a call-back number that is not a mainland
+    mobile or landline with area code (``InvalidPhone``); 409 for a ticket number already filed."""
     return complaint_out(file_report(conn, user, body))
 
 

@@ -1,6 +1,6 @@
 """Work orders over ``dispatch.workorders``: list and search, the full detail, the control room's actions (assign,
-hold, resume, cancel, false alarm, verify, close, reopen), transitions, crew acceptance, notes, photos and their
-bytes."""
+hold, resume, cancel, false alarm, verify, close, reopen), transitions, costs recorded after the repair, crew
+acceptance, notes, photos and their bytes."""
 
 from __future__ import annotations
 
@@ -122,6 +122,8 @@ class WorkOrderDetail(WorkOrderOut):
     costs: Costs
     photos: list[PhotoOut]
     hotline: HotlineTicketOut | None
+    fund_draw_open: bool = Field(description="a fund draw on the order is pending or approved: it completes at the "
+                                             "order's cost, so resolving needs a cost above zero")
     events: list[WorkOrderEventOut]
 
 
@@ -151,6 +153,15 @@ class PartIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     quantity: Decimal = Field(Decimal(1), gt=0, le=10_000)
     unit_cost: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2)
+
+
+class CostsIn(BaseModel):
+    """Labour and parts recorded after the repair, and what they are for (required)."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(max_length=4000)
+    cost: Decimal | None = Field(None, ge=0, le=100_000_000, decimal_places=2)
+    parts: list[PartIn] | None = Field(None, max_length=100)
 
 
 class TransitionIn(BaseModel):
@@ -250,6 +261,7 @@ def get_order(order_id: int, conn: Conn,
         reporter=ReporterOut(contact=detail.order.reporter_contact) if may_call else None,
         costs=detail.costs, photos=[PhotoOut.model_validate(p) for p in detail.photos],
         hotline=HotlineTicketOut.of(ticket) if ticket else None,
+        fund_draw_open=workorders.open_draw(conn, order_id) is not None,
         events=[WorkOrderEventOut.model_validate(e) for e in detail.timeline])
 
 
@@ -346,7 +358,9 @@ def reopen_order(order_id: int, body: ActionIn, conn: Conn, user: Handler) -> Wo
 def transition(order_id: int, body: TransitionIn, conn: Conn,
                user: Annotated[User, Depends(require(roles.FIELD))]) -> WorkOrderOut:
     """Operators drive any allowed transition; crew only field states on orders assigned to them.
-    409 when the state machine forbids the move."""
+    409 when the state machine forbids the move. Resolving needs a ``note`` of what was done (422
+    ``NoteRequired``) and, while the order's fund draw is pending or approved, a cost above zero (labour and
+    parts; 422 ``CostRequired``): the draw completes at the order's cost."""
     order = _order_or_404(conn, order_id, user)
     if user.role in roles.CREW:
         if order.assignee_id != user.crew_member_id:
@@ -354,11 +368,30 @@ def transition(order_id: int, body: TransitionIn, conn: Conn,
         if body.to_state not in CREW_STATES:
             raise forbidden(f"crew may not move an order to {body.to_state}")
     parts = [p.model_dump(mode="json") for p in body.parts] if body.parts is not None else None
+    if body.to_state == "RESOLVED":
+        workorders.check_resolution(conn, order, note=body.note, cost=body.cost, parts=parts)
     moved = workorders.transition(conn, order_id, body.to_state, actor=user.username, note=body.note,
                                   cost=body.cost, parts=parts)
     audit.record(conn, user, "work_order.transition", "work_order", str(order_id), site_id=order.site_id,
                  detail={"from": order.state, "to": body.to_state, "note": body.note,
                          "cost": str(body.cost) if body.cost is not None else None, "parts": parts})
+    return _out(moved)
+
+
+@router.post("/{order_id}/costs", response_model=WorkOrderOut,
+             summary="Record labour and parts on a resolved, verified or closed order")
+def record_costs(order_id: int, body: CostsIn, conn: Conn, user: Handler) -> WorkOrderOut:
+    """For a repair resolved without its cost (its fund draw completes at the order's cost): adds a ``cost``
+    event to the timeline, audited. 422 without a note (``NoteRequired``) or with nothing above ¥0.00; 409 while
+    the order is still worked or when it ended without a repair."""
+    order = _order_or_404(conn, order_id, user)
+    parts = [p.model_dump(mode="json") for p in body.parts] if body.parts is not None else None
+    moved = workorders.record_costs(conn, order_id, actor=user.username, note=body.note, cost=body.cost,
+                                    parts=parts)
+    audit.record(conn, user, "work_order.costs", "work_order", str(order_id), site_id=order.site_id,
+                 detail={"state": order.state, "note": body.note,
+                         "cost": str(body.cost) if body.cost is not None else None, "parts": parts,
+                         "cost_total": str(moved.cost_total)})
     return _out(moved)
 
 

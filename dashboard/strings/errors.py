@@ -27,6 +27,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err_AssignRefused": ("不能指派给所选人员", "The order cannot be assigned to this crew member"),
     "err_InvalidCrew": ("所选人员不能处理此工单", "The chosen crew member cannot take this order"),
     "err_ReasonRequired": ("请填写原因", "A reason is required"),
+    "err_NoteRequired": ("请填写处理说明（做了什么）", "Say what was done (a note is required)"),
+    "err_CostRequired": ("该工单有待审批或已批准的维修资金申请，请登记人工和配件费用（大于0元）",
+                         "A fund draw on this order is pending or approved: record the labour and parts "
+                         "(above ¥0.00)"),
+    "err_InvalidPhone": ("回访电话格式不正确：请填写11位手机号（如 13812345678）或带区号的固定电话（如 010-12345678）",
+                         "Not a call-back number: give an 11-digit mobile (13812345678) or a landline with its area "
+                         "code (010-12345678)"),
     "err_PhotoRejected": ("照片无法接收", "The photo was not accepted"),
     "err_WorkOrderNotFound": ("工单不存在", "No such order"),
     "err_CrewNotFound": ("人员不存在", "No such crew member"),

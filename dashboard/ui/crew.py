@@ -30,7 +30,8 @@ from rules.categories import categories
 router = APIRouter(include_in_schema=False)
 
 # Shared strings the crew scripts use besides their own.
-_SHARED_FOR_JS = ("site", "building", "device", "photo", "wo_span_s", "wo_span_ms", "wo_span_hm", "wo_span_dh")
+_SHARED_FOR_JS = ("site", "building", "device", "photo", "wo_span_s", "wo_span_ms", "wo_span_hm", "wo_span_dh",
+                  "st_pending", "st_active", "st_acknowledged", "st_cleared", "wo_note_alarm_acknowledged")
 
 # The list writes each SOP as Chinese steps with an English gloss in parentheses:
 # "停梯、设置警示，维保单位到场排查 (stop the lift, cordon, inspect)".

@@ -17,6 +17,7 @@ from dashboard.ui.alarm_detail import local_time
 from dashboard.users import User
 from dispatch import crew, units
 from dispatch.fund.draws import Draw, list_draws
+from dispatch.workorders.resolution import COSTED_STATES
 from ingest import registry
 from rules.categories import categories
 
@@ -87,6 +88,8 @@ class OrderPage:
     draws: list[Draw]
     actions: list[str]
     may_apply_for_draw: bool
+    may_record_costs: bool
+    cost_needed: bool
     links_to_control_room: bool
     hotline_received: str | None
     hotline_reply_due: str | None
@@ -118,6 +121,8 @@ def order_page(conn: psycopg.Connection, order_id: int, user: User, *, now: date
         draws=[d for d in list_draws(conn, site_id=order.site_id) if d.work_order_id == order.id],
         actions=[a for a, states in ACTIONS if order.state in states] if user.role in roles.HANDLERS else [],
         may_apply_for_draw=user.role in roles.HANDLERS and order.state in ASSESSED,
+        may_record_costs=user.role in roles.HANDLERS and order.state in COSTED_STATES,
+        cost_needed=order.fund_draw_open and order.cost_total <= 0,
         links_to_control_room=user.role in roles.CONTROL_ROOM,
         hotline_received=local_time(ticket.received_at, zone) if ticket else None,
         hotline_reply_due=local_time(ticket.reply_due, zone) if ticket else None,

@@ -3,8 +3,9 @@
 ``model`` the records (``WorkOrder``, ``WorkOrderEvent``, ``NewOrder``); ``queries`` reading orders and their
 history; ``journal`` what every change writes beside the row (event, NOTIFY, outbox); ``opening`` opening orders
 and spotting repeats; ``lifecycle`` the state machine moves; ``offers`` offering orders to crew and accepting
-them; ``assignment`` the control room's hand assignment; ``photos`` photo uploads; ``detail`` one order with its
-place, costs, photos and timeline; ``addresses`` address normalisation; ``spending`` what
+them; ``assignment`` the control room's hand assignment; ``resolution`` what a finished repair must record (its
+note, a cost its fund draw can complete at) and costs added after it; ``photos`` photo uploads; ``detail`` one
+order with its place, costs, photos and timeline; ``addresses`` address normalisation; ``spending`` what
 elevator repairs cost per month and year (the public board). The errors live in
 ``dispatch.errors`` and are re-exported here.
 """
@@ -43,6 +44,7 @@ from dispatch.workorders.queries import (
     page_work_orders,
     routing,
 )
+from dispatch.workorders.resolution import check_resolution, open_draw, record_costs
 from dispatch.workorders.spending import ElevatorSpending, MonthSpending, elevator_spending
 
 __all__ = [
@@ -50,7 +52,7 @@ __all__ = [
     "AssigneeRequired", "Costs", "ElevatorSpending", "IllegalTransition", "InvalidOrder", "Location",
     "MonthSpending", "NewOrder", "OrderDetail", "OrderFilter", "PartUsed", "Photo", "PhotoRejected",
     "ReasonRequired", "UnknownPlace", "WorkOrder", "WorkOrderEvent", "WorkOrderNotFound", "accept", "address_key",
-    "assign", "attach_photo", "detect_image_type", "elevator_spending", "events", "find_repeat", "get_work_order",
-    "list_photos", "list_work_orders", "open_from_report", "open_order", "order_detail", "page_work_orders",
-    "reassign_expired", "routing", "transition",
+    "assign", "attach_photo", "check_resolution", "detect_image_type", "elevator_spending", "events", "find_repeat",
+    "get_work_order", "list_photos", "list_work_orders", "open_draw", "open_from_report", "open_order",
+    "order_detail", "page_work_orders", "reassign_expired", "record_costs", "routing", "transition",
 ]

@@ -46,8 +46,8 @@ def transition(
         target = State(to_state)
     except ValueError:
         raise IllegalTransition(f"unknown state {to_state!r}") from None
-    labour = _money(cost, "cost")
-    parts_list, parts_cost = _parts(parts)
+    labour = money(cost, "cost")
+    parts_list, parts_cost = priced_parts(parts)
     with conn.transaction():
         order = queries.fetch(conn, order_id, lock=True)
         move(conn, order, target, actor=actor, now=now, note=note, labour_cost=labour, parts=parts_list,
@@ -133,7 +133,9 @@ def satisfy_steps(conn: psycopg.Connection, order_id: int, steps: tuple[str, ...
         )
 
 
-def _money(value: Any, name: str) -> Decimal | None:
+def money(value: Any, name: str) -> Decimal | None:
+    """``value`` as yuan in whole fen, ``None`` when absent; ``InvalidOrder`` (naming ``name``) when it is not a
+    non-negative amount."""
     if value is None:
         return None
     try:
@@ -145,7 +147,9 @@ def _money(value: Any, name: str) -> Decimal | None:
     return amount.quantize(CENT)
 
 
-def _parts(parts: list[dict[str, Any]] | None) -> tuple[list[dict[str, str]], Decimal]:
+def priced_parts(parts: list[dict[str, Any]] | None) -> tuple[list[dict[str, str]], Decimal]:
+    """The parts as stored (name, quantity, unit cost as text) and their total; ``InvalidOrder`` for a part
+    without a name or a positive quantity, or with a bad unit cost."""
     stored, total = [], Decimal("0.00")
     for part in parts or []:
         name = str(part.get("name") or "").strip()
@@ -157,7 +161,7 @@ def _parts(parts: list[dict[str, Any]] | None) -> tuple[list[dict[str, str]], De
             raise InvalidOrder(f"part {name!r}: quantity must be a number") from None
         if quantity <= 0:
             raise InvalidOrder(f"part {name!r}: quantity must be positive")
-        unit_cost = _money(part.get("unit_cost"), f"part {name!r} unit_cost") or Decimal("0.00")
+        unit_cost = money(part.get("unit_cost"), f"part {name!r} unit_cost") or Decimal("0.00")
         total += (quantity * unit_cost).quantize(CENT)
         stored.append({"name": name, "quantity": str(quantity), "unit_cost": str(unit_cost)})
     return stored, total

@@ -69,6 +69,7 @@ def test_trapped_passenger_from_alarm_to_public_disclosure(browser, base_url: st
     crew.fill("#parts", "门锁开关 x1")
     crew.fill("#cost", "450.00")
     crew.click("#btn-resolve")
+    crew.click("#resolve-ok")  # the finish card read back, confirmed
     expect(crew.locator("#order")).to_have_attribute("data-state", "RESOLVED", timeout=10_000)
     expect(crew.locator("#order-state")).to_have_text("已修复")
     assert crew.evaluate("document.documentElement.scrollWidth") <= 375

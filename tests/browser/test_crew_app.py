@@ -18,7 +18,8 @@ from dispatch.complaints import file_complaint
 from dispatch.workorders import transition
 from ingest.database import connect
 from tests.browser.conftest import login
-from tests.dashboard.world import World
+from tests.browser.test_work_orders import api_as
+from tests.dashboard.world import World, open_emergency_draw, open_order_from_alarms
 
 pytestmark = pytest.mark.browser
 PHONE_WIDTH = 375
@@ -41,10 +42,10 @@ def photo_png(width: int = 96, height: int = 72) -> bytes:
             + chunk(b"IEND", b""))
 
 
-def report(world: World, description: str) -> int:
+def report(world: World, description: str, category: str = "elevator_fault") -> int:
     """An owner's call the control room files: a lift fault in building 1, entrance 2, floor 12."""
     with connect(world.database_url) as conn:
-        filed = file_complaint(conn, site_id=world.site_id, origin="owner_report", category="elevator_fault",
+        filed = file_complaint(conn, site_id=world.site_id, origin="owner_report", category=category,
                                description=description, address="1号楼2单元电梯厅", reporter_contact=CONTACT,
                                building_id=world.building_id, building_unit="2单元", floor="12", actor="operator")
         conn.commit()
@@ -76,7 +77,7 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     assert int(crew.locator("body").get_attribute("data-chimes")) >= 1
     expect(row).to_contain_text("电梯故障")
     expect(row).to_contain_text("2单元 12F")
-    expect(row.locator(".due")).to_have_text(re.compile(r"^剩余 (\d+小时[0-5]\d分|\d+分[0-5]\d秒)$"))
+    expect(row.locator(".due")).to_have_text(re.compile(r"^响应剩余 (\d+小时[0-5]\d分|\d+分[0-5]\d秒)$"))
     assert fits_the_phone(crew)
     shot(crew, "crew-01-new-order")
 
@@ -88,7 +89,7 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     expect(crew.locator("#procedure li")).to_have_count(2)
     expect(crew.locator("#procedure")).to_contain_text("维保单位排查故障")
     expect(crew.locator('#due-times tr[data-step="arrive"]')).to_contain_text("UTC+8")
-    expect(crew.locator("#order-due")).to_have_text(re.compile(r"^剩余 "))
+    expect(crew.locator("#order-due")).to_have_text(re.compile(r"^响应剩余 "))
     expect(crew.locator("#callback")).to_be_hidden()
     assert fits_the_phone(crew)
     shot(crew, "crew-02-order")
@@ -126,6 +127,7 @@ def test_a_new_order_is_worked_to_resolved_with_the_network_cut_at_the_end(
     crew.fill("#parts", "平层感应器 x1")
     crew.fill("#cost", "380.00")
     crew.click("#btn-resolve")
+    crew.click("#resolve-ok")
     expect(crew.locator("#sync")).to_contain_text("待发送 (1)", timeout=10_000)
     expect(crew.locator("#pending")).to_have_text("已修复（待发送）")
     expect(crew.locator("#order")).to_have_attribute("data-state", "IN_PROGRESS")
@@ -188,10 +190,12 @@ def test_an_order_reads_in_english_with_the_procedure_in_english(
         browser, base_url: str, world: World, shot: Callable[[object, str], None]) -> None:
     order_id = report(world, "Lift stops between floors")
     crew = login(browser, base_url, world, "crew", mobile=True, lang="en")
-    expect(crew.locator(f'#orders li[data-order-id="{order_id}"] .due')).to_have_text(re.compile(r"^due in "))
+    expect(crew.locator(f'#orders li[data-order-id="{order_id}"] .due')).to_have_text(
+        re.compile(r"^Acknowledge due in "))
     crew.goto(f"/crew/orders/{order_id}")
     expect(crew.locator("#order-title")).to_have_text(re.compile(r"^WO-\d{8}-\d{4} Elevator fault$"))
-    expect(crew.locator("#order-due")).to_have_text(re.compile(r"^due in (\d+ h [0-5]\d min|\d+ min [0-5]\d s)$"))
+    expect(crew.locator("#order-due")).to_have_text(
+        re.compile(r"^Acknowledge due in (\d+ h [0-5]\d min|\d+ min [0-5]\d s)$"))
     expect(crew.locator("#procedure li")).to_have_text(["maintainer diagnoses", "stops the lift if needed"])
     expect(crew.locator("#order-category")).to_have_text("Elevator fault")
     expect(crew.locator("#order-state")).to_have_text("New")
@@ -233,3 +237,75 @@ def test_an_order_being_worked_has_no_serious_axe_violation(browser, base_url: s
     step(crew, "#btn-start", "IN_PROGRESS")
     crew.add_script_tag(path=str(AXE))
     assert crew.evaluate(SERIOUS_AXE_VIOLATIONS) == []
+
+
+def test_finishing_a_repair_asks_what_was_done_and_what_it_cost_and_reads_it_back(
+        browser, base_url: str, world: World, shot: Callable[[object, str], None]) -> None:
+    order_id = report(world, "3楼厅门关不严")
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    crew.goto(f"/crew/orders/{order_id}")
+    step(crew, "#btn-accept", "DISPATCHED")
+    step(crew, "#btn-en-route", "EN_ROUTE")
+    expect(crew.locator("#order-due")).to_have_text(re.compile(r"^到场剩余 "))
+    step(crew, "#btn-on-site", "ON_SITE")
+    step(crew, "#btn-start", "IN_PROGRESS")
+
+    crew.click("#btn-resolve")  # nothing said about the repair
+    expect(crew.locator("#msg")).to_have_text("请填写处理说明：做了什么")
+    expect(crew.locator("#note")).to_be_focused()
+    crew.fill("#note", "调整厅门门刀，试运行正常")
+    crew.click("#btn-resolve")  # no labour entered, not even 0
+    expect(crew.locator("#msg")).to_have_text("请填写人工费，没有请填 0")
+    expect(crew.locator("#resolve-confirm")).to_be_hidden()
+    crew.fill("#parts", "门刀 x1 ¥120, 螺栓 x4 ¥2.5")
+    crew.fill("#cost", "0")
+    crew.click("#btn-resolve")
+    summary = crew.locator("#resolve-summary")
+    expect(crew.locator("#resolve-confirm")).to_be_visible()
+    expect(summary).to_contain_text("调整厅门门刀，试运行正常")
+    expect(summary).to_contain_text("门刀 ×1 ¥120、螺栓 ×4 ¥2.5")
+    expect(summary).to_contain_text("¥130.00")
+    assert fits_the_phone(crew)
+    shot(crew, "crew-10-resolve-confirm")
+    crew.click("#resolve-back")  # nothing is sent before the confirmation
+    expect(crew.locator("#order")).to_have_attribute("data-state", "IN_PROGRESS")
+    crew.click("#btn-resolve")
+    crew.click("#resolve-ok")
+    expect(crew.locator("#order")).to_have_attribute("data-state", "RESOLVED", timeout=10_000)
+    expect(crew.locator("#done-line")).to_have_text("已完工，等待物业验收")
+    expect(crew.locator("#events")).to_contain_text("门刀 ×1、螺栓 ×4")
+    with api_as(base_url, world, "operator") as operator:
+        assert operator.get(f"/api/v1/work-orders/{order_id}").json()["cost_total"] == "130.00"
+    shot(crew, "crew-11-resolved")
+
+
+def test_a_repair_at_no_cost_is_refused_on_the_phone_while_a_fund_draw_waits(
+        browser, base_url: str, world: World, shot: Callable[[object, str], None]) -> None:
+    order_id = report(world, "电梯困人，已救出", category="elevator_entrapment")
+    open_emergency_draw(world, order_id=order_id)  # the crew is on site; the control room applied for a draw
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    crew.goto(f"/crew/orders/{order_id}")
+    step(crew, "#btn-start", "IN_PROGRESS")
+    crew.fill("#note", "更换门机皮带")
+    crew.fill("#cost", "0")
+    crew.click("#btn-resolve")
+    expect(crew.locator("#msg")).to_have_text("该工单已申请维修资金，须登记人工和配件费用（大于0元）")
+    expect(crew.locator("#resolve-confirm")).to_be_hidden()
+    shot(crew, "crew-12-draw-needs-cost")
+
+
+def test_an_alarm_orders_history_reads_in_chinese(browser, base_url: str, world: World, trapped,
+                                                  shot: Callable[[object, str], None]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    with api_as(base_url, world, "operator") as operator:
+        alarm_id = operator.get(f"/api/v1/work-orders/{order_id}").json()["alarm_id"]
+        assert operator.post(f"/api/v1/alarms/{alarm_id}/ack", json={"comment": "已电话安抚"}).status_code == 200
+    open_order_from_alarms(world)  # dispatch acknowledges the order with the alarm
+    crew = login(browser, base_url, world, "crew", mobile=True)
+    crew.goto(f"/crew/orders/{order_id}")
+    events = crew.locator("#events")
+    expect(events).to_contain_text(f"报警 #{alarm_id} 已确认", timeout=10_000)
+    expect(events).to_contain_text("新建 → 已响应 报警已确认")
+    expect(events).not_to_contain_text(re.compile(r"acknowledged|Passenger|alarm", re.I))
+    shot(crew, "crew-13-history-zh")

@@ -106,6 +106,7 @@ def test_the_crew_completes_an_order_from_the_phone_with_a_photo(browser, base_u
     crew.fill("#note", "门机皮带打滑，已更换")
     crew.fill("#cost", "180.00")
     crew.click("#btn-resolve")
+    crew.click("#resolve-ok")  # the finish card read back, confirmed
     expect(crew.locator("#order")).to_have_attribute("data-state", "RESOLVED", timeout=15_000)
     expect(crew.locator("#order-state")).to_have_text("已修复")
     assert fits_the_phone(crew)

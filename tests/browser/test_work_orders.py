@@ -14,9 +14,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from dispatch.workorders import transition
+from ingest.database import connect
 from tests.browser.conftest import login
 from tests.dashboard.pictures import png
-from tests.dashboard.world import World, open_order_from_alarms
+from tests.dashboard.world import World, open_emergency_draw, open_order_from_alarms
 
 pytestmark = pytest.mark.browser
 
@@ -294,3 +296,75 @@ def test_a_search_leaves_on_the_board_only_the_orders_its_counts_count(browser, 
     expect(page.locator('section.column[data-state="NEW"] h2 .num')).to_have_text("0")
     expect(page.locator("article.wo")).to_have_count(0)
     shot(page, "wo-06-search-empties-the-board")
+
+
+def test_assigning_with_nobody_picked_asks_for_the_crew_member(browser, base_url: str, world: World, shot,
+                                                              trapped: Callable[..., str]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders/{order_id}")
+    page.click('#actions [data-action="assign"]')
+    expect(page.locator(f'#wo-member option[value="{world.crew_member_id}"]')).to_have_count(1, timeout=10_000)
+    page.click("#wo-dialog-ok")
+    expect(page.locator("#wo-dialog-error")).to_have_text("请选择维修人员")
+    expect(page.locator("#wo-member")).to_be_focused()
+    shot(page, "wo-15-assign-nobody-picked")
+
+
+def test_the_new_order_form_starts_without_a_category_and_refuses_a_number_that_is_no_phone(
+        browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "operator")
+    page.goto("/work-orders")
+    page.click("#new-ticket summary")
+    form = page.locator("#ticket-form")
+    expect(form.locator('select[name="category"]')).to_have_value("")
+    form.locator('select[name="origin"]').select_option("owner_report")
+    form.locator('input[name="address"]').fill("2号楼 屋顶")
+    form.locator('textarea[name="description"]').fill("顶楼漏水，天花板渗水")
+    form.locator('input[name="reporter_contact"]').fill("13800000000")
+    page.click("#ticket-submit")
+    expect(page.locator("#ticket-msg")).to_have_text("请选择类别")
+    expect(form.locator('select[name="category"]')).to_be_focused()
+
+    form.locator('select[name="category"]').select_option(label="漏水")
+    form.locator('input[name="reporter_contact"]').fill("139")
+    page.click("#ticket-submit")
+    expect(page.locator("#ticket-msg")).to_have_text(re.compile(r"^回访电话格式不正确"))
+    shot(page, "wo-16-ticket-phone-refused")
+
+    form.locator('input[name="reporter_contact"]').fill("138-0000-0000")
+    page.click("#ticket-submit")
+    expect(page.locator("#ticket-msg")).to_have_text(re.compile(r"^✓ WO-"), timeout=10_000)
+    expect(form.locator('select[name="category"]')).to_have_value("")
+
+
+def test_the_operator_records_the_cost_a_verified_order_lacked_for_its_fund_draw(
+        browser, base_url: str, world: World, shot, trapped: Callable[..., str]) -> None:
+    trapped()
+    order_id = open_order_from_alarms(world)
+    draw_id = open_emergency_draw(world, order_id=order_id)
+    with api_as(base_url, world, "committee") as committee:
+        assert committee.post(f"/api/v1/fund/draws/{draw_id}/approve", json={"comment": "同意"}).status_code == 200
+    with connect(world.database_url) as conn:  # resolved and verified at ¥0.00, as before resolving asked a cost
+        transition(conn, order_id, "RESOLVED", actor=f"crew:{world.crew_member_id}")
+        transition(conn, order_id, "VERIFIED", actor="operator")
+        conn.commit()
+    page = login(browser, base_url, world, "operator")
+    page.goto(f"/work-orders/{order_id}")
+    expect(page.locator("#cost-needed")).to_have_text("维修资金申请按工单记录的费用完成：请登记人工和配件费用")
+    page.click("#record-costs")
+    page.click("#costs-ok")
+    expect(page.locator("#costs-error")).to_have_text("请填写费用说明")
+    page.fill("#costs-note", "按维保单位结算单补登")
+    page.fill("#costs-labour", "600")
+    page.fill("#costs-parts", "门机皮带 x1 ¥680")
+    shot(page, "wo-17-record-costs")
+    page.click("#costs-ok")
+    expect(page.locator("#cost-total")).to_have_text("1280.00", timeout=10_000)
+    expect(page.locator("#cost-needed")).to_have_count(0)
+    expect(page.locator('#timeline li[data-kind="cost"]')).to_contain_text("按维保单位结算单补登")
+    with api_as(base_url, world, "operator") as operator:
+        done = operator.post(f"/api/v1/fund/draws/{draw_id}/complete", json={})
+        assert done.status_code == 200 and done.json()["actual_cost"] == "1280.00", done.text
+    shot(page, "wo-18-costs-recorded")

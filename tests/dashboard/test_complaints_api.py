@@ -27,7 +27,7 @@ def owner_report(site: str, category: str = "pets", address: str = "3号楼1单�
 
 @pytest.mark.parametrize("category", ["noise", "illegal_parking", "ebike_charging", "fire_lane_blocked",
                                       "illegal_construction", "garbage", "pets", "green_space", "sanitation",
-                                      "security"])
+                                      "security", "water_leak", "public_lighting", "other"])
 def test_estate_categories_are_accepted_from_the_control_room(client: TestClient, token_for: Headers, listed: str,
                                                               category: str) -> None:
     res = client.post("/api/v1/complaints", headers=token_for("operator"),
@@ -42,6 +42,32 @@ def test_the_category_catalogue_names_the_unit_responsible_here(client: TestClie
     assert (found["noise"]["unit_id"], found["fire_lane_blocked"]["unit_id"]) == ("property-eng",
                                                                                   "property-service")
     assert found["elevator_entrapment"]["unit_id"] == "elevator-maint"
+
+
+def test_leaks_lighting_and_other_matters_go_to_the_property_companys_teams(client: TestClient,
+                                                                             token_for: Headers, listed: str) -> None:
+    found = {c["id"]: c for c in client.get("/api/v1/complaints/categories", headers=token_for("owner")).json()}
+    assert [(found[c]["zh"], found[c]["unit_id"]) for c in ("water_leak", "public_lighting", "other")] == [
+        ("漏水", "property-eng"), ("公共照明", "property-eng"), ("其他", "property-service")]
+
+
+@pytest.mark.parametrize("phone", ["139", "12345678901", "1380013800", "010-1234", "电话13800138000"])
+def test_a_call_back_number_that_is_no_phone_number_is_refused_with_its_field(client: TestClient,
+                                                                               token_for: Headers, listed: str,
+                                                                               phone: str) -> None:
+    res = client.post("/api/v1/complaints", headers=token_for("owner"),
+                      json={**owner_report(listed), "reporter_contact": phone})
+    assert res.status_code == 422, res.text
+    assert res.json()["error"]["details"] == {"reason": "InvalidPhone", "field": "reporter_contact"}
+
+
+@pytest.mark.parametrize("phone", ["13800138000", "138 0013 8000", "+86 138-0013-8000", "010-62345678",
+                                   "0571 8765 4321", "(021)62345678", ""])
+def test_mobiles_and_landlines_with_their_area_code_are_taken(client: TestClient, token_for: Headers, listed: str,
+                                                               phone: str) -> None:
+    res = client.post("/api/v1/complaints", headers=token_for("owner"),
+                      json={**owner_report(listed), "reporter_contact": phone})
+    assert res.status_code == 201, res.text
 
 
 def test_an_owner_files_for_their_own_estate_and_sees_only_their_reports(client: TestClient, token_for: Headers,

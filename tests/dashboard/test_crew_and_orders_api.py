@@ -129,9 +129,9 @@ def test_every_operator_action_moves_the_order_and_records_its_reason(client: Te
              ("crew", "transition", {"to_state": "IN_PROGRESS"}, "IN_PROGRESS"),
              ("op", "hold", {"reason": "等待业主开门"}, "ON_HOLD"),
              ("op", "resume", {}, "IN_PROGRESS"),
-             ("crew", "transition", {"to_state": "RESOLVED"}, "RESOLVED"),
+             ("crew", "transition", {"to_state": "RESOLVED", "note": "已劝停施工"}, "RESOLVED"),
              ("op", "reopen", {"reason": "当晚又有噪声"}, "IN_PROGRESS"),
-             ("crew", "transition", {"to_state": "RESOLVED"}, "RESOLVED"),
+             ("crew", "transition", {"to_state": "RESOLVED", "note": "约谈施工队，改为白天施工"}, "RESOLVED"),
              ("op", "verify", {}, "VERIFIED"),
              ("op", "close", {"reason": "回访无噪声"}, "CLOSED")]
     for who, action, body, state in steps:

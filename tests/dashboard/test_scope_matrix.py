@@ -94,6 +94,7 @@ SCOPED: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/work-orders/{order_id}/reopen"): {"reason": "x"},
     ("POST", "/api/v1/work-orders/{order_id}/transition"): {"to_state": "EN_ROUTE"},
     ("POST", "/api/v1/work-orders/{order_id}/accept"): None,
+    ("POST", "/api/v1/work-orders/{order_id}/costs"): {"note": "x", "cost": "1.00"},
     ("POST", "/api/v1/work-orders/{order_id}/photos"): "photo",
     ("GET", "/api/v1/work-orders/{order_id}/photos/{photo_id}"): None,
     ("GET", "/api/v1/sites"): None,

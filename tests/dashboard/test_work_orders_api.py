@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from dispatch.workorders import transition
+from ingest.database import connect
+
 from .pictures import png
+from .world import open_emergency_draw
 
 PNG = png(4, 3)
 
@@ -78,8 +82,10 @@ def test_the_operator_verifies_a_resolved_order(api: TestClient, as_role, trappe
     order_id = _order(api, as_role, trapped, order_for)
     crew = as_role("crew")
     api.post(f"/api/v1/work-orders/{order_id}/accept", headers=crew)
-    for state in ("EN_ROUTE", "ON_SITE", "IN_PROGRESS", "RESOLVED"):
+    for state in ("EN_ROUTE", "ON_SITE", "IN_PROGRESS"):
         api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": state}, headers=crew)
+    api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
+             json={"to_state": "RESOLVED", "note": "更换门锁开关", "cost": "200.00"})
     res = api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": "VERIFIED", "note": "复核完成"},
                    headers=as_role("operator"))
     assert res.status_code == 200 and res.json()["state"] == "VERIFIED"
@@ -158,3 +164,111 @@ def test_a_second_ticket_at_the_same_address_is_marked_a_repeat(api: TestClient,
     first = api.post("/api/v1/work-orders", headers=as_role("operator"), json=body).json()
     second = api.post("/api/v1/work-orders", headers=as_role("operator"), json=body).json()
     assert second["repeat_of"] == first["id"]
+
+
+def _at_work(api: TestClient, crew: dict[str, str], order_id: int) -> None:
+    """The crew member takes the order (unless already on it) and works it up to IN_PROGRESS."""
+    state = api.get(f"/api/v1/work-orders/{order_id}", headers=crew).json()["state"]
+    if state in ("NEW", "ACKED"):
+        assert api.post(f"/api/v1/work-orders/{order_id}/accept", headers=crew).status_code == 200
+    for step in ("EN_ROUTE", "ON_SITE", "IN_PROGRESS"):
+        api.post(f"/api/v1/work-orders/{order_id}/transition", json={"to_state": step}, headers=crew)
+
+
+def test_resolving_without_saying_what_was_done_is_refused_with_its_reason(api: TestClient, as_role, trapped,
+                                                                           order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    _at_work(api, crew, order_id)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
+                   json={"to_state": "RESOLVED", "note": "  ", "cost": "300.00"})
+    assert res.status_code == 422, res.text
+    assert res.json()["error"]["details"]["reason"] == "NoteRequired"
+    assert api.get(f"/api/v1/work-orders/{order_id}", headers=crew).json()["state"] == "IN_PROGRESS"
+
+
+def test_resolving_at_no_cost_is_refused_while_a_fund_draw_waits_for_the_cost(world, api: TestClient, as_role,
+                                                                              trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    open_emergency_draw(world, order_id=order_id)
+    crew = as_role("crew")
+    _at_work(api, crew, order_id)
+    assert api.get(f"/api/v1/work-orders/{order_id}", headers=crew).json()["fund_draw_open"] is True
+    free = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
+                    json={"to_state": "RESOLVED", "note": "更换门机皮带", "cost": "0"})
+    assert free.status_code == 422, free.text
+    assert free.json()["error"]["details"]["reason"] == "CostRequired"
+    paid = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew, json={
+        "to_state": "RESOLVED", "note": "更换门机皮带", "cost": "0",
+        "parts": [{"name": "门机皮带", "quantity": "1", "unit_cost": "680.00"}]})
+    assert paid.status_code == 200 and paid.json()["cost_total"] == "680.00", paid.text
+
+
+def test_resolving_at_no_cost_is_allowed_where_no_fund_draw_waits(api: TestClient, as_role, trapped,
+                                                                  order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    _at_work(api, crew, order_id)
+    res = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
+                   json={"to_state": "RESOLVED", "note": "复位安全回路，试运行正常", "cost": "0"})
+    assert res.status_code == 200 and res.json()["cost_total"] == "0.00", res.text
+
+
+def test_the_control_room_records_the_cost_a_verified_order_lacked_and_its_draw_completes(
+        world, api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    draw_id = open_emergency_draw(world, order_id=order_id)
+    api.post(f"/api/v1/fund/draws/{draw_id}/approve", json={"comment": "同意"}, headers=as_role("committee"))
+    with connect(world.database_url) as conn:  # resolved and verified at ¥0.00 before resolving asked for a cost
+        transition(conn, order_id, "RESOLVED", actor=f"crew:{world.crew_member_id}")
+        transition(conn, order_id, "VERIFIED", actor="operator")
+        conn.commit()
+    stuck = api.post(f"/api/v1/fund/draws/{draw_id}/complete", json={}, headers=as_role("operator"))
+    assert stuck.status_code == 422, stuck.text
+    res = api.post(f"/api/v1/work-orders/{order_id}/costs", headers=as_role("operator"), json={
+        "note": "按维保单位结算单补登", "cost": "600.00",
+        "parts": [{"name": "门机皮带", "quantity": "1", "unit_cost": "680.00"}]})
+    assert res.status_code == 200 and res.json()["cost_total"] == "1280.00", res.text
+    done = api.post(f"/api/v1/fund/draws/{draw_id}/complete", json={}, headers=as_role("operator"))
+    assert done.status_code == 200 and done.json()["actual_cost"] == "1280.00", done.text
+    trail = api.get(f"/api/v1/audit?target_type=work_order&target_id={order_id}", headers=as_role("admin")).json()
+    recorded = next(i for i in trail["items"] if i["action"] == "work_order.costs")
+    assert recorded["detail"]["note"] == "按维保单位结算单补登" and recorded["detail"]["cost_total"] == "1280.00"
+
+
+def test_costs_recorded_after_the_repair_need_a_note(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    _at_work(api, crew, order_id)
+    api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
+             json={"to_state": "RESOLVED", "note": "复位", "cost": "0"})
+    res = api.post(f"/api/v1/work-orders/{order_id}/costs", headers=as_role("operator"),
+                   json={"note": "", "cost": "100.00"})
+    assert res.status_code == 422 and res.json()["error"]["details"]["reason"] == "NoteRequired", res.text
+
+
+def test_costs_are_not_added_by_the_control_room_while_the_crew_works_the_order(api: TestClient, as_role, trapped,
+                                                                                order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    _at_work(api, as_role("crew"), order_id)
+    res = api.post(f"/api/v1/work-orders/{order_id}/costs", headers=as_role("operator"),
+                   json={"note": "预估", "cost": "100.00"})
+    assert res.status_code == 409, res.text
+
+
+def test_crew_may_not_record_costs_after_the_repair(api: TestClient, as_role, trapped, order_for) -> None:
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    _at_work(api, crew, order_id)
+    api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
+             json={"to_state": "RESOLVED", "note": "复位", "cost": "0"})
+    res = api.post(f"/api/v1/work-orders/{order_id}/costs", headers=crew, json={"note": "补登", "cost": "100.00"})
+    assert res.status_code == 403
+
+
+def test_a_call_back_number_that_is_no_phone_number_is_refused(api: TestClient, as_role, world) -> None:
+    res = api.post("/api/v1/work-orders", headers=as_role("operator"), json={
+        "site_id": world.site_id, "origin": "owner_report", "category": "water_leak", "description": "顶楼漏水",
+        "address": "2号楼 屋顶", "reporter_contact": "139"})
+    assert res.status_code == 422, res.text
+    assert res.json()["error"]["details"] == {"reason": "InvalidPhone", "field": "reporter_contact"}

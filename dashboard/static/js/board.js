@@ -229,14 +229,34 @@ for (const chip of document.querySelectorAll('#counts [data-state]')) {
 document.getElementById('prev').addEventListener('click', () => { shown.offset = Math.max(0, shown.offset - PAGE); remember(); refresh(); });
 document.getElementById('next').addEventListener('click', () => { shown.offset += PAGE; remember(); refresh(); });
 
+// A mainland call-back number (the API's rule, dispatch.complaints): a mobile, or a landline with its area code.
+const PHONE = /^(?:(?:\+?86)?1[3-9]\d{9}|0\d{2,3}\d{7,8}(?:#\d{1,6})?)$/;
+
+// What the form lacks, said in the reader's language with the field to fix; null when it can be sent.
+function missing(form, body) {
+  if (!body.category) return [form.elements.category, i18n.wo_pick_category];
+  const phone = body.reporter_contact.trim();
+  if (phone && !PHONE.test(phone.replace(/[\s()（）-]/g, ''))) return [form.elements.reporter_contact, i18n.err_InvalidPhone];
+  return null;
+}
+
 document.getElementById('ticket-form')?.addEventListener('submit', async (e) => {
   e.preventDefault();
   const { ticket_no: ticketNo, reply_due: replyDue, ...body } = Object.fromEntries(new FormData(e.target).entries());
+  const msg = document.getElementById('ticket-msg');
+  for (const field of e.target.querySelectorAll('[aria-invalid]')) field.removeAttribute('aria-invalid');
+  const lack = missing(e.target, body);
+  if (lack) {
+    const [field, message] = lack;
+    field.setAttribute('aria-invalid', 'true');
+    field.focus();
+    msg.textContent = message;
+    return;
+  }
   if (body.origin === 'hotline_12345') {
     body.hotline = { ticket_no: ticketNo, received_at: new Date().toISOString(),
       reply_due: replyDue ? new Date(replyDue).toISOString() : null };
   }
-  const msg = document.getElementById('ticket-msg');
   try {
     const order = await api('/api/v1/work-orders', { method: 'POST', body });
     msg.textContent = `✓ ${order.number}`;

@@ -1,7 +1,7 @@
 // Crew: my unit's open orders (offers to me first, then the most urgent), live from the event stream; a new
 // order chimes and vibrates; what was closed today below. The last list is kept for when the network drops.
 import { api, el, i18n, live } from './api.js';
-import { nextDue, say, siteDay, siteTime, tickDue } from './crew_format.js';
+import { dueAttrs, nextDue, say, siteDay, siteTime, tickDue } from './crew_format.js';
 import { showSync } from './crew_sync.js';
 
 const list = document.getElementById('orders');
@@ -33,7 +33,7 @@ function where(o) {
 }
 
 function row(o, { fresh = false } = {}) {
-  const due = nextDue(o);
+  const due = dueAttrs(o);
   const offered = o.offered_to === me && !o.assignee_id;
   return el('li', { class: `sev-${o.severity}${offered ? ' offer' : ''}${fresh ? ' fresh' : ''}`, 'data-order-id': o.id },
     el('a', { href: `/crew/orders/${o.id}` },
@@ -42,7 +42,7 @@ function row(o, { fresh = false } = {}) {
         offered ? el('span', { class: 'tag offer' }, say('crew_offer')) : null),
       el('div', { class: 'where' }, where(o)),
       el('div', { class: 'meta' }, el('span', { class: 'state' }, i18n.states?.[o.state] ?? o.state),
-        due ? el('span', { class: 'due', 'data-due': due }) : null,
+        due ? el('span', { class: 'due', ...due }) : null,
         el('span', { class: 'number' }, o.number))));
 }
 

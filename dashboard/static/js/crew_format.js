@@ -28,10 +28,13 @@ export const siteClock = (iso, zone = 'Asia/Shanghai') => new Date(iso).toLocale
 export const siteDay = (iso, zone = 'Asia/Shanghai') =>
   new Date(iso).toLocaleDateString('en-CA', { timeZone: zone });
 
-// "due in 12 min 30 s" or "overdue by 1 h 05 min", and whether it is late.
-export function dueText(iso, now = Date.now()) {
+// "due in 12 min 30 s" or "overdue by 1 h 05 min", and whether it is late; with the `step` named where the line
+// does not already say which deadline it is ("到场剩余 12分30秒", "Arrive due in 12 min 30 s").
+export function dueText(iso, now = Date.now(), step = null) {
   const left = new Date(iso) - now;
-  return { text: say(left < 0 ? 'crew_overdue_by' : 'crew_due_in', { t: span(left) }), overdue: left < 0 };
+  const values = { t: span(left), step: step ? say(`crew_step_${step}`) : '' };
+  const key = `crew_${step ? 'step_' : ''}${left < 0 ? 'overdue_by' : 'due_in'}`;
+  return { text: say(key, values), overdue: left < 0 };
 }
 
 // The SLA steps in order, with the stamp that satisfies each.
@@ -41,18 +44,28 @@ export const STEPS = [['ack', 'acked_at'], ['dispatch', 'dispatched_at'], ['arri
 // States in which nothing is due any more.
 export const FINISHED = ['RESOLVED', 'VERIFIED', 'CLOSED', 'CANCELLED', 'FALSE_ALARM'];
 
-// The deadline of the first step not yet met (an order moves through them in order); none once it is finished.
-export function nextDue(order) {
+// The first step not yet met and its deadline, { step, at } (an order moves through them in order); null once
+// the order is finished.
+export function nextStep(order) {
   if (FINISHED.includes(order.state)) return null;
-  for (const [step, stamp] of STEPS) if (order.due?.[step] && !order[stamp]) return order.due[step];
+  for (const [step, stamp] of STEPS) if (order.due?.[step] && !order[stamp]) return { step, at: order.due[step] };
   return null;
 }
 
-// Every element carrying data-due shows its live countdown.
+// The deadline of the next step, or null.
+export const nextDue = (order) => nextStep(order)?.at ?? null;
+
+// The attributes of a live countdown to the next step, naming the step: { 'data-due', 'data-step' }, or null.
+export function dueAttrs(order) {
+  const next = nextStep(order);
+  return next ? { 'data-due': next.at, 'data-step': next.step } : null;
+}
+
+// Every element carrying data-due shows its live countdown (naming its step when it carries data-step).
 export function tickDue(root = document) {
   const now = Date.now();
   for (const node of root.querySelectorAll('[data-due]')) {
-    const due = dueText(node.dataset.due, now);
+    const due = dueText(node.dataset.due, now, node.dataset.step ?? null);
     node.textContent = due.text;
     node.classList.toggle('overdue', due.overdue);
   }

@@ -1,13 +1,14 @@
 // Crew: one order. Where and what, the procedure as a checklist kept on this phone, the due time of each step,
 // the call-back number, one big button for the next step, hold and resume with a reason, resolve with a note,
-// parts and cost, photos with upload progress and a gallery, the history. Actions go through the outbox, so a
-// tap without network is kept and sent when the network is back.
+// parts and cost (required, read back for confirmation), photos with upload progress and a gallery, the history.
+// Actions go through the outbox, so a tap without network is kept and sent when the network is back.
 import { api, el, i18n, lang } from './api.js';
-import { FINISHED, STEPS, nextDue, say, siteClock, siteTime, tickDue } from './crew_format.js';
+import { FINISHED, STEPS, dueAttrs, say, siteClock, siteTime, tickDue } from './crew_format.js';
 import { refusal } from './refusal.js';
 import { enqueue, items, onChange } from './crew_outbox.js';
 import { Offline, keep, sendKept, upload, waiting } from './crew_photos.js';
 import { meaning, showSync } from './crew_sync.js';
+import { fen, isAmount, partsLine, readParts, yuan } from './wo_costs.js';
 
 const box = document.getElementById('order');
 const id = box.dataset.orderId;
@@ -50,6 +51,9 @@ function buttons(o) {
   $('btn-hold').hidden = state !== 'IN_PROGRESS';
   $('btn-resume').hidden = state !== 'ON_HOLD';
   $('finish').hidden = !mine || !['ON_SITE', 'IN_PROGRESS', 'ON_HOLD'].includes(state);
+  // Once the order is finished the step card says where it stands instead of standing empty.
+  $('done-line').hidden = !FINISHED.includes(state);
+  $('done-line').textContent = FINISHED.includes(state) ? say(`crew_after_${state}`) : '';
   $('photo').disabled = !mine;
   box.dataset.expected = state;
   $('pending').hidden = state === o.state;
@@ -105,14 +109,30 @@ function spent(e) {
 // The title in the reader's language: the English one where the system wrote one, else the title as stored.
 const titleOf = (o) => (lang === 'en' && o.title_en) || o.title;
 
-// The system writes its notes (alarm feed, offers, escalations) in English; a Chinese page shows people's notes.
-const noteOf = (e) => (e.actor?.startsWith('system:') && lang !== 'en' ? null : e.note);
+// Kinds whose note the system writes in English (the alarm feed, offers, escalations, upgrades): the page tells
+// them from their facts in the reader's language instead, or, where it has nothing to tell, leaves them out.
+const SYSTEM_KINDS = new Set(['alarm', 'offer', 'offer_timeout', 'escalation', 'upgrade']);
+// Notes the system writes on a person's own event (acknowledging the alarm acknowledges its order), by pattern,
+// so rows written before are told in the reader's language too.
+const SYSTEM_WORDING = { 'alarm acknowledged': 'wo_note_alarm_acknowledged' };
+
+function noteOf(e) {
+  if (e.kind === 'alarm') {
+    return say('crew_alarm_event', { id: e.data?.alarm_id ?? '', state: i18n[`st_${e.data?.to_state}`] ?? '' });
+  }
+  if (SYSTEM_KINDS.has(e.kind) || e.actor?.startsWith('system:')) return lang === 'en' ? e.note : null;
+  const worded = SYSTEM_WORDING[e.note ?? ''];
+  return worded ? say(worded) : e.note;
+}
+
+// What kind of entry it is, where no state change says it: a photo, or costs recorded after the repair.
+const KIND_SAID = { photo: 'crew_photo_event', cost: 'crew_cost_event' };
 
 function history(o) {
   const shown = (o.events || []).filter((e) => e.to_state || noteOf(e) || e.photo_ids?.length);
   $('events').replaceChildren(...shown.map((e) => el('li', {}, el('time', {}, siteTime(e.at, zone)), ' ',
     e.to_state ? el('strong', {}, `${e.from_state ? label(e.from_state) : ''} → ${label(e.to_state)}`) : '',
-    e.photo_ids?.length && !e.to_state ? say('crew_photo_event') : '', ' ', noteOf(e) ?? '', spent(e))));
+    !e.to_state && KIND_SAID[e.kind] ? say(KIND_SAID[e.kind]) : '', ' ', noteOf(e) ?? '', spent(e))));
 }
 
 function render(o, { stale = null } = {}) {
@@ -123,8 +143,8 @@ function render(o, { stale = null } = {}) {
   $('order-sev').className = `badge ${o.severity}`;
   $('order-category').textContent = places.categories?.[o.category] ?? o.category;
   $('order-state').textContent = label(o.state);
-  const due = nextDue(o);
-  $('order-due').replaceChildren(...(due ? [el('span', { 'data-due': due })] : []));
+  const due = dueAttrs(o);
+  $('order-due').replaceChildren(...(due ? [el('span', due)] : []));
   box.dataset.state = o.state;
   box.dataset.mine = o.assignee_id === me ? 'yes' : 'no';
   facts(o);
@@ -160,40 +180,66 @@ for (const box_ of document.querySelectorAll('#procedure input[data-step]')) {
 }
 
 // --- actions ---
-function parts() {
-  const text = $('parts').value.trim();
-  if (!text) return null;
-  return text.split(/[,，;；]/).map((p) => p.trim()).filter(Boolean).map((p) => {
-    const m = p.match(/^(.*?)\s*[x×*]\s*(\d+(?:\.\d+)?)$/i);
-    return m ? { name: m[1], quantity: m[2] } : { name: p, quantity: '1' };
-  });
+// A refusal before anything is sent, with the field to fix.
+class Lacking extends Error {
+  constructor(key, field) { super(say(key)); this.field = field; }
 }
 
 function body(to) {
   if (to === 'ON_HOLD' || to === 'RESUME') {
     const reason = $('hold-reason').value.trim();
-    if (to === 'ON_HOLD' && !reason) throw new Error(say('crew_reason_needed'));
+    if (to === 'ON_HOLD' && !reason) throw new Lacking('crew_reason_needed', 'hold-reason');
     return { to_state: to === 'RESUME' ? 'IN_PROGRESS' : 'ON_HOLD', note: reason || null };
   }
-  if (to !== 'RESOLVED') return { to_state: to };
-  const cost = $('cost').value.trim();
-  if (cost && !/^\d+(\.\d{1,2})?$/.test(cost)) throw new Error(say('crew_cost_invalid'));
-  const out = { to_state: to, note: $('note').value.trim() || null, parts: parts() };
-  if (cost) out.cost = cost;
-  return out;
+  return { to_state: to };
+}
+
+// The finish card read and checked: what was done (required), the parts with their prices, the labour (required,
+// 0 when there was none), and a total above zero when a fund draw waits for the order's cost.
+function finishing() {
+  const note = $('note').value.trim();
+  if (!note) throw new Lacking('crew_note_needed', 'note');
+  const read = readParts($('parts').value);
+  if (!read) throw new Lacking('crew_parts_invalid', 'parts');
+  const labour = $('cost').value.trim();
+  if (!labour) throw new Lacking('crew_labour_needed', 'cost');
+  if (!isAmount(labour)) throw new Lacking('crew_cost_invalid', 'cost');
+  const total = (order?.cost_total ? fen(order.cost_total) : 0) + fen(labour) + read.total;
+  if (order?.fund_draw_open && total <= 0) throw new Lacking('crew_cost_needed_draw', 'cost');
+  return { body: { to_state: 'RESOLVED', note, cost: labour, parts: read.parts.length ? read.parts : null },
+    total, parts: read.parts };
+}
+
+// Read the finish card back before it goes: resolving cannot be undone from the phone.
+function confirmFinish(finish) {
+  const rows = [['crew_sum_note', finish.body.note], ['crew_sum_parts', partsLine(finish.parts) || say('crew_sum_none')],
+    ['crew_sum_labour', `¥${yuan(fen(finish.body.cost))}`], ['crew_sum_total', `¥${yuan(finish.total)}`]];
+  $('resolve-summary').replaceChildren(...rows.flatMap(([key, value]) => [el('dt', {}, say(key)), el('dd', {}, value)]));
+  $('resolve-confirm').returnValue = '';
+  $('resolve-confirm').showModal();
+  $('resolve-confirm').addEventListener('close', () => {
+    if ($('resolve-confirm').returnValue !== 'ok') return;
+    enqueue(id, 'transition', finish.body);
+    if (order) buttons(order);
+  }, { once: true });
 }
 
 for (const button of document.querySelectorAll('button[data-to]')) {
   button.addEventListener('click', () => {
     msg.textContent = '';
     msg.className = '';
+    for (const field of document.querySelectorAll('#order [aria-invalid]')) field.removeAttribute('aria-invalid');
     try {
       if (button.dataset.to === 'ACCEPT') enqueue(id, 'accept', null, me);
+      else if (button.dataset.to === 'RESOLVED') confirmFinish(finishing());
       else enqueue(id, 'transition', body(button.dataset.to));
       if (button.dataset.to === 'ON_HOLD' || button.dataset.to === 'RESUME') $('hold-reason').value = '';
     } catch (err) {
+      if (!(err instanceof Lacking)) throw err;
       msg.textContent = err.message;
       msg.className = 'error';
+      $(err.field).setAttribute('aria-invalid', 'true');
+      $(err.field).focus();
     }
     if (order) buttons(order);
   });

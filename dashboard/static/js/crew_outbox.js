@@ -66,7 +66,7 @@ async function send(item) {
   if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Retry(`HTTP ${res.status}`);
   const data = await res.json().catch(() => null);
   if (res.status === 409 && item.tries > 0 && await alreadyDone(item).catch(() => false)) return null;
-  return { code: res.status, message: data?.error?.message ?? `HTTP ${res.status}` };
+  return { code: res.status, message: data?.error?.message ?? `HTTP ${res.status}`, why: data?.error?.details?.reason };
 }
 
 /** Send what is due, oldest first; one order's actions never overtake each other. */
@@ -83,7 +83,7 @@ export async function flush() {
       try {
         const refusal = await send(item);
         const list = items().filter((i) => i.id !== item.id);
-        if (refusal) list.push({ ...item, status: 'failed', code: refusal.code, reason: refusal.message });
+        if (refusal) list.push({ ...item, status: 'failed', code: refusal.code, reason: refusal.message, why: refusal.why });
         else lastSent = { ...item, at: Date.now() };
         save(list);
       } catch (err) {

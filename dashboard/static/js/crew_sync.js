@@ -5,11 +5,13 @@ import { dismiss, onChange, status } from './crew_outbox.js';
 
 const SENT_SHOWN_MS = 10000;
 
-/** What a refusal means, in the crew member's language (the server's own words only when it is not a usual one:
- * they are English, kept for API clients). */
+/** What a refusal means, in the crew member's language: for something entered (422) the page's string for the
+ * error the server names (err_NoteRequired), else the one for its status (the server's own words only when it is
+ * not a usual one: they are English, kept for API clients). */
 export function meaning(item) {
+  const precise = item.code === 422 ? i18n[`err_${item.why}`] : null;
   const key = `crew_refused_${item.code}`;
-  return key in i18n ? i18n[key] : item.reason;
+  return precise ?? (key in i18n ? i18n[key] : item.reason);
 }
 
 export function showSync(node) {

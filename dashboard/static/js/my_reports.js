@@ -1,5 +1,6 @@
 // My reports: file a report for my estate; the list below shows it (and every report I filed) after the reload.
 import { api } from './api.js';
+import { refusal } from './refusal.js';
 
 const form = document.getElementById('report');
 form?.addEventListener('submit', async (e) => {
@@ -13,5 +14,5 @@ form?.addEventListener('submit', async (e) => {
   try {
     await api('/api/v1/complaints', { method: 'POST', body });
     location.reload();
-  } catch (err) { msg.className = 'msg error'; msg.textContent = err.message; }
+  } catch (err) { msg.className = 'msg error'; msg.textContent = refusal(err); }
 });

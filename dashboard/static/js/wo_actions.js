@@ -48,8 +48,9 @@ export async function confirmAction(order, action) {
   const submit = async (event) => {
     event.preventDefault();
     const why = reason.value.trim();
-    if (!why) { show(i18n.wo_reason_required); return; }
-    if (picks && !member.value) { show(i18n.wo_pick_member); return; }
+    // The crew member first: an assignment without one cannot go, whatever the reason says.
+    if (picks && !member.value) { show(i18n.wo_pick_member); member.focus(); return; }
+    if (!why) { show(i18n.wo_reason_required); reason.focus(); return; }
     const body = picks ? { crew_member_id: member.value, reason: why } : { reason: why };
     ok.disabled = true;
     try {
