@@ -1,5 +1,5 @@
-"""The alarm console API over ``rules.alarms``: list, show, history, acknowledge, assign, clear; and publishing rule
-packs (``rules.store.publish_pack``). Silences are in ``dashboard.routers.silences``."""
+"""The alarm console API over ``rules.alarms``: list, show, history, acknowledge, assign, clear; and reviewing and
+publishing rule packs (``rules.store.publish_pack``). Silences are in ``dashboard.routers.silences``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from rules import alarms, console_query, silences
 from rules.alarms import Alarm, AlarmTransition
 from rules.console_query import ConsoleFilter, ConsoleView
 from rules.errors import InvalidAlarmTransition, RulePackError
+from rules.loader import default_pack, parse_pack
 from rules.store import publish_pack
 
 router = APIRouter(prefix="/api/v1", tags=["alarms"])
@@ -133,6 +134,21 @@ class RulePackIn(BaseModel):
 class RulePackOut(BaseModel):
     name: str
     version: int
+
+
+class PackProblem(BaseModel):
+    """One problem of a rule pack: its line, where in the document (``overrides[0].set.clear_for``), and what."""
+
+    line: int
+    path: str
+    message: str
+
+
+class RulePackReview(BaseModel):
+    """What publishing the pack would say, without publishing it: no problems means it would be accepted."""
+
+    name: str | None
+    problems: list[PackProblem]
 
 
 def _alarm_or_404(conn: Conn, alarm_id: int, user: User) -> Alarm:
@@ -309,8 +325,24 @@ def publish(body: RulePackIn, conn: Conn, user: Annotated[User, Depends(require(
     try:
         name, version = publish_pack(conn, body.text, actor=user.username)
     except RulePackError as exc:
-        problems = [{"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]
+        problems = _problems(exc)
         raise ApiError(422, "invalid", "; ".join(f"{p['path']}: {p['message']}" for p in problems),
                        {"reason": "RulePackError", "problems": problems}) from None
     audit.record(conn, user, "rule_pack.publish", "rule_pack", f"{name}@{version}", detail={"name": name})
     return RulePackOut(name=name, version=version)
+
+
+@router.post("/rule-packs/review", response_model=RulePackReview,
+             summary="Check a rule pack as publishing would, without publishing it")
+def review(body: RulePackIn, _: Annotated[User, Depends(require(roles.ADMINS))]) -> RulePackReview:
+    """The same validation as ``POST /rule-packs`` (overlaying the defaults), answered as a list of problems, empty
+    when the pack would be accepted; nothing is stored or audited. The rules page asks it before offering Publish."""
+    try:
+        pack = parse_pack(body.text, "<review>", base=default_pack())
+    except RulePackError as exc:
+        return RulePackReview(name=None, problems=[PackProblem(**p) for p in _problems(exc)])
+    return RulePackReview(name=pack.name, problems=[])
+
+
+def _problems(exc: RulePackError) -> list[dict[str, Any]]:
+    return [{"line": p.line, "path": p.path, "message": p.message} for p in exc.problems]

@@ -7,15 +7,24 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dashboard import roles
 from dashboard.i18n import work_order_states
 from dashboard.roles import ROLES
 from dashboard.security import Conn
-from dashboard.strings.admin import ATTRIBUTE_NAMES, COMPONENT_NAMES, SETTING_NAMES, SKILL_NAMES, STRINGS
+from dashboard.strings.admin import (
+    ACTION_NAMES,
+    ATTRIBUTE_NAMES,
+    COMPONENT_NAMES,
+    OBJECT_NAMES,
+    SETTING_NAMES,
+    SKILL_NAMES,
+    STRINGS,
+)
 from dashboard.strings.devices import METRIC_NAMES
+from dashboard.ui.audit_names import audit_names
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
 from dispatch import preventive, units
@@ -79,11 +88,14 @@ def users_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
 
 @router.get("/admin/silences")
 def silences_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
-    """Silences from the API; the estates and buildings offered as scopes."""
+    """Silences from the API; the estates, buildings and devices offered as scopes by name (picked, not typed),
+    and for naming the scopes of the silences listed."""
     sites = _sites(conn, _english(request))
     return _page(request, "admin_silences.html", user, sites=sites,
                   buildings=[{"id": b.id, "site_id": b.site_id, "name": b.name}
-                             for b in registry.list_buildings(conn)])
+                             for b in registry.list_buildings(conn)],
+                  devices=[{"id": d.id, "site_id": d.site_id, "building_id": d.building_id, "name": d.name}
+                           for d in registry.list_devices(conn)])
 
 
 @router.get("/admin/plans")
@@ -96,10 +108,22 @@ def plans_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin
 
 @router.get("/admin/audit")
 def audit_page(request: Request, conn: Conn, user: Annotated[User, Depends(admin_page)]) -> HTMLResponse:
-    """The audit trail from the API; the estates, for their names and time zones, and the work-order states,
-    for the summaries of state changes."""
+    """The audit trail from the API; the estates, for their names and time zones, the work-order states, for the
+    summaries of state changes, and the actions (by family) and object types the filters offer by name."""
+    families: dict[str, list[str]] = {}
+    for action in ACTION_NAMES:
+        families.setdefault(action.split(".")[0], []).append(action)
     return _page(request, "admin_audit.html", user, sites=_sites(conn, _english(request)),
-                  states=work_order_states(lang_of(request)))
+                  states=work_order_states(lang_of(request)), action_families=list(families.items()),
+                  object_types=list(OBJECT_NAMES))
+
+
+@router.get("/admin/audit/names")
+def audit_names_json(request: Request, conn: Conn, _: Annotated[User, Depends(admin_page)],
+                     ref: Annotated[list[str] | None, Query(max_length=300)] = None) -> dict[str, str]:
+    """The names the audit page shows for the objects its entries name (``ref=work_order:3&ref=device:…``), in the
+    reader's language; a reference to nothing is left out and the page shows its id."""
+    return audit_names(conn, ref or [], english=_english(request))
 
 
 @router.get("/responsibility")
@@ -150,14 +174,28 @@ def _rule_row(default: Rule, rule: Rule, english: bool) -> dict[str, Any]:
     device_name = "" if device is None else _named(COMPONENT_NAMES, device.name, english) if english else device.name_zh
     settings = {s.key: _setting(s, rule) for s in RULE_SETTINGS}
     settings.update({s.key: _setting(s, rule.spec) for s in KINDS[rule.kind].settings})
+    types = {s.key: _value_type(s) for s in (*RULE_SETTINGS, *KINDS[rule.kind].settings)}
     return {
         "id": rule.id, "title_zh": rule.title_zh, "title_en": rule.title_en, "kind": rule.kind,
         "device_type": device_name, "metric": metric or "",
         "metric_name": _named(METRIC_NAMES, metric, english) if metric else "", "unit": unit,
         "events": ", ".join(e.en for e in events) if english else "、".join(e.zh for e in events),
         "levels": _levels(rule, english), "severity": rule.severity, "enabled": rule.enabled,
-        "changed": rule != default, "settings": settings,
+        "changed": rule != default, "settings": settings, "types": types,
     }
+
+
+def _value_type(setting: Setting) -> str:
+    """What the form accepts for a setting, as the pack reader reads it: ``duration`` (``30s``), ``level`` (a
+    number here; a level relative to a device attribute is written in a pack), ``bool``, ``severity`` or
+    ``number``."""
+    if setting.key in ("enabled", "manual_clear"):
+        return "bool"
+    if setting.key == "severity":
+        return "severity"
+    if setting.read is Checker.duration:
+        return "duration"
+    return "level" if setting.read is Checker.level else "number"
 
 
 def _levels(rule: Rule, english: bool) -> str:

@@ -1,10 +1,12 @@
 """The administration screens in a real browser: what the estate's system administrator does in a shift.
 
 The admin creates an operator (the one-time password shown once) and registers a crew member with a weekly
-shift; changes a rule for the estate by form, sees the difference and the API's refusal of an unsafe value, then
-publishes a safe one; silences a building and ends the silence early; edits the responsibility list by form,
-reviews and saves it, and a save from an older version shows the conflict; finds those changes in the audit
-viewer. An operator gets the friendly 403 at /admin. Screenshots: artifacts/screenshots/adm-NN-*.png.
+shift, and reads when dispatch offers each member orders; changes a rule for the estate by form: a value of the
+wrong type is refused at the field, an unsafe one by the server's review in words, a safe one is reviewed and
+published; silences a building and a device picked by name and ends a silence early; edits the responsibility
+list by form, reviews and saves it, and a save from an older version shows the conflict; finds those changes in
+the audit viewer, each object by its name. An operator gets the friendly 403 at /admin. Screenshots:
+artifacts/screenshots/adm-NN-*.png.
 
 The audit test reads the changes the tests before it in this module made (pytest runs them in file order).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import psycopg
 import pytest
 from playwright.sync_api import expect
@@ -28,6 +31,38 @@ def confirm(page) -> None:
     """Answer the confirmation every change asks for."""
     expect(page.locator("#adm-confirm")).to_be_visible()
     page.click("#adm-confirm-ok")
+
+
+NAMES = {"sites": "SELECT name FROM sites WHERE id = %s", "buildings": "SELECT name FROM buildings WHERE id = %s",
+         "devices": "SELECT name FROM devices WHERE id = %s"}
+
+
+def crew_form(browser, base_url: str, world: World, crew_id: str, name: str):
+    """The admin's users page with a new elevator crew member's id, name, unit and skill filled in."""
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/users")
+    form = page.locator("#crew-form")
+    form.locator("input[name=id]").fill(crew_id)
+    form.locator("input[name=name]").fill(name)
+    form.locator("select[name=unit_id]").select_option("elevator-maint")
+    form.locator("input[name=skills]").fill("elevator")
+    return page, form
+
+
+def fill_override(browser, base_url: str, world: World, rule: str, setting: str, value: str):
+    """The admin's rules page of the estate with one setting of one rule filled in, not yet reviewed."""
+    page = login(browser, base_url, world, "admin")
+    page.goto(f"/admin/rules?site_id={world.site_id}")
+    page.select_option("#ov-rule", rule)
+    page.select_option("#ov-field", setting)
+    page.fill("#ov-value", value)
+    return page
+
+
+def name_of(world: World, table: str, key: str) -> str:
+    """A registry object's name (``sites``, ``buildings``, ``devices``), as the pages show it."""
+    with psycopg.connect(world.database_url) as conn:
+        return conn.execute(NAMES[table], (key,)).fetchone()[0]
 
 
 def test_the_hub_links_every_administration_page(browser, base_url: str, world: World, shot) -> None:
@@ -57,14 +92,8 @@ def test_the_admin_creates_an_operator_and_sees_the_password_once(browser, base_
 
 
 def test_the_admin_registers_a_crew_member_with_a_weekly_shift(browser, base_url: str, world: World, shot) -> None:
-    page = login(browser, base_url, world, "admin")
-    page.goto("/admin/users")
-    form = page.locator("#crew-form")
-    form.locator("input[name=id]").fill("C-NIGHT-1")
-    form.locator("input[name=name]").fill("王师傅")
-    form.locator("select[name=unit_id]").select_option("elevator-maint")
+    page, form = crew_form(browser, base_url, world, "C-NIGHT-1", "王师傅")
     form.locator("input[name=phone]").fill("13800000001")
-    form.locator("input[name=skills]").fill("elevator")
     form.locator(f"input[name=site_ids][value={world.site_id}]").check()
     page.click("#add-shift")
     shift = form.locator(".adm-shift").first
@@ -77,39 +106,60 @@ def test_the_admin_registers_a_crew_member_with_a_weekly_shift(browser, base_url
     row = page.locator('#crew tr[data-crew="C-NIGHT-1"]')
     expect(row).to_contain_text("王师傅")
     expect(row).to_contain_text("一二三 20:00–08:00")
+    expect(row.locator(".adm-avail")).to_have_text("仅在排班时段内")
     shot(page, "adm-03-crew-member")
 
 
-def test_an_unsafe_override_shows_the_difference_and_the_apis_refusal(browser, base_url: str, world: World,
-                                                                       shot) -> None:
-    page = login(browser, base_url, world, "admin")
-    page.goto(f"/admin/rules?site_id={world.site_id}")
-    expect(page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"] .levels')).to_contain_text("高于 0.5")
-    page.select_option("#ov-rule", "fire.hydrant_pressure_high")
-    page.select_option("#ov-field", "above")
-    expect(page.locator("#ov-current")).to_have_text("0.5")
-    page.fill("#ov-value", "0.3")
-    page.click("#ov-review")
-    expect(page.locator("#ov-changes td.from")).to_have_text("0.5")
-    expect(page.locator("#ov-changes td.to")).to_have_text("0.3")
-    shot(page, "adm-04-override-diff")
-    page.click("#ov-publish")
+def test_a_crew_member_without_shifts_or_clock_in_reads_as_never_offered_orders(browser, base_url: str,
+                                                                                world: World, shot) -> None:
+    page, _ = crew_form(browser, base_url, world, "C-NOSHIFT-1", "李师傅")
+    page.click("#crew-save")
     confirm(page)
-    expect(page.locator("#ov-result.error")).to_contain_text("'clear' 0.48 must be at or below 'above' 0.3")
+    row = page.locator('#crew tr[data-crew="C-NOSHIFT-1"]')
+    expect(row).to_contain_text("未排班")
+    expect(row.locator(".adm-avail")).to_have_text("未排班且未打卡：不会自动派单，只能手动指派")
+    expect(page.locator(f'#crew tr[data-crew="{world.crew_member_id}"] .adm-avail')).to_have_text(
+        "在班（手动打卡）：随时可派")
+    shot(page, "adm-20-crew-availability")
+
+
+def test_a_value_of_the_wrong_type_is_refused_at_its_field_before_any_review(browser, base_url: str, world: World,
+                                                                              shot) -> None:
+    page = fill_override(browser, base_url, world, "elevator.door_slowing", "clear_for", "abc")
+    page.click("#ov-review")
+    expect(page.locator("#ov-value-error")).to_contain_text("应为时长")
+    expect(page.locator("#ov-diff")).to_be_hidden()
+    expect(page.locator("#ov-publish")).to_be_hidden()
+    shot(page, "adm-04-override-wrong-type")
+
+
+def test_an_unsafe_override_is_refused_by_the_servers_review_in_words(browser, base_url: str, world: World,
+                                                                      shot) -> None:
+    page = fill_override(browser, base_url, world, "fire.hydrant_pressure_high", "above", "0.3")
+    title = page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"] strong').inner_text()
+    expect(page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"] .levels')).to_contain_text("高于 0.5")
+    expect(page.locator("#ov-current")).to_have_text("0.5")
+    page.click("#ov-review")
+    refusal = page.locator("#ov-result.error")
+    expect(refusal).to_contain_text(f"「{title}」的「高于」：恢复值落在触发值的错误一侧")
+    expect(refusal.locator("details summary")).to_have_text("校验原文（英文）")
+    expect(refusal.locator("details code")).to_contain_text("'clear' 0.48 must be at or below 'above' 0.3")
+    expect(page.locator("#ov-diff")).to_be_hidden()
     shot(page, "adm-05-override-refused")
 
 
-def test_a_safe_override_is_published_and_shown_in_the_rules_table(browser, base_url: str, world: World,
-                                                                    shot) -> None:
-    page = login(browser, base_url, world, "admin")
-    page.goto(f"/admin/rules?site_id={world.site_id}")
-    page.select_option("#ov-rule", "fire.hydrant_pressure_high")
-    page.select_option("#ov-field", "above")
-    page.fill("#ov-value", "0.6")
+def test_a_safe_override_is_reviewed_published_and_shown_in_the_rules_table(browser, base_url: str, world: World,
+                                                                            shot) -> None:
+    page = fill_override(browser, base_url, world, "fire.hydrant_pressure_high", "above", "0.6")
+    estate = name_of(world, "sites", world.site_id)
     page.click("#ov-review")
+    expect(page.locator("#ov-changes td.from")).to_have_text("0.5")
+    expect(page.locator("#ov-changes td.to")).to_have_text("0.6")
+    expect(page.locator("#ov-pack summary")).to_have_text(f"{estate}的管理员规则调整（将发布的全文）")
+    shot(page, "adm-23-override-diff")
     page.click("#ov-publish")
     confirm(page)
-    expect(page.locator("#ov-result.ok")).to_contain_text(f"admin-{world.site_id} v1")
+    expect(page.locator("#ov-result.ok")).to_have_text(f"已发布：{estate}的管理员规则调整，第 1 版")
     row = page.locator('#rules tr[data-rule="fire.hydrant_pressure_high"]')
     expect(row.locator(".levels")).to_contain_text("高于 0.6")
     expect(row).to_have_class(re.compile("adm-changed"))
@@ -121,14 +171,18 @@ def test_the_admin_silences_a_building_and_ends_it_early(browser, base_url: str,
     page.goto("/admin/silences")
     form = page.locator("#silence-form")
     form.locator("select[name=scope_type]").select_option("building")
-    form.locator("input[name=scope_id]").fill(world.building_id)
+    form.locator("select[name=site]").select_option(world.site_id)
+    form.locator("select[name=building]").select_option(world.building_id)
     form.locator("input[name=hours]").fill("4")
     form.locator("input[name=reason]").fill("水泵房检修")
     page.click("#silence-create")
     confirm(page)
-    expect(page.locator("#silence-result.ok")).to_be_visible()
+    building = name_of(world, "buildings", world.building_id)
+    expect(page.locator("#silence-result.ok")).to_have_text(re.compile(
+        rf"^已静默 {building} 至 \d{{4}}-\d\d-\d\d \d\d:\d\d UTC\+8$"))
     row = page.locator("#silences tbody tr", has_text="水泵房检修")
     expect(row).to_contain_text("生效中")
+    expect(row).to_contain_text(f"楼栋 {building}")
     expect(row).to_contain_text(re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\+8"))
     shot(page, "adm-07-silence-active")
     row.locator("button").click()
@@ -139,11 +193,31 @@ def test_the_admin_silences_a_building_and_ends_it_early(browser, base_url: str,
     shot(page, "adm-08-silence-ended")
 
 
+def test_a_device_is_silenced_by_picking_it_by_name(browser, base_url: str, world: World, shot) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/silences")
+    lift = name_of(world, "devices", world.elevator_id)
+    form = page.locator("#silence-form")
+    form.locator("select[name=scope_type]").select_option("device")
+    form.locator("select[name=site]").select_option(world.site_id)
+    form.locator("select[name=building]").select_option(world.building_id)
+    form.locator("select[name=device]").select_option(label=lift)
+    form.locator("input[name=hours]").fill("2")
+    form.locator("input[name=reason]").fill("年度检验")
+    page.click("#silence-create")
+    expect(page.locator("#adm-confirm-question")).to_contain_text(f"静默 {lift} 2 小时")
+    confirm(page)
+    expect(page.locator("#silence-result.ok")).to_contain_text(f"已静默 {lift} 至 ")
+    row = page.locator("#silences tbody tr", has_text="年度检验")
+    expect(row).to_contain_text(f"设备 {lift}")
+    expect(row).not_to_contain_text(world.elevator_id)
+    shot(page, "adm-21-silence-device-by-name")
+
+
 def test_a_silence_longer_than_seven_days_is_refused_in_the_form(browser, base_url: str, world: World) -> None:
     page = login(browser, base_url, world, "admin")
     page.goto("/admin/silences")
     form = page.locator("#silence-form")
-    form.locator("input[name=scope_id]").fill(world.site_id)
     form.locator("input[name=hours]").fill("200")
     form.locator("input[name=reason]").fill("too long")
     page.click("#silence-create")
@@ -211,17 +285,17 @@ def test_the_changes_are_found_in_the_audit_viewer(browser, base_url: str, world
     username = world.passwords["admin"][0]
     page.goto("/admin/audit")
     page.fill("input[name=actor]", username)
-    page.fill("input[name=action]", "silence")
+    page.select_option("select[name=action]", label="静默：全部")
     page.click("#audit-filter")
     expect(page.locator('#audit tr[data-action="silence.end"]')).to_contain_text("检修提前完成")
-    expect(page.locator('#audit tr[data-action="silence.create"]')).to_have_count(1)
+    expect(page.locator('#audit tr[data-action="silence.create"]')).to_have_count(2)
     expect(page.locator("#audit tbody")).to_contain_text(re.compile(r"UTC\+8"))
     shot(page, "adm-12-audit-silences")
     for action in ("user.create", "crew.register", "rule_pack.publish", "responsibility.replace"):
-        page.fill("input[name=action]", action)
+        page.select_option("select[name=action]", action)
         page.click("#audit-filter")
         expect(page.locator(f'#audit tr[data-action="{action}"]').first).to_be_visible()
-    page.fill("input[name=action]", "")
+    page.select_option("select[name=action]", "")
     page.fill("input[name=since]", "2000-01-01T00:00")
     page.fill("input[name=until]", "2000-01-02T00:00")
     page.click("#audit-filter")
@@ -246,6 +320,44 @@ def test_an_audit_entry_reads_as_a_summary_with_its_raw_record_behind_a_toggle(b
     with psycopg.connect(world.database_url) as conn:
         [estate] = conn.execute("SELECT name FROM sites WHERE id = %s", (world.site_id,)).fetchone()
     expect(created.locator(".adm-fields")).to_contain_text(f"小区{estate}")
+
+
+def test_the_audit_names_objects_by_their_names_and_keeps_codes_in_the_raw_record(browser, base_url: str,
+                                                                                  world: World, shot) -> None:
+    with httpx.Client(base_url=base_url) as client:
+        username, password = world.passwords["operator"]
+        token = client.post("/api/v1/auth/token", data={"username": username, "password": password}).json()
+        opened = client.post("/api/v1/work-orders", headers={"Authorization": f"Bearer {token['access_token']}"}, json={
+            "site_id": world.site_id, "origin": "owner_report", "category": "noise", "address": "1号楼2单元1202",
+            "description": "夜间装修噪声"})
+        assert opened.is_success, opened.text
+    with psycopg.connect(world.database_url) as conn:
+        [number] = conn.execute("SELECT number FROM work_orders ORDER BY id DESC LIMIT 1").fetchone()
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/audit?action=work_order.open")
+    order = page.locator('#audit tr[data-action="work_order.open"]').first
+    expect(order.locator(".adm-sentence")).to_have_text(re.compile(rf"：开工单，工单 {number}$"))
+    page.goto("/admin/audit?action=silence.create")
+    lift = name_of(world, "devices", world.elevator_id)
+    device = page.locator('#audit tr[data-action="silence.create"]', has_text="年度检验")
+    expect(device.locator(".adm-sentence")).to_have_text(re.compile(rf"：新建静默，静默 {lift}$"))
+    expect(device.locator(".adm-fields")).to_contain_text(f"范围{lift}")
+    expect(device.locator(".adm-sentence")).not_to_contain_text("silence.create")
+    device.locator("details.adm-raw summary").click()
+    expect(device.locator("details.adm-raw pre")).to_contain_text('"action": "silence.create"')
+    page.goto("/admin/audit?action=auth.login")
+    expect(page.locator('#audit tr[data-action="auth.login"] .adm-sentence').first).to_have_text(
+        re.compile(r"（系统管理员）：登录$"))
+    shot(page, "adm-22-audit-names")
+
+
+def test_the_audit_filters_offer_actions_and_objects_by_name(browser, base_url: str, world: World) -> None:
+    page = login(browser, base_url, world, "admin")
+    page.goto("/admin/audit")
+    action = page.locator("select[name=action]")
+    expect(action.locator("option", has_text="提前结束静默")).to_have_attribute("value", "silence.end")
+    expect(action.locator("optgroup[label=静默] option").first).to_have_text("静默：全部")
+    expect(page.locator("select[name=target_type] option", has_text="工单")).to_have_attribute("value", "work_order")
 
 
 def test_the_audit_summary_reads_in_english(browser, base_url: str, world: World, shot) -> None:

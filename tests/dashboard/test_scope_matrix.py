@@ -56,6 +56,7 @@ GLOBAL = {
     ("GET", "/api/v1/preventive-plans/templates"): "the plan templates",
     ("GET", "/api/v1/events/stream"): "filtered per event, tested in test_events_stream.py",
     ("POST", "/api/v1/rule-packs"): "admins only: a rule pack serves every estate",
+    ("POST", "/api/v1/rule-packs/review"): "admins only: checks a pack, stores nothing",
     ("GET", "/api/v1/fund/vote-rules"): "Civil Code art. 278's thresholds, the same for every estate",
     ("POST", "/api/v1/companies"): "admins only: the register of property companies",
     ("PATCH", "/api/v1/companies/{company_id}"): "admins only: the register of property companies",

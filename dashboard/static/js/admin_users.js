@@ -75,6 +75,14 @@ function shiftRow(shift = { days: [], start: '08:00', end: '20:00' }) {
 
 const shiftText = (s) => `${s.days.map((d) => t(`adm_day_${d}`)).join('')} ${s.start}–${s.end}`;
 
+// When dispatch offers the member orders: active and clocked in (any time) or inside a weekly shift
+// (dispatch.crew, CrewMember.available); with neither, only a hand assignment reaches them.
+function availability(m) {
+  if (!m.active) return t('adm_avail_inactive');
+  if (m.on_shift) return t('adm_avail_clocked_in');
+  return t(m.shifts.length ? 'adm_avail_shifts' : 'adm_avail_never');
+}
+
 function fillCrew(member) {
   editing = member;
   const f = crewForm;
@@ -95,7 +103,8 @@ async function loadCrew() {
   document.querySelector('#crew tbody').replaceChildren(...page.items.map((m) => el('tr', { 'data-crew': m.id, class: m.active ? '' : 'adm-off' },
     el('td', {}, m.id), el('td', {}, m.name), el('td', {}, unitName[m.unit_id] ?? m.unit_id),
     el('td', {}, m.skills.map((k) => data.skills[k] ?? k).join(lang === 'en' ? ', ' : '、')),
-    el('td', {}, estates(m.site_ids)), el('td', {}, m.shifts.map(shiftText).join('; ') || t('adm_none')), el('td', {}, m.phone),
+    el('td', {}, estates(m.site_ids)), el('td', {}, m.shifts.map(shiftText).join('; ') || t('adm_no_shifts')),
+    el('td', { class: 'adm-avail' }, availability(m)), el('td', {}, m.phone),
     el('td', {}, t(m.active ? 'adm_active' : 'adm_inactive')),
     el('td', {}, el('button', { onclick: () => { fillCrew(m); crewForm.scrollIntoView(); } }, t('adm_edit'))))));
 }
@@ -125,4 +134,4 @@ crewForm.addEventListener('submit', async (event) => {
 });
 
 loadUsers().catch((error) => { document.querySelector('#users tbody').replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'error' }, error.message))); });
-loadCrew().catch((error) => { document.querySelector('#crew tbody').replaceChildren(el('tr', {}, el('td', { colspan: 9, class: 'error' }, error.message))); });
+loadCrew().catch((error) => { document.querySelector('#crew tbody').replaceChildren(el('tr', {}, el('td', { colspan: 10, class: 'error' }, error.message))); });
