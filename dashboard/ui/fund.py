@@ -3,6 +3,7 @@ application for a draw, and the owner's own account with statements and the draw
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -13,14 +14,17 @@ from fastapi.responses import HTMLResponse
 
 from dashboard import roles
 from dashboard.errors import not_found
+from dashboard.i18n import translate
 from dashboard.security import Conn, check_site, scope_site
 from dashboard.ui.alarm_detail import local_time
 from dashboard.ui.draw_steps import draw_steps
 from dashboard.ui.estate_accounts import estate_accounts
 from dashboard.ui.homes import home_names
+from dashboard.ui.ledger_lines import line_text
+from dashboard.ui.owners import ScopeChoice, scope_choices
 from dashboard.ui.rendering import lang_of, page_user, render
 from dashboard.users import User
-from dispatch.fund import account, draws, estate, ledger
+from dispatch.fund import account, draws, estate, insurance, ledger
 from dispatch.fund.apportion import apportion
 from dispatch.fund.draws import DRAWABLE_ORDER_STATES, DrawState
 from dispatch.fund.errors import FundError
@@ -100,6 +104,15 @@ def time_left(deadline: datetime, now: datetime) -> TimeLeft:
     return TimeLeft(days, rest // 60, rest % 60, deadline < now)
 
 
+def insurance_titles(conn: Conn, site_ids: set[str], lang: str) -> dict[int, str]:
+    """The title of each elevator insurance purchase, by draw id, worded from its policy in the reader's language:
+    the library names such a draw itself, once and in two languages, so its stored item is not shown."""
+    wording = translate("own_insurance_title", lang)
+    return {p.draw_id: wording.format(policy=p.policy_number, start=p.period_start, end=p.period_end,
+                                      n=len(p.elevators))
+            for site in site_ids for p, _ in insurance.site_policies(conn, site)}
+
+
 @router.get("/fund-approvals")
 def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.OVERSIGHT))],
          state: Annotated[DrawState | None, Query()] = None) -> HTMLResponse:
@@ -110,8 +123,9 @@ def fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(r
     found.sort(key=lambda d: d.state != "pending")  # stable: newest first within each group
     zones = {d.site_id: registry.site_timezone(conn, d.site_id) for d in found}
     due = {d.id: review_deadline(d.review_due_at, zones[d.site_id]) for d in found if d.review_due_at}
+    titles = insurance_titles(conn, set(zones), lang_of(request))
     return render(request, "fund.html", user, page="fund", draws=found, total=total, state=state, due=due,
-                  now=datetime.now(UTC), homes={site: home_names(conn, site) for site in zones})
+                  titles=titles, now=datetime.now(UTC), homes={site: home_names(conn, site) for site in zones})
 
 
 def _drawable_orders(conn: Conn, user: User) -> list[WorkOrder]:
@@ -136,27 +150,38 @@ def _amount(text: str | None) -> Decimal | None:
 @router.get("/fund-approvals/apply")
 def apply(request: Request, conn: Conn, user: Annotated[User, Depends(page_user(roles.CONTROL_ROOM))],
           work_order_id: Annotated[int | None, Query()] = None,
-          scope_type: Annotated[str, Query(pattern="^(site|building|unit)$")] = "building",
-          scope_id: Annotated[str | None, Query(max_length=128)] = None,
+          scope: Annotated[str | None, Query(max_length=140, pattern="^((site|building|unit):.+)?$")] = None,
           estimate: Annotated[str | None, Query(max_length=20)] = None,
           kind: Annotated[str, Query(pattern="^(emergency|authorised)$")] = "emergency",
           item: Annotated[str, Query(max_length=500)] = "",
           contractor: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
-    """Apply for a draw: pick an order, fill the form, see each home's share (a GET of this page), then submit
-    to the API. Nothing is stored until the submit."""
+    """Apply for a draw: pick an order, fill the form, pick the scope from the estate's buildings and units by name
+    (the order's building first), see each home's share (a GET of this page), then submit to the API. Nothing is
+    stored until the submit."""
     orders = _drawable_orders(conn, user)
     order = next((o for o in orders if o.id == work_order_id), None)
-    shown = None
+    lang = lang_of(request)
+    names = {site: home_names(conn, site) for site in sorted({o.site_id for o in orders})}
+    # Every estate's places are on the page; the form shows those of the chosen order's estate (fund.js).
+    scopes = [c for site, found in names.items() for c in scope_choices(conn, site, found, lang)]
+    shown, scope_type, scope_id = None, "", ""
     amount = _amount(estimate)
     if order is not None:
         settings = estate.get_site_settings(conn, order.site_id)
-        scope_id = scope_id or (order.building_id if scope_type == "building" else None) or order.site_id
+        scope_type, scope_id = scope.split(":", 1) if scope else _default_scope(order, scopes)
         if amount is not None:
             shown = preview(conn, order.site_id, scope_type, scope_id, amount, settings.effective_basis)
-    return render(request, "draw_apply.html", user, page="fund", orders=orders, order=order, scope_type=scope_type,
-                  scope_id=scope_id or "", estimate=estimate or "", preview=shown, kind=kind, item=item,
-                  contractor=contractor, homes=order and home_names(conn, order.site_id),
+    return render(request, "draw_apply.html", user, page="fund", orders=orders, order=order, scopes=scopes,
+                  scope_type=scope_type, scope_id=scope_id, estimate=estimate or "", preview=shown, kind=kind,
+                  item=item, contractor=contractor, homes=order and names[order.site_id],
                   bad_estimate=bool(estimate) and amount is None)
+
+
+def _default_scope(order: WorkOrder, scopes: list[ScopeChoice]) -> tuple[str, str]:
+    """The order's building when it has homes (a repair in one building is paid by its homes), else the estate."""
+    if any(c.site_id == order.site_id and c.type == "building" and c.id == order.building_id for c in scopes):
+        return "building", str(order.building_id)
+    return "site", order.site_id
 
 
 @router.get("/fund-approvals/{draw_id}")
@@ -171,14 +196,15 @@ def draw_page(draw_id: int, request: Request, conn: Conn,
     zone = registry.site_timezone(conn, draw.site_id)
     order = get_work_order(conn, draw.work_order_id) if draw.work_order_id else None
     amount = draw.actual_cost or draw.estimate
-    try:
-        shares = preview(conn, draw.site_id, draw.scope_type, draw.scope_id, amount, draw.area_basis)
-    except FundError:
-        shares = None
+    shares = None
+    if draw.state != "rejected":  # a rejected draw charges nobody: a share table would read as if it had
+        with suppress(FundError):
+            shares = preview(conn, draw.site_id, draw.scope_type, draw.scope_id, amount, draw.area_basis)
     steps = draw_steps(draws.draw_events(conn, draw.id), zone)
     left = time_left(draw.review_due_at, datetime.now(UTC)) if draw.state == "pending" and draw.review_due_at else None
-    return render(request, "draw.html", user, page="fund", draw=draw, order=order, preview=shares, steps=steps,
-                  homes=home_names(conn, draw.site_id),
+    title = insurance_titles(conn, {draw.site_id}, lang_of(request)).get(draw.id, draw.item)
+    return render(request, "draw.html", user, page="fund", draw=draw, title=title, order=order, preview=shares,
+                  steps=steps, homes=home_names(conn, draw.site_id),
                   review_due=review_deadline(draw.review_due_at, zone) if draw.review_due_at else None,
                   opened=local_time(draw.opened_at, zone), left=left,
                   can_decide=user.role == draw.route and draw.state == "pending",
@@ -200,5 +226,5 @@ def my_fund(request: Request, conn: Conn, user: Annotated[User, Depends(page_use
     return render(request, "my_fund.html", user, page="my_fund", household=household,
                   home=home_names(conn, household.site_id).household(household, lang_of(request)),
                   balance=ledger.balance(conn, household.id), lines=lines, years=years, charged=charged,
-                  when=lambda at: local_time(at, zone),
+                  when=lambda at: local_time(at, zone), line_text=lambda line: line_text(line, lang_of(request)),
                   accounts=estate_accounts(conn, household.site_id, drafts=False))

@@ -59,6 +59,14 @@ def test_the_applicant_reads_the_rejection_and_its_reason(browser, base_url: str
     shot(operator, "own-31-draw-rejected-applicant")
 
 
+def test_a_rejected_draw_shows_no_share_table_since_it_charges_nobody(browser, base_url: str, world: World,
+                                                                      rejected_draw: int) -> None:
+    operator = login(browser, base_url, world, "operator")
+    operator.goto(f"/fund-approvals/{rejected_draw}")
+    expect(operator.locator("#draw-state")).to_have_text("已驳回")
+    expect(operator.locator("#shares")).to_have_count(0)
+
+
 def test_the_public_board_shows_the_rejected_draw_with_its_reason(browser, base_url: str, world: World,
                                                                   rejected_draw: int, shot) -> None:
     page = browser.new_context(base_url=base_url, locale="zh-CN").new_page()

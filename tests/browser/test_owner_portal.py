@@ -123,12 +123,41 @@ def test_the_fund_page_lists_statements_and_the_draws_that_charged_my_home(brows
     expect(owner.locator("#balance")).to_contain_text("¥")
     expect(owner.locator("#charged .draw-line").first).to_contain_text("¥")
     href = owner.locator("#statements a.csv").first.get_attribute("href")
-    assert re.fullmatch(r"/api/v1/owners/me/fund/statement/\d{4}\?format=csv", href)
+    assert re.fullmatch(r"/api/v1/owners/me/fund/statement/\d{4}\?format=csv&lang=zh", href)
     response = owner.request.get(href)
     assert response.status == 200 and response.headers["content-type"].startswith("text/csv")
     expect(owner.locator(".accounts .disclosure[data-state=published]").first).to_contain_text("已公布")
     assert fits_the_phone(owner)
     shot(owner, "own-14-my-fund")
+
+
+def test_the_json_statement_is_labelled_as_a_data_download(browser, base_url: str, world: World) -> None:
+    owner = login(browser, base_url, world, "owner", mobile=True)
+    data = owner.locator("#statements a.json").first
+    expect(data).to_have_text("下载 JSON 数据")
+    expect(data).to_have_attribute("download", re.compile(r"^fund-.+-\d{4}\.json$"))
+
+
+def test_the_ledger_words_what_the_system_recorded_in_chinese(browser, base_url: str, world: World, shot) -> None:
+    # The demo's deposits and interest were stored with memos like "首次交存 first deposit" (issue 21).
+    owner = login(browser, base_url, world, "owner", mobile=True)
+    ledger = owner.locator("#ledger")
+    expect(ledger).to_contain_text("首次交存")
+    expect(ledger).to_contain_text("结息")
+    expect(ledger).to_contain_text("电梯安全责任保险")
+    assert not re.search(r"[A-Za-z]", ledger.inner_text())
+    shot(owner, "own-25-my-fund-ledger-zh")
+
+
+def test_the_ledger_words_what_the_system_recorded_in_english(browser, base_url: str, world: World, shot) -> None:
+    owner = login(browser, base_url, world, "owner", mobile=True, lang="en")
+    ledger = owner.locator("#ledger")
+    expect(ledger).to_contain_text("First deposit")
+    expect(ledger).to_contain_text("Interest credited")
+    expect(ledger).to_contain_text("Elevator safety liability insurance")
+    expect(ledger).not_to_contain_text("首次交存")
+    expect(ledger).not_to_contain_text("结息")
+    shot(owner, "own-26-my-fund-ledger-en")
 
 
 def test_the_sub_district_reads_votes_but_opens_none_where_a_committee_exists(browser, base_url: str,

@@ -6,7 +6,11 @@ import { confirmStep, showError } from './confirm_step.js';
 async function decide(card, verb) {
   const input = card.querySelector('input.comment');
   const reason = input.value.trim();
-  if (!reason) { input.setCustomValidity(i18n.reason_needed); input.reportValidity(); return; }
+  // Said at the field and kept there (a validity bubble vanishes before anyone reads it).
+  const needed = card.querySelector('.field-msg');
+  needed.hidden = Boolean(reason);
+  input.setAttribute('aria-invalid', String(!reason));
+  if (!reason) { input.setCustomValidity(i18n.reason_needed); input.focus(); return; }
   input.setCustomValidity('');
   if (!await confirmStep(i18n[`confirm_${verb}`], reason)) return;
   try {
@@ -24,6 +28,19 @@ for (const card of document.querySelectorAll('.draw')) {
       await api(`/api/v1/fund/draws/${card.dataset.drawId}/complete`, { method: 'POST', body: {} });
       location.reload();
     } catch (err) { showError(card, err); }
+  });
+}
+
+// The application's scope: the places of the chosen order's estate, its building first (the server does the same
+// when the page is rendered for an order).
+const order = document.getElementById('work-order');
+const scope = document.getElementById('scope');
+if (order && scope) {
+  order.addEventListener('change', () => {
+    const chosen = order.selectedOptions[0];
+    for (const option of scope.options) option.hidden = option.dataset.site !== chosen.dataset.site;
+    const wanted = [`building:${chosen.dataset.building}`, `site:${chosen.dataset.site}`];
+    scope.value = wanted.find((v) => [...scope.options].some((o) => o.value === v && !o.hidden)) ?? '';
   });
 }
 
