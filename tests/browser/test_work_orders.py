@@ -217,15 +217,20 @@ def test_the_committee_reads_an_order_without_actions_or_the_reporters_contact(b
     expect(page.locator("#reporter")).to_have_count(0)
 
 
-def test_the_operator_assigns_a_new_order_from_the_crew_list(browser, base_url: str, world: World,
-                                                             trapped: Callable[..., str]) -> None:
+def assign_dialog(browser, base_url: str, world: World, trapped: Callable[..., str]):
+    """The operator's assign dialog on a new alarm order, its crew list loaded."""
     trapped()
     order_id = open_order_from_alarms(world)
     page = login(browser, base_url, world, "operator")
     page.goto(f"/work-orders/{order_id}")
     page.click('#actions [data-action="assign"]')
-    member = page.locator(f'#wo-member option[value="{world.crew_member_id}"]')
-    expect(member).to_have_count(1, timeout=10_000)
+    expect(page.locator(f'#wo-member option[value="{world.crew_member_id}"]')).to_have_count(1, timeout=10_000)
+    return page
+
+
+def test_the_operator_assigns_a_new_order_from_the_crew_list(browser, base_url: str, world: World,
+                                                             trapped: Callable[..., str]) -> None:
+    page = assign_dialog(browser, base_url, world, trapped)
     page.select_option("#wo-member", world.crew_member_id)
     confirm(page, "夜班值守直接派单")
     expect(page.locator("#order-state")).to_have_text("已派单", timeout=10_000)
@@ -300,12 +305,7 @@ def test_a_search_leaves_on_the_board_only_the_orders_its_counts_count(browser, 
 
 def test_assigning_with_nobody_picked_asks_for_the_crew_member(browser, base_url: str, world: World, shot,
                                                               trapped: Callable[..., str]) -> None:
-    trapped()
-    order_id = open_order_from_alarms(world)
-    page = login(browser, base_url, world, "operator")
-    page.goto(f"/work-orders/{order_id}")
-    page.click('#actions [data-action="assign"]')
-    expect(page.locator(f'#wo-member option[value="{world.crew_member_id}"]')).to_have_count(1, timeout=10_000)
+    page = assign_dialog(browser, base_url, world, trapped)
     page.click("#wo-dialog-ok")
     expect(page.locator("#wo-dialog-error")).to_have_text("请选择维修人员")
     expect(page.locator("#wo-member")).to_be_focused()

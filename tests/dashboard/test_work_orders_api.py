@@ -166,6 +166,14 @@ def test_a_second_ticket_at_the_same_address_is_marked_a_repeat(api: TestClient,
     assert second["repeat_of"] == first["id"]
 
 
+def _worked(api: TestClient, as_role, trapped, order_for) -> tuple[int, dict[str, str]]:
+    """A new alarm order the crew member works up to IN_PROGRESS: (order id, the crew's headers)."""
+    order_id = _order(api, as_role, trapped, order_for)
+    crew = as_role("crew")
+    _at_work(api, crew, order_id)
+    return order_id, crew
+
+
 def _at_work(api: TestClient, crew: dict[str, str], order_id: int) -> None:
     """The crew member takes the order (unless already on it) and works it up to IN_PROGRESS."""
     state = api.get(f"/api/v1/work-orders/{order_id}", headers=crew).json()["state"]
@@ -177,9 +185,7 @@ def _at_work(api: TestClient, crew: dict[str, str], order_id: int) -> None:
 
 def test_resolving_without_saying_what_was_done_is_refused_with_its_reason(api: TestClient, as_role, trapped,
                                                                            order_for) -> None:
-    order_id = _order(api, as_role, trapped, order_for)
-    crew = as_role("crew")
-    _at_work(api, crew, order_id)
+    order_id, crew = _worked(api, as_role, trapped, order_for)
     res = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
                    json={"to_state": "RESOLVED", "note": "  ", "cost": "300.00"})
     assert res.status_code == 422, res.text
@@ -206,9 +212,7 @@ def test_resolving_at_no_cost_is_refused_while_a_fund_draw_waits_for_the_cost(wo
 
 def test_resolving_at_no_cost_is_allowed_where_no_fund_draw_waits(api: TestClient, as_role, trapped,
                                                                   order_for) -> None:
-    order_id = _order(api, as_role, trapped, order_for)
-    crew = as_role("crew")
-    _at_work(api, crew, order_id)
+    order_id, crew = _worked(api, as_role, trapped, order_for)
     res = api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
                    json={"to_state": "RESOLVED", "note": "复位安全回路，试运行正常", "cost": "0"})
     assert res.status_code == 200 and res.json()["cost_total"] == "0.00", res.text
@@ -237,9 +241,7 @@ def test_the_control_room_records_the_cost_a_verified_order_lacked_and_its_draw_
 
 
 def test_costs_recorded_after_the_repair_need_a_note(api: TestClient, as_role, trapped, order_for) -> None:
-    order_id = _order(api, as_role, trapped, order_for)
-    crew = as_role("crew")
-    _at_work(api, crew, order_id)
+    order_id, crew = _worked(api, as_role, trapped, order_for)
     api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
              json={"to_state": "RESOLVED", "note": "复位", "cost": "0"})
     res = api.post(f"/api/v1/work-orders/{order_id}/costs", headers=as_role("operator"),
@@ -257,9 +259,7 @@ def test_costs_are_not_added_by_the_control_room_while_the_crew_works_the_order(
 
 
 def test_crew_may_not_record_costs_after_the_repair(api: TestClient, as_role, trapped, order_for) -> None:
-    order_id = _order(api, as_role, trapped, order_for)
-    crew = as_role("crew")
-    _at_work(api, crew, order_id)
+    order_id, crew = _worked(api, as_role, trapped, order_for)
     api.post(f"/api/v1/work-orders/{order_id}/transition", headers=crew,
              json={"to_state": "RESOLVED", "note": "复位", "cost": "0"})
     res = api.post(f"/api/v1/work-orders/{order_id}/costs", headers=crew, json={"note": "补登", "cost": "100.00"})
