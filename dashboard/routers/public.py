@@ -226,6 +226,7 @@ class PublicDisclosure(BaseModel):
     draw_id: int
     site_id: str
     item: str
+    purpose: str  # repair, or elevator_insurance (whose item the library words itself; the page words it instead)
     fund_category: str | None
     scope_type: str
     scope_id: str

@@ -245,6 +245,15 @@ def test_the_draws_list_leaves_out_an_empty_field_rather_than_doubling_the_separ
     shot(committee, "own-24-draws-list")
 
 
+def test_the_board_words_an_insurance_purchase_in_the_readers_language(browser, base_url: str, world: World) -> None:
+    # The library names an insurance draw itself, in two languages ("电梯安全责任保险 elevator safety liability …").
+    page = browser.new_context(base_url=base_url, locale="zh-CN").new_page()
+    page.goto(f"/board/{world.site_id}#fund_disclosures")
+    disclosures = page.locator("#fund_disclosures")
+    expect(disclosures).to_contain_text("电梯安全责任保险")
+    expect(disclosures).not_to_contain_text("elevator safety liability")
+
+
 def test_the_list_filters_draws_by_state(browser, base_url: str, world: World) -> None:
     committee = login(browser, base_url, world, "committee")
     committee.select_option("#state-filter", "completed")
