@@ -15,8 +15,8 @@ from dashboard.roles import ROLES
 from ingest.database import connect
 from tests.dashboard.world import World, open_emergency_draw, open_order_from_alarms, raise_trapped_alarm
 
-# Routes that are no page to read: a redirect, the language switch, assets.
-NOT_PAGES = ("/", "/lang/{code}", "/board")
+# Routes that are no page to read: a redirect, the language switch, assets, the audit page's name lookup (JSON).
+NOT_PAGES = ("/", "/lang/{code}", "/board", "/admin/audit/names")
 PAGE_MODULES = "dashboard.ui."
 PARAMETER = re.compile(r"{(\w+)}")
 
