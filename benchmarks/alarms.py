@@ -421,6 +421,44 @@ def _alarm_ms(observer: _Observer, published: dict[str, float]) -> list[float]:
     return [(observer.alarm_active[f] - t) * 1000 for f, t in published.items() if f in observer.alarm_active]
 
 
+STAGES = ("received", "evaluated", "notified")
+
+
+def _stages(url: str, observer: _Observer, published: dict[str, float]) -> dict[str, list[float]]:
+    """Each timed entrapment's path in three stages, in milliseconds: publish to the gateway's receipt
+    (``device_events.received_at``: broker and network thread), receipt to the start of the engine's
+    transaction that wrote the alarm (the ``active`` transition's ``recorded_at``, ``now()`` of a transaction the
+    engine opens as it starts a batch: batching, commit, waiting for the engine), and that to the NOTIFY seen
+    (evaluation, transitions written and committed, notification delivered). Lists in ``published`` order."""
+    devices = [fingerprint.split("/", 1)[1] for fingerprint in published]
+    with connect(url) as conn:
+        rows = conn.execute(
+            """SELECT e.device_id, extract(epoch FROM e.received_at), extract(epoch FROM t.recorded_at)
+                 FROM device_events e
+                 JOIN alarms a ON a.fingerprint = 'elevator.trapped/' || e.device_id
+                 JOIN alarm_transitions t ON t.alarm_id = a.id AND t.to_state = 'active'
+                WHERE e.code = 'trapped' AND e.device_id = ANY(%s)""", (devices,)).fetchall()
+    times = {device: (float(received), float(evaluated)) for device, received, evaluated in rows}
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    for fingerprint, sent in published.items():
+        device = fingerprint.split("/", 1)[1]
+        notified = observer.alarm_active.get(fingerprint)
+        if device not in times or notified is None:
+            continue
+        received, evaluated = times[device]
+        for stage, ms in zip(STAGES, ((received - sent) * 1000, (evaluated - received) * 1000,
+                                      (notified - evaluated) * 1000), strict=True):
+            stages[stage].append(ms)
+    return stages
+
+
+def _slowest(stages: dict[str, list[float]], count: int = 5) -> list[dict[str, float]]:
+    """The ``count`` slowest entrapments, stage by stage (where a tail waits)."""
+    paths = [{stage: round(ms, 1) for stage, ms in zip(STAGES, values, strict=True)}
+             for values in zip(*stages.values(), strict=True)]
+    return sorted(paths, key=lambda path: -sum(path.values()))[:count]
+
+
 def _estates_and_lifts(url: str, buildings: int, partitions: int) -> tuple[list[list[Device]], list[Device]]:
     """``partitions`` estates of ``buildings`` buildings in all, with the responsibility list imported; their
     lifts interleaved, so consecutive faults go to different partitions."""
@@ -585,6 +623,7 @@ def overload(url: str, *, buildings: int, background_lifts: int, partitions: int
             observer.join(5)
             broker.stop()
     alarm_ms = _alarm_ms(observer, published)
+    stages = _stages(url, observer, published)
     return {
         "sustained_msgs_per_s": sustained,
         "calibration_offered_msgs_per_s": calibrate_rate,
@@ -600,6 +639,9 @@ def overload(url: str, *, buildings: int, background_lifts: int, partitions: int
         "telemetry_lag_max_s": max(sampler.lag_s) if sampler.lag_s else None,
         "engine_batch_p50_ms": percentile(batch_ms, 0.5) if batch_ms else None,
         "engine_batch_p99_ms": percentile(batch_ms, 0.99) if batch_ms else None,
+        **{f"p0_{stage}_{name}_ms": percentile(values, q) if values else None
+           for stage, values in stages.items() for name, q in (("p50", 0.5), ("p99", 0.99))},
+        "p0_slowest": _slowest(stages),
         "partitions": partitions,
         "broker": broker.handle.kind,
     }
