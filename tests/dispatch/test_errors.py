@@ -8,6 +8,9 @@ from dispatch import errors
 from dispatch.fund import errors as fund_errors
 
 FAMILIES = {
+    errors.NoteRequired: errors.Invalid,
+    errors.CostRequired: errors.Invalid,
+    errors.InvalidPhone: errors.Invalid,
     errors.WorkOrderNotFound: errors.NotFound,
     errors.ResponsibilityNotFound: errors.NotFound,
     errors.CrewNotFound: errors.NotFound,
