@@ -149,7 +149,7 @@ class Flusher:
             transient=_transient,
         )
         rest = PendingBatch(pending.admission, dead_letters=pending.dead_letters, rejected=Counter(pending.rejected),
-                            suppressed=pending.suppressed)
+                            suppressed=pending.suppressed, cleared=pending.cleared)
         for inbound, exc in failed:
             kept = len(rest.dead_letters)
             rest.reject(inbound, STORAGE_FAILED, f"{type(exc).__name__}: {exc}")
